@@ -1,0 +1,873 @@
+"""The one form parser: grids from any reader → typed forms (schemas.records).
+
+It reads the document as one stream of rows, finds every form (a title or a new 项目名称 starts
+one), reads the header, funds and goal blocks by their labels, maps the indicator table by its
+header row, and recovers the 一级/二级/三级 hierarchy: from the merged-cell geometry where the
+reader saw it, by vocabulary-guided span inference where it did not (flat text).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from expectations.vocabulary import LEVEL1, LEVEL2, LEVEL2_PARENT, canonical_level, level2_affinity
+from extractors.hierarchy import infer_spans
+from extractors.values import (
+    compact,
+    is_blank,
+    normalize_text,
+    parse_date,
+    parse_money,
+    parse_number,
+    parse_rate,
+    parse_value,
+)
+from schemas.grid import Cell, Document
+from schemas.records import Form, FundLine, Indicator
+
+# ---------------------------------------------------------------- vocabulary of the form layout
+
+TITLE = re.compile(r"(绩效自评表|绩效目标申报表|绩效目标表|绩效自评价表|绩效评价表|绩效目标批复表)")
+YEAR_IN_PARENS = re.compile(r"[(（]\s*(\d{4})\s*年度?\s*[)）]")
+YEAR_ANYWHERE = re.compile(r"(\d{4})\s*年")
+
+HEADER_LABELS = {
+    "项目名称": "name",
+    "政策名称": "name",
+    "部门名称": "name",
+    "单位名称": "name",
+    "部门(单位)名称": "name",
+    "部门（单位）名称": "name",
+    "主管部门": "department",
+    "预算主管单位": "department",
+    "主管单位": "department",
+    "预算部门": "department",
+    "实施单位": "implementing_unit",
+    "计划开始日期": "planned_start",
+    "计划完成日期": "planned_end",
+    "政策日期": "policy_dates",
+    "项目资金总额": "project_funds_total",
+    "年度资金申请总额": "annual_request",
+}
+_LABEL_ORDER = sorted(HEADER_LABELS, key=len, reverse=True)
+
+FUND_COLUMNS = {
+    "年初预算数": "budget_initial",
+    "全年预算数": "budget_full_year",
+    "全年执行数": "budget_executed",
+    "分值": "weight",
+    "执行率": "execution_rate",
+    "预算执行率": "execution_rate",
+    "得分": "score",
+}
+FUND_LINES = {
+    "年度资金总额": "年度资金总额",
+    "当年财政拨款": "当年财政拨款",
+    "本年财政拨款": "当年财政拨款",
+    "财政拨款": "当年财政拨款",
+    "上年结转资金": "上年结转资金",
+    "其他资金": "其他资金",
+}
+GOAL_PLANNED = ("预算目标", "预期目标", "年初设定目标", "年度总体目标")
+GOAL_ACTUAL = ("实际完成情况", "全年预计完成情况", "实际完成")
+GOAL_OVERALL = ("项目总目标", "总目标")
+
+# indicator table header words → column roles
+ROLE_WORDS = [
+    ("outer", ("绩效指标", "绩效目标")),
+    ("l1", ("一级指标", "一级目标")),
+    ("l2", ("二级指标", "二级目标")),
+    ("l3", ("三级指标", "三级目标")),
+    ("target", ("年度指标值", "指标目标值", "年度(/项目)指标值", "指标值", "目标值", "年初指标值")),
+    ("actual", ("实际完成值", "实际完成情况", "实际值", "完成值")),
+    ("weight", ("分值", "权重")),
+    ("score", ("得分", "自评得分")),
+    ("reason", ("偏差原因", "未完成原因", "原因分析", "偏差原因分析及改进措施")),
+    ("unit", ("计量单位",)),
+]
+TOTAL_WORDS = ("总分", "合计", "总计")
+VALUE_ROLES = ("target", "actual")
+
+
+# ---------------------------------------------------------------- the row stream
+
+
+@dataclass
+class Row:
+    """One grid row: the text of each column slot and whether its cell starts on this row."""
+
+    texts: list[str]
+    starts: list[bool]  # the slot's cell starts on this row (False: continues from above)
+    lefts: list[bool]  # the slot is its cell's first column
+    page: int | None
+    block: int
+    spans_known: bool
+    cells: list[Cell | None]
+
+    def items(self) -> list[tuple[int, str]]:
+        """(column, text) of each distinct non-empty cell that starts on this row."""
+        return [
+            (c, t) for c, t in enumerate(self.texts) if t and self.starts[c] and self.lefts[c]
+        ]
+
+    def joined(self) -> str:
+        return "".join(t for _, t in self.items())
+
+
+def document_rows(doc: Document) -> list[Row]:
+    """Every row of every grid, in document order, with merged cells expanded to their slots."""
+    rows: list[Row] = []
+    for block, grid in enumerate(doc.grids):
+        texts = {id(c): normalize_text(c.text) for c in grid.cells}
+        for r, line in enumerate(grid.slots()):
+            rows.append(
+                Row(
+                    texts=[texts[id(c)] if c else "" for c in line],
+                    starts=[c is None or c.row == r for c in line],
+                    lefts=[c is None or c.col == col for col, c in enumerate(line)],
+                    page=grid.page_of_row(r),
+                    block=block,
+                    spans_known=grid.spans_known,
+                    cells=line,
+                )
+            )
+    return rows
+
+
+# ---------------------------------------------------------------- the parser
+
+
+@dataclass
+class Layout:
+    """Columns of the indicator table, from its header row."""
+
+    roles: dict[str, list[int]]  # role → columns
+    n_cols: int
+
+    def first(self, role: str) -> int | None:
+        cols = self.roles.get(role)
+        return cols[0] if cols else None
+
+    @property
+    def scored(self) -> bool:
+        return "weight" in self.roles and "score" in self.roles
+
+
+@dataclass
+class RawIndicator:
+    """An indicator row before its hierarchy is settled."""
+
+    l1: str
+    l2: str
+    l3: str
+    target: str
+    actual: str
+    weight: str
+    score: str
+    reason: str
+    unit: str
+    page: int | None
+    block: int
+    spans_known: bool
+    fixed_l1: bool = False  # parent read from the merged-cell geometry
+    fixed_l2: bool = False
+    label_only: bool = False  # a 二级 row printed with no 三级 under it
+
+
+@dataclass
+class FormBuilder:
+    """A form being read."""
+
+    form: Form
+    title_seen: bool = False
+    money_multiplier: int = 1
+    fund_columns: dict[str, int] | None = None
+    goal_columns: dict[str, int] | None = None
+    annual_col: int | None = None
+    layout: Layout | None = None
+    raw: list[RawIndicator] = field(default_factory=list)
+    table_done: bool = False
+    pending_fragment: str = ""
+    pending_block: int = -1
+
+
+def parse_forms(doc: Document) -> list[Form]:
+    """Find and read every performance form in a document; pages without one yield nothing."""
+    forms: list[Form] = []
+    builder: FormBuilder | None = None
+    pending_title: tuple[str, int | None] | None = None
+    pending_year: int | None = None
+
+    def finish() -> None:
+        nonlocal builder
+        if builder is not None:
+            form = _finish(builder)
+            if form is not None:
+                form.form_ordinal = len(forms) + 1
+                forms.append(form)
+        builder = None
+
+    def start(row: Row) -> FormBuilder:
+        nonlocal pending_title, pending_year
+        finish()
+        form_type = pending_title[0] if pending_title else "project_self_evaluation"
+        form = Form(form_type=form_type, first_page=row.page)
+        new = FormBuilder(form=form, title_seen=pending_title is not None)
+        form.fiscal_year = pending_year or (pending_title[1] if pending_title else None)
+        pending_title, pending_year = None, None
+        return new
+
+    for row in document_rows(doc):
+        items = row.items()
+        if not items:
+            continue
+        joined = compact(row.joined())
+        title = _title(row)
+        if title is not None:
+            if builder is not None and not builder.form.name and not builder.raw:
+                builder.title_seen = True  # a title repeated before anything was read
+                builder.form.form_type = title[0]
+                builder.form.fiscal_year = builder.form.fiscal_year or title[1]
+            elif builder is not None and _same_title_repeated(builder, title):
+                pass  # the title printed again on the form's next page
+            else:
+                pending_title = title
+            continue
+        year = _year_line(joined)
+        if year is not None and len(items) <= 2:
+            if builder is not None and builder.form.fiscal_year is None and not builder.raw:
+                builder.form.fiscal_year = year
+            elif pending_title is not None or builder is None:
+                pending_year = year
+            continue
+
+        header = _header_fields(row)
+        if "name" in header and (builder is None or builder.form.name or builder.table_done):
+            builder = start(row)
+        elif builder is None and pending_title is not None:
+            builder = start(row)
+        if builder is None:
+            continue
+        builder.form.last_page = row.page or builder.form.last_page
+        if header:
+            _apply_header(builder, header, row)
+            if "name" in header or "department" in header or "implementing_unit" in header:
+                continue
+        _read_row(builder, row, joined)
+    finish()
+    return forms
+
+
+def _title(row: Row) -> tuple[str, int | None] | None:
+    items = row.items()
+    if len(items) > 2:
+        return None
+    text = compact(row.joined())
+    if len(text) > 40 or not TITLE.search(text):
+        return None
+    year = YEAR_IN_PARENS.search(text)
+    return _form_type(text), int(year.group(1)) if year else None
+
+
+def _form_type(title: str) -> str:
+    if "政策" in title:
+        return "policy_target_declaration"
+    if "部门整体" in title or "整体支出" in title:
+        return "department_self_evaluation"
+    if "目标" in title:
+        return "project_target_declaration"
+    return "project_self_evaluation"
+
+
+def _same_title_repeated(builder: FormBuilder, title: tuple[str, int | None]) -> bool:
+    """A title reprinted on the next page of a form whose table is still being read."""
+    return (
+        builder.title_seen
+        and not builder.table_done
+        and title[0] == builder.form.form_type
+        and (title[1] is None or title[1] == builder.form.fiscal_year)
+    )
+
+
+def _year_line(text: str) -> int | None:
+    match = YEAR_IN_PARENS.search(text)
+    if match and len(text) <= 16:
+        return int(match.group(1))
+    if text.startswith(("评价时段", "年度:", "年度：", "评价年度")):
+        match = YEAR_ANYWHERE.search(text) or re.search(r"(\d{4})", text)
+        return int(match.group(1)) if match else None
+    return None
+
+
+def _header_fields(row: Row) -> dict[str, tuple[int, str]]:
+    """Label → (label column, value) for header labels on this row ('项目名称 | X')."""
+    found: dict[str, tuple[int, str]] = {}
+    items = row.items()
+    for k, (col, text) in enumerate(items):
+        key = compact(text)
+        for label in _LABEL_ORDER:
+            if key == label or re.fullmatch(rf"{re.escape(label)}[:：].*", key):
+                inline = re.split(r"[:：]", text, maxsplit=1)
+                value = inline[1].strip() if len(inline) == 2 and inline[1].strip() else ""
+                if not value and k + 1 < len(items) and not _is_label(items[k + 1][1]):
+                    value = items[k + 1][1]
+                field_name = HEADER_LABELS[label]
+                if field_name not in found:
+                    found[field_name] = (col, value)
+                break
+    return found
+
+
+def _is_label(text: str) -> bool:
+    key = compact(text).rstrip(":：")
+    return key in HEADER_LABELS or key in FUND_LINES or any(key.startswith(w) for w in FUND_COLUMNS)
+
+
+def _apply_header(builder: FormBuilder, header: dict[str, tuple[int, str]], row: Row) -> None:
+    form = builder.form
+    for name, (col, value) in header.items():
+        if name in ("name", "department", "implementing_unit"):
+            if value and not getattr(form, name):
+                setattr(form, name, value)
+        elif name == "planned_start":
+            form.planned_start = parse_date(value)
+        elif name == "planned_end":
+            form.planned_end = parse_date(value, end=True)
+        elif name == "policy_dates":
+            parts = re.split(r"至|到|—|~|－", value)
+            form.planned_start = parse_date(parts[0]) if parts else None
+            form.planned_end = parse_date(parts[-1], end=True) if len(parts) > 1 else None
+        elif name == "project_funds_total":
+            form.project_funds_total = parse_money(value, builder.money_multiplier)
+        elif name == "annual_request":
+            builder.annual_col = col
+            amount = parse_money(value, builder.money_multiplier)
+            form.budget_full_year = amount
+            _fund_line(form, "年度资金总额").budget_full_year = amount
+    if form.department is None and form.form_type == "department_self_evaluation" and form.name:
+        form.department = form.name
+
+
+def _fund_line(form: Form, name: str) -> FundLine:
+    for line in form.fund_lines:
+        if line.line == name:
+            return line
+    line = FundLine(line=name)
+    form.fund_lines.append(line)
+    return line
+
+
+def _read_row(builder: FormBuilder, row: Row, joined: str) -> None:
+    """Dispatch a row of a form to the block it belongs to."""
+    if re.search(r"[(（]\s*万元\s*[)）]|单位[:：]\s*万元", joined) and not builder.raw:
+        builder.money_multiplier = 10000
+        builder.form.money_unit = "万元"
+    layout = _indicator_layout(row)
+    if layout is not None:
+        builder.layout = layout
+        builder.goal_columns = None
+        return
+    if builder.table_done:
+        return
+    if builder.layout is not None:
+        _read_indicator_row(builder, row)
+        return
+    fund_columns = _fund_header(row)
+    if fund_columns:
+        builder.fund_columns = fund_columns
+        return
+    if _read_fund_row(builder, row):
+        return
+    _read_goal_row(builder, row)
+
+
+# ---------------------------------------------------------------- funds block
+
+
+def _fund_header(row: Row) -> dict[str, int] | None:
+    """Columns of the funds block: 年初预算数 … 得分, or 子项目名称 | 预算金额 on a policy form."""
+    keys = {compact(t): c for c, t in row.items()}
+    sub = next((c for k, c in keys.items() if k.startswith("子项目名称")), None)
+    amount = next((c for k, c in keys.items() if k.startswith("预算金额")), None)
+    if sub is not None and amount is not None:
+        return {"subproject": sub, "budget_full_year": amount}
+    columns: dict[str, int] = {}
+    for col, text in row.items():
+        key = compact(text)
+        for word, role in FUND_COLUMNS.items():
+            if key.startswith(word) and role not in columns:
+                columns[role] = col
+    money = {"budget_initial", "budget_full_year", "budget_executed"}
+    return columns if len(money & set(columns)) >= 2 else None
+
+
+def _fund_line_name(text: str) -> str | None:
+    key = re.sub(r"^其中[:：]?", "", compact(text)).rstrip(":：")
+    return FUND_LINES.get(key)
+
+
+def _read_fund_row(builder: FormBuilder, row: Row) -> bool:
+    """A 年度资金总额 / 当年财政拨款 / … line; returns whether the row was one."""
+    form = builder.form
+    items = row.items()
+    columns = builder.fund_columns or {}
+    if "subproject" in columns:
+        name = row.texts[columns["subproject"]] if columns["subproject"] < len(row.texts) else ""
+        amount_col = columns["budget_full_year"]
+        amount = row.texts[amount_col] if amount_col < len(row.texts) else ""
+        money = parse_money(amount, builder.money_multiplier)
+        if name and money is not None:
+            _fund_line(form, name).budget_full_year = money
+            return True
+    matched = False
+    for k, (col, text) in enumerate(items):
+        name = _fund_line_name(text)
+        if name is None:
+            continue
+        matched = True
+        if builder.fund_columns is not None and "subproject" not in builder.fund_columns:
+            _read_fund_columns(builder, row, name)
+            return True
+        # target declarations: 'label | amount' pairs, the year's block right of 年度资金申请总额
+        if builder.annual_col is not None and col < builder.annual_col:
+            continue
+        value = items[k + 1][1] if k + 1 < len(items) else ""
+        amount = parse_money(value, builder.money_multiplier)
+        if amount is not None:
+            _fund_line(form, name).budget_full_year = amount
+    return matched
+
+
+def _read_fund_columns(builder: FormBuilder, row: Row, name: str) -> None:
+    columns = builder.fund_columns or {}
+    mult = builder.money_multiplier
+
+    def cell(role: str) -> str:
+        col = columns.get(role)
+        if col is None or col >= len(row.texts) or not row.starts[col]:
+            return ""
+        return row.texts[col]
+
+    line = _fund_line(builder.form, name)
+    line.budget_initial = parse_money(cell("budget_initial"), mult)
+    line.budget_full_year = parse_money(cell("budget_full_year"), mult)
+    line.budget_executed = parse_money(cell("budget_executed"), mult)
+    line.weight = parse_number(cell("weight"))
+    line.execution_rate = parse_rate(cell("execution_rate"))
+    line.score = parse_number(cell("score"))
+    if name == "年度资金总额":
+        form = builder.form
+        form.budget_initial = line.budget_initial
+        form.budget_full_year = line.budget_full_year
+        form.budget_executed = line.budget_executed
+        form.execution_rate = line.execution_rate
+        form.budget_weight = line.weight
+        form.budget_score = line.score
+
+
+# ---------------------------------------------------------------- goal block
+
+
+def _read_goal_row(builder: FormBuilder, row: Row) -> None:
+    form = builder.form
+    items = row.items()
+    keys = [compact(t) for _, t in items]
+    planned = [c for (c, _), k in zip(items, keys, strict=True) if k in GOAL_PLANNED]
+    actual = [c for (c, _), k in zip(items, keys, strict=True) if k in GOAL_ACTUAL]
+    overall = [c for (c, _), k in zip(items, keys, strict=True) if k in GOAL_OVERALL]
+    texts = [(c, t) for (c, t), k in zip(items, keys, strict=True) if not _is_goal_label(k)]
+    if (planned and (actual or overall)) or (overall and planned):
+        builder.goal_columns = {"planned": planned[-1]}
+        if actual:
+            builder.goal_columns["actual"] = actual[0]
+        if overall:
+            builder.goal_columns["overall"] = overall[0]
+        if not texts:
+            return
+    if builder.goal_columns and texts:
+        bounds = sorted(builder.goal_columns.items(), key=lambda kv: kv[1])
+        for col, text in texts:
+            role = None
+            for name, start in bounds:
+                if col >= start:
+                    role = name
+            if role is None:
+                continue
+            attr = {"planned": "goal_planned", "actual": "goal_actual", "overall": "goal_overall"}
+            if not getattr(form, attr[role]):
+                setattr(form, attr[role], text)
+        return
+    # 'label | text' pairs: 总目标 | …, 年度总体目标 | …
+    for k, (_, text) in enumerate(items[:-1]):
+        key = compact(text)
+        value = items[k + 1][1]
+        if key in GOAL_OVERALL and not form.goal_overall:
+            form.goal_overall = value
+        elif key in GOAL_PLANNED and not form.goal_planned and not _is_goal_label(compact(value)):
+            form.goal_planned = value
+
+
+def _is_goal_label(key: str) -> bool:
+    return key in GOAL_PLANNED or key in GOAL_ACTUAL or key in GOAL_OVERALL or key in (
+        "年度目标",
+        "政策目标",
+        "项目绩效目标",
+        "绩效目标",
+    )
+
+
+# ---------------------------------------------------------------- indicator table
+
+
+def _indicator_layout(row: Row) -> Layout | None:
+    roles: dict[str, list[int]] = {}
+    for col, text in enumerate(row.texts):
+        if not text or not row.lefts[col]:
+            continue
+        key = compact(text).replace("（", "(").replace("）", ")")
+        for role, words in ROLE_WORDS:
+            if any(key.startswith(w) for w in words):
+                cell = row.cells[col]
+                span = cell.colspan if cell is not None and row.spans_known else 1
+                if role not in roles:
+                    roles[role] = list(range(col, col + span))
+                break
+    if "l1" in roles and ("l3" in roles or "l2" in roles):
+        if "outer" in roles and roles["outer"][0] > roles["l1"][0]:
+            del roles["outer"]
+        return Layout(roles=roles, n_cols=len(row.texts))
+    return None
+
+
+def _is_total(texts: list[str]) -> bool:
+    return any(compact(t) in TOTAL_WORDS for t in texts if t)
+
+
+def _read_indicator_row(builder: FormBuilder, row: Row) -> None:
+    layout = builder.layout
+    assert layout is not None
+    texts = row.texts
+    if _is_total(texts):
+        numbers = [parse_number(t) for t in texts if parse_number(t) is not None]
+        weight = _role_text(row, layout, "weight") if row.spans_known else ""
+        score = _role_text(row, layout, "score") if row.spans_known else ""
+        w, s = parse_number(weight), parse_number(score)
+        if w is None and s is None and numbers:
+            w = numbers[0] if len(numbers) > 1 else None
+            s = numbers[-1]
+        builder.form.total_weight, builder.form.total_score = w, s
+        builder.table_done = True
+        return
+    raw = _row_by_geometry(row, layout) if row.spans_known else _row_by_content(row, layout)
+    if raw is None:
+        return
+    if _is_fragment(raw):
+        _attach_fragment(builder, raw)
+        return
+    _take_fragment(builder, raw)
+    builder.raw.append(raw)
+
+
+def _role_text(row: Row, layout: Layout, role: str, top_only: bool = True) -> str:
+    parts: list[str] = []
+    seen: set[int] = set()
+    for col in layout.roles.get(role, []):
+        if col >= len(row.texts):
+            continue
+        cell = row.cells[col]
+        if cell is None or id(cell) in seen or (top_only and not row.starts[col]):
+            continue
+        seen.add(id(cell))
+        if row.texts[col]:
+            parts.append(row.texts[col])
+    return " ".join(parts)
+
+
+def _row_by_geometry(row: Row, layout: Layout) -> RawIndicator | None:
+    """Read a row whose merged cells are known: parents come from the cells covering the row."""
+    raw = RawIndicator(
+        l1=_role_text(row, layout, "l1", top_only=False),
+        l2=_role_text(row, layout, "l2", top_only=False),
+        l3=_role_text(row, layout, "l3"),
+        target=_role_text(row, layout, "target"),
+        actual=_role_text(row, layout, "actual"),
+        weight=_role_text(row, layout, "weight"),
+        score=_role_text(row, layout, "score"),
+        reason=_role_text(row, layout, "reason"),
+        unit=_role_text(row, layout, "unit"),
+        page=row.page,
+        block=row.block,
+        spans_known=True,
+        fixed_l1=bool(_role_text(row, layout, "l1", top_only=False)),
+        fixed_l2=bool(_role_text(row, layout, "l2", top_only=False)),
+    )
+    # a 年度指标值 cell merged with 实际完成值 holds the target only (DOMAIN.md §3.1 R3)
+    t_cols, a_cols = layout.roles.get("target", []), layout.roles.get("actual", [])
+    if t_cols and a_cols and row.cells[t_cols[0]] is row.cells[a_cols[0]]:
+        raw.actual = ""
+    _fix_levels(raw)
+    return raw
+
+
+def _row_by_content(row: Row, layout: Layout) -> RawIndicator | None:
+    """Read a flat-text row whose cells may sit one column off (DOMAIN.md §0)."""
+    cells = list(row.texts)
+    last_text = max((i for i, t in enumerate(cells) if t), default=-1)
+    if last_text < 0:
+        return None
+    cells = cells[: max(layout.n_cols, last_text + 1)]
+    value_roles = [r for r in VALUE_ROLES if r in layout.roles]
+    weight = score = reason = ""
+    if layout.scored:
+        anchor = _weight_score_anchor(cells)
+        if anchor is None:
+            return _fragment_row(cells, layout, row)
+        weight, score = cells[anchor], cells[anchor + 1]
+        reason = " ".join(t for t in cells[anchor + 2 :] if t)
+        cells = cells[:anchor]
+    elif value_roles:
+        cells = cells[: max(layout.first(value_roles[-1]) + 1, last_text + 1)]
+    cells = [t for t in cells if compact(t) not in ("绩效指标", "绩效目标")]
+    n_values = len(value_roles)
+    values = cells[len(cells) - n_values :] if n_values else []
+    values = [""] * (n_values - len(values)) + values
+    l1, l2, unknown = _classify_levels(cells[: len(cells) - n_values])
+    l3 = unknown[0] if unknown else ""
+    if len(unknown) > 1 and values and not values[0]:
+        values = [unknown[-1], *values[1:]]  # a value printed one column left of its slot
+    if not l3 and values and values[0] and (n_values > 1 or not _looks_like_value(values[0])):
+        # no 三级 in the level columns: the first value slot holds it; a single value left over
+        # is a 年度指标值 cell merged with 实际完成值, read as the target (DOMAIN.md §3.1 R3)
+        l3, values = values[0], [*values[1:], ""]
+    raw = RawIndicator(
+        l1=l1,
+        l2=l2,
+        l3=l3,
+        target=values[0] if values else "",
+        actual=values[1] if len(values) > 1 else "",
+        weight=weight,
+        score=score,
+        reason=reason,
+        unit="",
+        page=row.page,
+        block=row.block,
+        spans_known=False,
+    )
+    if not (raw.l3 or raw.target or raw.actual or raw.weight or raw.score or raw.reason):
+        if not (raw.l1 or raw.l2):
+            return None
+        raw.label_only = True
+    return raw
+
+
+def _looks_like_value(text: str) -> bool:
+    return parse_value(text).value is not None or len(text) <= 4
+
+
+def _weight_score_anchor(cells: list[str]) -> int | None:
+    """Index of the 分值 cell: the rightmost pair of adjacent numbers."""
+    for i in range(len(cells) - 2, -1, -1):
+        if parse_number(cells[i]) is not None and parse_number(cells[i + 1]) is not None:
+            return i
+    return None
+
+
+def _fragment_row(cells: list[str], layout: Layout, row: Row) -> RawIndicator | None:
+    """A row with no 分值/得分: a label-only row or a piece of a row cut by a page break."""
+    texts = [(i, t) for i, t in enumerate(cells) if t and compact(t) not in ("绩效指标",)]
+    if not texts:
+        return None
+    l1, l2, unknown = _classify_levels([t for _, t in texts])
+    raw = RawIndicator(
+        l1=l1,
+        l2=l2,
+        l3="",
+        target="",
+        actual="",
+        weight="",
+        score="",
+        reason="",
+        unit="",
+        page=row.page,
+        block=row.block,
+        spans_known=False,
+    )
+    if len(unknown) == 1 and texts[-1][0] > (layout.first("target") or 0):
+        raw.reason = unknown[0]  # a piece of a deviation reason cut by a page break
+    elif unknown:
+        raw.l3 = unknown[0]
+        raw.target = unknown[1] if len(unknown) > 1 else ""
+        raw.actual = unknown[2] if len(unknown) > 2 else ""
+    raw.label_only = not (raw.l3 or raw.reason)
+    return raw
+
+
+def _classify_levels(texts: list[str]) -> tuple[str, str, list[str]]:
+    """Split level-column texts into 一级, 二级 and the rest (三级 candidates) by vocabulary."""
+    l1 = l2 = ""
+    unknown: list[str] = []
+    names = [canonical_level(t) if t else "" for t in texts]
+    for i, (text, name) in enumerate(zip(texts, names, strict=True)):
+        if not text:
+            continue
+        is1, is2 = name in LEVEL1, name in LEVEL2
+        if is1 and is2:  # 满意度指标 / 成本指标 serve as both: a pure 二级 after it makes it 一级
+            later_l2 = any(n in LEVEL2 and n not in LEVEL1 for n in names[i + 1 :])
+            is1, is2 = (True, False) if later_l2 or (not l1 and i == 0) else (False, True)
+        if is1 and not l1:
+            l1 = text
+        elif is2 and not l2:
+            l2 = text
+        elif is2 and canonical_level(l2) == name:
+            continue  # the same 二级 printed twice (once in the 一级 column)
+        else:
+            unknown.append(text)
+    return l1, l2, unknown
+
+
+def _fix_levels(raw: RawIndicator) -> None:
+    """Undo a level printed in the wrong column (a 二级 name in the 一级 column)."""
+    n1, n2 = canonical_level(raw.l1), canonical_level(raw.l2)
+    if raw.l1 and n1 not in LEVEL1 and n1 in LEVEL2 and (not raw.l2 or n1 == n2):
+        raw.l2, raw.l1, raw.fixed_l1 = raw.l2 or raw.l1, "", False
+    if not raw.l3 and raw.target and not raw.actual and not _looks_like_value(raw.target):
+        raw.l3, raw.target = raw.target, ""  # a 三级 printed in the value column
+    if not (raw.l3 or raw.target or raw.actual or raw.weight or raw.score or raw.reason):
+        raw.label_only = True
+
+
+def _is_fragment(raw: RawIndicator) -> bool:
+    return bool(raw.reason) and not (
+        raw.l1 or raw.l2 or raw.l3 or raw.target or raw.actual or raw.weight or raw.score
+    )
+
+
+def _attach_fragment(builder: FormBuilder, raw: RawIndicator) -> None:
+    """Keep a piece of a row cut by a page break until it is clear which row it belongs to."""
+    previous = builder.raw[-1] if builder.raw else None
+    if previous is not None and previous.block != raw.block:
+        previous.reason += raw.reason  # top of a new page: the previous row continues here
+    else:
+        builder.pending_fragment += raw.reason
+        builder.pending_block = raw.block
+
+
+def _take_fragment(builder: FormBuilder, raw: RawIndicator) -> None:
+    """A row that follows a pending fragment: across a page break the fragment opens this row."""
+    if not builder.pending_fragment:
+        return
+    if raw.block != builder.pending_block or not builder.raw:
+        raw.reason = builder.pending_fragment + raw.reason
+    else:
+        builder.raw[-1].reason += builder.pending_fragment
+    builder.pending_fragment = ""
+
+
+# ---------------------------------------------------------------- finishing a form
+
+
+def _finish(builder: FormBuilder) -> Form | None:
+    """Settle the hierarchy and build the indicator records; drop what is not a form."""
+    form = builder.form
+    if builder.pending_fragment and builder.raw:
+        last = builder.raw[-1]
+        last.reason = last.reason + builder.pending_fragment
+    if builder.layout is None and not (builder.title_seen and form.name):
+        return None
+    if builder.layout is None and not builder.raw and not form.fund_lines:
+        return None
+    levels = _settle_hierarchy(builder.raw, form)
+    ordinal = 0
+    for raw, (l1, l2, inferred) in zip(builder.raw, levels, strict=True):
+        if raw.label_only or not raw.l3:
+            continue
+        ordinal += 1
+        target, actual = parse_value(raw.target), parse_value(raw.actual)
+        unit_column = raw.unit or None
+        form.indicators.append(
+            Indicator(
+                row_ordinal=ordinal,
+                level1=l1 or None,
+                level2=l2 or None,
+                level3=raw.l3,
+                target_text=None if is_blank(raw.target) else raw.target,
+                target_op=target.op,
+                target_value=target.value,
+                target_unit=target.unit or unit_column,
+                actual_text=None if is_blank(raw.actual) else raw.actual,
+                actual_value=actual.value,
+                actual_unit=(actual.unit or target.unit or unit_column)
+                if actual.value is not None
+                else None,
+                weight=parse_number(raw.weight),
+                score=parse_number(raw.score),
+                deviation_reason=raw.reason or None,
+                page=raw.page,
+                hierarchy_inferred=inferred,
+            )
+        )
+    if form.budget_full_year is None:
+        total = next((f for f in form.fund_lines if f.line == "年度资金总额"), None)
+        form.budget_full_year = total.budget_full_year if total else None
+    if form.project_funds_total is not None and form.form_type == "project_self_evaluation":
+        form.form_type = "project_target_declaration"
+    return form
+
+
+def _settle_hierarchy(raws: list[RawIndicator], form: Form) -> list[tuple[str, str, bool]]:
+    """一级/二级 for every row: geometry where known, else vocabulary-guided span inference."""
+    n = len(raws)
+    l2_anchors = {i: r.l2 for i, r in enumerate(raws) if r.l2}
+    l1_anchors = {i: r.l1 for i, r in enumerate(raws) if r.l1}
+
+    def l2_affinity(i: int, label: str) -> float:
+        if raws[i].label_only or not raws[i].l3:
+            return 0.0
+        return level2_affinity(raws[i].l3).get(canonical_level(label), 0.0)
+
+    flat = not all(r.spans_known for r in raws)
+    if flat:
+        l2_choice = infer_spans(n, l2_anchors, l2_affinity)
+        l2_labels = l2_choice.labels
+        starts = {0} | {
+            i for i in range(1, n) if l2_labels[i] is not None and l2_labels[i] != l2_labels[i - 1]
+        }
+
+        def l1_affinity(i: int, label: str) -> float:
+            child = l2_labels[i]
+            if not child:
+                return 0.0
+            parent = LEVEL2_PARENT.get(canonical_level(child))
+            parents = parent if isinstance(parent, (set, frozenset, tuple, list)) else {parent}
+            return 1.0 if canonical_level(label) in parents else 0.0
+
+        l1_choice = infer_spans(n, l1_anchors, l1_affinity, allowed_starts=starts)
+        l1_labels = l1_choice.labels
+        moved = set(l2_choice.moved_rows) | set(l1_choice.moved_rows)
+        if moved:
+            names = [raws[i].l3 for i in sorted(moved) if raws[i].l3]
+            if names:
+                form.notes.append(
+                    "hierarchy inferred from the vocabulary (labels printed mid-span): "
+                    + "、".join(names)
+                )
+        return [
+            (l1_labels[i] or "", l2_labels[i] or "", i in moved and bool(raws[i].l3))
+            for i in range(n)
+        ]
+    # geometry: a merged cell gives the parent; an empty unmerged level cell repeats the one above
+    out: list[tuple[str, str, bool]] = []
+    last1 = last2 = ""
+    for r in raws:
+        if r.l1:
+            last1 = r.l1
+            if not r.l2:
+                last2 = ""
+        if r.l2:
+            last2 = r.l2
+        out.append((r.l1 or last1, r.l2 or last2, False))
+    return out
+
+
+__all__ = ["parse_forms"]

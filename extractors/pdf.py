@@ -1,0 +1,824 @@
+"""Born-digital PDF reader: ruled tables and free text lines, read with pypdfium2.
+
+The algorithm follows the data, one page at a time:
+
+1. ``_page_edges``: the ruling lines, from path objects (stroked segments, thin filled rectangles),
+   in display coordinates (points, origin top-left, page rotation applied).
+2. ``_merge_edges``: collinear edges snapped together and joined across small gaps.
+3. ``_edge_groups``: edges that touch form one table candidate.
+4. ``_table_from_edges``: the lattice of the candidate's rulings; slots not separated by a ruling
+   merge into one cell, which gives rowspan/colspan. Cell text via ``get_text_bounded``.
+5. ``_text_lines``: text outside the tables, as lines in reading order.
+6. ``_Stitcher``: tables continued on the next page join the previous page's table (repeated
+   header dropped, a row or a merged cell cut by the page break continued).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from extractors.errors import UnreadableFile
+from schemas.grid import Cell, Document, Grid, text_block
+
+PASSWORD_ENV = "JIXIAO_PDF_PASSWORD"
+
+SNAP = 1.5  # points: edges this close to the same line are one line
+JOIN = 2.5  # points: collinear edges with a gap this small are one edge
+TOUCH = 2.5  # points: an edge ending this close to another touches it
+THIN = 3.0  # points: a filled rectangle this thin is a ruling line
+MIN_EDGE = 2.0  # points: shorter edges are dots, not rulings
+VIRTUAL = 4.0  # points: rulings overshooting the outermost cross ruling by more open a row/column
+BOTTOM_ZONE = 0.25  # a table ending in the last quarter of the page may continue on the next
+
+_PAGE_NUMBER = re.compile(
+    r"^[-—–\s]*\d{1,4}[-—–\s]*$|^第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?$|^\d+\s*/\s*\d+$"
+)
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+_CJK_GAP = re.compile(
+    r"(?<=[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]) +"
+    r"(?=[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef])"
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def read_pdf(path: Path, password: str | None = None) -> Document:
+    """Read a born-digital PDF into grids: one per ruled table, one per run of text lines.
+
+    ``password`` defaults to the ``JIXIAO_PDF_PASSWORD`` environment variable. Raises
+    :class:`UnreadableFile` for a missing, empty, corrupt or encrypted file.
+    """
+    path = Path(path)
+    if password is None:
+        password = os.environ.get(PASSWORD_ENV) or None
+    pdf = _open(path, password)
+    stitcher = _Stitcher()
+    scanned: list[int] = []
+    try:
+        n_pages = len(pdf)
+        if n_pages == 0:
+            raise UnreadableFile(f"{path.name} has no pages: re-export or re-download the PDF")
+        for index in range(n_pages):
+            page_no = index + 1
+            try:
+                page = pdf[index]
+            except pdfium.PdfiumError as exc:
+                raise UnreadableFile(
+                    f"{path.name}: page {page_no} cannot be loaded ({exc}); the file is damaged, "
+                    "download it again or re-export it"
+                ) from exc
+            try:
+                blocks, has_text, has_image = _read_page(page, page_no)
+            finally:
+                page.close()
+            if not has_text and has_image:
+                scanned.append(page_no)
+            stitcher.add_page(page_no, blocks)
+    finally:
+        pdf.close()
+    grids = stitcher.grids()
+    notes = []
+    if scanned:
+        notes.append(
+            f"{len(scanned)} page(s) have no text layer (scanned?): "
+            + ", ".join(map(str, scanned))
+        )
+    return Document(
+        grids=grids,
+        pages=n_pages,
+        extractor="pdf",
+        n_tables=sum(g.is_table for g in grids),
+        scanned_pages=scanned,
+        notes=notes,
+    )
+
+
+def _open(path: Path, password: str | None) -> pdfium.PdfDocument:
+    if not path.is_file():
+        raise UnreadableFile(f"{path} does not exist or is not a file")
+    if path.stat().st_size == 0:
+        raise UnreadableFile(f"{path.name} is empty (0 bytes): download it again")
+    try:
+        return pdfium.PdfDocument(path, password=password)
+    except pdfium.PdfiumError as exc:
+        code = getattr(exc, "err_code", None)
+        if code == pdfium_c.FPDF_ERR_PASSWORD:
+            if password:
+                raise UnreadableFile(
+                    f"{path.name} is encrypted and the password given is wrong; set "
+                    f"{PASSWORD_ENV} to the document's password"
+                ) from exc
+            raise UnreadableFile(
+                f"{path.name} is encrypted: it needs a password; set {PASSWORD_ENV} to the "
+                "document's password, or ask the publisher for an unprotected copy"
+            ) from exc
+        if code == pdfium_c.FPDF_ERR_SECURITY:
+            raise UnreadableFile(
+                f"{path.name} uses an unsupported security handler: ask the publisher for an "
+                "unprotected copy"
+            ) from exc
+        with path.open("rb") as fh:
+            head = fh.read(1024)
+        if b"%PDF" not in head:
+            raise UnreadableFile(
+                f"{path.name} is not a PDF (no %PDF header): check the file type or the download"
+            ) from exc
+        raise UnreadableFile(
+            f"{path.name} is a corrupt or truncated PDF ({exc}): download it again or re-export it"
+        ) from exc
+
+
+# --- one page ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Box:
+    """A cell found on one page, before stitching."""
+
+    row: int
+    col: int
+    rowspan: int
+    colspan: int
+    bbox: tuple[float, float, float, float]
+    text: str = ""
+    open_top: bool = False
+    open_bottom: bool = False
+
+
+@dataclass
+class _Table:
+    """A ruled table found on one page."""
+
+    page: int
+    xs: list[float]
+    n_rows: int
+    boxes: list[_Box]
+    bbox: tuple[float, float, float, float]
+    page_height: float
+
+    @property
+    def top(self) -> float:
+        return self.bbox[1]
+
+
+@dataclass
+class _Lines:
+    """Consecutive text lines outside tables on one page."""
+
+    page: int
+    top: float
+    lines: list[str]
+
+
+class _Frame:
+    """Converts between PDF user space and display space (top-down, rotation applied)."""
+
+    def __init__(self, page: pdfium.PdfPage) -> None:
+        self.x0, self.y0, self.x1, self.y1 = page.get_mediabox()
+        self.rotation = page.get_rotation() % 360
+        w, h = self.x1 - self.x0, self.y1 - self.y0
+        self.height = w if self.rotation in (90, 270) else h
+
+    def to_display(self, x: float, y: float) -> tuple[float, float]:
+        r = self.rotation
+        if r == 90:
+            return y - self.y0, x - self.x0
+        if r == 180:
+            return self.x1 - x, y - self.y0
+        if r == 270:
+            return self.y1 - y, self.x1 - x
+        return x - self.x0, self.y1 - y
+
+    def to_user(self, dx: float, dy: float) -> tuple[float, float]:
+        r = self.rotation
+        if r == 90:
+            return dy + self.x0, dx + self.y0
+        if r == 180:
+            return self.x1 - dx, dy + self.y0
+        if r == 270:
+            return self.x1 - dy, self.y1 - dx
+        return dx + self.x0, self.y1 - dy
+
+    def user_rect(
+        self, x0: float, top: float, x1: float, bottom: float
+    ) -> tuple[float, float, float, float]:
+        """Display rectangle → (left, bottom, right, top) in user space."""
+        ax, ay = self.to_user(x0, top)
+        bx, by = self.to_user(x1, bottom)
+        return min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)
+
+    def display_rect(
+        self, left: float, bottom: float, right: float, top: float
+    ) -> tuple[float, float, float, float]:
+        """User rectangle → (x0, top, x1, bottom) in display space."""
+        ax, ay = self.to_display(left, bottom)
+        bx, by = self.to_display(right, top)
+        return min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)
+
+
+def _read_page(page: pdfium.PdfPage, page_no: int) -> tuple[list[_Table | _Lines], bool, bool]:
+    """Tables and text-line runs of one page in reading order, whether it has text, images."""
+    frame = _Frame(page)
+    h_raw, v_raw, has_image = _page_edges(page, frame)
+    textpage = page.get_textpage()
+    try:
+        has_text = textpage.count_chars() > 0
+        if not has_text:
+            return [], False, has_image
+        hs = _merge_edges(h_raw)
+        vs = _merge_edges(v_raw)
+        tables = []
+        for group_h, group_v in _edge_groups(hs, vs):
+            table = _table_from_edges(group_h, group_v, textpage, frame, page_no)
+            if table is not None:
+                tables.append(table)
+        lines = _text_lines(textpage, frame, [t.bbox for t in tables])
+    finally:
+        textpage.close()
+    run: list[str] = []
+    run_top = 0.0
+    items: list[tuple[float, int, object]] = [(t.top, 1, t) for t in tables]
+    items += [(top, 0, text) for top, text in lines]
+    items.sort(key=lambda item: (item[0], item[1]))
+    blocks: list[_Table | _Lines] = []
+    for top, kind, item in items:
+        if kind == 1:
+            if run:
+                blocks.append(_Lines(page_no, run_top, run))
+                run = []
+            blocks.append(item)  # type: ignore[arg-type]
+        else:
+            if not run:
+                run_top = top
+            run.append(item)  # type: ignore[arg-type]
+    if run:
+        blocks.append(_Lines(page_no, run_top, run))
+    return blocks, True, has_image
+
+
+# --- ruling lines -----------------------------------------------------------------------------
+
+_Matrix = tuple[float, float, float, float, float, float]
+_IDENTITY: _Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+
+def _compose(inner: _Matrix, outer: _Matrix) -> _Matrix:
+    a, b, c, d, e, f = inner
+    A, B, C, D, E, F = outer  # noqa: N806
+    return (
+        a * A + b * C,
+        a * B + b * D,
+        c * A + d * C,
+        c * B + d * D,
+        e * A + f * C + E,
+        e * B + f * D + F,
+    )
+
+
+def _apply(m: _Matrix, x: float, y: float) -> tuple[float, float]:
+    return m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]
+
+
+def _page_objects(page: pdfium.PdfPage) -> Iterator[tuple[object, int, _Matrix]]:
+    """(raw object, type, matrix of its container to page space), Form XObjects descended."""
+    stack: list[tuple[object | None, _Matrix, int]] = [(None, _IDENTITY, 0)]
+    fs_matrix = pdfium_c.FS_MATRIX()
+    while stack:
+        form, ctm, depth = stack.pop()
+        if form is None:
+            count = pdfium_c.FPDFPage_CountObjects(page)
+        else:
+            count = pdfium_c.FPDFFormObj_CountObjects(form)
+        for i in range(max(count, 0)):
+            obj = (
+                pdfium_c.FPDFPage_GetObject(page, i)
+                if form is None
+                else pdfium_c.FPDFFormObj_GetObject(form, i)
+            )
+            if not obj:
+                continue
+            kind = pdfium_c.FPDFPageObj_GetType(obj)
+            if kind == pdfium_c.FPDF_PAGEOBJ_FORM and depth < 8:
+                if pdfium_c.FPDFPageObj_GetMatrix(obj, fs_matrix):
+                    m = fs_matrix
+                    inner = (m.a, m.b, m.c, m.d, m.e, m.f)
+                    stack.append((obj, _compose(inner, ctm), depth + 1))
+                continue
+            yield obj, kind, ctm
+
+
+def _page_edges(
+    page: pdfium.PdfPage, frame: _Frame
+) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]], bool]:
+    """Horizontal (y, x0, x1) and vertical (x, top, bottom) rulings in display space."""
+    hs: list[tuple[float, float, float]] = []
+    vs: list[tuple[float, float, float]] = []
+    has_image = False
+    left, bottom, right, top = ctypes.c_float(), ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
+    fillmode, stroke = ctypes.c_int(), ctypes.c_int()
+    fs_matrix = pdfium_c.FS_MATRIX()
+    px, py = ctypes.c_float(), ctypes.c_float()
+
+    def add(x0: float, y0: float, x1: float, y1: float) -> None:
+        ax, ay = frame.to_display(x0, y0)
+        bx, by = frame.to_display(x1, y1)
+        if abs(ay - by) <= 0.5 and abs(ax - bx) >= MIN_EDGE:
+            hs.append(((ay + by) / 2, min(ax, bx), max(ax, bx)))
+        elif abs(ax - bx) <= 0.5 and abs(ay - by) >= MIN_EDGE:
+            vs.append(((ax + bx) / 2, min(ay, by), max(ay, by)))
+
+    def add_thin(x0: float, y0: float, x1: float, y1: float) -> None:
+        """A thin filled rectangle (user-space corners) as its centre line."""
+        if x1 - x0 <= y1 - y0:
+            xm = (x0 + x1) / 2
+            add(xm, y0, xm, y1)
+        else:
+            ym = (y0 + y1) / 2
+            add(x0, ym, x1, ym)
+
+    for obj, kind, ctm in _page_objects(page):
+        if kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            has_image = True
+            continue
+        if kind != pdfium_c.FPDF_PAGEOBJ_PATH:
+            continue
+        if not pdfium_c.FPDFPath_GetDrawMode(obj, fillmode, stroke):
+            continue
+        stroked, filled = bool(stroke.value), fillmode.value != 0
+        if not (stroked or filled):
+            continue
+        if not pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
+            continue
+        bx0, by0 = _apply(ctm, left.value, bottom.value)
+        bx1, by1 = _apply(ctm, right.value, top.value)
+        bx0, bx1 = min(bx0, bx1), max(bx0, bx1)
+        by0, by1 = min(by0, by1), max(by0, by1)
+        if min(bx1 - bx0, by1 - by0) <= THIN:
+            add_thin(bx0, by0, bx1, by1)  # a line, or a thin rectangle: one ruling either way
+            continue
+        # A larger path: its straight axis-parallel segments (stroked) or thin subpaths (filled).
+        if not pdfium_c.FPDFPageObj_GetMatrix(obj, fs_matrix):
+            continue
+        m = _compose(
+            (fs_matrix.a, fs_matrix.b, fs_matrix.c, fs_matrix.d, fs_matrix.e, fs_matrix.f), ctm
+        )
+        subpaths: list[list[tuple[float, float]]] = []
+        n_segments = pdfium_c.FPDFPath_CountSegments(obj)
+        for s in range(max(n_segments, 0)):
+            seg = pdfium_c.FPDFPath_GetPathSegment(obj, s)
+            if not seg or not pdfium_c.FPDFPathSegment_GetPoint(seg, px, py):
+                continue
+            point = _apply(m, px.value, py.value)
+            kind_s = pdfium_c.FPDFPathSegment_GetType(seg)
+            if kind_s == pdfium_c.FPDF_SEGMENT_MOVETO or not subpaths:
+                subpaths.append([point])
+            elif kind_s == pdfium_c.FPDF_SEGMENT_BEZIERTO:
+                subpaths.append([point])  # curves are not rulings: restart after them
+            else:
+                subpaths[-1].append(point)
+            if pdfium_c.FPDFPathSegment_GetClose(seg) and len(subpaths[-1]) > 1:
+                subpaths[-1].append(subpaths[-1][0])
+        for points in subpaths:
+            if stroked:
+                for (ax, ay), (bx, by) in zip(points, points[1:]):
+                    add(ax, ay, bx, by)
+            elif len(points) >= 4:
+                xs = [p[0] for p in points]
+                ys = [p[1] for p in points]
+                if min(max(xs) - min(xs), max(ys) - min(ys)) <= THIN:
+                    add_thin(min(xs), min(ys), max(xs), max(ys))
+    return hs, vs, has_image
+
+
+def _merge_edges(edges: list[tuple[float, float, float]]) -> list[tuple[float, float, float]]:
+    """Snap edges on (nearly) the same line together and join overlapping or near pieces."""
+    merged: list[tuple[float, float, float]] = []
+    edges = sorted(edges)
+    i = 0
+    while i < len(edges):
+        j = i + 1
+        while j < len(edges) and edges[j][0] - edges[j - 1][0] <= SNAP:
+            j += 1
+        cluster = edges[i:j]
+        pos = sum(e[0] for e in cluster) / len(cluster)
+        spans = sorted((e[1], e[2]) for e in cluster)
+        start, end = spans[0]
+        for s, e in spans[1:]:
+            if s <= end + JOIN:
+                end = max(end, e)
+            else:
+                merged.append((pos, start, end))
+                start, end = s, e
+        merged.append((pos, start, end))
+        i = j
+    return merged
+
+
+def _edge_groups(
+    hs: list[tuple[float, float, float]], vs: list[tuple[float, float, float]]
+) -> list[tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]]:
+    """Connected sets of touching horizontal and vertical edges (table candidates)."""
+    parent = list(range(len(hs) + len(vs)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, (y, x0, x1) in enumerate(hs):
+        for j, (x, t, b) in enumerate(vs):
+            if x0 - TOUCH <= x <= x1 + TOUCH and t - TOUCH <= y <= b + TOUCH:
+                parent[find(i)] = find(len(hs) + j)
+    groups: dict[int, tuple[list, list]] = {}
+    for i, h in enumerate(hs):
+        groups.setdefault(find(i), ([], []))[0].append(h)
+    for j, v in enumerate(vs):
+        groups.setdefault(find(len(hs) + j), ([], []))[1].append(v)
+    return [g for g in groups.values() if g[0] and g[1] and len(g[0]) + len(g[1]) >= 3]
+
+
+def _cluster(values: list[float]) -> list[float]:
+    out: list[list[float]] = []
+    for v in sorted(values):
+        if out and v - out[-1][-1] <= SNAP * 2:
+            out[-1].append(v)
+        else:
+            out.append([v])
+    return [sum(c) / len(c) for c in out]
+
+
+def _covered(
+    lines: dict[int, list[tuple[float, float]]], index: int, start: float, end: float
+) -> bool:
+    """Whether a ruling at lattice line ``index`` covers [start, end]."""
+    for s, e in lines.get(index, ()):
+        if s <= start + TOUCH and e >= end - TOUCH:
+            return True
+    return False
+
+
+def _nearest(positions: list[float], value: float) -> int | None:
+    best = min(range(len(positions)), key=lambda i: abs(positions[i] - value))
+    return best if abs(positions[best] - value) <= SNAP * 2 else None
+
+
+def _table_from_edges(
+    hs: list[tuple[float, float, float]],
+    vs: list[tuple[float, float, float]],
+    textpage: pdfium.PdfTextPage,
+    frame: _Frame,
+    page_no: int,
+) -> _Table | None:
+    """Cells of one table candidate: lattice slots joined across missing rulings."""
+    xs = _cluster([v[0] for v in vs])
+    ys = _cluster([h[0] for h in hs])
+    virtual_top = virtual_bottom = False
+    v_top, v_bottom = min(v[1] for v in vs), max(v[2] for v in vs)
+    if v_top < ys[0] - VIRTUAL:
+        ys.insert(0, v_top)
+        virtual_top = True
+    if v_bottom > ys[-1] + VIRTUAL:
+        ys.append(v_bottom)
+        virtual_bottom = True
+    h_left, h_right = min(h[1] for h in hs), max(h[2] for h in hs)
+    if h_left < xs[0] - VIRTUAL:
+        xs.insert(0, h_left)
+    if h_right > xs[-1] + VIRTUAL:
+        xs.append(h_right)
+    n_rows, n_cols = len(ys) - 1, len(xs) - 1
+    if n_rows < 1 or n_cols < 1:
+        return None
+
+    h_at: dict[int, list[tuple[float, float]]] = {}
+    for y, x0, x1 in hs:
+        k = _nearest(ys, y)
+        if k is not None:
+            h_at.setdefault(k, []).append((x0, x1))
+    v_at: dict[int, list[tuple[float, float]]] = {}
+    for x, t, b in vs:
+        k = _nearest(xs, x)
+        if k is not None:
+            v_at.setdefault(k, []).append((t, b))
+    h_rule = [
+        [_covered(h_at, r, xs[c], xs[c + 1]) for c in range(n_cols)] for r in range(n_rows + 1)
+    ]
+    v_rule = [
+        [_covered(v_at, c, ys[r], ys[r + 1]) for c in range(n_cols + 1)] for r in range(n_rows)
+    ]
+
+    parent = list(range(n_rows * n_cols))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for r in range(n_rows):
+        for c in range(n_cols):
+            if c + 1 < n_cols and not v_rule[r][c + 1]:
+                parent[find(r * n_cols + c)] = find(r * n_cols + c + 1)
+            if r + 1 < n_rows and not h_rule[r + 1][c]:
+                parent[find(r * n_cols + c)] = find((r + 1) * n_cols + c)
+    regions: dict[int, list[int]] = {}
+    for i in range(n_rows * n_cols):
+        regions.setdefault(find(i), []).append(i)
+
+    boxes: list[_Box] = []
+    for slots in regions.values():
+        r0 = min(s // n_cols for s in slots)
+        r1 = max(s // n_cols for s in slots)
+        c0 = min(s % n_cols for s in slots)
+        c1 = max(s % n_cols for s in slots)
+        width = xs[c1 + 1] - xs[c0]
+        height = ys[r1 + 1] - ys[r0]
+        top = sum(xs[c + 1] - xs[c] for c in range(c0, c1 + 1) if h_rule[r0][c]) / width
+        bottom = sum(xs[c + 1] - xs[c] for c in range(c0, c1 + 1) if h_rule[r1 + 1][c]) / width
+        left = sum(ys[r + 1] - ys[r] for r in range(r0, r1 + 1) if v_rule[r][c0]) / height
+        right = sum(ys[r + 1] - ys[r] for r in range(r0, r1 + 1) if v_rule[r][c1 + 1]) / height
+        if not (left >= 0.5 and right >= 0.5 or top >= 0.5 and bottom >= 0.5):
+            continue  # outside the table: not enclosed by rulings
+        bbox = (xs[c0], ys[r0], xs[c1 + 1], ys[r1 + 1])
+        text = _clean(textpage.get_text_bounded(*frame.user_rect(*_shrink(bbox))))
+        boxes.append(
+            _Box(r0, c0, r1 - r0 + 1, c1 - c0 + 1, bbox, text, top < 0.5, bottom < 0.5)
+        )
+    boxes = _drop_empty_virtual_rows(boxes, virtual_top, virtual_bottom, n_rows)
+    if len(boxes) < 2:
+        return None  # a frame or a box around text, not a table
+    n_rows = max(b.row + b.rowspan for b in boxes)
+    bbox = (
+        min(b.bbox[0] for b in boxes),
+        min(b.bbox[1] for b in boxes),
+        max(b.bbox[2] for b in boxes),
+        max(b.bbox[3] for b in boxes),
+    )
+    boxes.sort(key=lambda b: (b.row, b.col))
+    return _Table(page_no, xs, n_rows, boxes, bbox, frame.height)
+
+
+def _shrink(bbox: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    x0, top, x1, bottom = bbox
+    dx = min(1.0, (x1 - x0) / 4)
+    dy = min(1.0, (bottom - top) / 4)
+    return x0 + dx, top + dy, x1 - dx, bottom - dy
+
+
+def _drop_empty_virtual_rows(
+    boxes: list[_Box], virtual_top: bool, virtual_bottom: bool, n_rows: int
+) -> list[_Box]:
+    """Remove a row opened only by rulings overshooting the table, when nothing is in it."""
+    if virtual_bottom:
+        last = [b for b in boxes if b.row + b.rowspan == n_rows]
+        if all(b.rowspan == 1 and not b.text for b in last):
+            boxes = [b for b in boxes if b.row + b.rowspan < n_rows]
+    if virtual_top:
+        first = [b for b in boxes if b.row == 0]
+        if all(b.rowspan == 1 and not b.text for b in first):
+            boxes = [b for b in boxes if b.row > 0]
+            for b in boxes:
+                b.row -= 1
+    return boxes
+
+
+# --- text -------------------------------------------------------------------------------------
+
+
+def _join(a: str, b: str) -> str:
+    """Join two pieces of wrapped text: a space only between latin words."""
+    if not a or not b:
+        return a or b
+    if a[-1].isascii() and a[-1].isalnum() and b[0].isascii() and b[0].isalnum():
+        if not (a[-1].isdigit() and b[0].isdigit()):
+            return f"{a} {b}"
+    return a + b
+
+
+def _clean(text: str) -> str:
+    """Normalise the whitespace of a cell's text and join its wrapped lines."""
+    text = _CONTROL.sub("", text)
+    out = ""
+    for line in re.split(r"[\r\n]+", text):
+        line = _CJK_GAP.sub("", " ".join(line.split()))
+        out = _join(out, line)
+    return out
+
+
+def _text_lines(
+    textpage: pdfium.PdfTextPage,
+    frame: _Frame,
+    table_boxes: list[tuple[float, float, float, float]],
+) -> list[tuple[float, str]]:
+    """Text lines outside the tables as (top, text), top to bottom; page numbers left out."""
+    runs = []
+    for i in range(textpage.count_rects()):
+        x0, top, x1, bottom = frame.display_rect(*textpage.get_rect(i))
+        cx, cy = (x0 + x1) / 2, (top + bottom) / 2
+        if any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in table_boxes):
+            continue
+        text = _clean(textpage.get_text_bounded(*frame.user_rect(x0, top, x1, bottom)))
+        if text:
+            runs.append((top, bottom, x0, x1, text))
+    runs.sort(key=lambda r: (r[0], r[2]))
+    lines: list[list[tuple[float, float, float, float, str]]] = []
+    bands: list[list[float]] = []  # vertical extent of each line
+    for run in runs:
+        for band, line in zip(bands, lines):
+            overlap = min(band[1], run[1]) - max(band[0], run[0])
+            if overlap >= 0.5 * min(band[1] - band[0], run[1] - run[0]):
+                line.append(run)
+                band[0], band[1] = min(band[0], run[0]), max(band[1], run[1])
+                break
+        else:
+            lines.append([run])
+            bands.append([run[0], run[1]])
+    out = []
+    for band, line in zip(bands, lines):
+        line.sort(key=lambda r: r[2])
+        text = line[0][4]
+        for prev, run in zip(line, line[1:]):
+            gap = run[2] - prev[3]
+            text += (" " if gap > band[1] - band[0] else "") + run[4]
+        if not _PAGE_NUMBER.match(text):
+            out.append((band[0], text))
+    out.sort()
+    return out
+
+
+# --- stitching across pages -------------------------------------------------------------------
+
+
+@dataclass
+class _Accumulated:
+    """A table being built, possibly from parts on several pages."""
+
+    xs: list[float]
+    cells: list[Cell] = field(default_factory=list)
+    n_rows: int = 0
+    row_pages: list[int | None] = field(default_factory=list)
+    open_bottom: set[int] = field(default_factory=set)  # ids of cells cut at the page bottom
+    last_page: int = 0
+    continuable: bool = False
+
+    def grid(self) -> Grid:
+        cols = len(self.xs) - 1
+        return Grid(
+            cells=sorted(self.cells, key=lambda c: (c.row, c.col)),
+            n_rows=self.n_rows,
+            n_cols=cols,
+            spans_known=True,
+            is_table=True,
+            source="pdf",
+            row_pages=self.row_pages,
+        )
+
+    def row_signature(self, row: int) -> tuple[tuple[int, str], ...]:
+        return tuple(sorted((c.col, c.text) for c in self.cells if c.row == row and c.text))
+
+    def cell_above(self, col: int, colspan: int) -> Cell | None:
+        """The cell covering the last row at exactly these columns."""
+        last = self.n_rows - 1
+        for c in self.cells:
+            if c.row <= last < c.row + c.rowspan and c.col == col and c.colspan == colspan:
+                return c
+        return None
+
+
+class _Stitcher:
+    """Builds the document's grid stream page by page, joining tables continued over a break."""
+
+    def __init__(self) -> None:
+        self._out: list[_Accumulated | Grid] = []
+        self._open: _Accumulated | None = None
+
+    def add_page(self, page_no: int, blocks: list[_Table | _Lines]) -> None:
+        for i, block in enumerate(blocks):
+            if isinstance(block, _Lines):
+                self._out.append(text_block(block.lines, page=page_no, source="pdf"))
+                continue
+            acc = self._open
+            col_map = None
+            if i == 0 and acc is not None and acc.continuable and acc.last_page == page_no - 1:
+                col_map = _column_map(acc.xs, block.xs)
+            if acc is not None and col_map is not None:
+                _extend(acc, block, col_map)
+            else:
+                acc = _Accumulated(xs=list(block.xs))
+                _extend(acc, block, list(range(len(block.xs))))
+                self._out.append(acc)
+            self._open = acc
+        if self._open is not None:
+            last = blocks[-1] if blocks else None
+            table = last if isinstance(last, _Table) else None
+            self._open.continuable = (
+                table is not None
+                and self._open.last_page == page_no
+                and table.bbox[3] >= table.page_height * (1 - BOTTOM_ZONE)
+            )
+
+    def grids(self) -> list[Grid]:
+        return [b.grid() if isinstance(b, _Accumulated) else b for b in self._out]
+
+
+def _column_map(acc_xs: list[float], xs: list[float]) -> list[int] | None:
+    """Index in ``acc_xs`` of each of ``xs``, when the table spans the same columns."""
+    tol = SNAP * 2
+    if abs(acc_xs[0] - xs[0]) > tol or abs(acc_xs[-1] - xs[-1]) > tol:
+        return None
+    out = []
+    for x in xs:
+        k = min(range(len(acc_xs)), key=lambda i: abs(acc_xs[i] - x))
+        if abs(acc_xs[k] - x) > tol:
+            return None
+        out.append(k)
+    return out
+
+
+def _extend(acc: _Accumulated, table: _Table, col_map: list[int]) -> None:
+    """Append one page's part of a table: drop a repeated header, continue cut cells."""
+
+    def mapped(box: _Box) -> tuple[int, int]:
+        col = col_map[box.col]
+        return col, col_map[box.col + box.colspan] - col
+
+    first = acc.n_rows == 0
+    skip = 0
+    if not first:
+        skip = _repeated_header_rows(acc, table, mapped)
+    boxes = [b for b in table.boxes if b.row + b.rowspan > skip]
+    for b in boxes:
+        if b.row < skip:
+            b.rowspan -= skip - b.row
+            b.row = skip
+            b.open_top = False
+    starting = [b for b in boxes if b.row == skip]
+    continuing: dict[int, Cell] = {}
+    if not first:
+        for b in starting:
+            above = acc.cell_above(*mapped(b))
+            if above is not None and (b.open_top or id(above) in acc.open_bottom):
+                continuing[id(b)] = above
+    split_row = bool(starting) and len(continuing) == len(starting)
+    offset = acc.n_rows - skip - (1 if split_row else 0)
+    new_bottom: set[int] = set()
+    last_row = max((b.row + b.rowspan for b in boxes), default=skip)
+    for b in boxes:
+        above = continuing.get(id(b))
+        if above is not None:
+            above.text = _join(above.text, b.text)
+            above.rowspan += b.rowspan - (1 if split_row else 0)
+            cell = above
+        else:
+            col, colspan = mapped(b)
+            cell = Cell(
+                row=b.row + offset,
+                col=col,
+                text=b.text,
+                rowspan=b.rowspan,
+                colspan=colspan,
+                page=table.page,
+                bbox=tuple(round(v, 2) for v in b.bbox),  # type: ignore[arg-type]
+            )
+            acc.cells.append(cell)
+        if b.row + b.rowspan == last_row and b.open_bottom:
+            new_bottom.add(id(cell))
+    n_rows = last_row + offset
+    acc.row_pages.extend([table.page] * (n_rows - acc.n_rows))
+    acc.n_rows = max(acc.n_rows, n_rows)
+    acc.open_bottom = new_bottom
+    acc.last_page = table.page
+
+
+def _repeated_header_rows(
+    acc: _Accumulated, table: _Table, mapped: Callable[[_Box], tuple[int, int]]
+) -> int:
+    """How many leading rows of ``table`` repeat rows of the table built so far."""
+
+    def signature(row: int) -> tuple[tuple[int, str], ...]:
+        return tuple(
+            sorted((mapped(b)[0], b.text) for b in table.boxes if b.row == row and b.text)
+        )
+
+    sig = signature(0)
+    if len(sig) < 2:
+        return 0
+    for h in range(acc.n_rows):
+        if acc.row_signature(h) == sig:
+            k = 1
+            while (
+                k < table.n_rows
+                and h + k < acc.n_rows
+                and signature(k)
+                and acc.row_signature(h + k) == signature(k)
+            ):
+                k += 1
+            return k
+    return 0

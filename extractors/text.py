@@ -1,0 +1,56 @@
+"""Tab-separated text exports like the seeds: one grid per blank-line-separated block.
+
+These extractions carry no geometry: every cell is 1x1, an empty cell may continue a merged cell,
+and a blank line marks a page break (or the gap between two forms). The form parser recovers the
+hierarchy; this reader only decodes and splits.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from extractors.errors import UnreadableFile
+from schemas.grid import Cell, Document, Grid
+
+ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+def decode_text(data: bytes, what: str) -> str:
+    """Decode UTF-8 (with or without BOM) or GBK/GB18030 text."""
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UnreadableFile(f"{what} is neither UTF-8 nor GBK text; re-export it as UTF-8")
+
+
+def read_text(path: Path) -> Document:
+    """Read a tab-separated text export into grids, one per block between blank lines."""
+    data = path.read_bytes()
+    if not data.strip():
+        raise UnreadableFile(f"{path.name} is empty (0 bytes of text); re-download or remove it")
+    if b"\x00" in data[:4096]:
+        raise UnreadableFile(f"{path.name} is binary, not a text export; check its file type")
+    lines = decode_text(data, path.name).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    grids: list[Grid] = []
+    block: list[list[str]] = []
+    for line in [*lines, ""]:
+        cells = line.split("\t")
+        if any(c.strip() for c in cells):
+            block.append(cells)
+        elif block:
+            grids.append(_block_to_grid(block))
+            block = []
+    return Document(grids=grids, pages=None, extractor="text", n_tables=len(grids))
+
+
+def _block_to_grid(rows: list[list[str]]) -> Grid:
+    n_cols = max(len(r) for r in rows)
+    cells = [
+        Cell(row=r, col=c, text=text.strip())
+        for r, row in enumerate(rows)
+        for c, text in enumerate(row)
+        if text.strip()
+    ]
+    return Grid(cells=cells, n_rows=len(rows), n_cols=n_cols, spans_known=False, source="text")

@@ -1,0 +1,16 @@
+"""Typed records shared by every step: the grid model and the form records."""
+
+from schemas.grid import Cell, Document, Grid, text_block
+from schemas.records import FORM_TYPES, CheckResult, Form, FundLine, Indicator
+
+__all__ = [
+    "FORM_TYPES",
+    "Cell",
+    "CheckResult",
+    "Document",
+    "Form",
+    "FundLine",
+    "Grid",
+    "Indicator",
+    "text_block",
+]

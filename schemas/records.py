@@ -1,0 +1,95 @@
+"""Typed records the form parser builds and the warehouse stores (columns as in SCHEMA.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+FORM_TYPES = {
+    "project_self_evaluation": "项目支出绩效自评表",
+    "policy_target_declaration": "政策绩效目标申报表",
+    "project_target_declaration": "项目支出绩效目标申报表",
+    "department_self_evaluation": "部门整体支出绩效自评表",
+}
+
+
+@dataclass
+class FundLine:
+    """One line of the 项目资金 block. Money in 元."""
+
+    line: str
+    budget_initial: Decimal | None = None
+    budget_full_year: Decimal | None = None
+    budget_executed: Decimal | None = None
+    weight: float | None = None
+    execution_rate: float | None = None  # fraction
+    score: float | None = None
+
+
+@dataclass
+class Indicator:
+    """One 三级指标 row with its recovered 一级/二级 parents."""
+
+    row_ordinal: int
+    level1: str | None
+    level2: str | None
+    level3: str | None
+    target_text: str | None = None
+    target_op: str | None = None
+    target_value: float | None = None
+    target_unit: str | None = None
+    actual_text: str | None = None
+    actual_value: float | None = None
+    actual_unit: str | None = None
+    weight: float | None = None
+    score: float | None = None
+    deviation_reason: str | None = None
+    page: int | None = None
+    hierarchy_inferred: bool = False  # True where the parents were chosen by vocabulary, not geometry
+
+
+@dataclass
+class Form:
+    """One performance form as printed, with money converted to 元."""
+
+    form_type: str
+    form_ordinal: int = 0
+    form_id: str = ""  # source sha256 prefix + ordinal, set when the file's identity is known
+    fiscal_year: int | None = None
+    name: str | None = None
+    department: str | None = None
+    implementing_unit: str | None = None
+    money_unit: str = "元"
+    budget_initial: Decimal | None = None
+    budget_full_year: Decimal | None = None
+    budget_executed: Decimal | None = None
+    execution_rate: float | None = None
+    budget_weight: float | None = None
+    budget_score: float | None = None
+    total_weight: float | None = None
+    total_score: float | None = None
+    project_funds_total: Decimal | None = None
+    planned_start: date | None = None
+    planned_end: date | None = None
+    goal_planned: str | None = None
+    goal_actual: str | None = None
+    goal_overall: str | None = None  # 项目总目标 / 总目标, where the form has one
+    fund_lines: list[FundLine] = field(default_factory=list)
+    indicators: list[Indicator] = field(default_factory=list)
+    first_page: int | None = None
+    last_page: int | None = None
+    notes: list[str] = field(default_factory=list)  # parser decisions worth showing (inferred spans)
+
+
+@dataclass
+class CheckResult:
+    """One failed check (SCHEMA.md check_results)."""
+
+    form_id: str
+    check_name: str
+    severity: str  # 'error' | 'warning'
+    row_ordinal: int | None = None
+    observed: str | None = None
+    expected: str | None = None
+    detail: str | None = None

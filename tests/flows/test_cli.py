@@ -1,0 +1,89 @@
+"""``jixiao`` in a subprocess: help, usage errors, and a real ingest into a temp warehouse."""
+
+import os
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from flows.cli import build_parser
+
+PROJECT = Path(__file__).parents[2]
+SEEDS = sorted((PROJECT / "tests" / "data" / "seeds").glob("*.txt"))
+
+
+def jixiao(*args: str, cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess:
+    """Run the console script if installed, else the same entry point through ``python -m``."""
+    script = shutil.which("jixiao", path=str(Path(sys.executable).parent))
+    command = [script] if script else [sys.executable, "-m", "flows.cli"]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), os.environ.get("PYTHONPATH")])),
+        "PREFECT_HOME": str(cwd / "prefect-home"),
+    }
+    for name in ("PREFECT_API_URL", "PREFECT_LOGGING_LEVEL", "JIXIAO_DB"):
+        env.pop(name, None)
+    return subprocess.run(
+        [*command, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_help_documents_exit_codes_and_every_command(tmp_path):
+    result = jixiao("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    assert "exit codes" in result.stdout
+    for code in ("0", "1", "2", "3"):
+        assert f"\n  {code}  " in result.stdout
+    assert "ingest" in result.stdout
+
+
+def test_every_subcommand_and_option_has_help():
+    parser = build_parser()
+    (commands,) = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"]
+    helps = {choice.dest: choice.help for choice in commands._choices_actions}
+    assert set(helps) == set(commands.choices)
+    for name, subparser in commands.choices.items():
+        assert helps[name] and subparser.description, name
+        for action in subparser._actions:
+            assert action.help, f"{name} {action.dest}"
+
+
+def test_missing_path_is_a_usage_error(tmp_path):
+    result = jixiao("ingest", "nowhere", "--db", "tmp/x.duckdb", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no such file or folder: nowhere" in result.stderr
+    assert not (tmp_path / "tmp").exists()
+
+
+def test_folder_without_supported_files_is_a_usage_error(tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "readme.md").write_text("x")
+    result = jixiao("ingest", "empty", "--db", "tmp/x.duckdb", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no .pdf, .txt or .tsv files found" in result.stderr
+
+
+def test_ingest_end_to_end(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for seed in SEEDS:
+        shutil.copyfile(seed, inbox / seed.name)
+    (inbox / "corrupt.pdf").write_bytes(random.Random(3).randbytes(2048))
+
+    first = jixiao("ingest", "inbox", "--db", "tmp/x.duckdb", cwd=tmp_path)
+
+    assert first.returncode == 1, first.stderr
+    assert (tmp_path / "tmp" / "x.duckdb").is_file()
+    assert "warehouse: tmp/x.duckdb" in first.stdout
+    assert "3 files seen: 3 new, 0 skipped, 1 failed;" in first.stdout
+    assert "failed: inbox/corrupt.pdf:" in first.stdout
+    assert "[3/3] inbox/corrupt.pdf: failed" in first.stderr
+    assert "Traceback" not in first.stderr
+
+    second = jixiao("ingest", "inbox", "--db", "tmp/x.duckdb", cwd=tmp_path)
+
+    assert second.returncode == 0, second.stderr
+    assert (
+        "3 files seen: 0 new, 3 skipped, 0 failed; 0 forms landed, 0 quarantined" in second.stdout
+    )

@@ -1,0 +1,27 @@
+"""The DuckDB warehouse behind the SCHEMA.md views: schema, loader and run log."""
+
+from warehouse.store import (
+    Extraction,
+    FileCheck,
+    LoadResult,
+    RunCounts,
+    SourceFile,
+    Warehouse,
+    WarehouseBusy,
+    default_db_path,
+    form_id_for,
+    no_forms_message,
+)
+
+__all__ = [
+    "Extraction",
+    "FileCheck",
+    "LoadResult",
+    "RunCounts",
+    "SourceFile",
+    "Warehouse",
+    "WarehouseBusy",
+    "default_db_path",
+    "form_id_for",
+    "no_forms_message",
+]

@@ -1,0 +1,466 @@
+"""The DuckDB warehouse: open (creating the schema), tell whether a file needs reading, load one
+file atomically, and record ingest runs."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from types import TracebackType
+
+import duckdb
+
+from schemas.records import CheckResult, Form
+from warehouse.ddl import SCHEMA_VERSION, TABLES, VIEWS
+
+DEFAULT_DB = Path("data") / "jixiao.duckdb"
+
+FORM_COLUMNS = (
+    "form_id",
+    "source_file",
+    "source_sha256",
+    "form_ordinal",
+    "form_type",
+    "fiscal_year",
+    "name",
+    "department",
+    "implementing_unit",
+    "money_unit",
+    "budget_initial",
+    "budget_full_year",
+    "budget_executed",
+    "execution_rate",
+    "budget_weight",
+    "budget_score",
+    "total_weight",
+    "total_score",
+    "project_funds_total",
+    "planned_start",
+    "planned_end",
+    "goal_planned",
+    "goal_actual",
+    "goal_overall",
+    "first_page",
+    "last_page",
+    "notes",
+    "status",
+    "quarantined_at",
+    "loaded_at",
+    "run_id",
+)
+FUND_LINE_COLUMNS = (
+    "line",
+    "budget_initial",
+    "budget_full_year",
+    "budget_executed",
+    "weight",
+    "execution_rate",
+    "score",
+)
+INDICATOR_COLUMNS = (
+    "row_ordinal",
+    "level1",
+    "level2",
+    "level3",
+    "target_text",
+    "target_op",
+    "target_value",
+    "target_unit",
+    "actual_text",
+    "actual_value",
+    "actual_unit",
+    "weight",
+    "score",
+    "deviation_reason",
+    "page",
+    "hierarchy_inferred",
+)
+CHECK_COLUMNS = (
+    "form_id",
+    "check_name",
+    "severity",
+    "row_ordinal",
+    "observed",
+    "expected",
+    "detail",
+)
+SOURCE_COLUMNS = (
+    "source_file",
+    "source_sha256",
+    "bytes",
+    "pulled_at",
+    "run_id",
+    "extractor",
+    "pages",
+    "forms_found",
+    "status",
+    "error",
+)
+
+
+class WarehouseBusy(Exception):
+    """The warehouse file is locked by another process."""
+
+
+def default_db_path() -> Path:
+    """The warehouse file: ``$JIXIAO_DB`` if set, else ``data/jixiao.duckdb`` under the cwd."""
+    return Path(os.environ.get("JIXIAO_DB") or Path.cwd() / DEFAULT_DB)
+
+
+def form_id_for(sha256: str, ordinal: int) -> str:
+    """Stable form id: the same file ingested twice gives the same ids."""
+    return f"{sha256[:16]}-{ordinal}"
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file as pulled: the name it is stored under, its content hash and size."""
+
+    source_file: str
+    sha256: str
+    size_bytes: int
+
+    @classmethod
+    def from_path(cls, path: Path) -> SourceFile:
+        """Hash a file on disk; it is stored under its absolute path."""
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+        return cls(str(path.resolve()), digest.hexdigest(), path.stat().st_size)
+
+
+@dataclass
+class Extraction:
+    """What reading one file produced: its forms, or why it could not be read."""
+
+    forms: list[Form] = field(default_factory=list)
+    pages: int | None = None
+    extractor: str | None = None
+    n_tables: int = 0
+    error: str | None = None  # set when the file was unreadable: it is recorded as 'failed'
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """Whether a file needs reading: 'new', 'changed', 'unchanged' or 'duplicate' (of ``holder``)."""
+
+    state: str
+    holder: str | None = None
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """Outcome of one ``load_file``: the source_files status, or 'skipped' when nothing changed."""
+
+    source_file: str
+    status: str
+    forms_landed: int = 0
+    forms_quarantined: int = 0
+    warnings: int = 0  # warning-level failed checks on this file's forms
+    message: str | None = None
+
+
+@dataclass
+class RunCounts:
+    """The counters of one ingest run (SCHEMA.md ingest_runs)."""
+
+    files_seen: int = 0
+    files_new: int = 0
+    files_skipped: int = 0
+    files_failed: int = 0
+    forms_landed: int = 0
+    forms_quarantined: int = 0
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def no_forms_message(extraction: Extraction) -> str:
+    """What a readable file held instead of a form, e.g. '31 pages, 12 tables, no performance form'."""
+    found = [] if extraction.pages is None else [_plural(extraction.pages, "page")]
+    found.append(_plural(extraction.n_tables, "table"))
+    return ", ".join([*found, "no performance form"])
+
+
+class Warehouse:
+    """A DuckDB warehouse file with the SCHEMA.md views. One writer at a time."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path) -> None:
+        self.connection = connection
+        self.path = path
+
+    @classmethod
+    def open(cls, path: str | Path) -> Warehouse:
+        """Open (or create, with parent folders) a warehouse and bring its schema up to date."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            connection = duckdb.connect(str(path))
+        except duckdb.IOException as error:
+            if "lock" in str(error).lower():
+                raise WarehouseBusy(
+                    f"{path} is in use by another program (a DuckDB shell, DBeaver, a notebook "
+                    "or another jixiao run); close it there and try again"
+                ) from error
+            raise
+        warehouse = cls(connection, path)
+        warehouse._create_schema()
+        return warehouse
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.connection.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _create_schema(self) -> None:
+        for statement in [*TABLES, *VIEWS]:
+            self.connection.execute(statement)
+        (current,) = self.connection.execute(
+            "SELECT max(version) FROM store.schema_version"
+        ).fetchone()
+        if current is None or current < SCHEMA_VERSION:
+            self.connection.execute(
+                "INSERT INTO store.schema_version (version) VALUES (?)", [SCHEMA_VERSION]
+            )
+
+    def schema_version(self) -> int:
+        """The schema version this file was last brought up to."""
+        (version,) = self.connection.execute(
+            "SELECT max(version) FROM store.schema_version"
+        ).fetchone()
+        return version
+
+    def check_file(self, source: SourceFile) -> FileCheck:
+        """Tell whether ``source`` must be read: unchanged files and duplicates never are."""
+        row = self.connection.execute(
+            "SELECT source_sha256, status FROM store.source_file WHERE source_file = ?",
+            [source.source_file],
+        ).fetchone()
+        holder = self._holder_of(source)
+        if row is not None and row[0] == source.sha256:
+            if row[1] != "skipped_duplicate" or holder is not None:
+                return FileCheck("unchanged")
+            return FileCheck("changed")  # the copy it duplicated is gone: read this one now
+        if holder is not None:
+            return FileCheck("duplicate", holder)
+        return FileCheck("new" if row is None else "changed")
+
+    def _holder_of(self, source: SourceFile) -> str | None:
+        row = self.connection.execute(
+            """
+            SELECT source_file FROM store.source_file
+            WHERE source_sha256 = ? AND source_file <> ? AND status <> 'skipped_duplicate'
+            ORDER BY source_file LIMIT 1
+            """,
+            [source.sha256, source.source_file],
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def load_file(
+        self,
+        source: SourceFile,
+        extraction: Extraction | None,
+        results: list[CheckResult],
+        run_id: str,
+    ) -> LoadResult:
+        """Write one file's source_files row, forms, fund lines, indicators and failed checks in
+        one transaction.
+
+        Unchanged file (same path, same sha256): nothing is written ('skipped'). Changed file: its
+        old rows are replaced. Content already held by another path: a 'skipped_duplicate' row and
+        no forms (``extraction`` may then be None). Otherwise the status is 'failed' (unreadable),
+        'no_forms' (read, no performance form), 'partial' (at least one form quarantined, the rest
+        landed) or 'loaded' (every form landed). Form ids must come from :func:`form_id_for`.
+        """
+        check = self.check_file(source)
+        if check.state == "unchanged":
+            return LoadResult(source.source_file, "skipped", message="unchanged since last ingest")
+        if check.state != "duplicate" and extraction is None:
+            raise ValueError(f"{source.source_file} is {check.state}: it needs an extraction")
+        con = self.connection
+        con.execute("BEGIN TRANSACTION")
+        try:
+            self._delete_forms_of(source.source_file)
+            if check.state == "duplicate":
+                outcome = LoadResult(
+                    source.source_file,
+                    "skipped_duplicate",
+                    message=f"same content as {check.holder}, already ingested from there",
+                )
+                self._upsert_source(source, run_id, None, outcome)
+            else:
+                outcome = self._insert_forms(source, extraction, results, run_id)
+                self._upsert_source(source, run_id, extraction, outcome)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return outcome
+
+    def _delete_forms_of(self, source_file: str) -> None:
+        old_forms = "SELECT form_id FROM store.form WHERE source_file = ?"
+        for table in ("check_result", "indicator", "fund_line"):
+            self.connection.execute(
+                f"DELETE FROM store.{table} WHERE form_id IN ({old_forms})", [source_file]
+            )
+        self.connection.execute("DELETE FROM store.form WHERE source_file = ?", [source_file])
+
+    def _insert_forms(
+        self, source: SourceFile, extraction: Extraction, results: list[CheckResult], run_id: str
+    ) -> LoadResult:
+        if extraction.error is not None:
+            return LoadResult(source.source_file, "failed", message=extraction.error)
+        forms = extraction.forms
+        if not forms:
+            return LoadResult(source.source_file, "no_forms", message=no_forms_message(extraction))
+        results_by_form: dict[str, list[CheckResult]] = defaultdict(list)
+        for result in results:
+            results_by_form[result.form_id].append(result)
+        for form in forms:
+            if form.form_id != form_id_for(source.sha256, form.form_ordinal):
+                raise ValueError(f"form id {form.form_id!r} is not form_id_for(sha256, ordinal)")
+        unknown = set(results_by_form) - {form.form_id for form in forms}
+        if unknown:
+            raise ValueError(f"check results for forms not in this file: {sorted(unknown)}")
+
+        from expectations import form_status  # imports Great Expectations: slow, load on use
+
+        now = _now()
+        quarantined = 0
+        for form in forms:
+            status = form_status(results_by_form[form.form_id])
+            quarantined += status == "quarantined"
+            self._insert_form(form, source, status, now, run_id)
+        if results:
+            self.connection.executemany(
+                f"INSERT INTO store.check_result ({', '.join(CHECK_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(CHECK_COLUMNS))})",
+                [[getattr(result, column) for column in CHECK_COLUMNS] for result in results],
+            )
+        warnings = sum(result.severity == "warning" for result in results)
+        if quarantined:
+            return LoadResult(
+                source.source_file,
+                "partial",
+                len(forms) - quarantined,
+                quarantined,
+                warnings,
+                f"{quarantined} of {_plural(len(forms), 'form')} quarantined: "
+                "see the quarantine and check_results views",
+            )
+        return LoadResult(source.source_file, "loaded", len(forms), 0, warnings)
+
+    def _insert_form(
+        self, form: Form, source: SourceFile, status: str, now: datetime, run_id: str
+    ) -> None:
+        extra = {
+            "source_file": source.source_file,
+            "source_sha256": source.sha256,
+            "status": status,
+            "quarantined_at": now if status == "quarantined" else None,
+            "loaded_at": now,
+            "run_id": run_id,
+        }
+        values = [extra[c] if c in extra else getattr(form, c) for c in FORM_COLUMNS]
+        self.connection.execute(
+            f"INSERT INTO store.form ({', '.join(FORM_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(FORM_COLUMNS))})",
+            values,
+        )
+        if form.fund_lines:
+            self.connection.executemany(
+                f"INSERT INTO store.fund_line (form_id, line_ordinal, {', '.join(FUND_LINE_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * (len(FUND_LINE_COLUMNS) + 2))})",
+                [
+                    [form.form_id, ordinal, *(getattr(line, c) for c in FUND_LINE_COLUMNS)]
+                    for ordinal, line in enumerate(form.fund_lines, start=1)
+                ],
+            )
+        if form.indicators:
+            self.connection.executemany(
+                f"INSERT INTO store.indicator (form_id, {', '.join(INDICATOR_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * (len(INDICATOR_COLUMNS) + 1))})",
+                [
+                    [form.form_id, *(getattr(row, c) for c in INDICATOR_COLUMNS)]
+                    for row in form.indicators
+                ],
+            )
+
+    def _upsert_source(
+        self,
+        source: SourceFile,
+        run_id: str,
+        extraction: Extraction | None,
+        outcome: LoadResult,
+    ) -> None:
+        values = {
+            "source_file": source.source_file,
+            "source_sha256": source.sha256,
+            "bytes": source.size_bytes,
+            "pulled_at": _now(),
+            "run_id": run_id,
+            "extractor": extraction.extractor if extraction else None,
+            "pages": extraction.pages if extraction else None,
+            "forms_found": len(extraction.forms) if extraction and not extraction.error else 0,
+            "status": outcome.status,
+            "error": outcome.message,
+        }
+        updates = ", ".join(f"{c} = excluded.{c}" for c in SOURCE_COLUMNS[1:])
+        self.connection.execute(
+            f"INSERT INTO store.source_file ({', '.join(SOURCE_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(SOURCE_COLUMNS))}) "
+            f"ON CONFLICT (source_file) DO UPDATE SET {updates}",
+            [values[c] for c in SOURCE_COLUMNS],
+        )
+
+    def start_run(self, run_id: str, flow: str) -> None:
+        """Record a run as 'running'. Runs still 'running' were cut off: mark them 'crashed'
+        (DuckDB lets one process write a file at a time, so they cannot still be going)."""
+        self.connection.execute(
+            "UPDATE store.ingest_run SET status = 'crashed' WHERE status = 'running'"
+        )
+        self.connection.execute(
+            "INSERT INTO store.ingest_run (run_id, flow, started_at, status) "
+            "VALUES (?, ?, ?, 'running')",
+            [run_id, flow, _now()],
+        )
+
+    def finish_run(self, run_id: str, status: str, counts: RunCounts) -> None:
+        """Record a run's end: 'completed', 'failed' or 'crashed', with its counts."""
+        self.connection.execute(
+            """
+            UPDATE store.ingest_run SET finished_at = ?, status = ?, files_seen = ?, files_new = ?,
+                files_skipped = ?, files_failed = ?, forms_landed = ?, forms_quarantined = ?
+            WHERE run_id = ?
+            """,
+            [
+                _now(),
+                status,
+                counts.files_seen,
+                counts.files_new,
+                counts.files_skipped,
+                counts.files_failed,
+                counts.forms_landed,
+                counts.forms_quarantined,
+                run_id,
+            ],
+        )
