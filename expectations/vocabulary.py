@@ -83,7 +83,11 @@ def canonical_level(name: str) -> str:
 
 # Keywords in a 三级 name → (二级, strength). Strength 1 is strong evidence, below 1 weak.
 _AFFINITY_KEYWORDS: tuple[tuple[str, tuple[str, ...], float], ...] = (
-    ("质量指标", ("合格", "准确", "达标", "质量", "覆盖率", "修复率", "完好", "正确率", "通过率"), 1.0),
+    (
+        "质量指标",
+        ("合格", "准确", "达标", "质量", "覆盖率", "修复率", "完好", "正确率", "通过率"),
+        1.0,
+    ),
     ("时效指标", ("及时", "时效", "按时", "进度", "完成时间", "期限"), 1.0),
     ("服务对象满意度指标", ("满意",), 1.0),
     ("满意度指标", ("满意",), 1.0),

@@ -24,7 +24,7 @@ from extractors.values import (
     parse_value,
 )
 from schemas.grid import Cell, Document
-from schemas.records import Form, FundLine, Indicator
+from schemas.records import FlaggedCell, Form, FundLine, Indicator
 
 # ---------------------------------------------------------------- vocabulary of the form layout
 
@@ -87,6 +87,7 @@ ROLE_WORDS = [
     ("unit", ("计量单位",)),
 ]
 TOTAL_WORDS = ("总分", "合计", "总计")
+STRICT_LEVEL2 = frozenset({"服务对象满意度指标", "满意度指标", "时效指标"})
 VALUE_ROLES = ("target", "actual")
 
 
@@ -107,9 +108,7 @@ class Row:
 
     def items(self) -> list[tuple[int, str]]:
         """(column, text) of each distinct non-empty cell that starts on this row."""
-        return [
-            (c, t) for c, t in enumerate(self.texts) if t and self.starts[c] and self.lefts[c]
-        ]
+        return [(c, t) for c, t in enumerate(self.texts) if t and self.starts[c] and self.lefts[c]]
 
     def joined(self) -> str:
         return "".join(t for _, t in self.items())
@@ -170,9 +169,8 @@ class RawIndicator:
     page: int | None
     block: int
     spans_known: bool
-    fixed_l1: bool = False  # parent read from the merged-cell geometry
-    fixed_l2: bool = False
     label_only: bool = False  # a 二级 row printed with no 三级 under it
+    uncertain: list[tuple[str, Cell]] = field(default_factory=list)  # (field, OCR cell to flag)
 
 
 @dataclass
@@ -196,8 +194,7 @@ def parse_forms(doc: Document) -> list[Form]:
     """Find and read every performance form in a document; pages without one yield nothing."""
     forms: list[Form] = []
     builder: FormBuilder | None = None
-    pending_title: tuple[str, int | None] | None = None
-    pending_year: int | None = None
+    pending_year: int | None = None  # a year line printed before the form's first label
 
     def finish() -> None:
         nonlocal builder
@@ -208,15 +205,16 @@ def parse_forms(doc: Document) -> list[Form]:
                 forms.append(form)
         builder = None
 
-    def start(row: Row) -> FormBuilder:
-        nonlocal pending_title, pending_year
+    def start(row: Row, title: tuple[str, int | None] | None = None) -> FormBuilder:
+        nonlocal pending_year
         finish()
-        form_type = pending_title[0] if pending_title else "project_self_evaluation"
-        form = Form(form_type=form_type, first_page=row.page)
-        new = FormBuilder(form=form, title_seen=pending_title is not None)
-        form.fiscal_year = pending_year or (pending_title[1] if pending_title else None)
-        pending_title, pending_year = None, None
-        return new
+        form = Form(
+            form_type=title[0] if title else "project_self_evaluation",
+            first_page=row.page,
+            fiscal_year=(title[1] if title else None) or pending_year,
+        )
+        pending_year = None
+        return FormBuilder(form=form, title_seen=title is not None)
 
     for row in document_rows(doc):
         items = row.items()
@@ -229,27 +227,25 @@ def parse_forms(doc: Document) -> list[Form]:
                 builder.title_seen = True  # a title repeated before anything was read
                 builder.form.form_type = title[0]
                 builder.form.fiscal_year = builder.form.fiscal_year or title[1]
-            elif builder is not None and _same_title_repeated(builder, title):
-                pass  # the title printed again on the form's next page
-            else:
-                pending_title = title
-            continue
+            elif builder is None or not _same_title_repeated(builder, title):
+                builder = start(row, title)
+            continue  # else: the title printed again on the form's next page
         year = _year_line(joined)
         if year is not None and len(items) <= 2:
-            if builder is not None and builder.form.fiscal_year is None and not builder.raw:
-                builder.form.fiscal_year = year
-            elif pending_title is not None or builder is None:
+            if builder is not None and not builder.raw:
+                builder.form.fiscal_year = builder.form.fiscal_year or year
+            elif builder is None or builder.table_done:
                 pending_year = year
             continue
 
         header = _header_fields(row)
         if "name" in header and (builder is None or builder.form.name or builder.table_done):
             builder = start(row)
-        elif builder is None and pending_title is not None:
-            builder = start(row)
         if builder is None:
             continue
         builder.form.last_page = row.page or builder.form.last_page
+        if builder.layout is None or _is_total(row.texts):
+            _flag_cells(builder.form, row, "total" if builder.layout else "header")
         if header:
             _apply_header(builder, header, row)
             if "name" in header or "department" in header or "implementing_unit" in header:
@@ -382,6 +378,35 @@ def _read_row(builder: FormBuilder, row: Row, joined: str) -> None:
     _read_goal_row(builder, row)
 
 
+LOW_CONFIDENCE = 0.85  # OCR confidence below which a cell is flagged for review
+
+
+def _uncertain(cell: Cell) -> bool:
+    return cell.note is not None or (
+        cell.confidence is not None and cell.confidence < LOW_CONFIDENCE
+    )
+
+
+def _flag_cells(form: Form, row: Row, field_name: str, ordinal: int | None = None) -> None:
+    """Record OCR cells of a header or total row that were corrected or read with low confidence."""
+    for col, _ in row.items():
+        cell = row.cells[col]
+        if cell is not None and _uncertain(cell):
+            form.flagged_cells.append(_flag(field_name, cell, ordinal))
+
+
+def _flag(field_name: str, cell: Cell, ordinal: int | None) -> FlaggedCell:
+    return FlaggedCell(
+        field=field_name,
+        text=normalize_text(cell.text),
+        row_ordinal=ordinal,
+        confidence=cell.confidence,
+        note=cell.note,
+        page=cell.page,
+        bbox=cell.bbox,
+    )
+
+
 # ---------------------------------------------------------------- funds block
 
 
@@ -509,11 +534,17 @@ def _read_goal_row(builder: FormBuilder, row: Row) -> None:
 
 
 def _is_goal_label(key: str) -> bool:
-    return key in GOAL_PLANNED or key in GOAL_ACTUAL or key in GOAL_OVERALL or key in (
-        "年度目标",
-        "政策目标",
-        "项目绩效目标",
-        "绩效目标",
+    return (
+        key in GOAL_PLANNED
+        or key in GOAL_ACTUAL
+        or key in GOAL_OVERALL
+        or key
+        in (
+            "年度目标",
+            "政策目标",
+            "项目绩效目标",
+            "绩效目标",
+        )
     )
 
 
@@ -599,8 +630,13 @@ def _row_by_geometry(row: Row, layout: Layout) -> RawIndicator | None:
         page=row.page,
         block=row.block,
         spans_known=True,
-        fixed_l1=bool(_role_text(row, layout, "l1", top_only=False)),
-        fixed_l2=bool(_role_text(row, layout, "l2", top_only=False)),
+        uncertain=[
+            (role, cell)
+            for role, cols in layout.roles.items()
+            if role != "outer" and cols[0] < len(row.cells)
+            for cell in [row.cells[cols[0]]]
+            if cell is not None and _uncertain(cell)
+        ],
     )
     # a 年度指标值 cell merged with 实际完成值 holds the target only (DOMAIN.md §3.1 R3)
     t_cols, a_cols = layout.roles.get("target", []), layout.roles.get("actual", [])
@@ -807,6 +843,7 @@ def _finish(builder: FormBuilder) -> Form | None:
                 hierarchy_inferred=inferred,
             )
         )
+        form.flagged_cells.extend(_flag(name, cell, ordinal) for name, cell in raw.uncertain)
     if form.budget_full_year is None:
         total = next((f for f in form.fund_lines if f.line == "年度资金总额"), None)
         form.budget_full_year = total.budget_full_year if total else None
@@ -817,46 +854,53 @@ def _finish(builder: FormBuilder) -> Form | None:
 
 def _settle_hierarchy(raws: list[RawIndicator], form: Form) -> list[tuple[str, str, bool]]:
     """一级/二级 for every row: geometry where known, else vocabulary-guided span inference."""
+    if all(r.spans_known for r in raws):
+        return _hierarchy_from_geometry(raws)
+    choice = _infer_hierarchy(raws, centred=False)
+    if choice[2]:  # a 一级 printed below the top of its span: this table centres its labels
+        choice = _infer_hierarchy(raws, centred=True)
+    l1_labels, l2_labels, l1_moved, moved = choice
+    names = [raws[i].l3 for i in sorted(moved) if raws[i].l3]
+    if names:
+        form.notes.append(
+            "一级/二级 spans inferred from the indicator vocabulary (labels printed mid-span): "
+            + "、".join(names)
+        )
+    return [
+        (l1_labels[i] or "", l2_labels[i] or "", i in moved and bool(raws[i].l3))
+        for i in range(len(raws))
+    ]
+
+
+def _infer_hierarchy(
+    raws: list[RawIndicator], centred: bool
+) -> tuple[list[str | None], list[str | None], bool, set[int]]:
     n = len(raws)
-    l2_anchors = {i: r.l2 for i, r in enumerate(raws) if r.l2}
-    l1_anchors = {i: r.l1 for i, r in enumerate(raws) if r.l1}
 
     def l2_affinity(i: int, label: str) -> float:
         if raws[i].label_only or not raws[i].l3:
             return 0.0
-        return level2_affinity(raws[i].l3).get(canonical_level(label), 0.0)
+        evidence = level2_affinity(raws[i].l3)
+        name = canonical_level(label)
+        if name in STRICT_LEVEL2 and name not in evidence:
+            return -0.5  # a 满意度/时效 二级 holds only 满意度/时效 rows
+        return evidence.get(name, 0.0)
 
-    flat = not all(r.spans_known for r in raws)
-    if flat:
-        l2_choice = infer_spans(n, l2_anchors, l2_affinity)
-        l2_labels = l2_choice.labels
-        starts = {0} | {
-            i for i in range(1, n) if l2_labels[i] is not None and l2_labels[i] != l2_labels[i - 1]
-        }
+    l2 = infer_spans(n, {i: r.l2 for i, r in enumerate(raws) if r.l2}, l2_affinity, None, centred)
+    starts = {0} | {i for i in range(1, n) if l2.labels[i] and l2.labels[i] != l2.labels[i - 1]}
 
-        def l1_affinity(i: int, label: str) -> float:
-            child = l2_labels[i]
-            if not child:
-                return 0.0
-            parent = LEVEL2_PARENT.get(canonical_level(child))
-            parents = parent if isinstance(parent, (set, frozenset, tuple, list)) else {parent}
-            return 1.0 if canonical_level(label) in parents else 0.0
+    def l1_affinity(i: int, label: str) -> float:
+        child = l2.labels[i]
+        parent = LEVEL2_PARENT.get(canonical_level(child)) if child else None
+        return 1.0 if parent is not None and parent == canonical_level(label) else 0.0
 
-        l1_choice = infer_spans(n, l1_anchors, l1_affinity, allowed_starts=starts)
-        l1_labels = l1_choice.labels
-        moved = set(l2_choice.moved_rows) | set(l1_choice.moved_rows)
-        if moved:
-            names = [raws[i].l3 for i in sorted(moved) if raws[i].l3]
-            if names:
-                form.notes.append(
-                    "hierarchy inferred from the vocabulary (labels printed mid-span): "
-                    + "、".join(names)
-                )
-        return [
-            (l1_labels[i] or "", l2_labels[i] or "", i in moved and bool(raws[i].l3))
-            for i in range(n)
-        ]
-    # geometry: a merged cell gives the parent; an empty unmerged level cell repeats the one above
+    l1_anchors = {i: r.l1 for i, r in enumerate(raws) if r.l1}
+    l1 = infer_spans(n, l1_anchors, l1_affinity, starts, centred)
+    return l1.labels, l2.labels, bool(l1.moved_rows), set(l1.moved_rows) | set(l2.moved_rows)
+
+
+def _hierarchy_from_geometry(raws: list[RawIndicator]) -> list[tuple[str, str, bool]]:
+    """A merged cell gives the parent; an empty unmerged level cell repeats the one above."""
     out: list[tuple[str, str, bool]] = []
     last1 = last2 = ""
     for r in raws:

@@ -41,7 +41,6 @@ BOTTOM_ZONE = 0.25  # a table ending in the last quarter of the page may continu
 _PAGE_NUMBER = re.compile(
     r"^[-—–\s]*\d{1,4}[-—–\s]*$|^第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?$|^\d+\s*/\s*\d+$"
 )
-_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 _CJK_GAP = re.compile(
     r"(?<=[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]) +"
     r"(?=[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef])"
@@ -87,8 +86,7 @@ def read_pdf(path: Path, password: str | None = None) -> Document:
     notes = []
     if scanned:
         notes.append(
-            f"{len(scanned)} page(s) have no text layer (scanned?): "
-            + ", ".join(map(str, scanned))
+            f"{len(scanned)} page(s) have no text layer (scanned?): " + ", ".join(map(str, scanned))
         )
     return Document(
         grids=grids,
@@ -126,9 +124,16 @@ def _open(path: Path, password: str | None) -> pdfium.PdfDocument:
             ) from exc
         with path.open("rb") as fh:
             head = fh.read(1024)
+            fh.seek(max(path.stat().st_size - 2048, 0))
+            tail = fh.read()
         if b"%PDF" not in head:
             raise UnreadableFile(
                 f"{path.name} is not a PDF (no %PDF header): check the file type or the download"
+            ) from exc
+        if b"%%EOF" not in tail:
+            raise UnreadableFile(
+                f"{path.name} is a truncated PDF (no %%EOF end marker): the download was probably "
+                "cut off; download it again"
             ) from exc
         raise UnreadableFile(
             f"{path.name} is a corrupt or truncated PDF ({exc}): download it again or re-export it"
@@ -172,8 +177,6 @@ class _Table:
 class _Lines:
     """Consecutive text lines outside tables on one page."""
 
-    page: int
-    top: float
     lines: list[str]
 
 
@@ -242,24 +245,19 @@ def _read_page(page: pdfium.PdfPage, page_no: int) -> tuple[list[_Table | _Lines
         lines = _text_lines(textpage, frame, [t.bbox for t in tables])
     finally:
         textpage.close()
-    run: list[str] = []
-    run_top = 0.0
-    items: list[tuple[float, int, object]] = [(t.top, 1, t) for t in tables]
-    items += [(top, 0, text) for top, text in lines]
-    items.sort(key=lambda item: (item[0], item[1]))
+    # reading order: tables and text lines by their top; lines between two tables form one block
+    order = sorted(
+        [(t.top, 1, i) for i, t in enumerate(tables)]
+        + [(top, 0, i) for i, (top, _) in enumerate(lines)]
+    )
     blocks: list[_Table | _Lines] = []
-    for top, kind, item in items:
-        if kind == 1:
-            if run:
-                blocks.append(_Lines(page_no, run_top, run))
-                run = []
-            blocks.append(item)  # type: ignore[arg-type]
+    for _, is_table, i in order:
+        if is_table:
+            blocks.append(tables[i])
+        elif blocks and isinstance(blocks[-1], _Lines):
+            blocks[-1].lines.append(lines[i][1])
         else:
-            if not run:
-                run_top = top
-            run.append(item)  # type: ignore[arg-type]
-    if run:
-        blocks.append(_Lines(page_no, run_top, run))
+            blocks.append(_Lines([lines[i][1]]))
     return blocks, True, has_image
 
 
@@ -321,7 +319,12 @@ def _page_edges(
     hs: list[tuple[float, float, float]] = []
     vs: list[tuple[float, float, float]] = []
     has_image = False
-    left, bottom, right, top = ctypes.c_float(), ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
+    left, bottom, right, top = (
+        ctypes.c_float(),
+        ctypes.c_float(),
+        ctypes.c_float(),
+        ctypes.c_float(),
+    )
     fillmode, stroke = ctypes.c_int(), ctypes.c_int()
     fs_matrix = pdfium_c.FS_MATRIX()
     px, py = ctypes.c_float(), ctypes.c_float()
@@ -548,9 +551,7 @@ def _table_from_edges(
             continue  # outside the table: not enclosed by rulings
         bbox = (xs[c0], ys[r0], xs[c1 + 1], ys[r1 + 1])
         text = _clean(textpage.get_text_bounded(*frame.user_rect(*_shrink(bbox))))
-        boxes.append(
-            _Box(r0, c0, r1 - r0 + 1, c1 - c0 + 1, bbox, text, top < 0.5, bottom < 0.5)
-        )
+        boxes.append(_Box(r0, c0, r1 - r0 + 1, c1 - c0 + 1, bbox, text, top < 0.5, bottom < 0.5))
     boxes = _drop_empty_virtual_rows(boxes, virtual_top, virtual_bottom, n_rows)
     if len(boxes) < 2:
         return None  # a frame or a box around text, not a table
@@ -621,6 +622,8 @@ def _text_lines(
     runs = []
     for i in range(textpage.count_rects()):
         x0, top, x1, bottom = frame.display_rect(*textpage.get_rect(i))
+        if bottom - top < 1:  # glyphs without a box (a font that is not embedded)
+            top, bottom = top - 3, bottom + 3
         cx, cy = (x0 + x1) / 2, (top + bottom) / 2
         if any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in table_boxes):
             continue
@@ -707,7 +710,7 @@ class _Stitcher:
             acc = self._open
             col_map = None
             if i == 0 and acc is not None and acc.continuable and acc.last_page == page_no - 1:
-                col_map = _column_map(acc.xs, block.xs)
+                col_map = _column_map(acc, block.xs)
             if acc is not None and col_map is not None:
                 _extend(acc, block, col_map)
             else:
@@ -728,18 +731,25 @@ class _Stitcher:
         return [b.grid() if isinstance(b, _Accumulated) else b for b in self._out]
 
 
-def _column_map(acc_xs: list[float], xs: list[float]) -> list[int] | None:
-    """Index in ``acc_xs`` of each of ``xs``, when the table spans the same columns."""
+def _column_map(acc: _Accumulated, xs: list[float]) -> list[int] | None:
+    """Index in ``acc.xs`` of each of ``xs`` when both span the same width; rulings that only
+    the continuation has are added to ``acc`` (its cells' columns are renumbered)."""
     tol = SNAP * 2
-    if abs(acc_xs[0] - xs[0]) > tol or abs(acc_xs[-1] - xs[-1]) > tol:
+    if abs(acc.xs[0] - xs[0]) > tol or abs(acc.xs[-1] - xs[-1]) > tol:
         return None
-    out = []
+    union = list(acc.xs)
     for x in xs:
-        k = min(range(len(acc_xs)), key=lambda i: abs(acc_xs[i] - x))
-        if abs(acc_xs[k] - x) > tol:
-            return None
-        out.append(k)
-    return out
+        if min(abs(u - x) for u in union) > tol:
+            union.append(x)
+    union.sort()
+    if len(union) > len(acc.xs):
+        index = [union.index(x) for x in acc.xs]
+        for cell in acc.cells:
+            end = index[cell.col + cell.colspan]
+            cell.col = index[cell.col]
+            cell.colspan = end - cell.col
+        acc.xs = union
+    return [min(range(len(union)), key=lambda i: abs(union[i] - x)) for x in xs]
 
 
 def _extend(acc: _Accumulated, table: _Table, col_map: list[int]) -> None:
@@ -803,9 +813,7 @@ def _repeated_header_rows(
     """How many leading rows of ``table`` repeat rows of the table built so far."""
 
     def signature(row: int) -> tuple[tuple[int, str], ...]:
-        return tuple(
-            sorted((mapped(b)[0], b.text) for b in table.boxes if b.row == row and b.text)
-        )
+        return tuple(sorted((mapped(b)[0], b.text) for b in table.boxes if b.row == row and b.text))
 
     sig = signature(0)
     if len(sig) < 2:

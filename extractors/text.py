@@ -25,8 +25,11 @@ def decode_text(data: bytes, what: str) -> str:
     raise UnreadableFile(f"{what} is neither UTF-8 nor GBK text; re-export it as UTF-8")
 
 
-def read_text(path: Path) -> Document:
-    """Read a tab-separated text export into grids, one per block between blank lines."""
+def read_text(path: Path, password: str | None = None) -> Document:
+    """Read a tab-separated text export into grids, one per block between blank lines.
+
+    ``password`` is accepted for a uniform reader signature and ignored.
+    """
     data = path.read_bytes()
     if not data.strip():
         raise UnreadableFile(f"{path.name} is empty (0 bytes of text); re-download or remove it")

@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 from pathlib import Path
+
+from extractors import SUPPORTED_SUFFIXES
+
+SUFFIXES = " ".join(sorted(SUPPORTED_SUFFIXES))
 
 EXIT_OK = 0
 EXIT_FILES_FAILED = 1
@@ -48,10 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
         "ingest",
         parents=[common],
         help="read files and folders of forms into the warehouse",
-        description="Read .pdf/.txt/.tsv files (folders are searched recursively, hidden files "
-        "skipped), check every form and load it. Files already ingested unchanged are skipped; "
-        "changed files replace their earlier forms. Forms failing an error-level check go to the "
-        "quarantine view instead of forms.",
+        description=textwrap.fill(
+            f"Read files of the supported types ({SUFFIXES}); folders are searched "
+            "recursively, hidden files skipped. Every form is checked and loaded. Files already "
+            "ingested and unchanged are skipped; changed files replace their earlier forms. "
+            "Forms failing an error-level check go to the quarantine view instead of forms. "
+            "Progress goes to stderr, the summary to stdout.",
+            width=80,
+        ),
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -65,6 +74,10 @@ def _quiet_prefect(verbose: bool) -> None:
     level = "INFO" if verbose else "WARNING"
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", level)
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", level)
+    # the temporary server's telemetry heartbeat races its own SQLite writes and logs tracebacks
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # its first start creates Prefect's database, which can exceed the 20 s default on a busy host
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
 def _error(message: str) -> None:
@@ -85,15 +98,20 @@ def run_ingest(args: argparse.Namespace) -> int:
     from prefect.settings import get_current_settings
 
     from flows.ingest import discover_files, display_path, ingest, summary_line
-    from warehouse import WarehouseBusy, default_db_path
+    from warehouse import Warehouse, WarehouseBusy, default_db_path
 
     discovery = discover_files(args.paths)
     for path in discovery.ignored:
-        _error(f"ignoring {path}: only .pdf, .txt and .tsv files are read")
+        _error(f"ignoring {path}: not a supported file type ({SUFFIXES})")
     if not discovery.files:
-        _error(f"no .pdf, .txt or .tsv files found in {' '.join(args.paths)}")
+        _error(f"no supported files ({SUFFIXES}) found in {' '.join(args.paths)}")
         return EXIT_USAGE
     db = Path(args.db) if args.db else default_db_path()
+    try:
+        Warehouse.open(db).close()  # fail fast, before Prefect starts, if another program holds it
+    except WarehouseBusy as error:
+        _error(str(error))
+        return EXIT_RUN_FAILED
     if get_current_settings().api.url is None:
         print(
             "jixiao: no Prefect server configured, starting a temporary one (about 15 s)",
@@ -101,12 +119,15 @@ def run_ingest(args: argparse.Namespace) -> int:
         )
     try:
         summary = ingest(paths=args.paths, db=str(db), progress=not args.verbose)
-    except WarehouseBusy as error:
-        _error(str(error))
-        return EXIT_RUN_FAILED
     except Exception as error:
         _error(f"the ingest run failed: {type(error).__name__}: {error}")
-        _error("run again with --verbose for Prefect's log, or report this with the message")
+        if "ephemeral" in str(error):
+            _error(
+                "the temporary Prefect server did not come up: try again, or start one with "
+                "`prefect server start` and set PREFECT_API_URL=http://127.0.0.1:4200/api"
+            )
+        else:
+            _error("run again with --verbose for Prefect's log, or report this with the message")
         return EXIT_RUN_FAILED
 
     print(f"warehouse: {display_path(db)}")

@@ -8,7 +8,6 @@ its message; it never stops the batch. One connection writes the warehouse.
 from __future__ import annotations
 
 import os
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.text import Text
 
+from expectations import validate
 from extractors import SUPPORTED_SUFFIXES, read_document
 from extractors.errors import UnreadableFile
 from extractors.forms import parse_forms
@@ -141,8 +141,6 @@ def _validate(extractions: dict[str, Extraction]) -> dict[str, list[CheckResult]
     forms = [form for extraction in extractions.values() for form in extraction.forms]
     if not forms:
         return {}
-    from expectations import validate  # imports Great Expectations: slow, load on use
-
     grouped: dict[str, list[CheckResult]] = defaultdict(list)
     for result in validate(forms):
         grouped[result.form_id].append(result)
@@ -195,7 +193,9 @@ def summary_line(summary: RunSummary) -> str:
 def _read_all(paths: list[str], reporter: _Reporter) -> dict[str, Extraction]:
     extractions: dict[str, Extraction] = {}
     with Progress(
-        console=reporter.console, transient=True, disable=reporter.console is None
+        console=reporter.console,
+        transient=True,
+        disable=not (reporter.console and reporter.console.is_terminal),
     ) as bar:
         job = bar.add_task("reading", total=len(paths))
         for path in paths:
@@ -291,11 +291,11 @@ def ingest(
     discovery = discover_files(paths)
     reporter = _Reporter(len(discovery.files), progress)
     for path in discovery.ignored:
-        reporter.logger.warning(
+        reporter.logger.info(
             "ignored %s: not a supported file type (%s)", path, " ".join(sorted(SUPPORTED_SUFFIXES))
         )
     summary = RunSummary(
-        run_id=str(flow_run.get_id() or uuid.uuid4()),
+        run_id=str(flow_run.get_id()),
         files_seen=len(discovery.files),
         ignored=[str(path) for path in discovery.ignored],
     )

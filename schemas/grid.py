@@ -22,6 +22,7 @@ class Cell:
     page: int | None = None
     bbox: tuple[float, float, float, float] | None = None  # x0, top, x1, bottom in page points
     confidence: float | None = None  # OCR confidence 0..1; None for born-digital text
+    note: str | None = None  # what a reader changed, e.g. "OCR read '产出指捸', corrected"
 
 
 @dataclass

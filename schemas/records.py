@@ -46,7 +46,22 @@ class Indicator:
     score: float | None = None
     deviation_reason: str | None = None
     page: int | None = None
-    hierarchy_inferred: bool = False  # True where the parents were chosen by vocabulary, not geometry
+    hierarchy_inferred: bool = (
+        False  # True where the parents were chosen by vocabulary, not geometry
+    )
+
+
+@dataclass
+class FlaggedCell:
+    """A cell whose text is uncertain: low OCR confidence or corrected by a domain rule."""
+
+    field: str  # e.g. 'score', 'level2', 'name'
+    text: str
+    row_ordinal: int | None = None  # None for a header or funds cell
+    confidence: float | None = None
+    note: str | None = None
+    page: int | None = None
+    bbox: tuple[float, float, float, float] | None = None
 
 
 @dataclass
@@ -79,7 +94,10 @@ class Form:
     indicators: list[Indicator] = field(default_factory=list)
     first_page: int | None = None
     last_page: int | None = None
-    notes: list[str] = field(default_factory=list)  # parser decisions worth showing (inferred spans)
+    notes: list[str] = field(
+        default_factory=list
+    )  # parser decisions worth showing (inferred spans)
+    flagged_cells: list[FlaggedCell] = field(default_factory=list)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from types import TracebackType
 
 import duckdb
 
+from expectations import form_status
 from schemas.records import CheckResult, Form
 from warehouse.ddl import SCHEMA_VERSION, TABLES, VIEWS
 
@@ -341,8 +342,6 @@ class Warehouse:
         unknown = set(results_by_form) - {form.form_id for form in forms}
         if unknown:
             raise ValueError(f"check results for forms not in this file: {sorted(unknown)}")
-
-        from expectations import form_status  # imports Great Expectations: slow, load on use
 
         now = _now()
         quarantined = 0

@@ -61,7 +61,8 @@ def test_folder_without_supported_files_is_a_usage_error(tmp_path):
     (tmp_path / "empty" / "readme.md").write_text("x")
     result = jixiao("ingest", "empty", "--db", "tmp/x.duckdb", cwd=tmp_path)
     assert result.returncode == 2
-    assert "no .pdf, .txt or .tsv files found" in result.stderr
+    assert "no supported files (" in result.stderr and ".pdf" in result.stderr
+    assert "found in empty" in result.stderr
 
 
 def test_ingest_end_to_end(tmp_path):

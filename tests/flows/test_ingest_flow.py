@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from extractors import SUPPORTED_SUFFIXES
 from flows.ingest import discover_files, ingest
 from warehouse import Warehouse
 
@@ -47,12 +48,17 @@ def test_discovery_skips_hidden_and_warehouse_files(inbox):
     (inbox / "data.duckdb").write_bytes(b"")
     (inbox / ".git").mkdir()
     (inbox / ".git" / "x.txt").write_text("x")
-    (inbox / "notes.docx").write_bytes(b"x")
-    found = discover_files([inbox, inbox / "data.duckdb", inbox / "notes.docx"])
-    assert [path.name for path in found.files] == sorted(
-        ["corrupt.pdf", "empty.pdf", SEEDS[0].name, SEEDS[0].name, SEEDS[1].name]
-    )
-    assert found.ignored == [inbox / "notes.docx"]
+    (inbox / "notes.md").write_bytes(b"x")
+    assert ".md" not in SUPPORTED_SUFFIXES
+    found = discover_files([inbox, inbox / "data.duckdb", inbox / "notes.md"])
+    assert [path.relative_to(inbox.resolve()).as_posix() for path in found.files] == [
+        SEEDS[0].name,
+        SEEDS[1].name,
+        f"copies/{SEEDS[0].name}",
+        "corrupt.pdf",
+        "empty.pdf",
+    ]
+    assert found.ignored == [inbox / "notes.md"]
     with pytest.raises(FileNotFoundError, match="no such file or folder"):
         discover_files([inbox / "missing"])
 

@@ -1,5 +1,7 @@
 """The warehouse: SCHEMA.md views, idempotent loads, replacement, duplicates, rollback, quarantine."""
 
+import subprocess
+import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -8,7 +10,15 @@ import duckdb
 import pytest
 
 from schemas.records import CheckResult, Form, FundLine, Indicator
-from warehouse import Extraction, RunCounts, SourceFile, Warehouse, form_id_for
+from warehouse import (
+    Extraction,
+    RunCounts,
+    SourceFile,
+    Warehouse,
+    WarehouseBusy,
+    default_db_path,
+    form_id_for,
+)
 from warehouse.ddl import SCHEMA_VERSION
 
 MONEY = "DECIMAL(18,2)"
@@ -414,3 +424,32 @@ def test_runs_are_recorded_and_cut_off_runs_marked_crashed(warehouse):
     assert rows(
         warehouse, "SELECT finished_at >= started_at FROM ingest_runs WHERE run_id = 'run-2'"
     ) == [(True,)]
+
+
+def test_default_path_and_env_override(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("JIXIAO_DB", raising=False)
+    assert default_db_path() == tmp_path / "data" / "jixiao.duckdb"
+    monkeypatch.setenv("JIXIAO_DB", str(tmp_path / "elsewhere.duckdb"))
+    assert default_db_path() == tmp_path / "elsewhere.duckdb"
+
+
+def test_a_file_held_by_another_process_is_reported_as_busy(tmp_path):
+    path = tmp_path / "w.duckdb"
+    Warehouse.open(path).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('ready', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(WarehouseBusy, match="in use by another program"):
+            Warehouse.open(path)
+    finally:
+        holder.kill()
+        holder.wait()

@@ -1,0 +1,8 @@
+"""Consistency checks on parsed forms, run as Great Expectations validations (SCHEMA.md check_results).
+
+Importing this package is cheap: great_expectations is imported on the first `validate` call.
+"""
+
+from expectations.checks import SEVERITY, form_status, validate
+
+__all__ = ["SEVERITY", "form_status", "validate"]

@@ -1,0 +1,118 @@
+"""Domain corrections of OCR text: snap near-misses to the form's vocabulary, fix number glyphs.
+
+Nothing is invented: a cell is changed only when one known label is within a small edit distance,
+or when the text is a number once look-alike glyphs are read as digits. Every change returns a
+note for ``Cell.note``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from expectations.vocabulary import LEVEL1, LEVEL2
+from extractors.forms import (
+    FUND_COLUMNS,
+    FUND_LINES,
+    GOAL_ACTUAL,
+    GOAL_OVERALL,
+    GOAL_PLANNED,
+    HEADER_LABELS,
+    ROLE_WORDS,
+    TOTAL_WORDS,
+)
+
+_EXTRA_LABELS = (
+    "其中：当年财政拨款",
+    "其中：本年财政拨款",
+    "其中：财政资金",
+    "项目资金（元）",
+    "项目资金（万元）",
+    "年度总体目标",
+    "项目绩效目标",
+    "绩效指标",
+    "项目性质",
+    "项目类别",
+    "资金用途",
+    "政策概况",
+    "评价时段",
+    "执行率(B/A)",
+    "全年预算数(A)",
+    "全年执行数(B)",
+)
+VOCABULARY: frozenset[str] = frozenset(
+    {*LEVEL1, *LEVEL2, *HEADER_LABELS, *FUND_COLUMNS, *FUND_LINES, *TOTAL_WORDS}
+    | {*GOAL_PLANNED, *GOAL_ACTUAL, *GOAL_OVERALL, *_EXTRA_LABELS}
+    | {word for _, words in ROLE_WORDS for word in words}
+)
+_SNAPPABLE = sorted(w for w in VOCABULARY if len(w) >= 3)  # 2-character labels are too close
+_SCORE_SUFFIX = re.compile(r"^(.*?)([(（]\s*\d+(?:\.\d+)?\s*分\s*[)）])$")
+
+_NUMBER_CELL = re.compile(
+    r"(?P<op>[<>=≥≤＞＜＝]{0,2})(?P<num>[0-9OoIl|，,.。 ]*[0-9][0-9OoIl|，,.。 ]*)"
+    r"(?P<unit>%|％|\(%\)|（%）|[\u4e00-\u9fff]{1,4})?"
+)
+_DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "，": ",", "。": "."})
+_NUMBER = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?")
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance between two short strings."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def _allowed(word: str) -> int:
+    """Edits tolerated for a label: one for short labels, a fifth of the length for long ones."""
+    return max(1, len(word) // 5)
+
+
+def snap_label(text: str) -> str | None:
+    """The one vocabulary label ``text`` is a near miss of, or None (exact, far, or ambiguous)."""
+    key = re.sub(r"\s+", "", text)
+    suffix = ""
+    match = _SCORE_SUFFIX.match(key)
+    if match:
+        key, suffix = match.group(1), match.group(2)
+    if len(key) < 3 or key in VOCABULARY:
+        return None
+    best: list[tuple[int, str]] = []
+    for word in _SNAPPABLE:
+        if abs(len(word) - len(key)) > _allowed(word):
+            continue
+        d = edit_distance(key, word)
+        if d <= _allowed(word):
+            best.append((d, word))
+    if not best:
+        return None
+    best.sort()
+    if len(best) > 1 and best[1][0] == best[0][0]:
+        return None  # two labels equally close: leave the text as read
+    return best[0][1] + suffix
+
+
+def fix_number(text: str) -> str | None:
+    """A numeric cell with look-alike glyphs or stray spaces repaired ('1O0%' → '100%'), or None."""
+    stripped = text.strip()
+    match = _NUMBER_CELL.fullmatch(stripped)
+    if match is None:
+        return None
+    raw = match.group("num")
+    num = raw.translate(_DIGIT_LOOKALIKES).replace(" ", "").strip(",")
+    if not _NUMBER.fullmatch(num):
+        return None
+    fixed = match.group("op") + num + (match.group("unit") or "")
+    return fixed if fixed != stripped else None
+
+
+def correct(text: str) -> tuple[str, str | None]:
+    """The corrected text and a note saying what changed (None when nothing did)."""
+    for fix in (snap_label, fix_number):
+        fixed = fix(text)
+        if fixed is not None:
+            return fixed, f"OCR read '{text}', corrected to '{fixed}'"
+    return text, None

@@ -1,0 +1,568 @@
+"""Scanned pages (PNG/JPEG/TIFF, or PDF pages without a text layer) → grids, by OpenCV and OCR.
+
+The table is found from its ruling lines before any text is read, so OCR only recognises short
+line crops (fast) instead of detecting text over the whole page:
+
+1. ``_prepare``: grey, resampled to ~200 dpi, deskewed by the angle of the long horizontal rulings.
+2. ``_rulings``: adaptive binarisation, then morphological opening with long horizontal/vertical
+   kernels leaves the ruling lines; their connected components are the ruling segments.
+3. ``_tables``: touching rulings form a table; the rulings' positions are the lattice, and lattice
+   slots not separated by a ruling merge into one cell (rowspan/colspan), as in the PDF reader.
+4. ``_cell_lines``: each cell's ink (rulings and specks removed) is split into text lines by its
+   horizontal projection; blank cells are skipped. All lines of the page are recognised in one
+   batch (``ocr_engine.recognize``).
+5. Text outside the tables (titles, ``单位：元``) is read by detection + recognition on those bands.
+6. ``ocr_corrections.correct`` snaps near-miss labels and repairs number glyphs, with a note.
+
+Bboxes are in points (pixels × 72 / dpi) of the deskewed page; confidence is the mean
+recognition score of a cell's lines.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from extractors import ocr_engine
+from extractors.errors import UnreadableFile
+from extractors.ocr_corrections import correct
+from schemas.grid import Cell, Document, Grid, text_block
+
+MAX_PIXELS = 80_000_000  # larger images are refused: decoding them would take gigabytes
+WORK_DPI = 200  # pages are processed at this resolution
+DEFAULT_DPI = 200  # assumed when an image does not say its resolution
+MAX_SKEW = 5.0  # degrees: a larger estimate is not a skewed scan and is ignored
+MIN_SKEW = 0.05  # degrees: below this the page is not rotated
+
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+_PAGE_NUMBER = re.compile(
+    r"^[-—–\s]*\d{1,4}[-—–\s]*$|^第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?$|^\d+\s*/\s*\d+$"
+)
+
+
+# --- entry points -----------------------------------------------------------------------------
+
+
+def read_image(path: Path, password: str | None = None) -> Document:
+    """Read a scanned form image (PNG/JPEG/TIFF; a multi-page TIFF is one page per frame).
+
+    ``password`` is accepted for the reader interface and ignored. Raises :class:`UnreadableFile`
+    for a missing, undecodable or oversized image; an image without tables or text yields a
+    Document without grids.
+    """
+    del password
+    path = Path(path)
+    pages = _load_pages(path)
+    grids: list[Grid] = []
+    for page_no, (image, dpi) in enumerate(pages, start=1):
+        grids.extend(grids_from_page_image(image, page_no, dpi))
+    notes = [f"{len(pages)} scanned page(s) read by OCR; check cells with a low confidence"]
+    return Document(
+        grids=grids,
+        pages=len(pages),
+        extractor="scan",
+        n_tables=sum(g.is_table for g in grids),
+        scanned_pages=list(range(1, len(pages) + 1)),
+        notes=notes,
+    )
+
+
+def grids_from_page_image(image: np.ndarray, page: int, dpi: int) -> list[Grid]:
+    """Tables and text blocks of one page image (grey or RGB array), in reading order."""
+    gray = _prepare(image, dpi)
+    binary = _binarise(gray)
+    h_mask, v_mask = _rulings(binary)
+    tables = _tables(h_mask, v_mask)
+    ink = _text_ink(binary, h_mask, v_mask)
+    to_pt = 72.0 / WORK_DPI
+
+    jobs: list[tuple[_Slot, list[tuple[int, int, int, int]]]] = []
+    for table in tables:
+        for slot in table.slots:
+            jobs.append((slot, _cell_lines(ink, slot.box)))
+    line_boxes = [box for _, boxes in jobs for box in boxes]
+    texts = ocr_engine.recognize([_crop(gray, box) for box in line_boxes])
+    cursor = 0
+    for slot, boxes in jobs:
+        read = texts[cursor : cursor + len(boxes)]
+        cursor += len(boxes)
+        slot.text = _join_lines([t for t, _ in read if t])
+        scores = [s for t, s in read if t]
+        slot.confidence = round(sum(scores) / len(scores), 3) if scores else None
+
+    blocks: list[tuple[float, Grid]] = []
+    for table in tables:
+        blocks.append((table.box[1], _table_grid(table, page, to_pt)))
+    for top, lines in _outside_text(gray, ink, [t.box for t in tables]):
+        blocks.append((top, _text_grid(lines, page, to_pt)))
+    blocks.sort(key=lambda item: item[0])
+    return [grid for _, grid in blocks]
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+def _load_pages(path: Path) -> list[tuple[np.ndarray, int]]:
+    """The frames of an image file as grey arrays, with their resolution in dpi."""
+    from PIL import Image, ImageSequence, UnidentifiedImageError
+
+    if not path.is_file():
+        raise UnreadableFile(f"{path} does not exist or is not a file")
+    Image.MAX_IMAGE_PIXELS = None  # the limit below is checked per frame, with a clear message
+    try:
+        with Image.open(path) as im:
+            pages = []
+            for frame in ImageSequence.Iterator(im):
+                w, h = frame.size
+                if w * h > MAX_PIXELS:
+                    raise UnreadableFile(
+                        f"{path.name}: page {len(pages) + 1} is {w}x{h} pixels "
+                        f"({w * h / 1e6:.0f} megapixels, more than {MAX_PIXELS // 1_000_000}); "
+                        "rescan or export it at 200-300 dpi"
+                    )
+                pages.append((np.asarray(frame.convert("L")), _dpi(frame.info.get("dpi"), w, h)))
+    except UnreadableFile:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise UnreadableFile(
+            f"{path.name} cannot be decoded as an image ({exc}); check the file or download it "
+            "again"
+        ) from exc
+    if not pages:
+        raise UnreadableFile(f"{path.name} holds no image frames; check the file")
+    return pages
+
+
+def _dpi(info: object, width: int, height: int) -> int:
+    """The resolution an image declares, or a guess from its size as an A4 page."""
+    if isinstance(info, tuple) and info and 72 <= float(info[0]) <= 1200:
+        return round(float(info[0]))
+    guess = max(width, height) / 11.69  # the long side of A4 in inches
+    return round(guess) if 100 <= guess <= 600 else DEFAULT_DPI
+
+
+# --- page geometry ----------------------------------------------------------------------------
+
+
+def _prepare(image: np.ndarray, dpi: int) -> np.ndarray:
+    """Grey page resampled to WORK_DPI and deskewed."""
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    gray = np.ascontiguousarray(gray, dtype=np.uint8)
+    scale = WORK_DPI / dpi if dpi > 0 else 1.0
+    if abs(scale - 1) > 0.05:
+        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=interp)
+    angle = _skew(_binarise(gray))
+    if abs(angle) >= MIN_SKEW:
+        h, w = gray.shape
+        matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+        gray = cv2.warpAffine(
+            gray, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=(255,)
+        )
+    return gray
+
+
+def _binarise(gray: np.ndarray) -> np.ndarray:
+    """Ink = 255: adaptive threshold on a lightly smoothed page (tolerates uneven lighting)."""
+    smooth = cv2.GaussianBlur(gray, (3, 3), 0)
+    return cv2.adaptiveThreshold(
+        smooth, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 20
+    )
+
+
+def _skew(binary: np.ndarray) -> float:
+    """Page rotation in degrees (counter-clockwise positive), from the long horizontal rulings."""
+    w = binary.shape[1]
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (WORK_DPI // 5, 1))
+    lines = cv2.morphologyEx(binary, cv2.MORPH_OPEN, kernel)
+    lines = cv2.dilate(lines, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 3)))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+    angles: list[tuple[float, float]] = []
+    for i in range(1, n):
+        x, y, cw, ch, _area = stats[i]
+        if cw < w / 5 or ch > cw * math.tan(math.radians(MAX_SKEW)) + 12:
+            continue
+        ys, xs = np.nonzero(labels[y : y + ch, x : x + cw] == i)
+        slope = np.polyfit(xs.astype(float), ys.astype(float), 1)[0]
+        angles.append((math.degrees(math.atan(slope)), float(cw)))
+    if not angles:
+        return 0.0
+    angles.sort()
+    half, acc = sum(a[1] for a in angles) / 2, 0.0
+    for angle, weight in angles:  # the length-weighted median
+        acc += weight
+        if acc >= half:
+            return angle if abs(angle) <= MAX_SKEW else 0.0
+    return 0.0
+
+
+def _rulings(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the horizontal and the vertical ruling lines (longer than any text stroke)."""
+    h_len, v_len, bridge = WORK_DPI // 4, WORK_DPI * 3 // 20, WORK_DPI // 40
+    h = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (h_len, 1)))
+    v = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, v_len)))
+    h = cv2.morphologyEx(h, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (bridge, 1)))
+    v = cv2.morphologyEx(v, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, bridge)))
+    return h, v
+
+
+@dataclass
+class _Slot:
+    """A cell of a table found on the image, in work pixels."""
+
+    row: int
+    col: int
+    rowspan: int
+    colspan: int
+    box: tuple[int, int, int, int]  # x0, top, x1, bottom
+    text: str = ""
+    confidence: float | None = None
+
+
+@dataclass
+class _Table:
+    box: tuple[int, int, int, int]
+    n_rows: int
+    n_cols: int
+    slots: list[_Slot] = field(default_factory=list)
+
+
+def _segments(mask: np.ndarray, horizontal: bool, min_len: int) -> list[tuple[float, int, int]]:
+    """Ruling segments of a mask: (position across, start, end along the line)."""
+    n, _, stats, centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    out = []
+    for i in range(1, n):
+        x, y, w, h, _ = stats[i]
+        if horizontal and w >= min_len:
+            out.append((float(centroids[i][1]), int(x), int(x + w - 1)))
+        elif not horizontal and h >= min_len:
+            out.append((float(centroids[i][0]), int(y), int(y + h - 1)))
+    return out
+
+
+def _cluster(values: list[float], tol: float) -> list[float]:
+    groups: list[list[float]] = []
+    for v in sorted(values):
+        if groups and v - groups[-1][-1] <= tol:
+            groups[-1].append(v)
+        else:
+            groups.append([v])
+    return [sum(g) / len(g) for g in groups]
+
+
+def _tables(h_mask: np.ndarray, v_mask: np.ndarray) -> list[_Table]:
+    """Each group of touching rulings with at least two rows of cells, as a table of slots."""
+    tol = max(3, WORK_DPI // 50)
+    both = cv2.dilate(h_mask | v_mask, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(both, connectivity=8)
+    hs = _segments(h_mask, True, WORK_DPI // 4)
+    vs = _segments(v_mask, False, WORK_DPI * 3 // 20)
+    tables = []
+    for i in range(1, n):
+        x, y, w, h, _ = stats[i]
+        if w < WORK_DPI or h < WORK_DPI // 5:
+            continue
+        inside_h = [s for s in hs if y - tol <= s[0] <= y + h + tol and s[1] >= x - tol and s[2] <= x + w + tol]
+        inside_v = [s for s in vs if x - tol <= s[0] <= x + w + tol and s[1] >= y - tol and s[2] <= y + h + tol]
+        table = _lattice(inside_h, inside_v, h_mask, v_mask, tol)
+        if table is not None:
+            tables.append(table)
+    tables.sort(key=lambda t: t.box[1])
+    return tables
+
+
+def _coverage(mask: np.ndarray, across: float, start: float, end: float, horizontal: bool, tol: int) -> float:
+    """Share of a lattice edge (from start to end, at ``across``) that a ruling covers."""
+    margin = tol + 2
+    a0, a1 = int(round(across)) - tol, int(round(across)) + tol + 1
+    s0, s1 = int(round(start)) + margin, int(round(end)) - margin
+    if s1 <= s0:
+        return 1.0
+    band = mask[max(a0, 0) : a1, s0:s1] if horizontal else mask[s0:s1, max(a0, 0) : a1].T
+    if band.size == 0:
+        return 0.0
+    return float(np.count_nonzero(band.max(axis=0))) / (s1 - s0)
+
+
+def _lattice(
+    hs: list[tuple[float, int, int]],
+    vs: list[tuple[float, int, int]],
+    h_mask: np.ndarray,
+    v_mask: np.ndarray,
+    tol: int,
+) -> _Table | None:
+    """Cells of one table: lattice slots joined where no ruling separates them."""
+    ys = _cluster([s[0] for s in hs], tol)
+    xs = _cluster([s[0] for s in vs], tol)
+    n_rows, n_cols = len(ys) - 1, len(xs) - 1
+    if n_rows < 2 or n_cols < 1:
+        return None
+    h_rule = [
+        [_coverage(h_mask, ys[r], xs[c], xs[c + 1], True, tol) >= 0.6 for c in range(n_cols)]
+        for r in range(n_rows + 1)
+    ]
+    v_rule = [
+        [_coverage(v_mask, xs[c], ys[r], ys[r + 1], False, tol) >= 0.6 for c in range(n_cols + 1)]
+        for r in range(n_rows)
+    ]
+    parent = list(range(n_rows * n_cols))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for r in range(n_rows):
+        for c in range(n_cols):
+            if c + 1 < n_cols and not v_rule[r][c + 1]:
+                parent[find(r * n_cols + c)] = find(r * n_cols + c + 1)
+            if r + 1 < n_rows and not h_rule[r + 1][c]:
+                parent[find(r * n_cols + c)] = find((r + 1) * n_cols + c)
+    rects = _rectangles(parent, find, n_rows, n_cols)
+    slots = []
+    for r0, c0, r1, c1 in rects:
+        top = sum(h_rule[r0][c] for c in range(c0, c1 + 1)) / (c1 - c0 + 1)
+        bottom = sum(h_rule[r1 + 1][c] for c in range(c0, c1 + 1)) / (c1 - c0 + 1)
+        left = sum(v_rule[r][c0] for r in range(r0, r1 + 1)) / (r1 - r0 + 1)
+        right = sum(v_rule[r][c1 + 1] for r in range(r0, r1 + 1)) / (r1 - r0 + 1)
+        if not (left >= 0.5 and right >= 0.5 or top >= 0.5 and bottom >= 0.5):
+            continue  # not enclosed by rulings: outside the table
+        box = (round(xs[c0]), round(ys[r0]), round(xs[c1 + 1]), round(ys[r1 + 1]))
+        slots.append(_Slot(r0, c0, r1 - r0 + 1, c1 - c0 + 1, box))
+    if len(slots) < 2:
+        return None
+    slots.sort(key=lambda s: (s.row, s.col))
+    box = (round(xs[0]), round(ys[0]), round(xs[-1]), round(ys[-1]))
+    return _Table(box, n_rows, n_cols, slots)
+
+
+def _rectangles(parent: list[int], find: object, n_rows: int, n_cols: int) -> list[tuple[int, int, int, int]]:
+    """Joined slot regions as disjoint rectangles (r0, c0, r1, c1): overlapping ones merge."""
+    regions: dict[int, list[int]] = {}
+    for i in range(n_rows * n_cols):
+        regions.setdefault(find(i), []).append(i)  # type: ignore[operator]
+    rects = [
+        (min(s // n_cols for s in v), min(s % n_cols for s in v), max(s // n_cols for s in v), max(s % n_cols for s in v))
+        for v in regions.values()
+    ]
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(rects)):
+            for j in range(i + 1, len(rects)):
+                a, b = rects[i], rects[j]
+                if a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]:
+                    rects[i] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+                    del rects[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return rects
+
+
+# --- text -------------------------------------------------------------------------------------
+
+
+def _text_ink(binary: np.ndarray, h_mask: np.ndarray, v_mask: np.ndarray) -> np.ndarray:
+    """Ink that is not a ruling line, without specks too small to be part of a glyph."""
+    lines = cv2.dilate(h_mask | v_mask, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
+    ink = cv2.bitwise_and(binary, cv2.bitwise_not(lines))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    small = stats[:, cv2.CC_STAT_AREA] < max(3, WORK_DPI // 40)
+    small[0] = False
+    ink[small[labels]] = 0
+    return ink
+
+
+def _cell_lines(ink: np.ndarray, box: tuple[int, int, int, int]) -> list[tuple[int, int, int, int]]:
+    """Boxes of the text lines inside a cell (page pixels), top to bottom; none for a blank cell."""
+    pad = max(3, WORK_DPI // 50)
+    x0, top, x1, bottom = box[0] + pad, box[1] + pad, box[2] - pad, box[3] - pad
+    if x1 - x0 < 4 or bottom - top < 4:
+        return []
+    region = ink[top:bottom, x0:x1]
+    rows = np.count_nonzero(region, axis=1)
+    if rows.sum() < WORK_DPI // 10:
+        return []  # blank: a few specks at most
+    runs = _runs(rows > 0)
+    runs = _merge_fragments(runs)
+    out = []
+    for r0, r1 in runs:
+        cols = np.nonzero(np.count_nonzero(region[r0:r1], axis=0))[0]
+        if cols.size == 0:
+            continue
+        height = r1 - r0
+        mx, my = max(4, height // 3), max(3, height // 5)
+        out.append(
+            (
+                max(x0 + int(cols[0]) - mx, box[0] + 1),
+                max(top + r0 - my, box[1] + 1),
+                min(x0 + int(cols[-1]) + 1 + mx, box[2] - 1),
+                min(top + r1 + my, box[3] - 1),
+            )
+        )
+    return out
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) of each run of True."""
+    padded = np.concatenate(([False], flags, [False]))
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def _merge_fragments(runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join a run much thinner than the cell's lines (a stroke, a split glyph) to its neighbour."""
+    if len(runs) < 2:
+        return runs
+    runs = list(runs)
+    while len(runs) > 1:
+        heights = [b - a for a, b in runs]
+        typical = float(np.median(heights))
+        thin = min(range(len(runs)), key=lambda i: heights[i])
+        if heights[thin] >= 0.5 * typical and heights[thin] >= WORK_DPI // 20:
+            break
+        gaps = []
+        if thin > 0:
+            gaps.append((runs[thin][0] - runs[thin - 1][1], thin - 1))
+        if thin + 1 < len(runs):
+            gaps.append((runs[thin + 1][0] - runs[thin][1], thin))
+        gap, i = min(gaps)
+        if gap > max(typical, WORK_DPI // 20):
+            break  # a lone short line ('—'), not a fragment
+        runs[i : i + 2] = [(runs[i][0], runs[i + 1][1])]
+    return runs
+
+
+def _crop(gray: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    x0, top, x1, bottom = box
+    return gray[max(top, 0) : bottom, max(x0, 0) : x1]
+
+
+def _join_lines(lines: list[str]) -> str:
+    """Wrapped lines of one cell as one text: a space only between latin words."""
+    out = ""
+    for line in lines:
+        line = re.sub(r"(?<=[\u4e00-\u9fff]) +(?=[\u4e00-\u9fff])", "", line.strip())
+        if out and out[-1].isascii() and out[-1].isalnum() and line[:1].isascii() and line[:1].isalpha():
+            out += " "
+        out += line
+    return out
+
+
+def _outside_text(
+    gray: np.ndarray, ink: np.ndarray, table_boxes: list[tuple[int, int, int, int]]
+) -> list[tuple[float, list[tuple[str, float, tuple[float, float, float, float]]]]]:
+    """Runs of text lines outside the tables, as (top, [(text, score, box)]) in reading order."""
+    free = ink.copy()
+    margin = WORK_DPI // 40
+    for x0, top, x1, bottom in table_boxes:
+        free[max(top - margin, 0) : bottom + margin, max(x0 - margin, 0) : x1 + margin] = 0
+    rows = np.count_nonzero(free, axis=1)
+    bands = [(a, b) for a, b in _runs(rows > 0)]
+    edges = sorted({0, gray.shape[0], *[t for _, t, _, _ in table_boxes], *[b for _, _, _, b in table_boxes]})
+    out = []
+    for lo, hi in zip(edges, edges[1:]):
+        inside = [(a, b) for a, b in bands if a >= lo and b <= hi]
+        if not inside or sum(rows[a:b].sum() for a, b in inside) < WORK_DPI // 4:
+            continue
+        top, bottom = inside[0][0], inside[-1][1]
+        cols = np.nonzero(np.count_nonzero(free[top:bottom], axis=0))[0]
+        pad = WORK_DPI // 20
+        y0, y1 = max(top - pad, 0), min(bottom + pad, gray.shape[0])
+        x0, x1 = max(int(cols[0]) - pad, 0), min(int(cols[-1]) + pad, gray.shape[1])
+        region = gray[y0:y1, x0:x1].copy()
+        mask = free[y0:y1, x0:x1] == 0
+        region[mask & (region < 128)] = 255  # rulings and table text near the band stay out
+        found = ocr_engine.detect_and_recognize(region)
+        lines = _reading_order(
+            [(ln.text, ln.score, (ln.box[0] + x0, ln.box[1] + y0, ln.box[2] + x0, ln.box[3] + y0)) for ln in found]
+        )
+        lines = [ln for ln in lines if not _PAGE_NUMBER.match(ln[0])]
+        if lines:
+            out.append((float(lines[0][2][1]), lines))
+    return out
+
+
+def _reading_order(
+    pieces: list[tuple[str, float, tuple[float, float, float, float]]],
+) -> list[tuple[str, float, tuple[float, float, float, float]]]:
+    """Detected pieces joined into lines (vertical overlap), top to bottom, left to right."""
+    lines: list[list[tuple[str, float, tuple[float, float, float, float]]]] = []
+    for piece in sorted(pieces, key=lambda p: (p[2][1], p[2][0])):
+        for line in lines:
+            top = min(p[2][1] for p in line)
+            bottom = max(p[2][3] for p in line)
+            overlap = min(bottom, piece[2][3]) - max(top, piece[2][1])
+            if overlap >= 0.5 * min(bottom - top, piece[2][3] - piece[2][1]):
+                line.append(piece)
+                break
+        else:
+            lines.append([piece])
+    out = []
+    for line in lines:
+        line.sort(key=lambda p: p[2][0])
+        text = line[0][0]
+        height = max(p[2][3] for p in line) - min(p[2][1] for p in line)
+        for prev, piece in zip(line, line[1:]):
+            text += (" " if piece[2][0] - prev[2][2] > height else "") + piece[0]
+        score = sum(p[1] for p in line) / len(line)
+        box = (
+            min(p[2][0] for p in line),
+            min(p[2][1] for p in line),
+            max(p[2][2] for p in line),
+            max(p[2][3] for p in line),
+        )
+        out.append((text, score, box))
+    out.sort(key=lambda ln: ln[2][1])
+    return out
+
+
+# --- grids ------------------------------------------------------------------------------------
+
+
+def _points(box: tuple[float, float, float, float], to_pt: float) -> tuple[float, float, float, float]:
+    return tuple(round(v * to_pt, 2) for v in box)  # type: ignore[return-value]
+
+
+def _table_grid(table: _Table, page: int, to_pt: float) -> Grid:
+    cells = []
+    for slot in table.slots:
+        text, note = correct(slot.text) if slot.text else ("", None)
+        cells.append(
+            Cell(
+                row=slot.row,
+                col=slot.col,
+                text=text,
+                rowspan=slot.rowspan,
+                colspan=slot.colspan,
+                page=page,
+                bbox=_points(slot.box, to_pt),
+                confidence=slot.confidence,
+                note=note,
+            )
+        )
+    return Grid(
+        cells=cells,
+        n_rows=table.n_rows,
+        n_cols=table.n_cols,
+        spans_known=True,
+        is_table=True,
+        source="scan",
+        row_pages=[page] * table.n_rows,
+    )
+
+
+def _text_grid(lines: list[tuple[str, float, tuple[float, float, float, float]]], page: int, to_pt: float) -> Grid:
+    grid = text_block([text for text, _, _ in lines], page=page, source="scan")
+    for cell, (_, score, box) in zip(grid.cells, lines):
+        cell.confidence = round(score, 3)
+        cell.bbox = _points(box, to_pt)
+    return grid
