@@ -593,6 +593,9 @@ def _read_indicator_row(builder: FormBuilder, row: Row) -> None:
     raw = _row_by_geometry(row, layout) if row.spans_known else _row_by_content(row, layout)
     if raw is None:
         return
+    if raw.spans_known and builder.raw and _continues_previous(layout, builder.raw[-1], raw):
+        _join_rows(builder.raw[-1], raw)
+        return
     if _is_fragment(raw):
         _attach_fragment(builder, raw)
         return
@@ -771,6 +774,30 @@ def _fix_levels(raw: RawIndicator) -> None:
         raw.l3, raw.target = raw.target, ""  # a 三级 printed in the value column
     if not (raw.l3 or raw.target or raw.actual or raw.weight or raw.score or raw.reason):
         raw.label_only = True
+
+
+def _continues_previous(layout: Layout, previous: RawIndicator, raw: RawIndicator) -> bool:
+    """The top row of a page is the rest of the last row of the previous page.
+
+    Producers that close every cell at a page break (LibreOffice) draw a ruling above the
+    continuation, so the reader sees two rows; the missing 分值/得分 give it away.
+    """
+    return (
+        layout.scored
+        and raw.page is not None
+        and previous.page is not None
+        and raw.page > previous.page
+        and not (raw.weight or raw.score)
+        and parse_number(previous.weight) is not None
+        and (raw.l2 in ("", previous.l2))
+        and bool(raw.l3 or raw.target or raw.actual or raw.reason)
+    )
+
+
+def _join_rows(previous: RawIndicator, raw: RawIndicator) -> None:
+    for name in ("l3", "target", "actual", "reason"):
+        setattr(previous, name, getattr(previous, name) + getattr(raw, name))
+    previous.uncertain.extend(raw.uncertain)
 
 
 def _is_fragment(raw: RawIndicator) -> bool:

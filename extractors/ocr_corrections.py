@@ -51,7 +51,10 @@ _NUMBER_CELL = re.compile(
     r"(?P<op>[<>=≥≤＞＜＝]{0,2})(?P<num>[0-9OoIl|，,.。 ]*[0-9][0-9OoIl|，,.。 ]*)"
     r"(?P<unit>%|％|\(%\)|（%）|[\u4e00-\u9fff]{1,4})?"
 )
-_DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "，": ",", "。": "."})
+_DIGIT_LOOKALIKES = str.maketrans(
+    {"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "，": ",", "。": "."}
+)
+_DASH_LOOKALIKES = frozenset({"一", "一一", "_", "__", "ー"})
 _NUMBER = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?")
 
 
@@ -109,9 +112,14 @@ def fix_number(text: str) -> str | None:
     return fixed if fixed != stripped else None
 
 
+def fix_dash(text: str) -> str | None:
+    """A cell holding only a dash read as '一' or '_' (the blank marker '—'), or None."""
+    return "—" if text.strip() in _DASH_LOOKALIKES else None
+
+
 def correct(text: str) -> tuple[str, str | None]:
     """The corrected text and a note saying what changed (None when nothing did)."""
-    for fix in (snap_label, fix_number):
+    for fix in (fix_dash, snap_label, fix_number):
         fixed = fix(text)
         if fixed is not None:
             return fixed, f"OCR read '{text}', corrected to '{fixed}'"

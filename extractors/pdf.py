@@ -7,7 +7,9 @@ The algorithm follows the data, one page at a time:
 2. ``_merge_edges``: collinear edges snapped together and joined across small gaps.
 3. ``_edge_groups``: edges that touch form one table candidate.
 4. ``_table_from_edges``: the lattice of the candidate's rulings; slots not separated by a ruling
-   merge into one cell, which gives rowspan/colspan. Cell text via ``get_text_bounded``.
+   merge into one cell, which gives rowspan/colspan. Cell text from ``_PageText``: the characters
+   inside the cell in visual order (lines by vertical overlap, then left to right), since some
+   producers write a cell's glyphs out of order (LibreOffice puts “ ” in a later text run).
 5. ``_text_lines``: text outside the tables, as lines in reading order.
 6. ``_Stitcher``: tables continued on the next page join the previous page's table (repeated
    header dropped, a row or a merged cell cut by the page break continued).
@@ -18,6 +20,7 @@ from __future__ import annotations
 import ctypes
 import os
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,18 +78,22 @@ def read_pdf(path: Path, password: str | None = None) -> Document:
                 ) from exc
             try:
                 blocks, has_text, has_image = _read_page(page, page_no)
+                scan = _scanned_page_grids(page, page_no) if has_image else None
             finally:
                 page.close()
-            if not has_text and has_image:
+            if scan is not None:
                 scanned.append(page_no)
-            stitcher.add_page(page_no, blocks)
+                stitcher.add_grids(scan)
+            else:
+                stitcher.add_page(page_no, blocks)
     finally:
         pdf.close()
     grids = stitcher.grids()
     notes = []
     if scanned:
         notes.append(
-            f"{len(scanned)} page(s) have no text layer (scanned?): " + ", ".join(map(str, scanned))
+            f"{len(scanned)} page(s) have no text layer (scanned?), read by OCR: "
+            + ", ".join(map(str, scanned))
         )
     return Document(
         grids=grids,
@@ -96,6 +103,28 @@ def read_pdf(path: Path, password: str | None = None) -> Document:
         scanned_pages=scanned,
         notes=notes,
     )
+
+
+# --- scanned pages: no text layer, read by OCR (extractors.scan) -------------------------------
+
+SCAN_DPI = 200
+SCAN_MIN_CHARS = 10  # a page with an image and fewer text characters than this is a scan
+
+
+def _scanned_page_grids(page: pdfium.PdfPage, page_no: int) -> list[Grid] | None:
+    """The grids of a page without a real text layer, rendered and read by OCR; else None."""
+    textpage = page.get_textpage()
+    try:
+        if textpage.count_chars() >= SCAN_MIN_CHARS:
+            return None
+    finally:
+        textpage.close()
+    from extractors.scan import MAX_PIXELS, grids_from_page_image  # OpenCV and OCR: only here
+
+    width, height = page.get_size()
+    dpi = min(SCAN_DPI, int((MAX_PIXELS / max(width * height, 1)) ** 0.5 * 72))
+    image = page.render(scale=dpi / 72, grayscale=True).to_numpy()
+    return grids_from_page_image(image.reshape(image.shape[:2]), page_no, dpi)
 
 
 def _open(path: Path, password: str | None) -> pdfium.PdfDocument:
@@ -238,8 +267,9 @@ def _read_page(page: pdfium.PdfPage, page_no: int) -> tuple[list[_Table | _Lines
         hs = _merge_edges(h_raw)
         vs = _merge_edges(v_raw)
         tables = []
+        page_text = _PageText(textpage, frame)
         for group_h, group_v in _edge_groups(hs, vs):
-            table = _table_from_edges(group_h, group_v, textpage, frame, page_no)
+            table = _table_from_edges(group_h, group_v, page_text, page_no)
             if table is not None:
                 tables.append(table)
         lines = _text_lines(textpage, frame, [t.bbox for t in tables])
@@ -476,8 +506,7 @@ def _nearest(positions: list[float], value: float) -> int | None:
 def _table_from_edges(
     hs: list[tuple[float, float, float]],
     vs: list[tuple[float, float, float]],
-    textpage: pdfium.PdfTextPage,
-    frame: _Frame,
+    page_text: _PageText,
     page_no: int,
 ) -> _Table | None:
     """Cells of one table candidate: lattice slots joined across missing rulings."""
@@ -550,7 +579,7 @@ def _table_from_edges(
         if not (left >= 0.5 and right >= 0.5 or top >= 0.5 and bottom >= 0.5):
             continue  # outside the table: not enclosed by rulings
         bbox = (xs[c0], ys[r0], xs[c1 + 1], ys[r1 + 1])
-        text = _clean(textpage.get_text_bounded(*frame.user_rect(*_shrink(bbox))))
+        text = page_text.inside(_shrink(bbox))
         boxes.append(_Box(r0, c0, r1 - r0 + 1, c1 - c0 + 1, bbox, text, top < 0.5, bottom < 0.5))
     boxes = _drop_empty_virtual_rows(boxes, virtual_top, virtual_bottom, n_rows)
     if len(boxes) < 2:
@@ -563,7 +592,7 @@ def _table_from_edges(
         max(b.bbox[3] for b in boxes),
     )
     boxes.sort(key=lambda b: (b.row, b.col))
-    return _Table(page_no, xs, n_rows, boxes, bbox, frame.height)
+    return _Table(page_no, xs, n_rows, boxes, bbox, page_text.frame.height)
 
 
 def _shrink(bbox: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
@@ -591,6 +620,58 @@ def _drop_empty_virtual_rows(
 
 
 # --- text -------------------------------------------------------------------------------------
+
+
+class _PageText:
+    """A page's characters with their boxes (display space), for reading cells in visual order."""
+
+    def __init__(self, textpage: pdfium.PdfTextPage, frame: _Frame) -> None:
+        self.frame = frame
+        raw = textpage.raw
+        rect = pdfium_c.FS_RECTF()
+        chars: list[tuple[float, float, float, float, str]] = []  # top, bottom, x0, x1, char
+        for i in range(pdfium_c.FPDFText_CountChars(raw)):
+            if pdfium_c.FPDFText_IsGenerated(raw, i) == 1:
+                continue
+            code = pdfium_c.FPDFText_GetUnicode(raw, i)
+            if (
+                not code
+                or code in (0xFFFE, 0xFFFF)
+                or not pdfium_c.FPDFText_GetLooseCharBox(raw, i, ctypes.byref(rect))
+            ):
+                continue
+            x0, top, x1, bottom = frame.display_rect(rect.left, rect.bottom, rect.right, rect.top)
+            chars.append((top, bottom, x0, x1, chr(code)))
+        chars.sort(key=lambda c: (c[0] + c[1]) / 2)
+        self.chars = chars
+        self.middles = [(c[0] + c[1]) / 2 for c in chars]
+
+    def inside(self, bbox: tuple[float, float, float, float]) -> str:
+        """The text whose characters' centres lie in ``bbox``, line by line, left to right."""
+        x0, top, x1, bottom = bbox
+        lo, hi = bisect_left(self.middles, top), bisect_right(self.middles, bottom)
+        picked = [c for c in self.chars[lo:hi] if x0 <= (c[2] + c[3]) / 2 <= x1]
+        lines: list[list[tuple[float, float, float, float, str]]] = []
+        for char in sorted(picked, key=lambda c: c[0]):
+            line = lines[-1] if lines else None
+            if line is not None:
+                band_top, band_bottom = min(c[0] for c in line), max(c[1] for c in line)
+                overlap = min(band_bottom, char[1]) - max(band_top, char[0])
+                if overlap >= 0.5 * min(band_bottom - band_top, char[1] - char[0]):
+                    line.append(char)
+                    continue
+            lines.append([char])
+        text = []
+        for line in lines:
+            line.sort(key=lambda c: c[2])
+            out, previous = "", None
+            for char in line:
+                if previous is not None and char[2] - previous[3] > 0.3 * (char[1] - char[0]):
+                    out += " "
+                out += char[4]
+                previous = char
+            text.append(out)
+        return _clean("\n".join(text))
 
 
 def _join(a: str, b: str) -> str:
@@ -726,6 +807,11 @@ class _Stitcher:
                 and self._open.last_page == page_no
                 and table.bbox[3] >= table.page_height * (1 - BOTTOM_ZONE)
             )
+
+    def add_grids(self, grids: list[Grid]) -> None:
+        """Grids of a scanned page, read by OCR: kept as they are, not stitched to a table."""
+        self._out.extend(grids)
+        self._open = None
 
     def grids(self) -> list[Grid]:
         return [b.grid() if isinstance(b, _Accumulated) else b for b in self._out]

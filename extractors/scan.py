@@ -81,12 +81,13 @@ def grids_from_page_image(image: np.ndarray, page: int, dpi: int) -> list[Grid]:
     ink = _text_ink(binary, h_mask, v_mask)
     to_pt = 72.0 / WORK_DPI
 
-    jobs: list[tuple[_Slot, list[tuple[int, int, int, int]]]] = []
-    for table in tables:
-        for slot in table.slots:
-            jobs.append((slot, _cell_lines(ink, slot.box)))
-    line_boxes = [box for _, boxes in jobs for box in boxes]
-    texts = ocr_engine.recognize([_crop(gray, box) for box in line_boxes])
+    clean = gray.copy()
+    clean[cv2.dilate(h_mask | v_mask, np.ones((3, 3), np.uint8)) > 0] = 255  # rulings out
+    jobs = [(slot, _cell_lines(ink, slot.box)) for table in tables for slot in table.slots]
+    heights = [b[3] - b[1] for _, boxes in jobs for b in boxes]
+    typical = int(np.median(heights)) if heights else WORK_DPI // 8
+    crops = [_line_crop(clean, b, slot.box, typical) for slot, boxes in jobs for b in boxes]
+    texts = ocr_engine.recognize(crops)
     cursor = 0
     for slot, boxes in jobs:
         read = texts[cursor : cursor + len(boxes)]
@@ -161,9 +162,7 @@ def _prepare(image: np.ndarray, dpi: int) -> np.ndarray:
     if abs(angle) >= MIN_SKEW:
         h, w = gray.shape
         matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-        gray = cv2.warpAffine(
-            gray, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=(255,)
-        )
+        gray = cv2.warpAffine(gray, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=(255,))
     return gray
 
 
@@ -204,8 +203,12 @@ def _skew(binary: np.ndarray) -> float:
 def _rulings(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Masks of the horizontal and the vertical ruling lines (longer than any text stroke)."""
     h_len, v_len, bridge = WORK_DPI // 4, WORK_DPI * 3 // 20, WORK_DPI // 40
-    h = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (h_len, 1)))
-    v = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, v_len)))
+    h = cv2.morphologyEx(
+        binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (h_len, 1))
+    )
+    v = cv2.morphologyEx(
+        binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, v_len))
+    )
     h = cv2.morphologyEx(h, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (bridge, 1)))
     v = cv2.morphologyEx(v, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, bridge)))
     return h, v
@@ -267,8 +270,16 @@ def _tables(h_mask: np.ndarray, v_mask: np.ndarray) -> list[_Table]:
         x, y, w, h, _ = stats[i]
         if w < WORK_DPI or h < WORK_DPI // 5:
             continue
-        inside_h = [s for s in hs if y - tol <= s[0] <= y + h + tol and s[1] >= x - tol and s[2] <= x + w + tol]
-        inside_v = [s for s in vs if x - tol <= s[0] <= x + w + tol and s[1] >= y - tol and s[2] <= y + h + tol]
+        inside_h = [
+            s
+            for s in hs
+            if y - tol <= s[0] <= y + h + tol and s[1] >= x - tol and s[2] <= x + w + tol
+        ]
+        inside_v = [
+            s
+            for s in vs
+            if x - tol <= s[0] <= x + w + tol and s[1] >= y - tol and s[2] <= y + h + tol
+        ]
         table = _lattice(inside_h, inside_v, h_mask, v_mask, tol)
         if table is not None:
             tables.append(table)
@@ -276,7 +287,9 @@ def _tables(h_mask: np.ndarray, v_mask: np.ndarray) -> list[_Table]:
     return tables
 
 
-def _coverage(mask: np.ndarray, across: float, start: float, end: float, horizontal: bool, tol: int) -> float:
+def _coverage(
+    mask: np.ndarray, across: float, start: float, end: float, horizontal: bool, tol: int
+) -> float:
     """Share of a lattice edge (from start to end, at ``across``) that a ruling covers."""
     margin = tol + 2
     a0, a1 = int(round(across)) - tol, int(round(across)) + tol + 1
@@ -342,13 +355,20 @@ def _lattice(
     return _Table(box, n_rows, n_cols, slots)
 
 
-def _rectangles(parent: list[int], find: object, n_rows: int, n_cols: int) -> list[tuple[int, int, int, int]]:
+def _rectangles(
+    parent: list[int], find: object, n_rows: int, n_cols: int
+) -> list[tuple[int, int, int, int]]:
     """Joined slot regions as disjoint rectangles (r0, c0, r1, c1): overlapping ones merge."""
     regions: dict[int, list[int]] = {}
     for i in range(n_rows * n_cols):
         regions.setdefault(find(i), []).append(i)  # type: ignore[operator]
     rects = [
-        (min(s // n_cols for s in v), min(s % n_cols for s in v), max(s // n_cols for s in v), max(s % n_cols for s in v))
+        (
+            min(s // n_cols for s in v),
+            min(s % n_cols for s in v),
+            max(s // n_cols for s in v),
+            max(s % n_cols for s in v),
+        )
         for v in regions.values()
     ]
     merged = True
@@ -382,7 +402,7 @@ def _text_ink(binary: np.ndarray, h_mask: np.ndarray, v_mask: np.ndarray) -> np.
 
 
 def _cell_lines(ink: np.ndarray, box: tuple[int, int, int, int]) -> list[tuple[int, int, int, int]]:
-    """Boxes of the text lines inside a cell (page pixels), top to bottom; none for a blank cell."""
+    """Ink boxes of the text lines inside a cell (page pixels), top to bottom; none if blank."""
     pad = max(3, WORK_DPI // 50)
     x0, top, x1, bottom = box[0] + pad, box[1] + pad, box[2] - pad, box[3] - pad
     if x1 - x0 < 4 or bottom - top < 4:
@@ -391,24 +411,28 @@ def _cell_lines(ink: np.ndarray, box: tuple[int, int, int, int]) -> list[tuple[i
     rows = np.count_nonzero(region, axis=1)
     if rows.sum() < WORK_DPI // 10:
         return []  # blank: a few specks at most
-    runs = _runs(rows > 0)
-    runs = _merge_fragments(runs)
     out = []
-    for r0, r1 in runs:
-        cols = np.nonzero(np.count_nonzero(region[r0:r1], axis=0))[0]
-        if cols.size == 0:
-            continue
-        height = r1 - r0
-        mx, my = max(4, height // 3), max(3, height // 5)
-        out.append(
-            (
-                max(x0 + int(cols[0]) - mx, box[0] + 1),
-                max(top + r0 - my, box[1] + 1),
-                min(x0 + int(cols[-1]) + 1 + mx, box[2] - 1),
-                min(top + r1 + my, box[3] - 1),
-            )
-        )
+    for r0, r1 in _merge_fragments(_runs(rows > 0)):
+        cols = np.flatnonzero(np.count_nonzero(region[r0:r1], axis=0))
+        if cols.size:
+            out.append((x0 + int(cols[0]), top + r0, x0 + int(cols[-1]) + 1, top + r1))
     return out
+
+
+def _line_crop(
+    clean: np.ndarray,
+    ink_box: tuple[int, int, int, int],
+    cell: tuple[int, int, int, int],
+    typical: int,
+) -> np.ndarray:
+    """A line's crop for recognition: at least a typical line high (a lone '—' stays a dash)."""
+    x0, top, x1, bottom = ink_box
+    half = max(bottom - top, typical) / 2
+    centre = (top + bottom) / 2
+    margin = max(3, typical // 5)
+    y0 = max(int(centre - half) - margin, cell[1])
+    y1 = min(int(centre + half + 0.5) + margin, cell[3])
+    return clean[y0:y1, max(x0 - margin, cell[0]) : min(x1 + margin, cell[2])]
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
@@ -441,17 +465,18 @@ def _merge_fragments(runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return runs
 
 
-def _crop(gray: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-    x0, top, x1, bottom = box
-    return gray[max(top, 0) : bottom, max(x0, 0) : x1]
-
-
 def _join_lines(lines: list[str]) -> str:
     """Wrapped lines of one cell as one text: a space only between latin words."""
     out = ""
     for line in lines:
         line = re.sub(r"(?<=[\u4e00-\u9fff]) +(?=[\u4e00-\u9fff])", "", line.strip())
-        if out and out[-1].isascii() and out[-1].isalnum() and line[:1].isascii() and line[:1].isalpha():
+        if (
+            out
+            and out[-1].isascii()
+            and out[-1].isalnum()
+            and line[:1].isascii()
+            and line[:1].isalpha()
+        ):
             out += " "
         out += line
     return out
@@ -467,7 +492,9 @@ def _outside_text(
         free[max(top - margin, 0) : bottom + margin, max(x0 - margin, 0) : x1 + margin] = 0
     rows = np.count_nonzero(free, axis=1)
     bands = [(a, b) for a, b in _runs(rows > 0)]
-    edges = sorted({0, gray.shape[0], *[t for _, t, _, _ in table_boxes], *[b for _, _, _, b in table_boxes]})
+    edges = sorted(
+        {0, gray.shape[0], *[t for _, t, _, _ in table_boxes], *[b for _, _, _, b in table_boxes]}
+    )
     out = []
     for lo, hi in zip(edges, edges[1:]):
         inside = [(a, b) for a, b in bands if a >= lo and b <= hi]
@@ -483,7 +510,14 @@ def _outside_text(
         region[mask & (region < 128)] = 255  # rulings and table text near the band stay out
         found = ocr_engine.detect_and_recognize(region)
         lines = _reading_order(
-            [(ln.text, ln.score, (ln.box[0] + x0, ln.box[1] + y0, ln.box[2] + x0, ln.box[3] + y0)) for ln in found]
+            [
+                (
+                    ln.text,
+                    ln.score,
+                    (ln.box[0] + x0, ln.box[1] + y0, ln.box[2] + x0, ln.box[3] + y0),
+                )
+                for ln in found
+            ]
         )
         lines = [ln for ln in lines if not _PAGE_NUMBER.match(ln[0])]
         if lines:
@@ -528,7 +562,9 @@ def _reading_order(
 # --- grids ------------------------------------------------------------------------------------
 
 
-def _points(box: tuple[float, float, float, float], to_pt: float) -> tuple[float, float, float, float]:
+def _points(
+    box: tuple[float, float, float, float], to_pt: float
+) -> tuple[float, float, float, float]:
     return tuple(round(v * to_pt, 2) for v in box)  # type: ignore[return-value]
 
 
@@ -560,7 +596,9 @@ def _table_grid(table: _Table, page: int, to_pt: float) -> Grid:
     )
 
 
-def _text_grid(lines: list[tuple[str, float, tuple[float, float, float, float]]], page: int, to_pt: float) -> Grid:
+def _text_grid(
+    lines: list[tuple[str, float, tuple[float, float, float, float]]], page: int, to_pt: float
+) -> Grid:
     grid = text_block([text for text, _, _ in lines], page=page, source="scan")
     for cell, (_, score, box) in zip(grid.cells, lines):
         cell.confidence = round(score, 3)

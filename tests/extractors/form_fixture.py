@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from schemas.grid import Grid
+from schemas.records import Form
 
 NAME = "职业培训基础能力建设资助"
 DEPARTMENT = "上海市人力资源和社会保障局"
@@ -171,7 +172,7 @@ INDICATORS = [
 ]
 
 
-def indicator_rows(form: object) -> list[tuple]:
+def indicator_rows(form: Form) -> list[tuple]:
     return [
         (
             i.level1,
@@ -187,7 +188,7 @@ def indicator_rows(form: object) -> list[tuple]:
     ]
 
 
-def assert_form(form: object, name: str = NAME) -> None:
+def assert_form(form: Form, name: str = NAME) -> None:
     """The records every reader must yield for the form."""
     assert form.form_type == "project_self_evaluation"
     assert form.fiscal_year == 2020

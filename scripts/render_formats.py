@@ -1,0 +1,199 @@
+"""Render the same sample forms through every other format a department publishes.
+
+    python scripts/render_formats.py     # needs python-docx, openpyxl and LibreOffice (soffice)
+
+Takes the document flows of scripts/generate_samples.py (titles, ruled tables with merged cells,
+page breaks) and writes each sample as DOCX (python-docx, merged cells), XLSX (openpyxl, merged
+ranges), HTML (rowspan/colspan, GBK for every other file) and, through LibreOffice, as a PDF from
+another producer — so each format is read back against the same samples/pdf/<name>.expected.json.
+Output: tests/data/rendered/{docx,xlsx,html,pdf_libreoffice}/<name>.*. Only the page numbers differ
+between formats; tests compare everything else.
+"""
+
+from __future__ import annotations
+
+import html
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from docx import Document as WordDocument
+from docx.enum.section import WD_ORIENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Pt
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Side
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from generate_samples import ROOT, C, PageBreak, Space, Table, Text, samples  # noqa: E402
+
+OUT = ROOT / "tests" / "data" / "rendered"
+
+
+def place(rows: list[list[C]]) -> tuple[list[tuple[int, int, C]], int]:
+    """Slot (row, col) of every cell, placed left to right into the first free slot as in HTML."""
+    taken: set[tuple[int, int]] = set()
+    placed: list[tuple[int, int, C]] = []
+    width = 0
+    for r, row in enumerate(rows):
+        c = 0
+        for cell in row:
+            while (r, c) in taken:
+                c += 1
+            placed.append((r, c, cell))
+            for dr in range(cell.rowspan):
+                for dc in range(cell.colspan):
+                    taken.add((r + dr, c + dc))
+            c += cell.colspan
+            width = max(width, c)
+    return placed, width
+
+
+def write_docx(flow: list[object], path: Path, landscape: bool) -> None:
+    """Word document: paragraphs, page breaks and 'Table Grid' tables with merged cells."""
+    doc = WordDocument()
+    section = doc.sections[0]
+    if landscape:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = section.page_height, section.page_width
+    style = doc.styles["Normal"]
+    style.font.size = Pt(8)
+    style.font.name = "WenQuanYi Zen Hei"
+    for item in flow:
+        if isinstance(item, Text):
+            paragraph = doc.add_paragraph(item.text + (f"    {item.right}" if item.right else ""))
+            if item.align == "center":
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        elif isinstance(item, PageBreak):
+            doc.add_page_break()
+        elif isinstance(item, Space):
+            doc.add_paragraph("")
+        elif isinstance(item, Table):
+            placed, width = place(item.rows)
+            table = doc.add_table(rows=len(item.rows), cols=width)
+            table.style = "Table Grid"
+            for r, c, cell in placed:
+                target = table.cell(r, c)
+                if cell.rowspan > 1 or cell.colspan > 1:
+                    target = target.merge(table.cell(r + cell.rowspan - 1, c + cell.colspan - 1))
+                target.text = cell.text
+            if item.header_rows:
+                for row in table.rows[: item.header_rows]:
+                    tr_pr = row._tr.get_or_add_trPr()
+                    header = tr_pr.makeelement(
+                        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}tblHeader",
+                        {},
+                    )
+                    tr_pr.append(header)
+    doc.save(path)
+
+
+def write_xlsx(flow: list[object], path: Path) -> None:
+    """One sheet, the flow top to bottom: text lines in column A, tables with merged ranges."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "绩效自评"
+    thin = Side(style="thin")
+    box = Border(left=thin, right=thin, top=thin, bottom=thin)
+    row = 1
+    for item in flow:
+        if isinstance(item, Text):
+            sheet.cell(row, 1, item.text)
+            if item.right:
+                sheet.cell(row, 6, item.right)
+            row += 1
+        elif isinstance(item, Table):
+            placed, width = place(item.rows)
+            for r, c, cell in placed:
+                target = sheet.cell(row + r, c + 1, _number_or_text(cell.text))
+                if isinstance(target.value, str) and target.value.startswith("="):
+                    target.data_type = "s"  # '=100%' typed as text, not a formula
+                target.alignment = Alignment(wrap_text=True, vertical="center")
+                if cell.rowspan > 1 or cell.colspan > 1:
+                    sheet.merge_cells(
+                        start_row=row + r,
+                        start_column=c + 1,
+                        end_row=row + r + cell.rowspan - 1,
+                        end_column=c + cell.colspan,
+                    )
+            for r in range(len(item.rows)):
+                for c in range(width):
+                    sheet.cell(row + r, c + 1).border = box
+            row += len(item.rows)
+        elif isinstance(item, (Space, PageBreak)):
+            row += 1
+    book.save(path)
+
+
+def _number_or_text(text: str) -> object:
+    """Money and scores typed as numbers, as finance offices do; everything else as text."""
+    plain = text.replace(",", "")
+    try:
+        number = float(plain)
+    except ValueError:
+        return text
+    if "," in text or "." in text:
+        return text if plain.count(".") > 1 else number
+    return int(number) if number.is_integer() else number
+
+
+def write_html(flow: list[object], path: Path, encoding: str) -> None:
+    """A CMS article page: headings and <table border=1> with rowspan/colspan."""
+    charset = "gb2312" if encoding == "gbk" else "utf-8"
+    parts = [f'<html><head><meta http-equiv="Content-Type" content="text/html; charset={charset}">']
+    parts.append("<title>绩效自评</title></head><body>")
+    for item in flow:
+        if isinstance(item, Text):
+            parts.append(f"<p>{html.escape(item.text)} {html.escape(item.right)}</p>")
+        elif isinstance(item, Table):
+            parts.append('<table border="1" cellspacing="0">')
+            for row in item.rows:
+                cells = []
+                for cell in row:
+                    spans = ""
+                    if cell.rowspan > 1:
+                        spans += f' rowspan="{cell.rowspan}"'
+                    if cell.colspan > 1:
+                        spans += f' colspan="{cell.colspan}"'
+                    text = "<br>".join(html.escape(line) for line in cell.text.split("\n"))
+                    cells.append(f"<td{spans}>{text}</td>")
+                parts.append("<tr>" + "".join(cells) + "</tr>")
+            parts.append("</table>")
+    parts.append("</body></html>")
+    path.write_bytes("\n".join(parts).encode(encoding))
+
+
+def to_pdf_with_libreoffice(source: Path, target: Path) -> None:
+    """Convert with LibreOffice headless: another producer's fonts, rulings and pagination."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        raise SystemExit("LibreOffice is needed: apt-get install libreoffice-writer-nogui")
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            [soffice, f"-env:UserInstallation=file://{tmp}/profile", "--headless"]
+            + ["--convert-to", "pdf", "--outdir", tmp, str(source)],
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
+        shutil.move(Path(tmp) / f"{source.stem}.pdf", target)
+
+
+def main() -> None:
+    for name in ("docx", "xlsx", "html", "pdf_libreoffice"):
+        (OUT / name).mkdir(parents=True, exist_ok=True)
+    for k, sample in enumerate(samples()):
+        landscape = sample.style.pagesize[0] > sample.style.pagesize[1]
+        docx = OUT / "docx" / f"{sample.name}.docx"
+        write_docx(sample.flow, docx, landscape)
+        write_xlsx(sample.flow, OUT / "xlsx" / f"{sample.name}.xlsx")
+        write_html(sample.flow, OUT / "html" / f"{sample.name}.html", "gbk" if k % 2 else "utf-8")
+        to_pdf_with_libreoffice(docx, OUT / "pdf_libreoffice" / f"{sample.name}.pdf")
+        print(f"{sample.name}: docx, xlsx, html, LibreOffice pdf")
+
+
+if __name__ == "__main__":
+    main()
