@@ -277,7 +277,7 @@ def _budget_score_consistent(ctx: Context) -> Message:
     form = ctx.form
     expected, weight = _num(form["budget_score_expected"]), _num(form["budget_weight"])
     source = (
-        "" if form["rate_computed"] is not None else " (printed 执行率: 执行数 or 预算数 missing)"
+        "" if form["rate_used"] == form["execution_rate"] else " computed from 执行数/全年预算数"
     )
     return (
         _num(form["budget_score"]),

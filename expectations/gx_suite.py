@@ -70,7 +70,13 @@ SELECT *,
         THEN CAST(budget_executed AS DOUBLE) / CAST(budget_full_year AS DOUBLE) END AS rate_computed,
     abs(execution_rate - rate_computed) AS rate_abs_diff,
     0.5 / power(10, rate_decimals + 2) + {EPSILON} AS rate_tolerance,
-    coalesce(rate_computed, execution_rate) AS rate_used,
+    -- the printed 执行率 or the one computed from the amounts, whichever the printed 得分 follows:
+    -- a misprinted rate is execution_rate_consistent's finding, not this check's
+    coalesce(execution_rate, rate_computed) AS rate_printed_first,
+    coalesce(rate_computed, execution_rate) AS rate_computed_first,
+    CASE WHEN abs(budget_score - round(least(rate_printed_first, 1) * budget_weight, 1))
+            <= abs(budget_score - round(least(rate_computed_first, 1) * budget_weight, 1))
+        THEN rate_printed_first ELSE rate_computed_first END AS rate_used,
     round(least(rate_used, 1) * budget_weight, 1) AS budget_score_expected,
     budget_score - budget_score_expected AS budget_score_diff
 FROM forms;

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from extractors.errors import UnreadableFile
-from extractors.xlsx import guard_zip, ole_is_encrypted, password_message, sniff
+from extractors.xlsx import check_area, guard_zip, ole_is_encrypted, password_message, sniff
 from schemas.grid import Cell, Document, Grid, text_block
 
 if TYPE_CHECKING:
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
 CONVERT_TIMEOUT = 120  # seconds
+MAX_SPAN = 1000  # Word itself allows 63 columns
+_WORD_STREAM = "WordDocument".encode("utf-16-le")  # the main stream of a binary Word file
 _WRAPPERS = {f"{W}sdt", f"{W}sdtContent", f"{W}customXml", f"{W}smartTag"}
 _NOT_TEXT = {
     f"{W}{tag}"
@@ -75,7 +77,7 @@ def read_docx(path: Path, password: str | None = None) -> Document:
             if lines:
                 grids.append(text_block(lines, source="docx"))
                 lines = []
-            grids.extend(_table_grids(el))
+            grids.extend(_table_grids(el, path.name))
     if lines:
         grids.append(text_block(lines, source="docx"))
     n_tables = sum(g.is_table for g in grids)
@@ -95,19 +97,32 @@ def read_legacy_word(path: Path, password: str | None = None) -> Document:
         from extractors.html import read_html
 
         return read_html(path)
-    if kind == "ole" and ole_is_encrypted(path):
-        raise UnreadableFile(password_message(path))
+    word_filter = None
+    if kind == "ole":
+        if ole_is_encrypted(path):
+            raise UnreadableFile(password_message(path))
+        if _WORD_STREAM in path.read_bytes():
+            word_filter = "MS Word 97"  # so a damaged file fails instead of loading as plain text
+        elif path.suffix.lower() == ".doc":
+            raise UnreadableFile(
+                f"{path.name} is an Office file but not a Word document (no WordDocument "
+                "stream); check what it is, or open it in Word/WPS and save it as .docx"
+            )
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         raise UnreadableFile(
             f"{path.name} is a legacy Word/WPS document; to read it install LibreOffice "
             "(apt-get install libreoffice-writer) or save the file as .docx"
         )
+    suffix = path.suffix.lower() if path.suffix.lower() in (".doc", ".wps") else ".doc"
     with tempfile.TemporaryDirectory(prefix="jixiao-word-") as tmp:
-        source = Path(tmp) / f"source{path.suffix.lower()}"
+        source = (
+            Path(tmp) / f"source{suffix}"
+        )  # a plain name: LibreOffice names its output after it
         shutil.copyfile(path, source)
-        error = _convert(soffice, source, Path(tmp))
-        converted = source.with_suffix(".docx")
+        out = Path(tmp) / "out"
+        error = _convert(soffice, source, out, word_filter)
+        converted = out / "source.docx"
         if not converted.exists():
             raise UnreadableFile(
                 f"LibreOffice could not convert {path.name} to .docx ({error or 'no output'}); "
@@ -119,20 +134,13 @@ def read_legacy_word(path: Path, password: str | None = None) -> Document:
     return doc
 
 
-def _convert(soffice: str, source: Path, folder: Path) -> str:
+def _convert(soffice: str, source: Path, folder: Path, word_filter: str | None) -> str:
     """Run LibreOffice headless on ``source`` into ``folder``; return its error output."""
-    profile = (folder / "profile").as_uri()  # a private profile: no lock on the user's one
-    command = [
-        soffice,
-        f"-env:UserInstallation={profile}",
-        "--headless",
-        "--norestore",
-        "--convert-to",
-        "docx",
-        "--outdir",
-        str(folder),
-        str(source),
-    ]
+    profile = (source.parent / "profile").as_uri()  # a private profile: no lock on the user's one
+    command = [soffice, f"-env:UserInstallation={profile}", "--headless", "--norestore"]
+    if word_filter:
+        command.append(f"--infilter={word_filter}")
+    command += ["--convert-to", "docx", "--outdir", str(folder), str(source)]
     process = subprocess.Popen(
         command,
         stdout=subprocess.PIPE,
@@ -205,7 +213,7 @@ def _int(value: str | None, default: int) -> int:
         return default
 
 
-def _table_grids(tbl: _Element) -> list[Grid]:
+def _table_grids(tbl: _Element, what: str) -> list[Grid]:
     """The table's grid, then the grids of tables nested in its cells."""
     nested: list[_Element] = []
     cells: list[Cell] = []
@@ -214,12 +222,12 @@ def _table_grids(tbl: _Element) -> list[Grid]:
     rows = [el for el in _flatten(tbl) if el.tag == f"{W}tr"]
     for r, tr in enumerate(rows):
         tr_pr = tr.find(f"{W}trPr")
-        col = _int(_val(tr_pr, "gridBefore"), 0)
+        col = min(_int(_val(tr_pr, "gridBefore"), 0), MAX_SPAN)
         here: dict[int, Cell] = {}
         previous: Cell | None = None
         for tc in (el for el in _flatten(tr) if el.tag == f"{W}tc"):
             tc_pr = tc.find(f"{W}tcPr")
-            span = max(_int(_val(tc_pr, "gridSpan"), 1), 1)
+            span = min(max(_int(_val(tc_pr, "gridSpan"), 1), 1), MAX_SPAN)
             v_merge, h_merge = _val(tc_pr, "vMerge"), _val(tc_pr, "hMerge")
             text = _cell_text(tc, nested)
             top = above.get(col)
@@ -241,13 +249,14 @@ def _table_grids(tbl: _Element) -> list[Grid]:
             col += span
         width = max(width, col)
         above = here
+        check_area(r + 1, width, f"a table in {what}")
     grids: list[Grid] = []
     if any(cell.text for cell in cells):
         for cell in cells:
             cell.colspan = min(cell.colspan, width - cell.col)
         grids.append(Grid(cells=cells, n_rows=len(rows), n_cols=width, source="docx"))
     for inner in nested:
-        grids.extend(_table_grids(inner))
+        grids.extend(_table_grids(inner, what))
     return grids
 
 

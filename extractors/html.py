@@ -19,6 +19,7 @@ from lxml import html as lxml_html
 
 from extractors.errors import UnreadableFile
 from extractors.text import decode_text
+from extractors.xlsx import MAX_SLOTS, check_area
 from schemas.grid import Cell, Document, Grid, text_block
 
 MAX_BYTES = 100 * 1024 * 1024
@@ -90,7 +91,7 @@ def read_html(path: Path, password: str | None = None) -> Document:
     def on_table(table: lxml_html.HtmlElement) -> None:
         if page.flush():
             grids.append(text_block(page.take(), source="html"))
-        grids.extend(_table_grids(table))
+        grids.extend(_table_grids(table, path.name))
 
     body = root.find("body")
     page.visit(body if body is not None else root, on_table)
@@ -176,7 +177,7 @@ def _rows(table: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement]:
     return rows
 
 
-def _table_grids(table: lxml_html.HtmlElement) -> list[Grid]:
+def _table_grids(table: lxml_html.HtmlElement, what: str) -> list[Grid]:
     """The table's grid (after its caption as text) and then the grids of tables nested in it."""
     nested: list[lxml_html.HtmlElement] = []
     caption: list[str] = []
@@ -206,6 +207,8 @@ def _table_grids(table: lxml_html.HtmlElement) -> list[Grid]:
             rs = 1
             while rs < rowspan and not any((r + rs, c + j) in occupied for j in range(cs)):
                 rs += 1
+            if len(occupied) + rs * cs > MAX_SLOTS:
+                check_area(len(rows), c + cs, f"a table in {what}")
             occupied.update((r + i, c + j) for i in range(rs) for j in range(cs))
             lines = _Lines()
             lines.add(td.text)
@@ -222,7 +225,7 @@ def _table_grids(table: lxml_html.HtmlElement) -> list[Grid]:
             cell.colspan = min(cell.colspan, n_cols - cell.col)
         grids.append(Grid(cells=cells, n_rows=len(rows), n_cols=n_cols, source="html"))
     for inner in nested:
-        grids.extend(_table_grids(inner))
+        grids.extend(_table_grids(inner, what))
     return grids
 
 

@@ -77,7 +77,7 @@ def read_pdf(path: Path, password: str | None = None) -> Document:
                     "download it again or re-export it"
                 ) from exc
             try:
-                blocks, has_text, has_image = _read_page(page, page_no)
+                blocks, _, has_image = _read_page(page, page_no)
                 scan = _scanned_page_grids(page, page_no) if has_image else None
             finally:
                 page.close()

@@ -65,7 +65,7 @@ def read_xls(path: Path, password: str | None = None) -> Document:
         for index in range(book.nsheets):
             sheet = book.sheet_by_index(index)
             if sheet.visibility == 0:  # 1 hidden, 2 very hidden
-                grid = _sheet_grid(book, sheet)
+                grid = _sheet_grid(book, sheet, f"{path.name} sheet '{sheet.name}'")
                 if grid is not None:
                     grids.append(grid)
             book.unload_sheet(index)
@@ -74,7 +74,7 @@ def read_xls(path: Path, password: str | None = None) -> Document:
     return Document(grids=grids, pages=None, extractor="xls", n_tables=len(grids))
 
 
-def _sheet_grid(book: Book, sheet: Sheet) -> Grid | None:
+def _sheet_grid(book: Book, sheet: Sheet, what: str) -> Grid | None:
     values: dict[tuple[int, int], str] = {}
     for r in range(sheet.nrows):
         for c in range(sheet.row_len(r)):
@@ -82,7 +82,7 @@ def _sheet_grid(book: Book, sheet: Sheet) -> Grid | None:
             if text:
                 values[(r, c)] = text
     merges = [(rlo, clo, rhi - 1, chi - 1) for rlo, rhi, clo, chi in sheet.merged_cells]
-    return sheet_grid(values, merges, source="xls")
+    return sheet_grid(values, merges, source="xls", what=what)
 
 
 def _xls_text(book: Book, sheet: Sheet, r: int, c: int) -> str:

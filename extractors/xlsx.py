@@ -29,6 +29,7 @@ MAX_UNZIPPED = 200 * 1024 * 1024  # bytes of all archive members together
 MAX_RATIO = 200  # uncompressed / compressed, for a member over MIN_RATIO_SIZE
 MIN_RATIO_SIZE = 10 * 1024 * 1024
 MAX_MEMBERS = 10_000
+MAX_SLOTS = 2_000_000  # rows × columns of one table, merged slots of one workbook
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 
@@ -94,6 +95,9 @@ def guard_zip(path: Path, kind: str) -> None:
 
 # ---------------------------------------------------------------- number display
 
+_MERGE_REF = re.compile(
+    rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="\$?([A-Z]{1,3})\$?(\d{1,7}):\$?([A-Z]{1,3})\$?(\d{1,7})"'
+)
 _SECTION_SPLIT = re.compile(r';(?=(?:[^"]*"[^"]*")*[^"]*$)')
 _CURRENCY = set("$¥￥€£")
 
@@ -183,42 +187,43 @@ def cell_text(text: str) -> str:
     return text.replace("_x000D_", "").replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
+def check_area(n_rows: int, n_cols: int, what: str) -> None:
+    """Refuse a table too large to be a form before anything allocates its slots."""
+    if n_rows * n_cols > MAX_SLOTS:
+        raise UnreadableFile(
+            f"{what} spans {n_rows} rows × {n_cols} columns, too large to be a form; delete "
+            "stray cells far from the form (Ctrl+End shows the last one used) and re-save it"
+        )
+
+
 def sheet_grid(
     values: dict[tuple[int, int], str],
     merges: Iterable[tuple[int, int, int, int]],
     source: str,
+    what: str,
 ) -> Grid | None:
-    """A sheet's cells as a grid trimmed to its content; None for a sheet with no text.
+    """A sheet's cells as a grid trimmed to its text; None for a sheet with no text.
 
     ``values`` maps 0-based (row, col) to shown text; ``merges`` are 0-based inclusive
-    (top, left, bottom, right) ranges whose text is the top-left cell's. A range overlapping an
-    earlier one is ignored, as Excel does.
+    (top, left, bottom, right) ranges whose text is the top-left cell's, cut to the rows and
+    columns that hold text. A range overlapping an earlier one is ignored, as Excel does.
     """
+    if not values:
+        return None
+    r0, r1 = min(r for r, _ in values), max(r for r, _ in values)
+    c0, c1 = min(c for _, c in values), max(c for _, c in values)
+    check_area(r1 - r0 + 1, c1 - c0 + 1, what)
     taken: set[tuple[int, int]] = set()
-    ranges: list[tuple[int, int, int, int]] = []
+    cells: list[Cell] = []
     for top, left, bottom, right in merges:
-        if (bottom, right) == (top, left):
+        top, left = max(top, r0), max(left, c0)
+        bottom, right = min(bottom, r1), min(right, c1)
+        if top > bottom or left > right or (top, left) == (bottom, right):
             continue
         slots = {(r, c) for r in range(top, bottom + 1) for c in range(left, right + 1)}
         if slots & taken:
             continue
         taken |= slots
-        ranges.append((top, left, bottom, right))
-    covered = taken - {(t, left) for t, left, _, _ in ranges}
-    boxes = [(r, c, r, c) for (r, c), t in values.items() if t and (r, c) not in covered]
-    boxes += [rng for rng in ranges if values.get(rng[:2])]
-    if not boxes:
-        return None
-    r0, c0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
-    r1, c1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
-    cells: list[Cell] = []
-    starts = set()
-    for top, left, bottom, right in ranges:
-        top, left = max(top, r0), max(left, c0)
-        bottom, right = min(bottom, r1), min(right, c1)
-        if top > bottom or left > right:
-            continue
-        starts.add((top, left))
         cells.append(
             Cell(
                 row=top - r0,
@@ -228,9 +233,9 @@ def sheet_grid(
                 colspan=right - left + 1,
             )
         )
-    for (r, c), text in values.items():
-        if text and (r, c) not in taken and r0 <= r <= r1 and c0 <= c <= c1:
-            cells.append(Cell(row=r - r0, col=c - c0, text=text))
+    cells += [
+        Cell(row=r - r0, col=c - c0, text=t) for (r, c), t in values.items() if (r, c) not in taken
+    ]
     cells.sort(key=lambda cell: (cell.row, cell.col))
     return Grid(cells=cells, n_rows=r1 - r0 + 1, n_cols=c1 - c0 + 1, source=source)
 
@@ -253,6 +258,7 @@ def read_xlsx(path: Path, password: str | None = None) -> Document:
 
         return read_xls(path)
     guard_zip(path, ".xlsx")
+    _guard_merges(path)
     from openpyxl import load_workbook
 
     try:
@@ -280,11 +286,29 @@ def read_xlsx(path: Path, password: str | None = None) -> Document:
             (m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1)
             for m in sheet.merged_cells.ranges
         ]
-        grid = sheet_grid(values, merges, source="xlsx")
+        grid = sheet_grid(values, merges, source="xlsx", what=f"{path.name} sheet '{sheet.title}'")
         if grid is not None:
             grids.append(grid)
     book.close()
     return Document(grids=grids, pages=None, extractor="xlsx", n_tables=len(grids))
+
+
+def _guard_merges(path: Path) -> None:
+    """Refuse merged ranges covering millions of cells: openpyxl creates an object per cell."""
+    from openpyxl.utils import column_index_from_string as col
+
+    area = 0
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                for m in _MERGE_REF.finditer(archive.read(info)):
+                    c1, r1, c2, r2 = (g.decode() for g in m.groups())
+                    area += (abs(int(r2) - int(r1)) + 1) * (abs(col(c2) - col(c1)) + 1)
+    if area > MAX_SLOTS:
+        raise UnreadableFile(
+            f"{path.name} has merged ranges covering {area} cells, too many for a form; unmerge "
+            "whole rows/columns in Excel/WPS and re-save it"
+        )
 
 
 def _xlsx_text(cell: SheetCell) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import textwrap
@@ -69,8 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _quiet_prefect(verbose: bool) -> None:
-    """Keep Prefect's console logging at WARNING unless asked (must run before Prefect loads)."""
+def _quiet_logs(verbose: bool) -> None:
+    """Keep Prefect's and GX's console logging at WARNING unless asked (before Prefect loads)."""
     level = "INFO" if verbose else "WARNING"
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", level)
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", level)
@@ -78,6 +79,11 @@ def _quiet_prefect(verbose: bool) -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # its first start creates Prefect's database, which can exceed the 20 s default on a busy host
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    if not verbose:
+        # Great Expectations sets this logger to INFO when imported; a filter survives that
+        logging.getLogger("great_expectations.data_context.types.base").addFilter(
+            lambda record: record.levelno >= logging.WARNING
+        )
 
 
 def _error(message: str) -> None:
@@ -93,7 +99,7 @@ def run_ingest(args: argparse.Namespace) -> int:
             f"are taken from {Path.cwd()})"
         )
         return EXIT_USAGE
-    _quiet_prefect(args.verbose)
+    _quiet_logs(args.verbose)
 
     from prefect.settings import get_current_settings
 

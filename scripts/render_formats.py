@@ -122,9 +122,15 @@ def write_xlsx(flow: list[object], path: Path) -> None:
             for r in range(len(item.rows)):
                 for c in range(width):
                     sheet.cell(row + r, c + 1).border = box
+            for c, relative in enumerate(item.widths):  # as wide as the printed form's columns
+                letter = sheet.cell(1, c + 1).column_letter
+                current = sheet.column_dimensions[letter].width or 0
+                sheet.column_dimensions[letter].width = max(current, relative * 16)
             row += len(item.rows)
         elif isinstance(item, (Space, PageBreak)):
             row += 1
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True  # print one page wide, as offices do
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
     book.save(path)
 
 

@@ -216,7 +216,8 @@ def test_encrypted_document_needs_a_password(tmp_path):
 
 def test_legacy_word_without_libreoffice_names_what_to_install(tmp_path, monkeypatch):
     path = tmp_path / "old.doc"
-    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 1024)
+    stream = "WordDocument".encode("utf-16-le")
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + stream + b"\0" * 1024)
     monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))
     with pytest.raises(UnreadableFile, match=r"apt-get install libreoffice-writer.*\.docx"):
         read_document(path)
@@ -245,3 +246,19 @@ def test_legacy_doc_is_converted_with_libreoffice(tmp_path):
     assert doc.extractor == "docx:libreoffice" and doc.notes
     (form,) = parse_forms(doc)
     assert_form(form)
+
+
+def test_ole_file_that_is_not_word_is_unreadable(tmp_path):
+    path = tmp_path / "junk.doc"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x07" * 4096)
+    with pytest.raises(UnreadableFile, match=r"junk\.doc is an Office file but not a Word"):
+        read_document(path)
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_damaged_legacy_doc_is_unreadable(tmp_path):
+    stream = "WordDocument".encode("utf-16-le")
+    path = tmp_path / "damaged.doc"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + stream + b"\x07" * 4096)
+    with pytest.raises(UnreadableFile, match=r"LibreOffice could not convert damaged\.doc"):
+        read_document(path)

@@ -1,0 +1,267 @@
+"""Scanned pages → grids → forms, on degraded renderings of the born-digital samples.
+
+The scans are made at test time (deterministic seeds): sample pages rendered at 150-200 dpi
+(tests/data/scans/rasterize.py), rotated by about 1°, blurred, given noise and JPEG-compressed,
+then written as a JPEG image and as an image-only PDF mixed with a born-digital page. OCR is slow,
+so only three pages are read by OCR; the geometry and error tests use synthetic pages that need
+no recognition. Run with ``-s`` to see the measured accuracy and seconds per page.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+import unicodedata
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pypdfium2 as pdfium
+import pytest
+from expected_forms import load_expected
+from PIL import Image
+
+from extractors import read_document
+from extractors.errors import UnreadableFile
+from extractors.forms import parse_forms
+from extractors.ocr_corrections import correct, edit_distance, fix_number, snap_label
+from extractors.scan import grids_from_page_image, read_image
+from extractors.values import compact, normalize_text
+from schemas.grid import Document, Grid
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "pdf"
+RASTERIZE = Path(__file__).resolve().parents[1] / "data" / "scans" / "rasterize.py"
+THREE = SAMPLES / "self_eval_three_forms.pdf"
+MULTIPAGE = SAMPLES / "self_eval_multipage_repeated_header.pdf"
+
+
+def degrade(gray: np.ndarray, seed: int, angle: float, quality: int) -> np.ndarray:
+    """A clean rendering made to look scanned: rotated, blurred, noisy, JPEG-compressed."""
+    rng = np.random.default_rng(seed)
+    h, w = gray.shape
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    page = cv2.warpAffine(gray, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=(255,))
+    page = cv2.GaussianBlur(page, (3, 3), 0.6).astype(np.float32)
+    page = np.clip(page + rng.normal(0, 8, page.shape), 0, 255).astype(np.uint8)
+    _, data = cv2.imencode(".jpg", page, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
+
+
+def render(pdf: Path, out: Path, dpi: int, pages: list[int]) -> list[np.ndarray]:
+    subprocess.run(
+        [sys.executable, str(RASTERIZE), str(pdf), str(out), str(dpi), *map(str, pages)],
+        check=True,
+    )
+    return [np.asarray(Image.open(out / f"{pdf.stem}_p{p}.png").convert("L")) for p in pages]
+
+
+@pytest.fixture(scope="module")
+def scans(tmp_path_factory) -> dict[str, Path]:
+    """A 150-dpi JPEG of self_eval_three_forms p1, and the multi-page sample as a PDF whose
+    first page is born-digital and whose other pages are scans."""
+    pytest.importorskip("noto_cjk_sans_otc", reason="renders the samples' CJK text")
+    out = tmp_path_factory.mktemp("scans")
+    (page,) = render(THREE, out, 150, [1])
+    jpeg = out / "three_forms_p1.jpg"
+    Image.fromarray(degrade(page, seed=1, angle=1.3, quality=65)).save(
+        jpeg, quality=90, dpi=(150, 150)
+    )
+    source = pdfium.PdfDocument(MULTIPAGE)
+    rest = list(range(2, len(source) + 1))
+    scanned = [
+        Image.fromarray(degrade(p, seed=number, angle=(-1.2, 0.9)[number % 2], quality=70))
+        for number, p in zip(rest, render(MULTIPAGE, out, 200, rest))
+    ]
+    image_pdf = out / "images.pdf"
+    scanned[0].save(image_pdf, save_all=True, append_images=scanned[1:], resolution=200)
+    mixed = pdfium.PdfDocument.new()
+    mixed.import_pages(source, [0])  # the form starts on a born-digital page
+    mixed.import_pages(pdfium.PdfDocument(image_pdf))
+    mixed.save(out / "mixed.pdf")
+    return {"jpeg": jpeg, "mixed": out / "mixed.pdf"}
+
+
+def timed_read(path: Path) -> tuple[Document, list, float]:
+    from extractors import ocr_engine
+
+    ocr_engine.engine()  # model load is once per process: not part of the per-page time
+    start = time.perf_counter()
+    document = read_document(path)
+    forms = parse_forms(document)
+    return document, forms, time.perf_counter() - start
+
+
+@pytest.fixture(scope="module")
+def jpeg_read(scans):
+    return timed_read(scans["jpeg"])
+
+
+def _norm(text: str) -> str:
+    return compact(normalize_text(text))
+
+
+def _chars(text: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+def test_jpeg_scan_recovers_the_table_grid(jpeg_read):
+    document, _, seconds = jpeg_read
+    truth = next(g for g in read_document(THREE).grids if g.is_table)
+    (table,) = [g for g in document.grids if g.is_table]
+    assert (table.n_rows, table.n_cols) == (truth.n_rows, truth.n_cols)
+    expected = {(c.row, c.col, c.rowspan, c.colspan): c.text for c in truth.cells}
+    got = {(c.row, c.col, c.rowspan, c.colspan): c for c in table.cells}
+    assert set(got) == set(expected)  # every merged cell, the 一级/二级 spans included
+    levels = [k for k, t in expected.items() if t in ("产出指标", "效益指标", "满意度指标")]
+    assert levels and all(got[k].rowspan > 1 for k in levels)
+    right = sum(_norm(got[k].text) == _norm(t) for k, t in expected.items())
+    errors = sum(edit_distance(_chars(got[k].text), _chars(t)) for k, t in expected.items())
+    total = sum(len(_chars(t)) for t in expected.values())
+    print(
+        f"\nscan JPEG 150 dpi: {right}/{len(expected)} cells right, "
+        f"CER {errors}/{total} = {errors / total:.2%}, {seconds:.2f} s/page"
+    )
+    assert right / len(expected) >= 0.95
+    assert all(c.page == 1 and c.bbox is not None for c in table.cells)
+    assert all(c.confidence is not None for c in table.cells if c.text)
+    x0, top, x1, bottom = got[(0, 0, 1, 1)].bbox  # 项目名称, in points like the PDF reader
+    assert abs(x0 - truth.cells[0].bbox[0]) < 12 and abs(top - truth.cells[0].bbox[1]) < 12
+    assert document.extractor == "scan" and document.scanned_pages == [1]
+    titles = [c.text for g in document.grids if not g.is_table for c in g.cells]
+    assert titles[0] == "财政项目支出绩效自评表"
+
+
+def _indicator_scores(expected: dict, form) -> tuple[float, float]:
+    """Share of indicator rows with the right 一级/二级/三级, and with the right weight and score."""
+    want = expected["indicators"]
+    got = form.indicators
+    levels = sum(
+        i < len(got)
+        and (got[i].level1, got[i].level2, got[i].level3) == (w["level1"], w["level2"], w["level3"])
+        for i, w in enumerate(want)
+    )
+    numbers = sum(
+        i < len(got) and (got[i].weight, got[i].score) == (w["weight"], w["score"])
+        for i, w in enumerate(want)
+    )
+    assert len(got) == len(want)
+    return levels / len(want), numbers / len(want)
+
+
+def test_jpeg_scan_form_matches_expected(jpeg_read):
+    _, forms, _ = jpeg_read
+    expected = load_expected(THREE)[0]
+    (form,) = forms
+    assert (form.name, form.fiscal_year, form.form_type) == (
+        expected["name"],
+        expected["fiscal_year"],
+        expected["form_type"],
+    )
+    hierarchy, numbers = _indicator_scores(expected, form)
+    print(f"\nscan JPEG form: hierarchy {hierarchy:.1%}, weights/scores {numbers:.1%}")
+    assert hierarchy >= 0.98 and numbers >= 0.98
+    assert (form.total_weight, form.total_score) == (100, 93.2)
+    assert str(form.budget_full_year) == expected["budget_full_year"]
+
+
+def test_image_pdf_mixing_text_and_scanned_pages(scans):
+    document, forms, seconds = timed_read(scans["mixed"])
+    scanned = list(range(2, document.pages + 1))
+    print(f"\nscanned PDF pages: {seconds / len(scanned):.2f} s/page (+ a born-digital page)")
+    assert document.scanned_pages == scanned and len(scanned) >= 1
+    assert "read by OCR" in document.notes[0]
+    expected = load_expected(MULTIPAGE)[0]
+    (form,) = forms
+    assert form.name == expected["name"]
+    hierarchy, numbers = _indicator_scores(expected, form)
+    print(f"scanned PDF form: hierarchy {hierarchy:.1%}, weights/scores {numbers:.1%}")
+    assert hierarchy >= 0.98 and numbers >= 0.98
+    assert (form.total_weight, form.total_score) == (100, expected["total_score"])
+
+
+# --- geometry and errors, without recognition -------------------------------------------------
+
+
+def ruled_page(seed: int, angle: float) -> np.ndarray:
+    """A blank form at 200 dpi: 5 rows x 4 columns, col 0 merged over rows 1-4, (3,1) over 2 cols."""
+    page = np.full((2339, 1654), 255, np.uint8)
+    xs, ys = [150, 450, 750, 1100, 1500], [400, 480, 560, 640, 720, 800]
+    for y in ys:
+        left = xs[1] if y in (560, 640, 720) else xs[0]  # column 0 merged below the first row
+        cv2.line(page, (left, y), (xs[-1], y), 0, 3)
+    for x in xs:
+        for top, bottom in zip(ys, ys[1:]):
+            if not (x == xs[2] and top == 640):  # row 3: columns 1-2 merged
+                cv2.line(page, (x, top), (x, bottom), 0, 3)
+    return degrade(page, seed, angle, quality=70)
+
+
+def test_ruled_grid_spans_from_missing_rulings():
+    grids = grids_from_page_image(ruled_page(seed=7, angle=1.5), page=3, dpi=200)
+    (grid,) = grids
+    assert (grid.n_rows, grid.n_cols, grid.spans_known) == (5, 4, True)
+    spans = {(c.row, c.col): (c.rowspan, c.colspan) for c in grid.cells}
+    assert spans[(1, 0)] == (4, 1)
+    assert spans[(3, 1)] == (1, 2)
+    assert len(grid.cells) == 4 + 1 + 3 * 3 + 2
+    assert all(c.text == "" and c.page == 3 for c in grid.cells)
+    x0, top, x1, bottom = next(c.bbox for c in grid.cells if (c.row, c.col) == (0, 0))
+    assert abs(x0 - 150 * 72 / 200) < 3 and abs(bottom - top - 80 * 72 / 200) < 2
+
+
+def test_png_and_multipage_tiff(tmp_path):
+    first, second = ruled_page(seed=8, angle=-1.0), ruled_page(seed=9, angle=0.7)
+    Image.fromarray(first).save(tmp_path / "page.png", dpi=(200, 200))
+    Image.fromarray(first).save(
+        tmp_path / "pages.tiff", save_all=True, append_images=[Image.fromarray(second)]
+    )
+    png = read_document(tmp_path / "page.png")
+    assert png.pages == 1 and png.n_tables == 1
+    tiff = read_image(tmp_path / "pages.tiff")
+    assert tiff.pages == 2 and tiff.scanned_pages == [1, 2]
+    assert [g.row_pages[0] for g in tiff.grids] == [1, 2]
+    assert all(isinstance(g, Grid) and (g.n_rows, g.n_cols) == (5, 4) for g in tiff.grids)
+
+
+def test_noise_only_image_gives_no_grids(tmp_path):
+    rng = np.random.default_rng(3)
+    noise = np.clip(255 - np.abs(rng.normal(0, 12, (1600, 1200))), 0, 255).astype(np.uint8)
+    Image.fromarray(noise).save(tmp_path / "noise.png")
+    document = read_image(tmp_path / "noise.png")
+    assert document.grids == [] and document.pages == 1
+
+
+def test_undecodable_and_oversized_images(tmp_path):
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"not an image" * 10)
+    with pytest.raises(UnreadableFile, match="cannot be decoded"):
+        read_document(tmp_path / "broken.png")
+    Image.new("1", (10000, 9000), 1).save(tmp_path / "huge.png")
+    with pytest.raises(UnreadableFile, match="megapixels"):
+        read_image(tmp_path / "huge.png")
+    with pytest.raises(UnreadableFile, match="does not exist"):
+        read_image(tmp_path / "missing.jpg")
+
+
+# --- domain corrections -----------------------------------------------------------------------
+
+
+def test_labels_snap_only_when_one_is_close():
+    assert snap_label("产出指汴") == "产出指标"
+    assert snap_label("偏差原因分析及改迸措旅") == "偏差原因分析及改进措施"
+    assert snap_label("产出指秫(50分)") == "产出指标(50分)"
+    assert snap_label("敖量指标") is None  # 数量指标 and 质量指标 are equally close
+    assert snap_label("数量指标") is None  # already right
+    assert snap_label("享受见习补贴人数") is None
+    assert snap_label("总汾") is None  # two characters: too short to snap
+
+
+def test_number_glyphs_and_notes():
+    assert fix_number("1O0%") == "100%"
+    assert fix_number("13，303，150.10") == "13,303,150.10"
+    assert fix_number("119 979 860.00") == "119979860.00"
+    assert fix_number(">5OOO人") == ">5000人"
+    assert fix_number("9210") is None and fix_number("ISO") is None
+    assert correct("一") == ("—", "OCR read '一', corrected to '—'")
+    assert correct("稳定") == ("稳定", None)
