@@ -30,6 +30,7 @@ from schemas.records import FlaggedCell, Form, FundLine, Indicator
 
 TITLE = re.compile(r"(绩效自评表|绩效目标申报表|绩效目标表|绩效自评价表|绩效评价表|绩效目标批复表)")
 YEAR_IN_PARENS = re.compile(r"[(（]\s*(\d{4})\s*年度?\s*[)）]")
+YEAR_OF_TITLE = re.compile(r"(\d{4})\s*年度")
 YEAR_ANYWHERE = re.compile(r"(\d{4})\s*年")
 
 HEADER_LABELS = {
@@ -262,15 +263,15 @@ def _title(row: Row) -> tuple[str, int | None] | None:
     text = compact(row.joined())
     if len(text) > 40 or not TITLE.search(text):
         return None
-    year = YEAR_IN_PARENS.search(text)
+    year = YEAR_IN_PARENS.search(text) or YEAR_OF_TITLE.search(text)
     return _form_type(text), int(year.group(1)) if year else None
 
 
 def _form_type(title: str) -> str:
     if "政策" in title:
         return "policy_target_declaration"
-    if "部门整体" in title or "整体支出" in title:
-        return "department_self_evaluation"
+    if "部门整体" in title or "整体支出" in title or "整体绩效" in title:
+        return "department_self_evaluation" if "自评" in title else "department_target_declaration"
     if "目标" in title:
         return "project_target_declaration"
     return "project_self_evaluation"
@@ -287,7 +288,7 @@ def _same_title_repeated(builder: FormBuilder, title: tuple[str, int | None]) ->
 
 
 def _year_line(text: str) -> int | None:
-    match = YEAR_IN_PARENS.search(text)
+    match = YEAR_IN_PARENS.search(text) or re.fullmatch(r"(\d{4})年度?", text)
     if match and len(text) <= 16:
         return int(match.group(1))
     if text.startswith(("评价时段", "年度:", "年度：", "评价年度")):
@@ -851,8 +852,8 @@ def _finish(builder: FormBuilder) -> Form | None:
         form.indicators.append(
             Indicator(
                 row_ordinal=ordinal,
-                level1=l1 or None,
-                level2=l2 or None,
+                level1=canonical_level(l1) or None,
+                level2=canonical_level(l2) or None,
                 level3=raw.l3,
                 target_text=None if is_blank(raw.target) else raw.target,
                 target_op=target.op,

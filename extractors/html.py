@@ -19,7 +19,7 @@ from lxml import html as lxml_html
 
 from extractors.errors import UnreadableFile
 from extractors.text import decode_text
-from extractors.xlsx import MAX_SLOTS, check_area
+from extractors.xlsx import MAX_SLOTS
 from schemas.grid import Cell, Document, Grid, text_block
 
 MAX_BYTES = 100 * 1024 * 1024
@@ -208,7 +208,10 @@ def _table_grids(table: lxml_html.HtmlElement, what: str) -> list[Grid]:
             while rs < rowspan and not any((r + rs, c + j) in occupied for j in range(cs)):
                 rs += 1
             if len(occupied) + rs * cs > MAX_SLOTS:
-                check_area(len(rows), c + cs, f"a table in {what}")
+                raise UnreadableFile(
+                    f"a table in {what} spans more than {MAX_SLOTS} cells, too large to be a "
+                    "form; check its rowspan/colspan attributes"
+                )
             occupied.update((r + i, c + j) for i in range(rs) for j in range(cs))
             lines = _Lines()
             lines.add(td.text)

@@ -25,6 +25,8 @@ _EXTRA_LABELS = (
     "其中：当年财政拨款",
     "其中：本年财政拨款",
     "其中：财政资金",
+    "子项目名称",
+    "预算金额（元）",
     "项目资金（元）",
     "项目资金（万元）",
     "年度总体目标",
@@ -85,8 +87,8 @@ def snap_label(text: str) -> str | None:
         return None
     best: list[tuple[int, str]] = []
     for word in _SNAPPABLE:
-        if abs(len(word) - len(key)) > _allowed(word):
-            continue
+        if abs(len(word) - len(key)) > _allowed(word) or word in key:
+            continue  # a label inside a longer text ('子项目名称') is another label, not a typo
         d = edit_distance(key, word)
         if d <= _allowed(word):
             best.append((d, word))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from extractors.errors import UnreadableFile
 DET_MODEL = "PP-OCRv6_det_small.onnx"
 REC_MODEL = "PP-OCRv6_rec_small.onnx"
 REC_HEIGHT = 48  # the recognition model's input height
-BATCH = 8
+BATCH = 4  # crops sorted by width, padded to the widest of their batch
 MIN_SCORE = 0.5  # detected lines read with a lower score are noise, not text
 
 _engine: _Engine | None = None
@@ -60,10 +61,10 @@ class _Engine:
                 "wheel ships them"
             )
         threads = min(os.cpu_count() or 1, 4)
+        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="ocr")
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
+        options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # shared CPUs
         self.rec = ort.InferenceSession(str(rec), options, providers=["CPUExecutionProvider"])
         self.rec_input = self.rec.get_inputs()[0].name
         charset = self.rec.get_modelmeta().custom_metadata_map["character"].splitlines()
@@ -85,9 +86,10 @@ class _Engine:
     def recognize(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
         images = [_normalise(c) for c in crops]
         order = sorted(range(len(images)), key=lambda i: images[i].shape[2])
+        batches = [order[start : start + BATCH] for start in range(0, len(order), BATCH)]
         out: list[tuple[str, float]] = [("", 0.0)] * len(images)
-        for start in range(0, len(order), BATCH):
-            idx = order[start : start + BATCH]
+
+        def run(idx: list[int]) -> None:
             width = -(-max(images[i].shape[2] for i in idx) // 8) * 8
             batch = np.zeros((len(idx), 3, REC_HEIGHT, width), np.float32)
             for j, i in enumerate(idx):
@@ -95,6 +97,8 @@ class _Engine:
             probs = self.rec.run(None, {self.rec_input: batch})[0]
             for j, i in enumerate(idx):
                 out[i] = self._decode(probs[j])
+
+        list(self.pool.map(run, batches))  # one batch per core: no intra-op synchronisation
         return out
 
     def _decode(self, probs: np.ndarray) -> tuple[str, float]:

@@ -109,26 +109,27 @@ def grids_from_page_image(image: np.ndarray, page: int, dpi: int) -> list[Grid]:
 
 
 def _load_pages(path: Path) -> list[tuple[np.ndarray, int]]:
-    """The frames of an image file as grey arrays, with their resolution in dpi."""
-    from PIL import Image, ImageSequence, UnidentifiedImageError
+    """The frames of an image file as grey arrays (EXIF rotation applied), with their dpi."""
+    from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
     if not path.is_file():
         raise UnreadableFile(f"{path} does not exist or is not a file")
-    Image.MAX_IMAGE_PIXELS = None  # the limit below is checked per frame, with a clear message
+    too_large = (
+        f"{path.name}: the image is larger than {MAX_PIXELS // 1_000_000} megapixels; rescan or "
+        "export it at 200-300 dpi"
+    )
+    pages = []
     try:
         with Image.open(path) as im:
-            pages = []
             for frame in ImageSequence.Iterator(im):
                 w, h = frame.size
                 if w * h > MAX_PIXELS:
-                    raise UnreadableFile(
-                        f"{path.name}: page {len(pages) + 1} is {w}x{h} pixels "
-                        f"({w * h / 1e6:.0f} megapixels, more than {MAX_PIXELS // 1_000_000}); "
-                        "rescan or export it at 200-300 dpi"
-                    )
-                pages.append((np.asarray(frame.convert("L")), _dpi(frame.info.get("dpi"), w, h)))
-    except UnreadableFile:
-        raise
+                    raise UnreadableFile(f"{too_large} (page {len(pages) + 1} is {w}x{h})")
+                dpi = _dpi(frame.info.get("dpi"), w, h)
+                upright = ImageOps.exif_transpose(frame).convert("L")
+                pages.append((np.asarray(upright), dpi))
+    except Image.DecompressionBombError as exc:
+        raise UnreadableFile(too_large) from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise UnreadableFile(
             f"{path.name} cannot be decoded as an image ({exc}); check the file or download it "
@@ -312,6 +313,15 @@ def _lattice(
     """Cells of one table: lattice slots joined where no ruling separates them."""
     ys = _cluster([s[0] for s in hs], tol)
     xs = _cluster([s[0] for s in vs], tol)
+    if not ys or not xs:
+        return None
+    # rulings running past the outermost cross ruling open a row or column (a row cut by the
+    # page break has no ruling on top), as in the PDF reader
+    reach = 2 * tol + 2
+    top, bottom = min(s[1] for s in vs), max(s[2] for s in vs)
+    left, right = min(s[1] for s in hs), max(s[2] for s in hs)
+    ys = [top] * (top < ys[0] - reach) + ys + [bottom] * (bottom > ys[-1] + reach)
+    xs = [left] * (left < xs[0] - reach) + xs + [right] * (right > xs[-1] + reach)
     n_rows, n_cols = len(ys) - 1, len(xs) - 1
     if n_rows < 2 or n_cols < 1:
         return None
@@ -429,10 +439,12 @@ def _line_crop(
     x0, top, x1, bottom = ink_box
     half = max(bottom - top, typical) / 2
     centre = (top + bottom) / 2
-    margin = max(3, typical // 5)
-    y0 = max(int(centre - half) - margin, cell[1])
-    y1 = min(int(centre + half + 0.5) + margin, cell[3])
-    return clean[y0:y1, max(x0 - margin, cell[0]) : min(x1 + margin, cell[2])]
+    # a third of a line above and below, as the detector's boxes have: less makes the text
+    # larger in the model's 48-px input, hence wider and slower to read
+    above, aside = max(3, typical // 3), max(3, typical // 6)
+    y0 = max(int(centre - half) - above, cell[1])
+    y1 = min(int(centre + half + 0.5) + above, cell[3])
+    return clean[y0:y1, max(x0 - aside, cell[0]) : min(x1 + aside, cell[2])]
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:

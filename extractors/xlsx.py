@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterable
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
@@ -32,6 +33,9 @@ MAX_MEMBERS = 10_000
 MAX_SLOTS = 2_000_000  # rows × columns of one table, merged slots of one workbook
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+_MERGE_REF = re.compile(
+    rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="\$?([A-Z]{1,3})\$?(\d{1,7}):\$?([A-Z]{1,3})\$?(\d{1,7})"'
+)
 
 # ---------------------------------------------------------------- containers
 
@@ -95,9 +99,6 @@ def guard_zip(path: Path, kind: str) -> None:
 
 # ---------------------------------------------------------------- number display
 
-_MERGE_REF = re.compile(
-    rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="\$?([A-Z]{1,3})\$?(\d{1,7}):\$?([A-Z]{1,3})\$?(\d{1,7})"'
-)
 _SECTION_SPLIT = re.compile(r';(?=(?:[^"]*"[^"]*")*[^"]*$)')
 _CURRENCY = set("$¥￥€£")
 
@@ -298,12 +299,17 @@ def _guard_merges(path: Path) -> None:
     from openpyxl.utils import column_index_from_string as col
 
     area = 0
-    with zipfile.ZipFile(path) as archive:
-        for info in archive.infolist():
-            if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
-                for m in _MERGE_REF.finditer(archive.read(info)):
-                    c1, r1, c2, r2 = (g.decode() for g in m.groups())
-                    area += (abs(int(r2) - int(r1)) + 1) * (abs(col(c2) - col(c1)) + 1)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                    for m in _MERGE_REF.finditer(archive.read(info)):
+                        c1, r1, c2, r2 = (g.decode() for g in m.groups())
+                        area += (abs(int(r2) - int(r1)) + 1) * (abs(col(c2) - col(c1)) + 1)
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:  # a damaged member
+        raise UnreadableFile(
+            f"{path.name} is not a valid .xlsx ({exc}); re-save it from Excel/WPS"
+        ) from exc
     if area > MAX_SLOTS:
         raise UnreadableFile(
             f"{path.name} has merged ranges covering {area} cells, too many for a form; unmerge "
@@ -325,9 +331,15 @@ def _xlsx_text(cell: SheetCell) -> str:
 
 
 __all__ = [
+    "MAX_SLOTS",
+    "cell_text",
+    "check_area",
+    "display_datetime",
     "display_number",
     "general_number",
     "guard_zip",
+    "ole_is_encrypted",
+    "password_message",
     "read_xlsx",
     "sheet_grid",
     "sniff",

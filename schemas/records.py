@@ -11,6 +11,7 @@ FORM_TYPES = {
     "policy_target_declaration": "政策绩效目标申报表",
     "project_target_declaration": "项目支出绩效目标申报表",
     "department_self_evaluation": "部门整体支出绩效自评表",
+    "department_target_declaration": "部门整体支出绩效目标表",
 }
 
 

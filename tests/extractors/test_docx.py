@@ -130,16 +130,17 @@ def test_grid_before_after_vmerge_and_hmerge(tmp_path):
     after = '<w:trPr><w:gridAfter w:val="1"/></w:trPr>'
     restart, cont = "<w:vMerge w:val='restart'/>", "<w:vMerge/>"
     h_restart, h_cont = "<w:hMerge w:val='restart'/>", "<w:hMerge/>"
-    span2 = "<w:gridSpan w:val='2'/>"
+    span2, huge = "<w:gridSpan w:val='2'/>", "<w:gridSpan w:val='999999999'/>"
     rows = (
         f"<w:tr>{tc('A')}{tc('B')}{tc('C')}</w:tr>"
         f"<w:tr>{before}{tc('D', restart)}{tc('E')}</w:tr>"
         f"<w:tr>{before}{tc('', cont)}{tc('F')}</w:tr>"
         f"<w:tr>{after}{tc('G', span2)}</w:tr>"
         f"<w:tr>{tc('H', h_restart)}{tc('', h_cont)}{tc('I')}</w:tr>"
+        f"<w:tr>{tc('J', huge)}</w:tr>"
     )
     (grid,) = read_document(write_raw_table(tmp_path / "raw.docx", rows)).grids
-    assert (grid.n_rows, grid.n_cols) == (5, 3)
+    assert (grid.n_rows, grid.n_cols) == (6, 1000)  # an absurd gridSpan is clamped
     assert [(c.row, c.col, c.text, c.rowspan, c.colspan) for c in grid.cells] == [
         (0, 0, "A", 1, 1),
         (0, 1, "B", 1, 1),
@@ -150,6 +151,7 @@ def test_grid_before_after_vmerge_and_hmerge(tmp_path):
         (3, 0, "G", 1, 2),
         (4, 0, "H", 1, 2),
         (4, 2, "I", 1, 1),
+        (5, 0, "J", 1, 1000),
     ]
 
 

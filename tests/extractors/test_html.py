@@ -15,7 +15,7 @@ from form_fixture import (
     layout,
 )
 
-from extractors import read_document
+from extractors import UnreadableFile, read_document
 from extractors.forms import parse_forms
 from extractors.html import decode_html
 
@@ -243,3 +243,10 @@ def test_excel_save_as_web_page_sheet(tmp_path):
     (form,) = parse_forms(doc)
     assert_form(form)
     assert form.name == NAME
+
+
+def test_a_table_of_absurd_size_is_refused(tmp_path):
+    path = tmp_path / "huge.html"
+    path.write_text("<table><tr>" + "<td colspan=1000>x</td>" * 3000 + "</tr></table>")
+    with pytest.raises(UnreadableFile, match=r"huge\.html spans more than"):
+        read_document(path)

@@ -237,7 +237,7 @@ def test_undecodable_and_oversized_images(tmp_path):
     (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"not an image" * 10)
     with pytest.raises(UnreadableFile, match="cannot be decoded"):
         read_document(tmp_path / "broken.png")
-    Image.new("1", (10000, 9000), 1).save(tmp_path / "huge.png")
+    Image.new("1", (9500, 9000), 1).save(tmp_path / "huge.png")
     with pytest.raises(UnreadableFile, match="megapixels"):
         read_image(tmp_path / "huge.png")
     with pytest.raises(UnreadableFile, match="does not exist"):
@@ -255,6 +255,7 @@ def test_labels_snap_only_when_one_is_close():
     assert snap_label("数量指标") is None  # already right
     assert snap_label("享受见习补贴人数") is None
     assert snap_label("总汾") is None  # two characters: too short to snap
+    assert snap_label("子项目名称") is None and snap_label("一级指标名称") is None
 
 
 def test_number_glyphs_and_notes():

@@ -180,3 +180,41 @@ def test_entities_in_a_sheet_are_refused(tmp_path):
         causes.append(type(error).__name__)
         error = error.__cause__ or error.__context__
     assert "EntitiesForbidden" in causes  # defusedxml refused the DTD
+
+
+def test_stray_cell_far_away_is_refused_not_allocated(tmp_path):
+    path = tmp_path / "stray.xlsx"
+    book = Workbook()
+    fill(book.active, layout())
+    book.active["XFD1048576"] = "x"
+    book.save(path)
+    with pytest.raises(UnreadableFile, match=r"stray\.xlsx sheet 'Sheet' spans 1048576 rows"):
+        read_document(path)
+
+
+def test_merged_range_over_the_whole_sheet_is_refused(tmp_path):
+    plain = write_xlsx(tmp_path / "plain.xlsx", layout())
+    path = tmp_path / "merged.xlsx"
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(path, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(
+                    b'<mergeCell ref="A1:H1"/>', b'<mergeCell ref="A1:XFD1048576"/>'
+                )
+                assert b"XFD1048576" in data
+            dst.writestr(item, data)
+    with pytest.raises(UnreadableFile, match="merged ranges covering"):
+        read_document(path)
+
+
+def test_damaged_sheet_member_is_unreadable(tmp_path):
+    path = write_xlsx(tmp_path / "damaged.xlsx", layout())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra) + 20
+    data = bytearray(path.read_bytes())
+    data[start : start + 30] = bytes(b ^ 0xFF for b in data[start : start + 30])
+    path.write_bytes(bytes(data))
+    with pytest.raises(UnreadableFile, match=r"damaged\.xlsx is not a valid \.xlsx"):
+        read_document(path)

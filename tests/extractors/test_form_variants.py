@@ -1,0 +1,62 @@
+"""Layouts seen outside Shanghai: Anhui's 万元 form with colons, codes and '(50分)' levels."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from extractors import read_document
+from extractors.forms import parse_forms
+
+ANHUI = """项目支出绩效自评表
+2022年度
+项目名称\t农村道路养护\t\t\t\t\t\t
+主管部门\t219-池州市贵池区棠溪镇人民政府\t\t\t实施单位\t219001-棠溪镇财政所\t\t
+项目资金（万元）\t\t年初预算数\t全年预算数（A）\t全年执行数（B）\t分值\t执行率（B/A）\t得分
+\t年度资金总额:\t90\t90\t89.974\t10\t99.97%\t10
+\t其中:本年财政拨款\t90\t90\t89.974\t—\t—\t—
+年度总体目标\t预期目标\t\t\t实际完成情况\t\t\t
+\t完成道路养护\t\t\t已完成\t\t\t
+一级指标\t二级指标\t三级指标\t年度指标值\t实际完成值\t分值\t得分\t偏差原因分析及改进措施
+产出指标(50分)\t数量指标\t养护里程\t≥12公里\t12.5公里\t30\t30\t
+\t质量指标\t验收合格率\t=100%\t100%\t20\t20\t
+效益指标(30分)\t社会效益\t群众出行便利度\t提升\t达成预期指标\t30\t30\t
+满意度指标(10分)\t满意度指标\t群众满意度\t≥90%\t95%\t10\t10\t
+合计\t\t\t\t\t100\t100\t
+"""
+
+
+def test_anhui_layout(tmp_path: Path):
+    path = tmp_path / "anhui_2022.txt"
+    path.write_bytes(ANHUI.encode("gb18030"))
+    [form] = parse_forms(read_document(path))
+    assert (form.form_type, form.fiscal_year, form.name) == (
+        "project_self_evaluation",
+        2022,
+        "农村道路养护",
+    )
+    assert form.department == "219-池州市贵池区棠溪镇人民政府"
+    assert form.implementing_unit == "219001-棠溪镇财政所"
+    assert form.money_unit == "万元"
+    assert (form.budget_full_year, form.budget_executed) == (
+        Decimal("900000.00"),
+        Decimal("899740.00"),
+    )
+    assert (form.execution_rate, form.budget_score, form.total_weight, form.total_score) == (
+        0.9997,
+        10,
+        100,
+        100,
+    )
+    assert [line.line for line in form.fund_lines] == ["年度资金总额", "当年财政拨款"]
+    assert (form.goal_planned, form.goal_actual) == ("完成道路养护", "已完成")
+    levels = [(i.level1, i.level2, i.level3) for i in form.indicators]
+    assert levels == [
+        ("产出指标", "数量指标", "养护里程"),
+        ("产出指标", "质量指标", "验收合格率"),
+        ("效益指标", "社会效益指标", "群众出行便利度"),
+        ("满意度指标", "满意度指标", "群众满意度"),
+    ]
+    first = form.indicators[0]
+    assert (first.target_op, first.target_value, first.target_unit) == (">=", 12, "公里")
+    assert (first.actual_value, first.actual_unit) == (12.5, "公里")
