@@ -56,6 +56,8 @@ _NUMBER_CELL = re.compile(
 _DIGIT_LOOKALIKES = str.maketrans(
     {"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "，": ",", "。": "."}
 )
+_FULL_WIDTH = {";": "；", ":": "：", ",": "，", "?": "？", "!": "！"}
+_ASCII_BETWEEN_CJK = re.compile(r"(?<=[\u4e00-\u9fff])[;:,?!](?=[\u4e00-\u9fff])")
 _DASH_LOOKALIKES = frozenset({"一", "一一", "_", "__", "ー"})
 _NUMBER = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?")
 
@@ -119,10 +121,26 @@ def fix_dash(text: str) -> str | None:
     return "—" if text.strip() in _DASH_LOOKALIKES else None
 
 
+def fix_punctuation(text: str) -> str | None:
+    """Half-width punctuation between Chinese characters made full-width, and a bracket closed
+    in the width it was opened ('（分值合计不为100)' → '…100）'); None if nothing changed."""
+    fixed = _ASCII_BETWEEN_CJK.sub(lambda m: _FULL_WIDTH[m.group(0)], text)
+    out, opened = [], []
+    for ch in fixed:
+        if ch in "(（":
+            opened.append(ch)
+        elif ch in ")）" and opened:
+            ch = ")" if opened.pop() == "(" else "）"
+        out.append(ch)
+    result = "".join(out)
+    return result if result != text else None
+
+
 def correct(text: str) -> tuple[str, str | None]:
     """The corrected text and a note saying what changed (None when nothing did)."""
-    for fix in (fix_dash, snap_label, fix_number):
-        fixed = fix(text)
-        if fixed is not None:
-            return fixed, f"OCR read '{text}', corrected to '{fixed}'"
-    return text, None
+    fixed = text
+    for fix in (fix_dash, snap_label, fix_number, fix_punctuation):
+        fixed = fix(fixed) or fixed
+    if fixed == text:
+        return text, None
+    return fixed, f"OCR read '{text}', corrected to '{fixed}'"

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,7 +40,6 @@ DEFAULT_DPI = 200  # assumed when an image does not say its resolution
 MAX_SKEW = 5.0  # degrees: a larger estimate is not a skewed scan and is ignored
 MIN_SKEW = 0.05  # degrees: below this the page is not rotated
 
-_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 _PAGE_NUMBER = re.compile(
     r"^[-—–\s]*\d{1,4}[-—–\s]*$|^第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?$|^\d+\s*/\s*\d+$"
 )
@@ -56,19 +56,17 @@ def read_image(path: Path, password: str | None = None) -> Document:
     Document without grids.
     """
     del password
-    path = Path(path)
-    pages = _load_pages(path)
     grids: list[Grid] = []
-    for page_no, (image, dpi) in enumerate(pages, start=1):
-        grids.extend(grids_from_page_image(image, page_no, dpi))
-    notes = [f"{len(pages)} scanned page(s) read by OCR; check cells with a low confidence"]
+    pages = 0
+    for pages, (image, dpi) in enumerate(_frames(Path(path)), start=1):
+        grids.extend(grids_from_page_image(image, pages, dpi))
     return Document(
         grids=grids,
-        pages=len(pages),
+        pages=pages,
         extractor="scan",
         n_tables=sum(g.is_table for g in grids),
-        scanned_pages=list(range(1, len(pages) + 1)),
-        notes=notes,
+        scanned_pages=list(range(1, pages + 1)),
+        notes=[f"{pages} scanned page(s) read by OCR; check the cells with a low confidence"],
     )
 
 
@@ -108,8 +106,9 @@ def grids_from_page_image(image: np.ndarray, page: int, dpi: int) -> list[Grid]:
 # --- loading ----------------------------------------------------------------------------------
 
 
-def _load_pages(path: Path) -> list[tuple[np.ndarray, int]]:
-    """The frames of an image file as grey arrays (EXIF rotation applied), with their dpi."""
+def _frames(path: Path) -> Iterator[tuple[np.ndarray, int]]:
+    """Each frame of an image file as a grey array (EXIF rotation applied) with its dpi, decoded
+    one at a time so a long multi-page TIFF never sits in memory whole."""
     from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
     if not path.is_file():
@@ -118,16 +117,17 @@ def _load_pages(path: Path) -> list[tuple[np.ndarray, int]]:
         f"{path.name}: the image is larger than {MAX_PIXELS // 1_000_000} megapixels; rescan or "
         "export it at 200-300 dpi"
     )
-    pages = []
+    count = 0
     try:
         with Image.open(path) as im:
             for frame in ImageSequence.Iterator(im):
                 w, h = frame.size
                 if w * h > MAX_PIXELS:
-                    raise UnreadableFile(f"{too_large} (page {len(pages) + 1} is {w}x{h})")
+                    raise UnreadableFile(f"{too_large} (page {count + 1} is {w}x{h})")
                 dpi = _dpi(frame.info.get("dpi"), w, h)
-                upright = ImageOps.exif_transpose(frame).convert("L")
-                pages.append((np.asarray(upright), dpi))
+                gray = np.asarray(ImageOps.exif_transpose(frame).convert("L"))
+                count += 1
+                yield gray, dpi
     except Image.DecompressionBombError as exc:
         raise UnreadableFile(too_large) from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
@@ -135,9 +135,8 @@ def _load_pages(path: Path) -> list[tuple[np.ndarray, int]]:
             f"{path.name} cannot be decoded as an image ({exc}); check the file or download it "
             "again"
         ) from exc
-    if not pages:
+    if count == 0:
         raise UnreadableFile(f"{path.name} holds no image frames; check the file")
-    return pages
 
 
 def _dpi(info: object, width: int, height: int) -> int:
@@ -611,8 +610,10 @@ def _table_grid(table: _Table, page: int, to_pt: float) -> Grid:
 def _text_grid(
     lines: list[tuple[str, float, tuple[float, float, float, float]]], page: int, to_pt: float
 ) -> Grid:
-    grid = text_block([text for text, _, _ in lines], page=page, source="scan")
-    for cell, (_, score, box) in zip(grid.cells, lines):
+    corrected = [correct(text) for text, _, _ in lines]
+    grid = text_block([text for text, _ in corrected], page=page, source="scan")
+    for cell, (_, note), (_, score, box) in zip(grid.cells, corrected, lines):
         cell.confidence = round(score, 3)
         cell.bbox = _points(box, to_pt)
+        cell.note = note
     return grid

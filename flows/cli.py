@@ -149,7 +149,22 @@ def run_ingest(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``jixiao`` console script."""
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    code = args.run(args)
+    if argv is None:
+        _silence_shutdown()
+    return code
+
+
+def _silence_shutdown() -> None:
+    """Hide the native extensions' reference-leak report printed while the interpreter exits.
+
+    DuckDB's bindings list objects still alive at exit (GX's SQL engine holds some); the report
+    is noise to a user once the command's own output is complete.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
 
 
 if __name__ == "__main__":

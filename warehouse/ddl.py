@@ -2,13 +2,15 @@
 
 Every form read is kept in ``store.form`` whatever its checks said (``status`` clean / warning /
 quarantined, plus a ``released`` flag a reviewer sets). The analyst views show only landed forms
-(clean, warning, or released) and a ``quarantine`` view for the rest. All statements are idempotent
-and run on every open.
+(clean, warning, or released) and a ``quarantine`` view for the rest; ``store.review`` logs every
+release and rejection (who, when, why). Cell boxes (``bbox``: x0, top, x1, bottom in points, origin
+top-left) locate indicator rows, fund lines and the total row on their page for review. All
+statements are idempotent and run on every open; ``MIGRATIONS`` bring older files up to date.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 MONEY = "DECIMAL(18,2)"
 
@@ -66,6 +68,9 @@ TABLES = [
         notes VARCHAR[],
         status VARCHAR NOT NULL CHECK (status IN ('clean', 'warning', 'quarantined')),
         released BOOLEAN NOT NULL DEFAULT false,
+        rejected BOOLEAN DEFAULT false,
+        total_page INTEGER,
+        total_bbox DOUBLE[],
         quarantined_at TIMESTAMPTZ,
         loaded_at TIMESTAMPTZ NOT NULL,
         run_id VARCHAR
@@ -81,7 +86,9 @@ TABLES = [
         budget_executed {MONEY},
         weight DOUBLE,
         execution_rate DOUBLE,
-        score DOUBLE
+        score DOUBLE,
+        page INTEGER,
+        bbox DOUBLE[]
     )
     """,
     """
@@ -102,7 +109,8 @@ TABLES = [
         score DOUBLE,
         deviation_reason VARCHAR,
         page INTEGER,
-        hierarchy_inferred BOOLEAN
+        hierarchy_inferred BOOLEAN,
+        bbox DOUBLE[]
     )
     """,
     """
@@ -131,6 +139,25 @@ TABLES = [
         status VARCHAR NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'crashed'))
     )
     """,
+    """
+    CREATE TABLE IF NOT EXISTS store.review (
+        form_id VARCHAR NOT NULL,
+        action VARCHAR NOT NULL CHECK (action IN ('released', 'rejected')),
+        note VARCHAR NOT NULL,
+        reviewed_by VARCHAR NOT NULL,
+        reviewed_at TIMESTAMPTZ NOT NULL
+    )
+    """,
+]
+
+# Columns added after version 1, for warehouse files created before them.
+MIGRATIONS = [
+    "ALTER TABLE store.form ADD COLUMN IF NOT EXISTS rejected BOOLEAN DEFAULT false",
+    "ALTER TABLE store.form ADD COLUMN IF NOT EXISTS total_page INTEGER",
+    "ALTER TABLE store.form ADD COLUMN IF NOT EXISTS total_bbox DOUBLE[]",
+    "ALTER TABLE store.fund_line ADD COLUMN IF NOT EXISTS page INTEGER",
+    "ALTER TABLE store.fund_line ADD COLUMN IF NOT EXISTS bbox DOUBLE[]",
+    "ALTER TABLE store.indicator ADD COLUMN IF NOT EXISTS bbox DOUBLE[]",
 ]
 
 # A form is landed when its checks let it through or a reviewer released it.
@@ -179,9 +206,15 @@ VIEWS = [
                      FROM store.check_result AS c
                      WHERE c.form_id = f.form_id AND c.severity = 'error'),
                     []::VARCHAR[]) AS reasons,
-           f.quarantined_at
+           f.quarantined_at,
+           coalesce(f.rejected, false) AS rejected
     FROM store.form AS f
     WHERE f.status = 'quarantined' AND NOT f.released
+    """,
+    """
+    CREATE OR REPLACE VIEW reviews AS
+    SELECT form_id, action, note, reviewed_by, reviewed_at
+    FROM store.review
     """,
     """
     CREATE OR REPLACE VIEW source_files AS
