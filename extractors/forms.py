@@ -75,18 +75,37 @@ GOAL_ACTUAL = ("实际完成情况", "全年预计完成情况", "实际完成")
 GOAL_OVERALL = ("项目总目标", "总目标")
 
 # indicator table header words → column roles
-ROLE_WORDS = [
-    ("outer", ("绩效指标", "绩效目标")),
-    ("l1", ("一级指标", "一级目标")),
-    ("l2", ("二级指标", "二级目标")),
-    ("l3", ("三级指标", "三级目标")),
-    ("target", ("年度指标值", "指标目标值", "年度(/项目)指标值", "指标值", "目标值", "年初指标值")),
-    ("actual", ("实际完成值", "实际完成情况", "实际值", "完成值")),
-    ("weight", ("分值", "权重")),
-    ("score", ("得分", "自评得分")),
-    ("reason", ("偏差原因", "未完成原因", "原因分析", "偏差原因分析及改进措施")),
-    ("unit", ("计量单位",)),
+# header text → column role, tried in order (实际完成值 before the generic 指标值/目标值)
+ROLE_PATTERNS = [
+    ("outer", re.compile(r"^绩效(指标|目标)$")),
+    ("l1", re.compile(r"^一级(指标|目标)")),
+    ("l2", re.compile(r"^二级(指标|目标)")),
+    ("l3", re.compile(r"^三级(指标|目标)")),
+    ("actual", re.compile(r"实际|^完成值")),
+    ("weight", re.compile(r"^(分值|权重|指标分值)")),
+    ("score", re.compile(r"得分$|^得分|^自评得分")),
+    ("reason", re.compile(r"原因|偏差")),
+    ("unit", re.compile(r"^计量单位|^单位$")),
+    ("target", re.compile(r"(指标|目标)值|^目标$|^指标值")),
 ]
+# the indicator table's header words as printed on the national forms (OCR snaps to them)
+INDICATOR_HEADER_WORDS = (
+    "绩效指标",
+    "一级指标",
+    "二级指标",
+    "三级指标",
+    "一级目标",
+    "二级目标",
+    "三级目标",
+    "年度指标值",
+    "指标目标值",
+    "年度(/项目)指标值",
+    "实际完成值",
+    "分值",
+    "得分",
+    "偏差原因分析及改进措施",
+    "计量单位",
+)
 TOTAL_WORDS = ("总分", "合计", "总计")
 STRICT_LEVEL2 = frozenset({"服务对象满意度指标", "满意度指标", "时效指标"})
 VALUE_ROLES = ("target", "actual")
@@ -297,10 +316,28 @@ def _year_line(text: str) -> int | None:
     return None
 
 
+_INLINE_LABELS = re.compile(
+    "(" + "|".join(re.escape(label) for label in _LABEL_ORDER) + r")\s*[:：]"
+)
+
+
+def _split_inline_labels(items: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """'项目名称：X 主管部门：Y' printed as one line → one item per label."""
+    out: list[tuple[int, str]] = []
+    for col, text in items:
+        starts = [m.start() for m in _INLINE_LABELS.finditer(text)]
+        if len(starts) < 2:
+            out.append((col, text))
+            continue
+        bounds = [*starts, len(text)]
+        out.extend((col, text[a:b].strip()) for a, b in zip(bounds, bounds[1:]))
+    return out
+
+
 def _header_fields(row: Row) -> dict[str, tuple[int, str]]:
     """Label → (label column, value) for header labels on this row ('项目名称 | X')."""
     found: dict[str, tuple[int, str]] = {}
-    items = row.items()
+    items = _split_inline_labels(row.items())
     for k, (col, text) in enumerate(items):
         key = compact(text)
         for label in _LABEL_ORDER:
@@ -558,8 +595,8 @@ def _indicator_layout(row: Row) -> Layout | None:
         if not text or not row.lefts[col]:
             continue
         key = compact(text).replace("（", "(").replace("）", ")")
-        for role, words in ROLE_WORDS:
-            if any(key.startswith(w) for w in words):
+        for role, pattern in ROLE_PATTERNS:
+            if pattern.search(key):
                 cell = row.cells[col]
                 span = cell.colspan if cell is not None and row.spans_known else 1
                 if role not in roles:

@@ -17,7 +17,7 @@ from extractors.forms import (
     GOAL_OVERALL,
     GOAL_PLANNED,
     HEADER_LABELS,
-    ROLE_WORDS,
+    INDICATOR_HEADER_WORDS,
     TOTAL_WORDS,
 )
 
@@ -44,7 +44,7 @@ _EXTRA_LABELS = (
 VOCABULARY: frozenset[str] = frozenset(
     {*LEVEL1, *LEVEL2, *HEADER_LABELS, *FUND_COLUMNS, *FUND_LINES, *TOTAL_WORDS}
     | {*GOAL_PLANNED, *GOAL_ACTUAL, *GOAL_OVERALL, *_EXTRA_LABELS}
-    | {word for _, words in ROLE_WORDS for word in words}
+    | set(INDICATOR_HEADER_WORDS)
 )
 _SNAPPABLE = sorted(w for w in VOCABULARY if len(w) >= 3)  # 2-character labels are too close
 _SCORE_SUFFIX = re.compile(r"^(.*?)([(（]\s*\d+(?:\.\d+)?\s*分\s*[)）])$")

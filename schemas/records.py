@@ -26,6 +26,8 @@ class FundLine:
     weight: float | None = None
     execution_rate: float | None = None  # fraction
     score: float | None = None
+    page: int | None = None
+    bbox: tuple[float, float, float, float] | None = None  # x0, top, x1, bottom in page points
 
 
 @dataclass
@@ -50,6 +52,7 @@ class Indicator:
     hierarchy_inferred: bool = (
         False  # True where the parents were chosen by vocabulary, not geometry
     )
+    bbox: tuple[float, float, float, float] | None = None  # its cells on ``page``, as FundLine
 
 
 @dataclass
@@ -95,6 +98,8 @@ class Form:
     indicators: list[Indicator] = field(default_factory=list)
     first_page: int | None = None
     last_page: int | None = None
+    total_page: int | None = None  # where the 总分 row was printed
+    total_bbox: tuple[float, float, float, float] | None = None
     notes: list[str] = field(
         default_factory=list
     )  # parser decisions worth showing (inferred spans)

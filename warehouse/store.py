@@ -1,10 +1,22 @@
 """The DuckDB warehouse: open (creating the schema), tell whether a file needs reading, load one
-file atomically, and record ingest runs."""
+file atomically, record ingest runs and quarantine reviews.
+
+Publishing. A writer never writes the warehouse file ``X`` itself. It takes the lock ``X.lock``
+(an OS lock that dies with its process), works on ``X.work`` (a copy of ``X``), and on ``close``
+checkpoints it and renames it onto ``X`` in one atomic step. Readers open ``X`` read-only: they see
+the last published state, keep their snapshot while a run goes on, and see the run's results when
+they reconnect. A run that is killed leaves ``X`` as it was and its ``X.work`` behind; the next
+writer resumes that working copy (every file's facts were committed in one transaction), so
+nothing is lost and nothing is written twice.
+"""
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import os
+import shutil
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -15,7 +27,7 @@ import duckdb
 
 from expectations import form_status
 from schemas.records import CheckResult, Form
-from warehouse.ddl import SCHEMA_VERSION, TABLES, VIEWS
+from warehouse.ddl import MIGRATIONS, SCHEMA_VERSION, TABLES, VIEWS
 
 DEFAULT_DB = Path("data") / "jixiao.duckdb"
 
@@ -47,6 +59,8 @@ FORM_COLUMNS = (
     "first_page",
     "last_page",
     "notes",
+    "total_page",
+    "total_bbox",
     "status",
     "quarantined_at",
     "loaded_at",
@@ -60,6 +74,8 @@ FUND_LINE_COLUMNS = (
     "weight",
     "execution_rate",
     "score",
+    "page",
+    "bbox",
 )
 INDICATOR_COLUMNS = (
     "row_ordinal",
@@ -78,6 +94,7 @@ INDICATOR_COLUMNS = (
     "deviation_reason",
     "page",
     "hierarchy_inferred",
+    "bbox",
 )
 CHECK_COLUMNS = (
     "form_id",
@@ -102,6 +119,11 @@ SOURCE_COLUMNS = (
 )
 
 
+WAIT_ENV = "JIXIAO_WAIT"  # set (to anything but '' or '0') to queue behind another writer
+LOCK_SUFFIX = ".lock"
+WORK_SUFFIX = ".work"
+
+
 class WarehouseBusy(Exception):
     """The warehouse file is locked by another process."""
 
@@ -109,6 +131,105 @@ class WarehouseBusy(Exception):
 def default_db_path() -> Path:
     """The warehouse file: ``$JIXIAO_DB`` if set, else ``data/jixiao.duckdb`` under the cwd."""
     return Path(os.environ.get("JIXIAO_DB") or Path.cwd() / DEFAULT_DB)
+
+
+def _sibling(path: Path, suffix: str) -> Path:
+    return path.with_name(path.name + suffix)
+
+
+def _is_lock_error(error: duckdb.Error) -> bool:
+    return "lock" in str(error).lower()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _modified(*paths: Path) -> int:
+    """The latest modification time (ns) among the files that exist, 0 if none does."""
+    return max((p.stat().st_mtime_ns for p in paths if p.exists()), default=0)
+
+
+class _WriterLock:
+    """``X.lock``: held with ``fcntl.lockf`` while a process writes ``X``.
+
+    The kernel drops the lock when its process dies, however it dies, so a lock left by a killed
+    run never blocks the next one; a worker process forked meanwhile does not inherit it. The
+    holder writes its pid into the file for the message the next writer shows.
+    """
+
+    _held: set[Path] = set()  # POSIX locks do not exclude the same process: track its own
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path = path
+        self.fd = fd
+
+    @classmethod
+    def acquire(cls, db: Path, wait: bool) -> _WriterLock:
+        path = _sibling(db, LOCK_SUFFIX).resolve()
+        if path in cls._held:
+            raise WarehouseBusy(f"{db} is already open for writing in this process")
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as error:
+                if error.errno not in (errno.EACCES, errno.EAGAIN) or not wait:
+                    raise WarehouseBusy(cls._busy_message(db, fd)) from error
+                fcntl.lockf(fd, fcntl.LOCK_EX)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except BaseException:
+            os.close(fd)
+            raise
+        cls._held.add(path)
+        return cls(path, fd)
+
+    @staticmethod
+    def _busy_message(db: Path, fd: int) -> str:
+        pid = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        who = f"another jixiao run (pid {pid})" if pid.isdigit() else "another jixiao run"
+        stop = f", or stop it (kill {pid})" if pid.isdigit() else ""
+        return (
+            f"{who} is writing {db}; wait for it to finish{stop}, or run again with --wait "
+            f"(or {WAIT_ENV}=1) to start as soon as it is done"
+        )
+
+    def release(self) -> None:
+        self._held.discard(self.path)
+        os.close(self.fd)  # closing the descriptor drops the lock; the file stays for the next
+
+
+def _writers_elsewhere(db: Path) -> str:
+    return (
+        f"{db} is in use by another program that opened it for writing (a DuckDB shell, "
+        "DBeaver, a notebook); "
+        "close it there, or connect read-only (duckdb.connect(path, read_only=True); DBeaver: "
+        "the connection's read-only option), which never blocks an ingest"
+    )
+
+
+def _check_no_other_writer(db: Path) -> None:
+    """Raise WarehouseBusy if a program other than jixiao holds ``db`` open for writing.
+
+    Read-only connections do not count: they share the file with this check.
+    """
+    if not db.exists():
+        return
+    wal = _sibling(db, ".wal")
+    try:
+        if wal.exists():  # written in place by another program: fold its log in first
+            duckdb.connect(str(db)).close()
+        else:
+            duckdb.connect(str(db), read_only=True).close()
+    except duckdb.IOException as error:
+        if _is_lock_error(error):
+            raise WarehouseBusy(_writers_elsewhere(db)) from error
+        raise
 
 
 def form_id_for(sha256: str, ordinal: int) -> str:
@@ -193,33 +314,111 @@ def no_forms_message(extraction: Extraction) -> str:
 
 
 class Warehouse:
-    """A DuckDB warehouse file with the SCHEMA.md views. One writer at a time."""
+    """A DuckDB warehouse file with the SCHEMA.md views. One writer at a time; any readers.
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path) -> None:
+    Open it with :meth:`open`; a writer's work is published when it is closed (see the module
+    docstring).
+    """
+
+    def __init__(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        path: Path,
+        lock: _WriterLock | None = None,
+        work: Path | None = None,
+    ) -> None:
         self.connection = connection
         self.path = path
+        self._lock = lock
+        self._work = work
 
     @classmethod
-    def open(cls, path: str | Path) -> Warehouse:
-        """Open (or create, with parent folders) a warehouse and bring its schema up to date."""
+    def open(cls, path: str | Path, read_only: bool = False, wait: bool | None = None) -> Warehouse:
+        """Open (or create, with parent folders) a warehouse and bring its schema up to date.
+
+        A writer takes the warehouse's lock; another jixiao writer raises :class:`WarehouseBusy`
+        naming it, or is waited for when ``wait`` is true (default: ``$JIXIAO_WAIT`` set). With
+        ``read_only`` the published file is opened as it is, without the lock; it must exist.
+        """
         path = Path(path)
+        if read_only:
+            return cls._open_read_only(path)
+        if wait is None:
+            wait = os.environ.get(WAIT_ENV, "") not in ("", "0")
         path.parent.mkdir(parents=True, exist_ok=True)
+        lock = _WriterLock.acquire(path, wait)
         try:
-            connection = duckdb.connect(str(path))
-        except duckdb.IOException as error:
-            if "lock" in str(error).lower():
-                raise WarehouseBusy(
-                    f"{path} is in use by another program (a DuckDB shell, DBeaver, a notebook "
-                    "or another jixiao run); close it there and try again"
-                ) from error
+            work = cls._working_copy(path)
+            try:
+                connection = duckdb.connect(str(work))
+            except duckdb.IOException as error:
+                if _is_lock_error(error):
+                    raise WarehouseBusy(_writers_elsewhere(work)) from error
+                raise
+            warehouse = cls(connection, path, lock, work)
+            warehouse._create_schema()
+        except BaseException:
+            lock.release()
             raise
-        warehouse = cls(connection, path)
-        warehouse._create_schema()
         return warehouse
 
+    @classmethod
+    def _open_read_only(cls, path: Path) -> Warehouse:
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"no warehouse at {path}: run `jixiao ingest` first, or pass --db FILE"
+            )
+        try:
+            connection = duckdb.connect(str(path), read_only=True)
+        except duckdb.IOException as error:
+            if _is_lock_error(error):
+                raise WarehouseBusy(_writers_elsewhere(path)) from error
+            raise
+        return cls(connection, path)
+
+    @staticmethod
+    def _working_copy(path: Path) -> Path:
+        """``X.work``: a killed run's copy when it is still current, else a fresh copy of ``X``."""
+        work = _sibling(path, WORK_SUFFIX)
+        work_wal = _sibling(work, ".wal")
+        _check_no_other_writer(path)
+        if work.exists() and _modified(work, work_wal) >= _modified(path, _sibling(path, ".wal")):
+            return work  # resumed: its committed files stand, its run is marked crashed
+        for leftover in (work, work_wal):
+            leftover.unlink(missing_ok=True)
+        if path.exists():
+            partial = _sibling(path, WORK_SUFFIX + ".tmp")
+            shutil.copyfile(path, partial)
+            _fsync(partial)
+            os.replace(partial, work)  # a working copy is always whole
+            _fsync(path.parent)
+        return work
+
+    @property
+    def read_only(self) -> bool:
+        """Whether this is a read-only view of the published file."""
+        return self._lock is None
+
     def close(self) -> None:
-        """Close the connection."""
-        self.connection.close()
+        """Close the connection; a writer publishes its work onto the warehouse file first."""
+        if self._lock is None:
+            self.connection.close()
+            return
+        try:
+            self.connection.execute("CHECKPOINT")
+            self.connection.close()
+            self._publish()
+        finally:
+            self._lock.release()
+
+    def _publish(self) -> None:
+        assert self._work is not None
+        if _sibling(self._work, ".wal").exists():
+            raise RuntimeError(f"{self._work} was not checkpointed; it is published by the next run")
+        _check_no_other_writer(self.path)
+        _fsync(self._work)
+        os.replace(self._work, self.path)
+        _fsync(self.path.parent)
 
     def __enter__(self) -> Warehouse:
         return self
@@ -233,7 +432,7 @@ class Warehouse:
         self.close()
 
     def _create_schema(self) -> None:
-        for statement in [*TABLES, *VIEWS]:
+        for statement in [*TABLES, *MIGRATIONS, *VIEWS]:
             self.connection.execute(statement)
         (current,) = self.connection.execute(
             "SELECT max(version) FROM store.schema_version"

@@ -60,3 +60,35 @@ def test_anhui_layout(tmp_path: Path):
     first = form.indicators[0]
     assert (first.target_op, first.target_value, first.target_unit) == (">=", 12, "公里")
     assert (first.actual_value, first.actual_unit) == (12.5, "公里")
+
+
+LINES = """财政项目支出绩效自评表
+（2021年度）
+项目名称：社区养老服务补贴    主管部门：区民政局    实施单位：区养老服务中心
+项目资金（元）\t\t年初预算数\t全年预算数\t全年执行数\t分值\t执行率\t得分
+\t年度资金总额\t500000.00\t500000.00\t450000.00\t10\t90.00%\t9
+一级指标\t二级指标\t三级指标\t全年指标值\t全年实际值\t指标分值\t自评得分\t未完成原因
+产出指标\t数量指标\t服务老人数\t≥300人\t310人\t50\t50\t
+效益指标\t社会效益指标\t老人生活质量\t提高\t提高\t30\t30\t
+满意度指标\t服务对象满意度指标\t老人满意度\t≥90%\t88%\t10\t9.7\t个别老人反映送餐不及时
+总分\t\t\t\t\t100\t98.7\t
+"""
+
+
+def test_labels_on_one_line_and_other_header_words(tmp_path: Path):
+    path = tmp_path / "one_line_labels.txt"
+    path.write_text(LINES, encoding="utf-8")
+    [form] = parse_forms(read_document(path))
+    assert (form.fiscal_year, form.name, form.department, form.implementing_unit) == (
+        2021,
+        "社区养老服务补贴",
+        "区民政局",
+        "区养老服务中心",
+    )
+    rows = [(i.level3, i.target_text, i.actual_text, i.weight, i.score) for i in form.indicators]
+    assert rows == [
+        ("服务老人数", "≥300人", "310人", 50, 50),
+        ("老人生活质量", "提高", "提高", 30, 30),
+        ("老人满意度", "≥90%", "88%", 10, 9.7),
+    ]
+    assert form.indicators[2].deviation_reason == "个别老人反映送餐不及时"

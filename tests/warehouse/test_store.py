@@ -105,6 +105,8 @@ EXPECTED_VIEWS = {
         ("fiscal_year", "INTEGER"),
         ("reasons", "VARCHAR[]"),
         ("quarantined_at", "TIMESTAMP WITH TIME ZONE"),
+        # additions
+        ("rejected", "BOOLEAN"),
     ],
     "source_files": [
         ("source_file", "VARCHAR"),
