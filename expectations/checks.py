@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from expectations.gx_suite import Failure, Validator
 
 # check_name → severity of its failures: the one table the GX suites are built from. SCHEMA.md's
-# eight checks first, then two auditor warnings.
+# eight checks first, then two auditor warnings and the review flag for uncertain OCR cells.
 SEVERITY: dict[str, str] = {
     "required_fields": "error",
     "score_le_weight": "error",
@@ -33,6 +33,7 @@ SEVERITY: dict[str, str] = {
     "levels_known": "warning",
     "deviation_reason_present": "warning",
     "fund_lines_sum": "warning",
+    "ocr_low_confidence": "warning",
 }
 # total_score_consistent: |printed total − (funds score + Σ row scores)| beyond a band's tolerance
 # fails with that band's severity; only the most severe band is reported. A total off by at most 1
@@ -61,11 +62,12 @@ _AMOUNT_COLUMNS = {
 _LOCK = threading.Lock()
 
 
-def validate(forms: list[Form]) -> list[CheckResult]:
+def validate(forms: list[Form], gx_results: list[Any] | None = None) -> list[CheckResult]:
     """Run every check on the batch; one CheckResult per failure (per failing row for row checks).
 
     Forms need unique, non-empty form_ids. The GX context and suites are built on the first call
-    and reused; batches larger than one GX run can report completely are split.
+    and reused; batches larger than one GX run can report completely are split. ``gx_results``,
+    if given, receives GX's own validation results (for Data Docs).
     """
     ids = [form.form_id for form in forms]
     if not all(ids) or len(set(ids)) != len(ids):
@@ -78,7 +80,7 @@ def validate(forms: list[Form]) -> list[CheckResult]:
     with _LOCK:
         for start in range(0, len(forms), FORMS_PER_RUN):
             chunk = forms[start : start + FORMS_PER_RUN]
-            failures, form_rows = _validator().run(_stage(chunk))
+            failures, form_rows = _validator().run(_stage(chunk), gx_results)
             results += _results(chunk, failures, form_rows)
     return results
 
@@ -174,7 +176,24 @@ def _stage(forms: list[Form]) -> dict[str, tuple[tuple[str, ...], list[tuple]]]:
         for form in forms
         for line_no, line in enumerate(form.fund_lines, 1)
     ]
+    flagged_rows = [
+        (
+            form.form_id,
+            cell.row_ordinal,
+            cell.field,
+            cell.text,
+            cell.confidence,
+            cell.note,
+            cell.page,
+        )
+        for form in forms
+        for cell in form.flagged_cells
+    ]
     return {
+        "flagged_cells": (
+            ("form_id", "row_ordinal", "field", "text", "confidence", "note", "page"),
+            flagged_rows,
+        ),
         "forms": (
             ("form_id", "name", "fiscal_year", "money_factor", "budget_initial", "budget_full_year")
             + ("budget_executed", "execution_rate", "rate_decimals", "budget_weight")
@@ -346,6 +365,18 @@ def _fund_lines_sum(ctx: Context) -> Message:
     )
 
 
+def _ocr_low_confidence(ctx: Context) -> Message:
+    cell = ctx.values
+    where = f"page {cell['page']}, " if cell["page"] is not None else ""
+    where += f"row {cell['row_ordinal']}, " if cell["row_ordinal"] is not None else ""
+    why = cell["note"] or f"OCR confidence {cell['confidence']:.2f}"
+    return (
+        cell["text"],
+        "the printed text, checked by a person",
+        f"{where}{cell['field']} cell read as '{cell['text']}': {why}",
+    )
+
+
 _MESSAGES: dict[str, Callable[[Context], Message]] = {
     "row_score_le_weight": _row_score_le_weight,
     "row_score_ge_0": _row_score_ge_0,
@@ -362,6 +393,7 @@ _MESSAGES: dict[str, Callable[[Context], Message]] = {
     "total_weight_100": _total_weight_100,
     "deviation_reason_present": _deviation_reason_present,
     "fund_lines_sum": _fund_lines_sum,
+    "ocr_low_confidence": _ocr_low_confidence,
 }
 _LEVEL_PROBLEMS = {
     "level1_present": "一级指标 missing",
@@ -416,7 +448,7 @@ def _results(
                     failure.form_id,
                     failure.check,
                     failure.severity,
-                    failure.row_ordinal,
+                    values.get("row_ordinal", failure.row_ordinal),
                     observed,
                     expected,
                     detail,

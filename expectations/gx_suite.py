@@ -58,6 +58,10 @@ CREATE TABLE indicators (
     form_id VARCHAR, row_ordinal INTEGER, level1_canonical VARCHAR, level2_canonical VARCHAR,
     weight DOUBLE, score DOUBLE, deviation_reason VARCHAR
 );
+CREATE TABLE flagged_cells (
+    form_id VARCHAR, row_ordinal INTEGER, field VARCHAR, text VARCHAR, confidence DOUBLE,
+    note VARCHAR, page INTEGER
+);
 CREATE TABLE fund_lines (
     form_id VARCHAR, line_no INTEGER, line VARCHAR, budget_initial DECIMAL(18, 2),
     budget_full_year DECIMAL(18, 2), budget_executed DECIMAL(18, 2)
@@ -160,6 +164,19 @@ SELECT f.form_id, list(struct_pack(
 FROM compared c
 JOIN {{batch}} f ON f.form_id = c.form_id
 WHERE abs(c.total - c.parts_sum) > {FUND_SUM_TOLERANCE} * f.money_factor
+GROUP BY f.form_id
+ORDER BY f.form_id
+"""
+
+
+# OCR cells read with low confidence or corrected by a domain rule: one row per form listing them
+_FLAGGED_CELLS = """
+SELECT f.form_id, list(struct_pack(
+        row_ordinal := c.row_ordinal, field := c.field, text := c.text,
+        confidence := c.confidence, note := c.note, page := c.page
+    ) ORDER BY c.page, c.row_ordinal, c.field) AS mismatches
+FROM flagged_cells c
+JOIN {batch} f ON f.form_id = c.form_id
 GROUP BY f.form_id
 ORDER BY f.form_id
 """
@@ -339,6 +356,11 @@ def _form_expectations() -> list[gxe.Expectation]:
             "fund_lines_sum",
             "fund_lines_sum",
         ),
+        _expectation(
+            gxe.UnexpectedRowsExpectation(unexpected_rows_query=_FLAGGED_CELLS),
+            "ocr_low_confidence",
+            "ocr_low_confidence",
+        ),
     ]
 
 
@@ -386,11 +408,14 @@ class Validator:
         )
 
     def run(
-        self, tables: dict[str, tuple[Sequence[str], list[tuple]]]
+        self,
+        tables: dict[str, tuple[Sequence[str], list[tuple]]],
+        gx_results: list[Any] | None = None,
     ) -> tuple[list[Failure], dict[str, dict[str, Any]]]:
         """Stage `tables` (name → (columns, rows)), run every expectation once.
 
-        Returns the failures and the form_checks view's rows by form_id (for messages).
+        Returns the failures and the form_checks view's rows by form_id (for messages);
+        ``gx_results``, if given, receives the (identifier, validation result) pairs.
         """
         try:
             duck = self._staging.connection.driver_connection
@@ -410,6 +435,8 @@ class Validator:
             self._staging.rollback()
         for key in result.run_results:  # the in-memory store would otherwise grow with every run
             self._results_store.remove_key(key)
+        if gx_results is not None:
+            gx_results.extend(result.run_results.items())
         failures = [
             failure
             for validation in result.run_results.values()

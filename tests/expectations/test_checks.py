@@ -19,7 +19,7 @@ from expectations.vocabulary import (
     canonical_level,
     level2_affinity,
 )
-from schemas.records import CheckResult, Form, FundLine, Indicator
+from schemas.records import CheckResult, FlaggedCell, Form, FundLine, Indicator
 
 COVID = "因疫情影响部分职业无法开展培训工作"
 
@@ -175,7 +175,15 @@ def _variant(form_id: str, base: Form = SEED_1, rows: dict | None = None, **fiel
 
 
 # One crafted bad form per check: form_id → (form, the exact (check_name, severity) pairs it gets).
+OCR_FLAGS = [
+    FlaggedCell("score", "4.7", row_ordinal=2, confidence=0.61, page=1),
+    FlaggedCell("level2", "质量指标", row_ordinal=3, note="OCR read '质量指捸', corrected"),
+]
 BAD = {
+    "ocr-flags": (
+        _variant("ocr-flags", flagged_cells=OCR_FLAGS),
+        {("ocr_low_confidence", "warning")},
+    ),
     "row-score-above-weight": (
         # row 1 scores 6 of 5; row 3 gives the point back (with a reason) so the total still holds
         _variant(
@@ -389,3 +397,13 @@ def test_level2_affinity(level3, best):
 def test_level2_affinity_weak_and_absent_evidence():
     assert level2_affinity("政策知晓率") == {"社会效益指标": 0.3}
     assert level2_affinity("服务社会化") == {}
+
+
+def test_uncertain_ocr_cells_are_flagged_for_review(results):
+    results = results["ocr-flags"]
+    assert [(r.severity, r.row_ordinal, r.observed) for r in results] == [
+        ("warning", 2, "4.7"),
+        ("warning", 3, "质量指标"),
+    ]
+    assert "confidence 0.61" in results[0].detail
+    assert "corrected" in results[1].detail
