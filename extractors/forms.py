@@ -125,6 +125,7 @@ class Row:
     block: int
     spans_known: bool
     cells: list[Cell | None]
+    in_table: bool = True  # False for free text lines outside any table
 
     def items(self) -> list[tuple[int, str]]:
         """(column, text) of each distinct non-empty cell that starts on this row."""
@@ -132,6 +133,18 @@ class Row:
 
     def joined(self) -> str:
         return "".join(t for _, t in self.items())
+
+    def bbox(self) -> tuple[float, float, float, float] | None:
+        """Union of the boxes of the cells starting on this row on its page, when known."""
+        boxes = {
+            id(c): c.bbox
+            for c, starts in zip(self.cells, self.starts, strict=True)
+            if c is not None and starts and c.bbox is not None and c.page == self.page
+        }
+        if not boxes:
+            return None
+        x0s, tops, x1s, bottoms = zip(*boxes.values(), strict=True)
+        return min(x0s), min(tops), max(x1s), max(bottoms)
 
 
 def document_rows(doc: Document) -> list[Row]:
@@ -149,6 +162,7 @@ def document_rows(doc: Document) -> list[Row]:
                     block=block,
                     spans_known=grid.spans_known,
                     cells=line,
+                    in_table=grid.is_table,
                 )
             )
     return rows
@@ -190,6 +204,7 @@ class RawIndicator:
     block: int
     spans_known: bool
     label_only: bool = False  # a 二级 row printed with no 三级 under it
+    bbox: tuple[float, float, float, float] | None = None
     uncertain: list[tuple[str, Cell]] = field(default_factory=list)  # (field, OCR cell to flag)
 
 
@@ -405,7 +420,8 @@ def _read_row(builder: FormBuilder, row: Row, joined: str) -> None:
     if builder.table_done:
         return
     if builder.layout is not None:
-        _read_indicator_row(builder, row)
+        if row.in_table:  # free text after the table (填表人, a note) holds no indicator
+            _read_indicator_row(builder, row)
         return
     fund_columns = _fund_header(row)
     if fund_columns:
@@ -513,6 +529,7 @@ def _read_fund_columns(builder: FormBuilder, row: Row, name: str) -> None:
         return row.texts[col]
 
     line = _fund_line(builder.form, name)
+    line.page, line.bbox = row.page, row.bbox()
     line.budget_initial = parse_money(cell("budget_initial"), mult)
     line.budget_full_year = parse_money(cell("budget_full_year"), mult)
     line.budget_executed = parse_money(cell("budget_executed"), mult)
@@ -626,6 +643,7 @@ def _read_indicator_row(builder: FormBuilder, row: Row) -> None:
             w = numbers[0] if len(numbers) > 1 else None
             s = numbers[-1]
         builder.form.total_weight, builder.form.total_score = w, s
+        builder.form.total_page, builder.form.total_bbox = row.page, row.bbox()
         builder.table_done = True
         return
     raw = _row_by_geometry(row, layout) if row.spans_known else _row_by_content(row, layout)
@@ -671,6 +689,7 @@ def _row_by_geometry(row: Row, layout: Layout) -> RawIndicator | None:
         page=row.page,
         block=row.block,
         spans_known=True,
+        bbox=row.bbox(),
         uncertain=[
             (role, cell)
             for role, cols in layout.roles.items()
@@ -681,8 +700,9 @@ def _row_by_geometry(row: Row, layout: Layout) -> RawIndicator | None:
     )
     # a 年度指标值 cell merged with 实际完成值 holds the target only (DOMAIN.md §3.1 R3)
     t_cols, a_cols = layout.roles.get("target", []), layout.roles.get("actual", [])
-    if t_cols and a_cols and row.cells[t_cols[0]] is row.cells[a_cols[0]]:
-        raw.actual = ""
+    if t_cols and a_cols and max(t_cols[0], a_cols[0]) < len(row.cells):
+        if row.cells[t_cols[0]] is row.cells[a_cols[0]]:
+            raw.actual = ""
     _fix_levels(raw)
     return raw
 
@@ -906,6 +926,7 @@ def _finish(builder: FormBuilder) -> Form | None:
                 deviation_reason=raw.reason or None,
                 page=raw.page,
                 hierarchy_inferred=inferred,
+                bbox=raw.bbox,
             )
         )
         form.flagged_cells.extend(_flag(name, cell, ordinal) for name, cell in raw.uncertain)

@@ -1,8 +1,9 @@
 """Domain corrections of OCR text: snap near-misses to the form's vocabulary, fix number glyphs.
 
 Nothing is invented: a cell is changed only when one known label is within a small edit distance,
-or when the text is a number once look-alike glyphs are read as digits. Every change returns a
-note for ``Cell.note``.
+when the text is a number once look-alike glyphs are read as digits, when a lone '一' stands for
+the blank dash '—', or when Chinese punctuation was read half-width. Every change returns a note
+for ``Cell.note``.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ _SNAPPABLE = sorted(w for w in VOCABULARY if len(w) >= 3)  # 2-character labels 
 _SCORE_SUFFIX = re.compile(r"^(.*?)([(（]\s*\d+(?:\.\d+)?\s*分\s*[)）])$")
 
 _NUMBER_CELL = re.compile(
-    r"(?P<op>[<>=≥≤＞＜＝]{0,2})(?P<num>[0-9OoIl|，,.。 ]*[0-9][0-9OoIl|，,.。 ]*)"
+    r"(?P<op>[<>=≥≤＞＜＝]{0,2})(?P<num>[0-9OoIl|，,.。 ]+)"
     r"(?P<unit>%|％|\(%\)|（%）|[\u4e00-\u9fff]{1,4})?"
 )
 _DIGIT_LOOKALIKES = str.maketrans(
@@ -58,6 +59,7 @@ _DIGIT_LOOKALIKES = str.maketrans(
 )
 _FULL_WIDTH = {";": "；", ":": "：", ",": "，", "?": "？", "!": "！"}
 _ASCII_BETWEEN_CJK = re.compile(r"(?<=[\u4e00-\u9fff])[;:,?!](?=[\u4e00-\u9fff])")
+_ASCII_BRACKETS_CJK = re.compile(r"(?<=[\u4e00-\u9fff])\(([\u4e00-\u9fff]+)\)")
 _DASH_LOOKALIKES = frozenset({"一", "一一", "_", "__", "ー"})
 _NUMBER = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?")
 
@@ -109,6 +111,8 @@ def fix_number(text: str) -> str | None:
     if match is None:
         return None
     raw = match.group("num")
+    if not re.search(r"[0-9]", raw) and len(raw.strip()) != 1:
+        return None  # letters alone are a number only as a single glyph ('o' → '0')
     num = raw.translate(_DIGIT_LOOKALIKES).replace(" ", "").strip(",")
     if not _NUMBER.fullmatch(num):
         return None
@@ -122,24 +126,25 @@ def fix_dash(text: str) -> str | None:
 
 
 def fix_punctuation(text: str) -> str | None:
-    """Half-width punctuation between Chinese characters made full-width, and a bracket closed
-    in the width it was opened ('（分值合计不为100)' → '…100）'); None if nothing changed."""
-    fixed = _ASCII_BETWEEN_CJK.sub(lambda m: _FULL_WIDTH[m.group(0)], text)
+    """Chinese punctuation read as half-width: a bracket closed in the width it was opened
+    ('（分值合计不为100)' → '…100）'), then ',;:?!' between Chinese characters and brackets
+    around Chinese words made full-width ('青年(大学生)' → '青年（大学生）'). None if unchanged."""
     out, opened = [], []
-    for ch in fixed:
+    for ch in text:
         if ch in "(（":
             opened.append(ch)
         elif ch in ")）" and opened:
             ch = ")" if opened.pop() == "(" else "）"
         out.append(ch)
-    result = "".join(out)
-    return result if result != text else None
+    fixed = _ASCII_BETWEEN_CJK.sub(lambda m: _FULL_WIDTH[m.group(0)], "".join(out))
+    fixed = _ASCII_BRACKETS_CJK.sub(r"（\1）", fixed)
+    return fixed if fixed != text else None
 
 
 def correct(text: str) -> tuple[str, str | None]:
     """The corrected text and a note saying what changed (None when nothing did)."""
     fixed = text
-    for fix in (fix_dash, snap_label, fix_number, fix_punctuation):
+    for fix in (fix_dash, fix_punctuation, snap_label, fix_number):
         fixed = fix(fixed) or fixed
     if fixed == text:
         return text, None

@@ -3,13 +3,12 @@
 One engine per process, loaded on first use (about a second). ``recognize`` reads single-line
 crops with the recognition model directly: crops are batched by width and padded only to the
 widest crop of their batch (rapidocr pads every crop to 320 px, which costs ~1.7x on table cells),
-then CTC-decoded. ``detect_and_recognize`` finds the lines of a larger region with rapidocr's
-detector and reads them the same way.
+then CTC-decoded; batches run on one thread per core. ``detect_and_recognize`` finds the lines
+of a larger region with rapidocr's detector and reads them the same way.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -69,7 +68,6 @@ class _Engine:
         self.rec_input = self.rec.get_inputs()[0].name
         charset = self.rec.get_modelmeta().custom_metadata_map["character"].splitlines()
         self.charset = ["", *charset, " "]  # CTC blank first; PP-OCR appends the space
-        logging.getLogger("RapidOCR").setLevel(logging.WARNING)
         self.det = RapidOCR(
             params={
                 "Global.log_level": "error",

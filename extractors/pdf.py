@@ -24,12 +24,18 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from extractors.errors import UnreadableFile
 from schemas.grid import Cell, Document, Grid, text_block
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from extractors.scan import ScannedPages
 
 PASSWORD_ENV = "JIXIAO_PDF_PASSWORD"
 
@@ -40,6 +46,7 @@ THIN = 3.0  # points: a filled rectangle this thin is a ruling line
 MIN_EDGE = 2.0  # points: shorter edges are dots, not rulings
 VIRTUAL = 4.0  # points: rulings overshooting the outermost cross ruling by more open a row/column
 BOTTOM_ZONE = 0.25  # a table ending in the last quarter of the page may continue on the next
+MAX_EDGES = 4000  # rulings on one page beyond which it is a drawing, not tables (forms have < 100)
 
 _PAGE_NUMBER = re.compile(
     r"^[-—–\s]*\d{1,4}[-—–\s]*$|^第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?$|^\d+\s*/\s*\d+$"
@@ -63,6 +70,7 @@ def read_pdf(path: Path, password: str | None = None) -> Document:
     pdf = _open(path, password)
     stitcher = _Stitcher()
     scanned: list[int] = []
+    scan_run: ScannedPages | None = None  # consecutive scanned pages, read by OCR
     try:
         n_pages = len(pdf)
         if n_pages == 0:
@@ -78,14 +86,20 @@ def read_pdf(path: Path, password: str | None = None) -> Document:
                 ) from exc
             try:
                 blocks, _, has_image = _read_page(page, page_no)
-                scan = _scanned_page_grids(page, page_no) if has_image else None
+                scan = _scanned_page_image(page) if has_image else None
             finally:
                 page.close()
             if scan is not None:
                 scanned.append(page_no)
-                stitcher.add_grids(scan)
-            else:
-                stitcher.add_page(page_no, blocks)
+                scan_run = scan_run or _scanned_pages()
+                scan_run.add(scan[0], page_no, scan[1])
+                continue
+            if scan_run is not None:
+                stitcher.add_grids(scan_run.grids())
+                scan_run = None
+            stitcher.add_page(page_no, blocks)
+        if scan_run is not None:
+            stitcher.add_grids(scan_run.grids())
     finally:
         pdf.close()
     grids = stitcher.grids()
@@ -111,20 +125,26 @@ SCAN_DPI = 200
 SCAN_MIN_CHARS = 10  # a page with an image and fewer text characters than this is a scan
 
 
-def _scanned_page_grids(page: pdfium.PdfPage, page_no: int) -> list[Grid] | None:
-    """The grids of a page without a real text layer, rendered and read by OCR; else None."""
+def _scanned_page_image(page: pdfium.PdfPage) -> tuple[np.ndarray, int] | None:
+    """A page without a real text layer, rendered (RGB) for OCR, with its dpi; else None."""
     textpage = page.get_textpage()
     try:
         if textpage.count_chars() >= SCAN_MIN_CHARS:
             return None
     finally:
         textpage.close()
-    from extractors.scan import MAX_PIXELS, grids_from_page_image  # OpenCV and OCR: only here
+    from extractors.scan import MAX_PIXELS
 
     width, height = page.get_size()
     dpi = min(SCAN_DPI, int((MAX_PIXELS / max(width * height, 1)) ** 0.5 * 72))
-    image = page.render(scale=dpi / 72, grayscale=True).to_numpy()
-    return grids_from_page_image(image.reshape(image.shape[:2]), page_no, dpi)
+    return page.render(scale=dpi / 72, rev_byteorder=True).to_numpy(), dpi  # RGB
+
+
+def _scanned_pages() -> ScannedPages:
+    """A run of scanned pages: tables continued from one to the next are joined by the reader."""
+    from extractors.scan import ScannedPages  # OpenCV and OCR: only when a page needs them
+
+    return ScannedPages()
 
 
 def _open(path: Path, password: str | None) -> pdfium.PdfDocument:
@@ -266,6 +286,8 @@ def _read_page(page: pdfium.PdfPage, page_no: int) -> tuple[list[_Table | _Lines
             return [], False, has_image
         hs = _merge_edges(h_raw)
         vs = _merge_edges(v_raw)
+        if len(hs) + len(vs) > MAX_EDGES:  # pairing them all would take minutes
+            hs, vs = [], []
         tables = []
         page_text = _PageText(textpage, frame)
         for group_h, group_v in _edge_groups(hs, vs):
@@ -809,7 +831,7 @@ class _Stitcher:
             )
 
     def add_grids(self, grids: list[Grid]) -> None:
-        """Grids of a scanned page, read by OCR: kept as they are, not stitched to a table."""
+        """Grids of scanned pages, read (and stitched) by OCR: not joined to a table here."""
         self._out.extend(grids)
         self._open = None
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from extractors.errors import UnreadableFile
+from extractors.xlsx import MAX_SLOTS
 from schemas.grid import Cell, Document, Grid
 
 ENCODINGS = ("utf-8-sig", "gb18030")
+MAX_BYTES = 50 * 1024 * 1024  # a text export of forms is kilobytes; larger is something else
 
 
 def decode_text(data: bytes, what: str) -> str:
@@ -30,6 +32,12 @@ def read_text(path: Path, password: str | None = None) -> Document:
 
     ``password`` is accepted for a uniform reader signature and ignored.
     """
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise UnreadableFile(
+            f"{path.name} is {size // 2**20} MB, beyond the {MAX_BYTES // 2**20} MB limit for a "
+            "text export; split it, or check that it is a form export"
+        )
     data = path.read_bytes()
     if not data.strip():
         raise UnreadableFile(f"{path.name} is empty (0 bytes of text); re-download or remove it")
@@ -43,13 +51,18 @@ def read_text(path: Path, password: str | None = None) -> Document:
         if any(c.strip() for c in cells):
             block.append(cells)
         elif block:
-            grids.append(_block_to_grid(block))
+            grids.append(_block_to_grid(block, path.name))
             block = []
     return Document(grids=grids, pages=None, extractor="text", n_tables=len(grids))
 
 
-def _block_to_grid(rows: list[list[str]]) -> Grid:
+def _block_to_grid(rows: list[list[str]], what: str) -> Grid:
     n_cols = max(len(r) for r in rows)
+    if len(rows) * n_cols > MAX_SLOTS:
+        raise UnreadableFile(
+            f"{what} has a block of {len(rows)} lines × {n_cols} tab-separated columns, too large "
+            "to be a form; check that it is a form export"
+        )
     cells = [
         Cell(row=r, col=c, text=text.strip())
         for r, row in enumerate(rows)

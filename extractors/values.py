@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -62,8 +63,13 @@ def parse_number(text: str | None) -> float | None:
         return None
     cleaned = text.strip().replace(" ", "")
     if re.fullmatch(rf"[-+]?(?:{_NUMBER})", cleaned):
-        return float(cleaned.replace(",", ""))
+        return _finite(float(cleaned.replace(",", "")))
     return None
+
+
+def _finite(number: float) -> float | None:
+    """``number``, or None for a digit string too long to be a float (it overflows to inf)."""
+    return number if math.isfinite(number) else None
 
 
 def parse_money(text: str | None, multiplier: int = 1) -> Decimal | None:
@@ -87,7 +93,9 @@ def parse_rate(text: str | None) -> float | None:
     match = re.fullmatch(rf"({_NUMBER})(%?)", cleaned)
     if not match:
         return None
-    value = float(match.group(1).replace(",", ""))
+    value = _finite(float(match.group(1).replace(",", "")))
+    if value is None:
+        return None
     if match.group(2) or value > 1.5:
         value /= 100
     return round(value, 10)
@@ -147,7 +155,7 @@ def parse_value(text: str | None) -> Value:
         number *= _MULTIPLIERS[unit[0]]
         unit = unit[1:]
     unit = _UNIT_ALIASES.get(unit, unit)
-    if len(unit) > 4 or re.search(r"[0-9.]", unit):
+    if len(unit) > 4 or re.search(r"[0-9.]", unit) or not math.isfinite(number):
         return QUALITATIVE  # '2026年12月底前', '2026.1.1': dates and prose, not quantities
     return Value(op or "=", round(number, 10), unit or None)
 
@@ -162,12 +170,12 @@ def parse_date(text: str | None, end: bool = False) -> date | None:
     year, month = int(match.group(1)), int(match.group(2))
     if not 1 <= month <= 12:
         return None
-    if match.group(3):
-        try:
+    try:
+        if match.group(3):
             return date(year, month, int(match.group(3)))
-        except ValueError:
-            return None
-    if not end:
-        return date(year, month, 1)
-    next_month = date(year + month // 12, month % 12 + 1, 1)
-    return date.fromordinal(next_month.toordinal() - 1)
+        if not end:
+            return date(year, month, 1)
+        next_month = date(year + month // 12, month % 12 + 1, 1)
+        return date.fromordinal(next_month.toordinal() - 1)
+    except ValueError:  # a day past the month's end, or a year such as 0000 or 9999 + 1
+        return None

@@ -27,7 +27,7 @@ from extractors import read_document
 from extractors.errors import UnreadableFile
 from extractors.forms import parse_forms
 from extractors.ocr_corrections import correct, edit_distance, fix_number, snap_label
-from extractors.scan import grids_from_page_image, read_image
+from extractors.scan import grids_from_page_image, grids_from_page_images, read_image
 from extractors.values import compact, normalize_text
 from schemas.grid import Document, Grid
 
@@ -184,23 +184,30 @@ def test_image_pdf_mixing_text_and_scanned_pages(scans):
 # --- geometry and errors, without recognition -------------------------------------------------
 
 
-def ruled_page(seed: int, angle: float) -> np.ndarray:
-    """A blank form at 200 dpi: 5 rows x 4 columns, col 0 merged over rows 1-4, (3,1) over 2 cols."""
+XS = [150, 450, 750, 1100, 1500]
+
+
+def ruled_page(ys=(400, 480, 560, 640, 720, 800), no_h=(), no_v=(), open_top=0, seed=7, angle=1.5):
+    """A blank ruled table at 200 dpi, degraded. ``no_h``: (ruling, column) segments left out,
+    ``no_v``: (ruling, row) segments left out; ``open_top``: verticals run this far above."""
     page = np.full((2339, 1654), 255, np.uint8)
-    xs, ys = [150, 450, 750, 1100, 1500], [400, 480, 560, 640, 720, 800]
-    for y in ys:
-        left = xs[1] if y in (560, 640, 720) else xs[0]  # column 0 merged below the first row
-        cv2.line(page, (left, y), (xs[-1], y), 0, 3)
-    for x in xs:
-        for top, bottom in zip(ys, ys[1:]):
-            if not (x == xs[2] and top == 640):  # row 3: columns 1-2 merged
-                cv2.line(page, (x, top), (x, bottom), 0, 3)
+    for i, y in enumerate(ys):
+        for c in range(len(XS) - 1):
+            if (i, c) not in no_h:
+                cv2.line(page, (XS[c], y), (XS[c + 1], y), 0, 3)
+    for j, x in enumerate(XS):
+        cv2.line(page, (x, ys[0] - open_top), (x, ys[0]), 0, 3)
+        for r in range(len(ys) - 1):
+            if (j, r) not in no_v:
+                cv2.line(page, (x, ys[r]), (x, ys[r + 1]), 0, 3)
     return degrade(page, seed, angle, quality=70)
 
 
+MERGED = {"no_h": {(2, 0), (3, 0), (4, 0)}, "no_v": {(2, 3)}}  # col 0 rows 1-4; row 3 cols 1-2
+
+
 def test_ruled_grid_spans_from_missing_rulings():
-    grids = grids_from_page_image(ruled_page(seed=7, angle=1.5), page=3, dpi=200)
-    (grid,) = grids
+    (grid,) = grids_from_page_image(ruled_page(**MERGED), page=3, dpi=200)
     assert (grid.n_rows, grid.n_cols, grid.spans_known) == (5, 4, True)
     spans = {(c.row, c.col): (c.rowspan, c.colspan) for c in grid.cells}
     assert spans[(1, 0)] == (4, 1)
@@ -209,6 +216,28 @@ def test_ruled_grid_spans_from_missing_rulings():
     assert all(c.text == "" and c.page == 3 for c in grid.cells)
     x0, top, x1, bottom = next(c.bbox for c in grid.cells if (c.row, c.col) == (0, 0))
     assert abs(x0 - 150 * 72 / 200) < 3 and abs(bottom - top - 80 * 72 / 200) < 2
+
+
+def test_red_seal_over_the_rulings_is_ignored():
+    rgb = cv2.cvtColor(ruled_page(**MERGED, seed=11), cv2.COLOR_GRAY2RGB).astype(np.float32)
+    seal = np.full_like(rgb, 255)
+    cv2.circle(seal, (760, 600), 170, (220, 30, 30), 9)  # translucent: the rulings show through
+    cv2.line(seal, (600, 560), (920, 640), (220, 30, 30), 9)
+    page = (rgb * seal / 255).astype(np.uint8)
+    (grid,) = grids_from_page_image(page, page=1, dpi=200)
+    spans = {(c.row, c.col): (c.rowspan, c.colspan) for c in grid.cells}
+    assert (grid.n_rows, grid.n_cols, spans[(1, 0)], spans[(3, 1)]) == (5, 4, (4, 1), (1, 2))
+    assert all(c.text == "" for c in grid.cells)
+
+
+def test_table_continued_on_the_next_scanned_page_is_joined():
+    first = ruled_page(ys=(1900, 1980, 2060, 2140, 2220), no_h={(4, 0)}, seed=12, angle=0.8)
+    second = ruled_page(ys=(300, 380, 460), open_top=60, seed=13, angle=-1.1)
+    grids = grids_from_page_images([(first, 1, 200), (second, 2, 200)])
+    (grid,) = grids  # the row cut by the page break continues: 4 + 3 - 1 rows
+    assert (grid.n_rows, grid.n_cols) == (6, 4)
+    assert grid.row_pages == [1, 1, 1, 1, 2, 2]
+    assert [len(grids_from_page_image(p, 1, 200)) for p in (first, second)] == [1, 1]
 
 
 def test_png_and_multipage_tiff(tmp_path):

@@ -1,0 +1,51 @@
+"""Render PDF pages to grey PNGs, with a CJK font for the samples' non-embedded STSong-Light.
+
+    python tests/data/scans/rasterize.py SRC.pdf OUT_DIR DPI PAGE [PAGE ...]   # 1-based pages
+
+Run as its own process: it re-initialises PDFium with the Noto Sans CJK font of the
+``noto-cjk-sans-otc`` package as a user font path (without one, PDFium draws no CJK glyph here).
+Writes OUT_DIR/<stem>_p<PAGE>.png.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+from pathlib import Path
+
+import noto_cjk_sans_otc
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+from pypdfium2 import _library_scope
+from pypdfium2.internal import bases
+
+
+def _init_with_font(folder: Path) -> ctypes.Array:
+    _library_scope.destroy_lib()
+    path = ctypes.create_string_buffer(str(folder).encode())
+    paths = (ctypes.POINTER(ctypes.c_char) * 2)(
+        ctypes.cast(path, ctypes.POINTER(ctypes.c_char)), None
+    )
+    config = pdfium_c.FPDF_LIBRARY_CONFIG(
+        version=2,
+        m_pUserFontPaths=ctypes.cast(paths, ctypes.POINTER(ctypes.POINTER(ctypes.c_char))),
+        m_pIsolate=None,
+        m_v8EmbedderSlot=0,
+    )
+    pdfium_c.FPDF_InitLibraryWithConfig(config)
+    bases.LIBRARY_AVAILABLE = True
+    return path  # PDFium keeps the pointer: the buffer must outlive the rendering
+
+
+def main(src: str, out: str, dpi: str, *pages: str) -> None:
+    keep = _init_with_font(Path(noto_cjk_sans_otc.__file__).parent)
+    pdf = pdfium.PdfDocument(src)
+    for number in map(int, pages):
+        bitmap = pdf[number - 1].render(scale=int(dpi) / 72, grayscale=True)
+        bitmap.to_pil().save(Path(out) / f"{Path(src).stem}_p{number}.png")
+    pdf.close()
+    del keep
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
