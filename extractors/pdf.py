@@ -6,13 +6,13 @@ The algorithm follows the data, one page at a time:
    in display coordinates (points, origin top-left, page rotation applied).
 2. ``_merge_edges``: collinear edges snapped together and joined across small gaps.
 3. ``_edge_groups``: edges that touch form one table candidate.
-4. ``_table_from_edges``: the lattice of the candidate's rulings; slots not separated by a ruling
-   merge into one cell, which gives rowspan/colspan. Cell text from ``_PageText``: the characters
-   inside the cell in visual order (lines by vertical overlap, then left to right), since some
-   producers write a cell's glyphs out of order (LibreOffice puts “ ” in a later text run).
+4. ``_table_from_edges``: the candidate's lattice and which of its edges a ruling covers; the
+   cells with rowspan/colspan are made by ``extractors.lattice``. Cell text from ``_PageText``: the
+   characters inside the cell in visual order (lines by vertical overlap, then left to right), since
+   some producers write a cell's glyphs out of order (LibreOffice puts “ ” in a later text run).
 5. ``_text_lines``: text outside the tables, as lines in reading order.
-6. ``_Stitcher``: tables continued on the next page join the previous page's table (repeated
-   header dropped, a row or a merged cell cut by the page break continued).
+6. ``extractors.stitching``: tables continued on the next page join the previous page's table
+   (repeated header dropped, a row or a merged cell cut by the page break continued).
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ import ctypes
 import os
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +29,8 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from extractors.errors import UnreadableFile
+from extractors.lattice import cells_from_rulings, drop_empty_virtual_rows, lattice_from_rulings
+from extractors.stitching import PageTable, TableStitcher, near_page_bottom, page_table
 from schemas.grid import Cell, Document, Grid, text_block
 
 if TYPE_CHECKING:
@@ -45,7 +46,6 @@ TOUCH = 2.5  # points: an edge ending this close to another touches it
 THIN = 3.0  # points: a filled rectangle this thin is a ruling line
 MIN_EDGE = 2.0  # points: shorter edges are dots, not rulings
 VIRTUAL = 4.0  # points: rulings overshooting the outermost cross ruling by more open a row/column
-BOTTOM_ZONE = 0.25  # a table ending in the last quarter of the page may continue on the next
 MAX_EDGES = 4000  # rulings on one page beyond which it is a drawing, not tables (forms have < 100)
 
 _PAGE_NUMBER = re.compile(
@@ -68,7 +68,7 @@ def read_pdf(path: Path, password: str | None = None) -> Document:
     if password is None:
         password = os.environ.get(PASSWORD_ENV) or None
     pdf = _open(path, password)
-    stitcher = _Stitcher()
+    stitcher = TableStitcher(join=_join)
     scanned: list[int] = []
     scan_run: ScannedPages | None = None  # consecutive scanned pages, read by OCR
     try:
@@ -192,43 +192,6 @@ def _open(path: Path, password: str | None) -> pdfium.PdfDocument:
 # --- one page ---------------------------------------------------------------------------------
 
 
-@dataclass
-class _Box:
-    """A cell found on one page, before stitching."""
-
-    row: int
-    col: int
-    rowspan: int
-    colspan: int
-    bbox: tuple[float, float, float, float]
-    text: str = ""
-    open_top: bool = False
-    open_bottom: bool = False
-
-
-@dataclass
-class _Table:
-    """A ruled table found on one page."""
-
-    page: int
-    xs: list[float]
-    n_rows: int
-    boxes: list[_Box]
-    bbox: tuple[float, float, float, float]
-    page_height: float
-
-    @property
-    def top(self) -> float:
-        return self.bbox[1]
-
-
-@dataclass
-class _Lines:
-    """Consecutive text lines outside tables on one page."""
-
-    lines: list[str]
-
-
 class _Frame:
     """Converts between PDF user space and display space (top-down, rotation applied)."""
 
@@ -275,7 +238,7 @@ class _Frame:
         return min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)
 
 
-def _read_page(page: pdfium.PdfPage, page_no: int) -> tuple[list[_Table | _Lines], bool, bool]:
+def _read_page(page: pdfium.PdfPage, page_no: int) -> tuple[list[Grid | PageTable], bool, bool]:
     """Tables and text-line runs of one page in reading order, whether it has text, images."""
     frame = _Frame(page)
     h_raw, v_raw, has_image = _page_edges(page, frame)
@@ -294,23 +257,26 @@ def _read_page(page: pdfium.PdfPage, page_no: int) -> tuple[list[_Table | _Lines
             table = _table_from_edges(group_h, group_v, page_text, page_no)
             if table is not None:
                 tables.append(table)
-        lines = _text_lines(textpage, frame, [t.bbox for t in tables])
+        lines = _text_lines(textpage, frame, [bbox for _, bbox in tables])
     finally:
         textpage.close()
     # reading order: tables and text lines by their top; lines between two tables form one block
     order = sorted(
-        [(t.top, 1, i) for i, t in enumerate(tables)]
+        [(bbox[1], 1, i) for i, (_, bbox) in enumerate(tables)]
         + [(top, 0, i) for i, (top, _) in enumerate(lines)]
     )
-    blocks: list[_Table | _Lines] = []
+    blocks: list[PageTable | list[str]] = []
     for _, is_table, i in order:
         if is_table:
-            blocks.append(tables[i])
-        elif blocks and isinstance(blocks[-1], _Lines):
-            blocks[-1].lines.append(lines[i][1])
+            blocks.append(tables[i][0])
+        elif blocks and isinstance(blocks[-1], list):
+            blocks[-1].append(lines[i][1])
         else:
-            blocks.append(_Lines([lines[i][1]]))
-    return blocks, True, has_image
+            blocks.append([lines[i][1]])
+    out: list[Grid | PageTable] = [
+        text_block(b, page=page_no, source="pdf") if isinstance(b, list) else b for b in blocks
+    ]
+    return out, True, has_image
 
 
 # --- ruling lines -----------------------------------------------------------------------------
@@ -500,16 +466,6 @@ def _edge_groups(
     return [g for g in groups.values() if g[0] and g[1] and len(g[0]) + len(g[1]) >= 3]
 
 
-def _cluster(values: list[float]) -> list[float]:
-    out: list[list[float]] = []
-    for v in sorted(values):
-        if out and v - out[-1][-1] <= SNAP * 2:
-            out[-1].append(v)
-        else:
-            out.append([v])
-    return [sum(c) / len(c) for c in out]
-
-
 def _covered(
     lines: dict[int, list[tuple[float, float]]], index: int, start: float, end: float
 ) -> bool:
@@ -530,26 +486,12 @@ def _table_from_edges(
     vs: list[tuple[float, float, float]],
     page_text: _PageText,
     page_no: int,
-) -> _Table | None:
-    """Cells of one table candidate: lattice slots joined across missing rulings."""
-    xs = _cluster([v[0] for v in vs])
-    ys = _cluster([h[0] for h in hs])
-    virtual_top = virtual_bottom = False
-    v_top, v_bottom = min(v[1] for v in vs), max(v[2] for v in vs)
-    if v_top < ys[0] - VIRTUAL:
-        ys.insert(0, v_top)
-        virtual_top = True
-    if v_bottom > ys[-1] + VIRTUAL:
-        ys.append(v_bottom)
-        virtual_bottom = True
-    h_left, h_right = min(h[1] for h in hs), max(h[2] for h in hs)
-    if h_left < xs[0] - VIRTUAL:
-        xs.insert(0, h_left)
-    if h_right > xs[-1] + VIRTUAL:
-        xs.append(h_right)
-    n_rows, n_cols = len(ys) - 1, len(xs) - 1
-    if n_rows < 1 or n_cols < 1:
+) -> tuple[PageTable, tuple[float, float, float, float]] | None:
+    """One table candidate as a page table (cells from ``extractors.lattice``), with its bbox."""
+    lattice = lattice_from_rulings(hs, vs, SNAP * 2, VIRTUAL)
+    if lattice is None:
         return None
+    xs, ys, n_rows, n_cols = lattice.xs, lattice.ys, lattice.n_rows, lattice.n_cols
 
     h_at: dict[int, list[tuple[float, float]]] = {}
     for y, x0, x1 in hs:
@@ -567,54 +509,34 @@ def _table_from_edges(
     v_rule = [
         [_covered(v_at, c, ys[r], ys[r + 1]) for c in range(n_cols + 1)] for r in range(n_rows)
     ]
-
-    parent = list(range(n_rows * n_cols))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for r in range(n_rows):
-        for c in range(n_cols):
-            if c + 1 < n_cols and not v_rule[r][c + 1]:
-                parent[find(r * n_cols + c)] = find(r * n_cols + c + 1)
-            if r + 1 < n_rows and not h_rule[r + 1][c]:
-                parent[find(r * n_cols + c)] = find((r + 1) * n_cols + c)
-    regions: dict[int, list[int]] = {}
-    for i in range(n_rows * n_cols):
-        regions.setdefault(find(i), []).append(i)
-
-    boxes: list[_Box] = []
-    for slots in regions.values():
-        r0 = min(s // n_cols for s in slots)
-        r1 = max(s // n_cols for s in slots)
-        c0 = min(s % n_cols for s in slots)
-        c1 = max(s % n_cols for s in slots)
-        width = xs[c1 + 1] - xs[c0]
-        height = ys[r1 + 1] - ys[r0]
-        top = sum(xs[c + 1] - xs[c] for c in range(c0, c1 + 1) if h_rule[r0][c]) / width
-        bottom = sum(xs[c + 1] - xs[c] for c in range(c0, c1 + 1) if h_rule[r1 + 1][c]) / width
-        left = sum(ys[r + 1] - ys[r] for r in range(r0, r1 + 1) if v_rule[r][c0]) / height
-        right = sum(ys[r + 1] - ys[r] for r in range(r0, r1 + 1) if v_rule[r][c1 + 1]) / height
-        if not (left >= 0.5 and right >= 0.5 or top >= 0.5 and bottom >= 0.5):
-            continue  # outside the table: not enclosed by rulings
-        bbox = (xs[c0], ys[r0], xs[c1 + 1], ys[r1 + 1])
-        text = page_text.inside(_shrink(bbox))
-        boxes.append(_Box(r0, c0, r1 - r0 + 1, c1 - c0 + 1, bbox, text, top < 0.5, bottom < 0.5))
-    boxes = _drop_empty_virtual_rows(boxes, virtual_top, virtual_bottom, n_rows)
-    if len(boxes) < 2:
+    cells = cells_from_rulings(xs, ys, h_rule, v_rule)
+    text = {id(c): page_text.inside(_shrink(c.bbox)) for c in cells}
+    cells = drop_empty_virtual_rows(cells, lattice, lambda c: not text[id(c)])
+    if len(cells) < 2:
         return None  # a frame or a box around text, not a table
-    n_rows = max(b.row + b.rowspan for b in boxes)
     bbox = (
-        min(b.bbox[0] for b in boxes),
-        min(b.bbox[1] for b in boxes),
-        max(b.bbox[2] for b in boxes),
-        max(b.bbox[3] for b in boxes),
+        min(c.bbox[0] for c in cells),
+        min(c.bbox[1] for c in cells),
+        max(c.bbox[2] for c in cells),
+        max(c.bbox[3] for c in cells),
     )
-    boxes.sort(key=lambda b: (b.row, b.col))
-    return _Table(page_no, xs, n_rows, boxes, bbox, page_text.frame.height)
+    parts = [
+        (
+            c,
+            Cell(
+                row=c.row,
+                col=c.col,
+                text=text[id(c)],
+                rowspan=c.rowspan,
+                colspan=c.colspan,
+                page=page_no,
+                bbox=tuple(round(v, 2) for v in c.bbox),  # type: ignore[arg-type]
+            ),
+        )
+        for c in cells
+    ]
+    reaches_bottom = near_page_bottom(bbox[3], page_text.frame.height)
+    return page_table(parts, xs, page_no, "pdf", reaches_bottom), bbox
 
 
 def _shrink(bbox: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
@@ -622,23 +544,6 @@ def _shrink(bbox: tuple[float, float, float, float]) -> tuple[float, float, floa
     dx = min(1.0, (x1 - x0) / 4)
     dy = min(1.0, (bottom - top) / 4)
     return x0 + dx, top + dy, x1 - dx, bottom - dy
-
-
-def _drop_empty_virtual_rows(
-    boxes: list[_Box], virtual_top: bool, virtual_bottom: bool, n_rows: int
-) -> list[_Box]:
-    """Remove a row opened only by rulings overshooting the table, when nothing is in it."""
-    if virtual_bottom:
-        last = [b for b in boxes if b.row + b.rowspan == n_rows]
-        if all(b.rowspan == 1 and not b.text for b in last):
-            boxes = [b for b in boxes if b.row + b.rowspan < n_rows]
-    if virtual_top:
-        first = [b for b in boxes if b.row == 0]
-        if all(b.rowspan == 1 and not b.text for b in first):
-            boxes = [b for b in boxes if b.row > 0]
-            for b in boxes:
-                b.row -= 1
-    return boxes
 
 
 # --- text -------------------------------------------------------------------------------------
@@ -757,184 +662,3 @@ def _text_lines(
             out.append((band[0], text))
     out.sort()
     return out
-
-
-# --- stitching across pages -------------------------------------------------------------------
-
-
-@dataclass
-class _Accumulated:
-    """A table being built, possibly from parts on several pages."""
-
-    xs: list[float]
-    cells: list[Cell] = field(default_factory=list)
-    n_rows: int = 0
-    row_pages: list[int | None] = field(default_factory=list)
-    open_bottom: set[int] = field(default_factory=set)  # ids of cells cut at the page bottom
-    last_page: int = 0
-    continuable: bool = False
-
-    def grid(self) -> Grid:
-        cols = len(self.xs) - 1
-        return Grid(
-            cells=sorted(self.cells, key=lambda c: (c.row, c.col)),
-            n_rows=self.n_rows,
-            n_cols=cols,
-            spans_known=True,
-            is_table=True,
-            source="pdf",
-            row_pages=self.row_pages,
-        )
-
-    def row_signature(self, row: int) -> tuple[tuple[int, str], ...]:
-        return tuple(sorted((c.col, c.text) for c in self.cells if c.row == row and c.text))
-
-    def cell_above(self, col: int, colspan: int) -> Cell | None:
-        """The cell covering the last row at exactly these columns."""
-        last = self.n_rows - 1
-        for c in self.cells:
-            if c.row <= last < c.row + c.rowspan and c.col == col and c.colspan == colspan:
-                return c
-        return None
-
-
-class _Stitcher:
-    """Builds the document's grid stream page by page, joining tables continued over a break."""
-
-    def __init__(self) -> None:
-        self._out: list[_Accumulated | Grid] = []
-        self._open: _Accumulated | None = None
-
-    def add_page(self, page_no: int, blocks: list[_Table | _Lines]) -> None:
-        for i, block in enumerate(blocks):
-            if isinstance(block, _Lines):
-                self._out.append(text_block(block.lines, page=page_no, source="pdf"))
-                continue
-            acc = self._open
-            col_map = None
-            if i == 0 and acc is not None and acc.continuable and acc.last_page == page_no - 1:
-                col_map = _column_map(acc, block.xs)
-            if acc is not None and col_map is not None:
-                _extend(acc, block, col_map)
-            else:
-                acc = _Accumulated(xs=list(block.xs))
-                _extend(acc, block, list(range(len(block.xs))))
-                self._out.append(acc)
-            self._open = acc
-        if self._open is not None:
-            last = blocks[-1] if blocks else None
-            table = last if isinstance(last, _Table) else None
-            self._open.continuable = (
-                table is not None
-                and self._open.last_page == page_no
-                and table.bbox[3] >= table.page_height * (1 - BOTTOM_ZONE)
-            )
-
-    def add_grids(self, grids: list[Grid]) -> None:
-        """Grids of scanned pages, read (and stitched) by OCR: not joined to a table here."""
-        self._out.extend(grids)
-        self._open = None
-
-    def grids(self) -> list[Grid]:
-        return [b.grid() if isinstance(b, _Accumulated) else b for b in self._out]
-
-
-def _column_map(acc: _Accumulated, xs: list[float]) -> list[int] | None:
-    """Index in ``acc.xs`` of each of ``xs`` when both span the same width; rulings that only
-    the continuation has are added to ``acc`` (its cells' columns are renumbered)."""
-    tol = SNAP * 2
-    if abs(acc.xs[0] - xs[0]) > tol or abs(acc.xs[-1] - xs[-1]) > tol:
-        return None
-    union = list(acc.xs)
-    for x in xs:
-        if min(abs(u - x) for u in union) > tol:
-            union.append(x)
-    union.sort()
-    if len(union) > len(acc.xs):
-        index = [union.index(x) for x in acc.xs]
-        for cell in acc.cells:
-            end = index[cell.col + cell.colspan]
-            cell.col = index[cell.col]
-            cell.colspan = end - cell.col
-        acc.xs = union
-    return [min(range(len(union)), key=lambda i: abs(union[i] - x)) for x in xs]
-
-
-def _extend(acc: _Accumulated, table: _Table, col_map: list[int]) -> None:
-    """Append one page's part of a table: drop a repeated header, continue cut cells."""
-
-    def mapped(box: _Box) -> tuple[int, int]:
-        col = col_map[box.col]
-        return col, col_map[box.col + box.colspan] - col
-
-    first = acc.n_rows == 0
-    skip = 0
-    if not first:
-        skip = _repeated_header_rows(acc, table, mapped)
-    boxes = [b for b in table.boxes if b.row + b.rowspan > skip]
-    for b in boxes:
-        if b.row < skip:
-            b.rowspan -= skip - b.row
-            b.row = skip
-            b.open_top = False
-    starting = [b for b in boxes if b.row == skip]
-    continuing: dict[int, Cell] = {}
-    if not first:
-        for b in starting:
-            above = acc.cell_above(*mapped(b))
-            if above is not None and (b.open_top or id(above) in acc.open_bottom):
-                continuing[id(b)] = above
-    split_row = bool(starting) and len(continuing) == len(starting)
-    offset = acc.n_rows - skip - (1 if split_row else 0)
-    new_bottom: set[int] = set()
-    last_row = max((b.row + b.rowspan for b in boxes), default=skip)
-    for b in boxes:
-        above = continuing.get(id(b))
-        if above is not None:
-            above.text = _join(above.text, b.text)
-            above.rowspan += b.rowspan - (1 if split_row else 0)
-            cell = above
-        else:
-            col, colspan = mapped(b)
-            cell = Cell(
-                row=b.row + offset,
-                col=col,
-                text=b.text,
-                rowspan=b.rowspan,
-                colspan=colspan,
-                page=table.page,
-                bbox=tuple(round(v, 2) for v in b.bbox),  # type: ignore[arg-type]
-            )
-            acc.cells.append(cell)
-        if b.row + b.rowspan == last_row and b.open_bottom:
-            new_bottom.add(id(cell))
-    n_rows = last_row + offset
-    acc.row_pages.extend([table.page] * (n_rows - acc.n_rows))
-    acc.n_rows = max(acc.n_rows, n_rows)
-    acc.open_bottom = new_bottom
-    acc.last_page = table.page
-
-
-def _repeated_header_rows(
-    acc: _Accumulated, table: _Table, mapped: Callable[[_Box], tuple[int, int]]
-) -> int:
-    """How many leading rows of ``table`` repeat rows of the table built so far."""
-
-    def signature(row: int) -> tuple[tuple[int, str], ...]:
-        return tuple(sorted((mapped(b)[0], b.text) for b in table.boxes if b.row == row and b.text))
-
-    sig = signature(0)
-    if len(sig) < 2:
-        return 0
-    for h in range(acc.n_rows):
-        if acc.row_signature(h) == sig:
-            k = 1
-            while (
-                k < table.n_rows
-                and h + k < acc.n_rows
-                and signature(k)
-                and acc.row_signature(h + k) == signature(k)
-            ):
-                k += 1
-            return k
-    return 0

@@ -8,15 +8,15 @@ line crops (fast) instead of detecting text over the whole page:
 2. ``_rulings``: adaptive binarisation, then morphological opening with long horizontal/vertical
    kernels leaves the ruling lines; their connected components are the ruling segments, kept
    when they meet a ruling of the other direction (a long text stroke meets none).
-3. ``_tables``: touching rulings form a table; the rulings' positions are the lattice, and lattice
-   slots not separated by a ruling merge into one cell (rowspan/colspan), as in the PDF reader.
+3. ``_tables``: touching rulings form a table; a lattice edge counts as ruled where the mask covers
+   most of it, and ``extractors.lattice`` makes the cells with rowspan/colspan from that.
 4. ``_cell_lines``: each cell's ink (rulings and specks removed) is split into text lines by its
    horizontal projection; blank cells are skipped. All lines of the page are recognised in
    batches (``ocr_engine.recognize``).
 5. Text outside the tables (titles, ``单位：元``) is read by detection + recognition on those bands.
 6. ``ocr_corrections.correct`` snaps near-miss labels and repairs number glyphs, with a note.
-7. ``_Stitcher``: a table continued on the next scanned page is joined to it, as the PDF reader
-   does for born-digital pages.
+7. ``extractors.stitching``: a table continued on the next scanned page is joined to it, as the
+   PDF reader does for born-digital pages.
 
 Bboxes are in points (pixels × 72 / dpi) of the deskewed page; confidence is the mean
 recognition score of a cell's lines.
@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -35,8 +35,15 @@ import numpy as np
 
 from extractors import ocr_engine
 from extractors.errors import UnreadableFile
+from extractors.lattice import (
+    Lattice,
+    LatticeCell,
+    cells_from_rulings,
+    drop_empty_virtual_rows,
+    lattice_from_rulings,
+)
 from extractors.ocr_corrections import correct
-from extractors.values import compact, normalize_text
+from extractors.stitching import PageTable, TableStitcher, near_page_bottom, page_table
 from schemas.grid import Cell, Document, Grid, text_block
 
 MAX_PIXELS = 80_000_000  # larger images are refused: decoding them would take gigabytes
@@ -46,8 +53,6 @@ MAX_SKEW = 5.0  # degrees: a larger estimate is not a skewed scan and is ignored
 MIN_SKEW = 0.05  # degrees: below this the page is not rotated
 TO_POINTS = 72.0 / WORK_DPI
 SPECKLE = 0.002  # share of isolated pixels above which a page is median-filtered
-BOTTOM_ZONE = 0.25  # a table ending in the last quarter of the page may continue on the next
-SAME_COLUMN = 3.0  # points: rulings this close are one column boundary on both pages
 
 _TextLine = tuple[str, float, tuple[float, float, float, float]]  # text, score, pixel box
 _PAGE_NUMBER = re.compile(
@@ -86,7 +91,7 @@ def read_image(path: Path, password: str | None = None) -> Document:
 
 def grids_from_page_image(image: np.ndarray, page: int, dpi: int) -> list[Grid]:
     """Tables and text blocks of one page image (grey or RGB array), in reading order."""
-    return [block.grid for block in _read_page(image, page, dpi)]
+    return [b.grid if isinstance(b, PageTable) else b for b in _read_page(image, page, dpi)]
 
 
 def grids_from_page_images(pages: Iterable[tuple[np.ndarray, int, int]]) -> list[Grid]:
@@ -103,31 +108,18 @@ class ScannedPages:
     cell cut by the page break continued), as the PDF reader does for born-digital pages."""
 
     def __init__(self) -> None:
-        self._stitcher = _Stitcher()
+        self._stitcher = TableStitcher(join=_join_cut, align_left=True)
 
     def add(self, image: np.ndarray, page: int, dpi: int) -> None:
         """Read one page image (grey or RGB array) of the run."""
-        self._stitcher.add_page(_read_page(image, page, dpi))
+        self._stitcher.add_page(page, _read_page(image, page, dpi))
 
     def grids(self) -> list[Grid]:
         """The grids of the pages added so far, in reading order."""
-        return self._stitcher.grids
+        return self._stitcher.grids()
 
 
-@dataclass
-class _Block:
-    """A table or text block of one page, with what joining it to the next page needs."""
-
-    top: float
-    grid: Grid
-    page: int
-    xs: list[float] = field(default_factory=list)  # column boundaries in points (tables)
-    open_top: set[int] = field(default_factory=set)  # ids of cells without a ruling on top
-    open_bottom: set[int] = field(default_factory=set)
-    reaches_bottom: bool = False  # ends in the last quarter of the page: may continue
-
-
-def _read_page(image: np.ndarray, page: int, dpi: int) -> list[_Block]:
+def _read_page(image: np.ndarray, page: int, dpi: int) -> list[Grid | PageTable]:
     gray = _prepare(image, dpi)
     binary = _binarise(gray)
     h_mask, v_mask = _rulings(binary)
@@ -136,28 +128,34 @@ def _read_page(image: np.ndarray, page: int, dpi: int) -> list[_Block]:
 
     clean = gray.copy()
     clean[cv2.dilate(h_mask | v_mask, np.ones((3, 3), np.uint8)) > 0] = 255  # rulings out
-    in_cells = {id(slot): _cell_lines(ink, slot.box) for table in tables for slot in table.slots}
+    in_cells = {id(c): _cell_lines(ink, _pixels(c.bbox)) for table in tables for c in table.cells}
     blank = {key for key, boxes in in_cells.items() if not boxes}
     for table in tables:
         _drop_empty_virtual_rows(table, blank)
-    jobs = [(slot, in_cells[id(slot)]) for table in tables for slot in table.slots]
+    tables = [t for t in tables if len(t.cells) >= 2]  # else a frame or a box, not a table
+    jobs = [(c, in_cells[id(c)]) for table in tables for c in table.cells]
     heights = [b[3] - b[1] for _, boxes in jobs for b in boxes]
     typical = int(np.median(heights)) if heights else WORK_DPI // 8
-    crops = [_line_crop(clean, b, slot.box, typical) for slot, boxes in jobs for b in boxes]
+    crops = [_line_crop(clean, b, _pixels(c.bbox), typical) for c, boxes in jobs for b in boxes]
     texts = ocr_engine.recognize(crops)
+    read: dict[int, tuple[str, float | None]] = {}  # cell id → text, confidence
     cursor = 0
-    for slot, boxes in jobs:
-        read = texts[cursor : cursor + len(boxes)]
+    for c, boxes in jobs:
+        lines = texts[cursor : cursor + len(boxes)]
         cursor += len(boxes)
-        slot.text = _join_lines([t for t, _ in read if t])
-        scores = [s for t, s in read if t]
-        slot.confidence = round(sum(scores) / len(scores), 3) if scores else None
+        scores = [s for t, s in lines if t]
+        read[id(c)] = (
+            _join_lines([t for t, _ in lines if t]),
+            round(sum(scores) / len(scores), 3) if scores else None,
+        )
 
-    blocks = [_table_block(t, page, gray.shape[0]) for t in tables]
-    for top, lines in _outside_text(gray, ink, [t.box for t in tables]):
-        blocks.append(_Block(top, _text_grid(lines, page), page))
-    blocks.sort(key=lambda block: block.top)
-    return blocks
+    blocks: list[tuple[float, Grid | PageTable]] = [
+        (t.box[1], _page_table(t, read, page, gray.shape[0])) for t in tables
+    ]
+    for top, text_lines in _outside_text(gray, ink, [t.box for t in tables]):
+        blocks.append((top, _text_grid(text_lines, page)))
+    blocks.sort(key=lambda block: block[0])
+    return [block for _, block in blocks]
 
 
 # --- loading ----------------------------------------------------------------------------------
@@ -291,46 +289,23 @@ def _rulings(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @dataclass
-class _Slot:
-    """A cell of a table found on the image, in work pixels."""
-
-    row: int
-    col: int
-    rowspan: int
-    colspan: int
-    box: tuple[int, int, int, int]  # x0, top, x1, bottom
-    open_top: bool = False  # no ruling above: the cell continues from the previous page
-    open_bottom: bool = False
-    text: str = ""
-    confidence: float | None = None
-
-
-@dataclass
 class _Table:
-    box: tuple[int, int, int, int]
-    n_rows: int
-    n_cols: int
-    xs: list[float]  # column boundaries, work pixels
-    slots: list[_Slot]
-    virtual: tuple[bool, bool]  # first / last row opened by rulings running past the table
+    """A ruled table found on the image, in work pixels."""
+
+    box: tuple[int, int, int, int]  # x0, top, x1, bottom
+    lattice: Lattice
+    cells: list[LatticeCell]
+
+
+def _pixels(bbox: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
+    return tuple(round(v) for v in bbox)  # type: ignore[return-value]
 
 
 def _drop_empty_virtual_rows(table: _Table, blank: set[int]) -> None:
-    """Remove a row opened only by rulings overshooting the table when nothing is in it."""
-    if table.virtual[1] and table.n_rows > 1:
-        last = [s for s in table.slots if s.row + s.rowspan == table.n_rows]
-        if all(s.rowspan == 1 and id(s) in blank for s in last):
-            table.slots = [s for s in table.slots if s.row + s.rowspan < table.n_rows]
-            table.n_rows -= 1
-    if table.virtual[0] and table.n_rows > 1:
-        first = [s for s in table.slots if s.row == 0]
-        if all(s.rowspan == 1 and id(s) in blank for s in first):
-            table.slots = [s for s in table.slots if s.row > 0]
-            for s in table.slots:
-                s.row -= 1
-            table.n_rows -= 1
-    if table.slots:
-        x0s, tops, x1s, bottoms = zip(*(s.box for s in table.slots))
+    """Remove a virtual row without ink (see extractors.lattice); the box shrinks to the cells."""
+    table.cells = drop_empty_virtual_rows(table.cells, table.lattice, lambda c: id(c) in blank)
+    if table.cells:
+        x0s, tops, x1s, bottoms = zip(*(_pixels(c.bbox) for c in table.cells))
         table.box = (min(x0s), min(tops), max(x1s), max(bottoms))
 
 
@@ -358,18 +333,8 @@ def _crossing(
     ]
 
 
-def _cluster(values: list[float], tol: float) -> list[float]:
-    groups: list[list[float]] = []
-    for v in sorted(values):
-        if groups and v - groups[-1][-1] <= tol:
-            groups[-1].append(v)
-        else:
-            groups.append([v])
-    return [sum(g) / len(g) for g in groups]
-
-
 def _tables(h_mask: np.ndarray, v_mask: np.ndarray) -> list[_Table]:
-    """Each group of touching rulings with at least two rows of cells, as a table of slots."""
+    """Each group of touching rulings, as a table of the lattice cells they enclose."""
     tol = max(3, WORK_DPI // 50)
     both = cv2.dilate(h_mask | v_mask, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
     n, _, stats, _ = cv2.connectedComponentsWithStats(both, connectivity=8)
@@ -420,22 +385,12 @@ def _lattice(
     v_mask: np.ndarray,
     tol: int,
 ) -> _Table | None:
-    """Cells of one table: lattice slots joined where no ruling separates them."""
-    ys = _cluster([s[0] for s in hs], tol)
-    xs = _cluster([s[0] for s in vs], tol)
-    if not ys or not xs:
+    """One table's cells (``extractors.lattice``): a lattice edge is ruled where the masks cover
+    most of it."""
+    lattice = lattice_from_rulings(hs, vs, tol, 2 * tol + 2)
+    if lattice is None:
         return None
-    # rulings running past the outermost cross ruling open a row or column (a row cut by the
-    # page break has no ruling on top), as in the PDF reader
-    reach = 2 * tol + 2
-    top, bottom = min(s[1] for s in vs), max(s[2] for s in vs)
-    left, right = min(s[1] for s in hs), max(s[2] for s in hs)
-    virtual = (top < ys[0] - reach, bottom > ys[-1] + reach)
-    ys = [top] * virtual[0] + ys + [bottom] * virtual[1]
-    xs = [left] * (left < xs[0] - reach) + xs + [right] * (right > xs[-1] + reach)
-    n_rows, n_cols = len(ys) - 1, len(xs) - 1
-    if n_rows < 2 or n_cols < 1:
-        return None
+    xs, ys, n_rows, n_cols = lattice.xs, lattice.ys, lattice.n_rows, lattice.n_cols
     h_rule = [
         [_coverage(h_mask, ys[r], xs[c], xs[c + 1], True, tol) >= 0.6 for c in range(n_cols)]
         for r in range(n_rows + 1)
@@ -444,67 +399,9 @@ def _lattice(
         [_coverage(v_mask, xs[c], ys[r], ys[r + 1], False, tol) >= 0.6 for c in range(n_cols + 1)]
         for r in range(n_rows)
     ]
-    parent = list(range(n_rows * n_cols))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for r in range(n_rows):
-        for c in range(n_cols):
-            if c + 1 < n_cols and not v_rule[r][c + 1]:
-                parent[find(r * n_cols + c)] = find(r * n_cols + c + 1)
-            if r + 1 < n_rows and not h_rule[r + 1][c]:
-                parent[find(r * n_cols + c)] = find((r + 1) * n_cols + c)
-    rects = _rectangles([find(i) for i in range(n_rows * n_cols)], n_cols)
-    slots = []
-    for r0, c0, r1, c1 in rects:
-        top = sum(h_rule[r0][c] for c in range(c0, c1 + 1)) / (c1 - c0 + 1)
-        bottom = sum(h_rule[r1 + 1][c] for c in range(c0, c1 + 1)) / (c1 - c0 + 1)
-        left = sum(v_rule[r][c0] for r in range(r0, r1 + 1)) / (r1 - r0 + 1)
-        right = sum(v_rule[r][c1 + 1] for r in range(r0, r1 + 1)) / (r1 - r0 + 1)
-        if not (left >= 0.5 and right >= 0.5 or top >= 0.5 and bottom >= 0.5):
-            continue  # not enclosed by rulings: outside the table
-        box = (round(xs[c0]), round(ys[r0]), round(xs[c1 + 1]), round(ys[r1 + 1]))
-        slots.append(_Slot(r0, c0, r1 - r0 + 1, c1 - c0 + 1, box, top < 0.5, bottom < 0.5))
-    if len(slots) < 2:
-        return None
-    slots.sort(key=lambda s: (s.row, s.col))
+    cells = cells_from_rulings(xs, ys, h_rule, v_rule)
     box = (round(xs[0]), round(ys[0]), round(xs[-1]), round(ys[-1]))
-    return _Table(box, n_rows, n_cols, xs, slots, virtual)
-
-
-def _rectangles(roots: list[int], n_cols: int) -> list[tuple[int, int, int, int]]:
-    """Joined slot regions (slot → its region's root) as disjoint rectangles (r0, c0, r1, c1);
-    a region that is not rectangular takes its bounding box, merging what it overlaps."""
-    regions: dict[int, list[int]] = {}
-    for i, root in enumerate(roots):
-        regions.setdefault(root, []).append(i)
-    rects = [
-        (
-            min(s // n_cols for s in v),
-            min(s % n_cols for s in v),
-            max(s // n_cols for s in v),
-            max(s % n_cols for s in v),
-        )
-        for v in regions.values()
-    ]
-    merged = True
-    while merged:
-        merged = False
-        for i in range(len(rects)):
-            for j in range(i + 1, len(rects)):
-                a, b = rects[i], rects[j]
-                if a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]:
-                    rects[i] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
-                    del rects[j]
-                    merged = True
-                    break
-            if merged:
-                break
-    return rects
+    return _Table(box, lattice, cells)
 
 
 # --- text -------------------------------------------------------------------------------------
@@ -583,6 +480,11 @@ def _merge_fragments(runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
             break  # a lone short line ('—'), not a fragment
         runs[i : i + 2] = [(runs[i][0], runs[i + 1][1])]
     return runs
+
+
+def _join_cut(above: str, below: str) -> str:
+    """The text of a cell cut by the page break, from its two parts."""
+    return _join_lines([t for t in (above, below) if t])
 
 
 def _join_lines(lines: list[str]) -> str:
@@ -684,44 +586,28 @@ def _points(box: tuple[float, float, float, float]) -> tuple[float, float, float
     return tuple(round(v * TO_POINTS, 2) for v in box)  # type: ignore[return-value]
 
 
-def _table_block(table: _Table, page: int, page_height: int) -> _Block:
-    cells, open_top, open_bottom = [], set(), set()
-    for slot in table.slots:
-        text, note = correct(slot.text) if slot.text else ("", None)
+def _page_table(
+    table: _Table, read: dict[int, tuple[str, float | None]], page: int, page_height: int
+) -> PageTable:
+    """The table with its cells' recognised text (``read``: cell id → text, confidence)."""
+    parts = []
+    for c in table.cells:
+        raw, confidence = read[id(c)]
+        text, note = correct(raw) if raw else ("", None)
         cell = Cell(
-            row=slot.row,
-            col=slot.col,
+            row=c.row,
+            col=c.col,
             text=text,
-            rowspan=slot.rowspan,
-            colspan=slot.colspan,
+            rowspan=c.rowspan,
+            colspan=c.colspan,
             page=page,
-            bbox=_points(slot.box),
-            confidence=slot.confidence,
+            bbox=_points(_pixels(c.bbox)),
+            confidence=confidence,
             note=note,
         )
-        cells.append(cell)
-        if slot.open_top and slot.row == 0:
-            open_top.add(id(cell))
-        if slot.open_bottom and slot.row + slot.rowspan == table.n_rows:
-            open_bottom.add(id(cell))
-    grid = Grid(
-        cells=cells,
-        n_rows=table.n_rows,
-        n_cols=table.n_cols,
-        spans_known=True,
-        is_table=True,
-        source="scan",
-        row_pages=[page] * table.n_rows,
-    )
-    return _Block(
-        top=table.box[1],
-        grid=grid,
-        page=page,
-        xs=[x * TO_POINTS for x in table.xs],
-        open_top=open_top,
-        open_bottom=open_bottom,
-        reaches_bottom=table.box[3] >= page_height * (1 - BOTTOM_ZONE),
-    )
+        parts.append((c, cell))
+    xs = [x * TO_POINTS for x in table.lattice.xs]
+    return page_table(parts, xs, page, "scan", near_page_bottom(table.box[3], page_height))
 
 
 def _text_grid(lines: list[_TextLine], page: int) -> Grid:
@@ -732,132 +618,3 @@ def _text_grid(lines: list[_TextLine], page: int) -> Grid:
         cell.bbox = _points(box)
         cell.note = note
     return grid
-
-
-# --- tables continued over a page break -------------------------------------------------------
-
-
-class _Stitcher:
-    """The document's grids page by page, joining a table continued on the next page."""
-
-    def __init__(self) -> None:
-        self.grids: list[Grid] = []
-        self._open: _Block | None = None  # the last table, if it may continue
-
-    def add_page(self, blocks: list[_Block]) -> None:
-        for i, block in enumerate(blocks):
-            acc = self._open
-            if not block.grid.is_table:
-                self.grids.append(block.grid)
-            elif (
-                i == 0
-                and acc is not None
-                and acc.page == block.page - 1
-                and (col_map := _column_map(acc, block.xs)) is not None
-            ):
-                _extend(acc, block, col_map)
-                block = acc
-            else:
-                self.grids.append(block.grid)
-            self._open = block if block.grid.is_table and block.reaches_bottom else None
-        if not blocks:
-            self._open = None
-
-
-def _column_map(acc: _Block, xs: list[float]) -> list[int] | None:
-    """Index in ``acc.xs`` of each of ``xs`` when both tables span the same width (wherever the
-    scan placed the page); rulings only the continuation has are added to ``acc``."""
-    shifted = [x - xs[0] + acc.xs[0] for x in xs]
-    if abs(shifted[-1] - acc.xs[-1]) > SAME_COLUMN:
-        return None
-    union = list(acc.xs)
-    for x in shifted:
-        if min(abs(u - x) for u in union) > SAME_COLUMN:
-            union.append(x)
-    union.sort()
-    if len(union) > len(acc.xs):
-        index = [union.index(x) for x in acc.xs]
-        for cell in acc.grid.cells:
-            end = index[cell.col + cell.colspan]
-            cell.col = index[cell.col]
-            cell.colspan = end - cell.col
-        acc.xs = union
-        acc.grid.n_cols = len(union) - 1
-    return [min(range(len(union)), key=lambda i: abs(union[i] - x)) for x in shifted]
-
-
-def _signature(cells: list[Cell], row: int) -> tuple[tuple[int, str], ...]:
-    return tuple(
-        sorted((c.col, compact(normalize_text(c.text))) for c in cells if c.row == row and c.text)
-    )
-
-
-def _repeated_header_rows(grid: Grid, part: Grid) -> int:
-    """How many leading rows of ``part`` repeat rows of the table built so far."""
-    first = _signature(part.cells, 0)
-    if len(first) < 2:
-        return 0
-    for h in range(grid.n_rows):
-        if _signature(grid.cells, h) == first:
-            k = 1
-            while (
-                k < part.n_rows
-                and h + k < grid.n_rows
-                and _signature(part.cells, k)
-                and _signature(grid.cells, h + k) == _signature(part.cells, k)
-            ):
-                k += 1
-            return k
-    return 0
-
-
-def _extend(acc: _Block, part: _Block, col_map: list[int]) -> None:
-    """Append the next page's part of a table: drop a repeated header, continue cut cells."""
-    grid = acc.grid
-    for c in part.grid.cells:
-        end = col_map[c.col + c.colspan]
-        c.col = col_map[c.col]
-        c.colspan = end - c.col
-    skip = _repeated_header_rows(grid, part.grid)
-    cells = [c for c in part.grid.cells if c.row + c.rowspan > skip]
-    for c in cells:
-        if c.row < skip:
-            c.rowspan -= skip - c.row
-            c.row = skip
-    last = grid.n_rows - 1
-    starting = [c for c in cells if c.row == skip]
-    continuing: dict[int, Cell] = {}
-    for c in starting:
-        above = next(
-            (
-                a
-                for a in grid.cells
-                if a.row <= last < a.row + a.rowspan and (a.col, a.colspan) == (c.col, c.colspan)
-            ),
-            None,
-        )
-        if above is not None and (id(c) in part.open_top or id(above) in acc.open_bottom):
-            continuing[id(c)] = above
-    split_row = bool(starting) and len(continuing) == len(starting)
-    offset = grid.n_rows - skip - (1 if split_row else 0)
-    open_bottom: set[int] = set()
-    for c in cells:
-        above = continuing.get(id(c))
-        if above is not None:
-            above.text = _join_lines([t for t in (above.text, c.text) if t])
-            above.rowspan += c.rowspan - (1 if split_row else 0)
-            scores = [s for s in (above.confidence, c.confidence) if s is not None]
-            above.confidence = min(scores) if scores else None
-            above.note = "; ".join(n for n in (above.note, c.note) if n) or None
-            target = above
-        else:
-            c.row += offset
-            grid.cells.append(c)
-            target = c
-        if id(c) in part.open_bottom:
-            open_bottom.add(id(target))
-    n_rows = max(c.row + c.rowspan for c in grid.cells)
-    grid.row_pages.extend([part.page] * (n_rows - grid.n_rows))
-    grid.n_rows = n_rows
-    grid.cells.sort(key=lambda c: (c.row, c.col))
-    acc.open_bottom, acc.reaches_bottom, acc.page = open_bottom, part.reaches_bottom, part.page

@@ -79,21 +79,41 @@ def guard_zip(path: Path, kind: str) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, NotImplementedError) as exc:
         raise UnreadableFile(
             f"{path.name} is not a valid {kind} ({exc}); re-save it from Excel/WPS/Word"
         ) from exc
-    total = sum(m.file_size for m in members)
-    bomb = len(members) > MAX_MEMBERS or total > MAX_UNZIPPED
-    bomb = bomb or any(
-        m.file_size > MIN_RATIO_SIZE and m.file_size > MAX_RATIO * max(m.compress_size, 1)
+    unsupported = [
+        m.filename
         for m in members
-    )
-    if bomb:
+        if m.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+        or m.extract_version > zipfile.MAX_EXTRACT_VERSION
+    ]
+    if unsupported:
+        raise UnreadableFile(
+            f"{path.name} is not a valid {kind}: its part {unsupported[0]} uses a zip feature "
+            "Office files never use; re-save it from Excel/WPS/Word"
+        )
+    total = sum(m.file_size for m in members)
+    if len(members) > MAX_MEMBERS or total > MAX_UNZIPPED:
         raise UnreadableFile(
             f"{path.name} would unpack to {total / 2**20:.0f} MB in {len(members)} parts, beyond "
-            f"the {MAX_UNZIPPED // 2**20} MB limit (a damaged file or a zip bomb); "
-            "re-save it from Excel/WPS/Word or split it"
+            f"the {MAX_UNZIPPED // 2**20} MB / {MAX_MEMBERS} parts limit (a damaged file or a zip "
+            "bomb); re-save it from Excel/WPS/Word or split it"
+        )
+    inflated = next(
+        (
+            m
+            for m in members
+            if m.file_size > MIN_RATIO_SIZE and m.file_size > MAX_RATIO * max(m.compress_size, 1)
+        ),
+        None,
+    )
+    if inflated is not None:
+        raise UnreadableFile(
+            f"{path.name}: its part {inflated.filename} would inflate {inflated.compress_size:,} "
+            f"bytes to {inflated.file_size:,} (more than {MAX_RATIO}×: a damaged file or a zip "
+            "bomb); re-save it from Excel/WPS/Word"
         )
 
 

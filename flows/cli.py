@@ -42,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="show Prefect's own log lines (hidden below WARNING by default)",
     )
+    common.add_argument(
+        "--wait",
+        action="store_true",
+        help="if another jixiao run is writing the warehouse, wait for it instead of stopping "
+        "(same as JIXIAO_WAIT=1)",
+    )
     parser = argparse.ArgumentParser(
         prog="jixiao",
         description="Turn published Chinese fiscal performance forms (绩效自评表 / 绩效目标申报表) "
@@ -50,24 +56,126 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    pipeline = _pipeline_options()
     ingest = commands.add_parser(
         "ingest",
-        parents=[common],
-        help="read files and folders of forms into the warehouse",
+        parents=[common, pipeline],
+        help="read files, folders and URLs of forms into the warehouse",
         description=textwrap.fill(
             f"Read files of the supported types ({SUFFIXES}); folders are searched "
-            "recursively, hidden files skipped. Every form is checked and loaded. Files already "
-            "ingested and unchanged are skipped; changed files replace their earlier forms. "
-            "Forms failing an error-level check go to the quarantine view instead of forms. "
-            "Progress goes to stderr, the summary to stdout.",
+            "recursively, hidden files skipped; http(s) URLs are downloaded (retried, "
+            "size-capped, not fetched again when unchanged) and stored under the URL. Every "
+            "form is checked and loaded. Files already ingested and unchanged are skipped; "
+            "changed files replace their earlier forms. Forms failing an error-level check go "
+            "to the quarantine view instead of forms. Progress goes to stderr, the summary to "
+            "stdout, an HTML run report to reports/ beside the warehouse.",
             width=80,
         ),
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    ingest.add_argument("paths", nargs="+", metavar="PATH", help="a file or a folder to ingest")
+    ingest.add_argument(
+        "paths", nargs="*", metavar="PATH", help="a file, a folder or an http(s) URL to ingest"
+    )
+    _add_source_options(ingest)
     ingest.set_defaults(run=run_ingest)
+    _add_quarantine(commands, common)
+    _add_backfill(commands, common, pipeline)
+    _add_serve(commands, common, pipeline)
+    _add_export(commands)
+    _add_sql(commands)
     return parser
+
+
+def _add_quarantine(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    quarantine = commands.add_parser(
+        "quarantine",
+        help="review forms held back by a failed check: list, show, release, reject",
+        description=textwrap.fill(
+            "Forms failing an error-level check are kept out of the forms view until reviewed. "
+            "`list` shows them, `show` prints one form's values beside its failed checks and "
+            "where they were printed, `release` lets a form into forms, `reject` keeps it out "
+            "for good. Every decision is recorded with who, when and why (the reviews view).",
+            width=80,
+        ),
+    )
+    actions = quarantine.add_subparsers(
+        dest="action", metavar="ACTION", required=True, help="list, show, release or reject"
+    )
+    listing = actions.add_parser(
+        "list",
+        parents=[common],
+        help="list the quarantined forms and why they were held back",
+        description="One line per quarantined form: its id, year, name, reasons and source.",
+    )
+    listing.add_argument(
+        "--all", action="store_true", help="include forms already rejected by a reviewer"
+    )
+    show = actions.add_parser(
+        "show",
+        parents=[common],
+        help="print a form's values beside its failed checks",
+        description=textwrap.fill(
+            "Print the form's failed checks, each beside the values it concerns and the page "
+            "and cell box (in points) they came from; with --png, draw those cells on the page.",
+            width=80,
+        ),
+    )
+    show.add_argument("form_id", metavar="FORM_ID", help="a form id from `jixiao quarantine list`")
+    show.add_argument(
+        "--png",
+        metavar="FILE",
+        help="also write a PNG of the page region with the offending cells outlined "
+        "(PDF sources; FILE-p<page>.png per page when they span several)",
+    )
+    for action, verb in (("release", "let the form into forms"), ("reject", "keep it out")):
+        review = actions.add_parser(
+            action,
+            parents=[common],
+            help=f"{verb}, with a note saying why",
+            description=f"{verb.capitalize()}; the decision is recorded with who, when and why.",
+        )
+        review.add_argument("form_id", metavar="FORM_ID", help="the quarantined form's id")
+        review.add_argument("--note", required=True, help="why: recorded with the decision")
+        review.add_argument("--by", help="who decides (default: the logged-in user)")
+    quarantine.set_defaults(run=run_quarantine)
+
+
+def run_quarantine(args: argparse.Namespace) -> int:
+    """Run one ``jixiao quarantine`` action; returns the exit code."""
+    import getpass
+
+    from flows.quarantine import list_forms, page_images, show
+    from warehouse import Warehouse, WarehouseBusy, default_db_path
+
+    db = Path(args.db) if args.db else default_db_path()
+    writing = args.action in ("release", "reject")
+    try:
+        with Warehouse.open(db, read_only=not writing, wait=args.wait or None) as warehouse:
+            if args.action == "list":
+                forms = list_forms(warehouse, include_rejected=args.all)
+                for form_id, name, year, reasons, rejected, source in forms:
+                    mark = " [rejected]" if rejected else ""
+                    print(f"{form_id}  {year or '—'}  {name or '—'}{mark}")
+                    print(f"    {', '.join(reasons) or 'no error-level check'}  ({source})")
+                print(f"{len(forms)} quarantined form{'s' if len(forms) != 1 else ''}")
+            elif args.action == "show":
+                print(show(warehouse, args.form_id))
+                if args.png:
+                    for path in page_images(warehouse, args.form_id, Path(args.png)):
+                        print(f"wrote {path}")
+            else:
+                by = args.by or getpass.getuser()
+                decision = {"release": "released", "reject": "rejected"}[args.action]
+                warehouse.review(args.form_id, decision, args.note, by)
+                print(f"{args.form_id} {decision} by {by}: {args.note.strip()}")
+    except (FileNotFoundError, LookupError, ValueError) as error:
+        _error(str(error))
+        return EXIT_USAGE
+    except WarehouseBusy as error:
+        _error(str(error))
+        return EXIT_RUN_FAILED
+    return EXIT_OK
 
 
 def _quiet_logs(verbose: bool) -> None:
@@ -90,51 +198,265 @@ def _error(message: str) -> None:
     print(f"jixiao: {message}", file=sys.stderr)
 
 
-def run_ingest(args: argparse.Namespace) -> int:
-    """Run the ingest flow and print its summary; returns the exit code."""
-    missing = [path for path in args.paths if not Path(path).exists()]
-    if missing:
-        _error(
-            f"no such file or folder: {', '.join(missing)} (check the spelling; relative paths "
-            f"are taken from {Path.cwd()})"
-        )
-        return EXIT_USAGE
-    _quiet_logs(args.verbose)
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
-    from prefect.settings import get_current_settings
 
-    from flows.ingest import discover_files, display_path, ingest, summary_line
-    from warehouse import Warehouse, WarehouseBusy, default_db_path
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+    return value
 
-    discovery = discover_files(args.paths)
-    for path in discovery.ignored:
-        _error(f"ignoring {path}: not a supported file type ({SUFFIXES})")
-    if not discovery.files:
-        _error(f"no supported files ({SUFFIXES}) found in {' '.join(args.paths)}")
-        return EXIT_USAGE
-    db = Path(args.db) if args.db else default_db_path()
+
+def _pipeline_options() -> argparse.ArgumentParser:
+    """Options shared by ingest, backfill and serve: how files are read and reported."""
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument(
+        "--workers",
+        type=_positive_int,
+        metavar="N",
+        help="worker processes reading files in parallel (default: 1 for ingest and serve, "
+        "every core for backfill)",
+    )
+    options.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=300.0,
+        metavar="SECONDS",
+        help="stop reading a file after this long and record it as failed (default 300)",
+    )
+    options.add_argument(
+        "--task-runner",
+        choices=("process", "dask"),
+        default="process",
+        help="read in local worker processes (default), or on a Dask cluster through "
+        "Prefect's DaskTaskRunner (needs --address)",
+    )
+    options.add_argument(
+        "--address",
+        metavar="tcp://HOST:PORT",
+        help="the Dask scheduler to read on, with --task-runner dask",
+    )
+    options.add_argument(
+        "--report-dir",
+        metavar="DIR",
+        help="where each run's HTML report and Data Docs go (default: reports/ beside the "
+        "warehouse)",
+    )
+    options.add_argument(
+        "--no-report", action="store_true", help="write no HTML report for this run"
+    )
+    options.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="read files recorded as failed again (after raising --timeout, say)",
+    )
+    return options
+
+
+def _add_source_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--manifest",
+        metavar="FILE",
+        help="a text file listing one path or URL per line (# comments; relative paths from "
+        "the manifest's folder)",
+    )
+    command.add_argument(
+        "--max-download-mb",
+        type=_positive_float,
+        default=200.0,
+        metavar="MB",
+        help="refuse downloads larger than this (default 200)",
+    )
+
+
+def _add_backfill(
+    commands: argparse._SubParsersAction,
+    common: argparse.ArgumentParser,
+    pipeline: argparse.ArgumentParser,
+) -> None:
+    backfill = commands.add_parser(
+        "backfill",
+        parents=[common, pipeline],
+        help="load an archive of past years, in parallel, resumably",
+        description=textwrap.fill(
+            "Load an archive of past years: a folder of year folders (2019/, 2019年/, "
+            "2019年度/ at any depth) or a manifest listing paths and URLs. A file's year is "
+            "the innermost such folder in its path or URL; --from/--to select on it and then "
+            "leave out files without one. Files are read by parallel worker processes (or on "
+            "a Dask cluster) in chunks, oldest year first, under a progress bar with ETA. "
+            "Interrupted? Run the same command again: loaded files are never read twice. "
+            "Prints a per-year summary at the end.",
+            width=80,
+        ),
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    backfill.add_argument(
+        "source", metavar="SOURCE", help="the archive: a folder of year folders, or a manifest"
+    )
+    backfill.add_argument(
+        "--from", dest="from_year", type=int, metavar="YEAR", help="first year to load"
+    )
+    backfill.add_argument("--to", dest="to_year", type=int, metavar="YEAR", help="last year")
+    backfill.add_argument(
+        "--chunk",
+        type=_positive_int,
+        default=100,
+        metavar="FILES",
+        help="files per chunk: read in parallel, checked in one call, then loaded (default "
+        "100); an interruption loses at most two chunks of reading",
+    )
+    backfill.set_defaults(run=run_backfill)
+
+
+def _add_serve(
+    commands: argparse._SubParsersAction,
+    common: argparse.ArgumentParser,
+    pipeline: argparse.ArgumentParser,
+) -> None:
+    serve = commands.add_parser(
+        "serve",
+        parents=[common, pipeline],
+        help="run the ingest nightly on a schedule (needs a Prefect server)",
+        description=textwrap.fill(
+            "Register the nightly deployment with the Prefect server at PREFECT_API_URL and "
+            "run it on its cron schedule until stopped (Ctrl-C). Start the server first, in "
+            "another terminal: `prefect server start`, then `export "
+            "PREFECT_API_URL=http://127.0.0.1:4200/api`. Each run ingests the inbox folder "
+            "(and the manifest, if given) and leaves a summary artifact and an HTML report.",
+            width=80,
+        ),
+    )
+    serve.add_argument(
+        "inbox",
+        nargs="?",
+        metavar="INBOX",
+        help="the folder to ingest every night (default: $JIXIAO_INBOX, else data/inbox)",
+    )
+    _add_source_options(serve)
+    serve.add_argument(
+        "--cron",
+        default="0 2 * * *",
+        help="when to run, as a cron line (default '0 2 * * *': 02:00 every day)",
+    )
+    serve.add_argument(
+        "--timezone",
+        default="Asia/Shanghai",
+        help="the time zone of --cron (default Asia/Shanghai)",
+    )
+    serve.add_argument(
+        "--name", default="nightly", help="the deployment's name in Prefect (default nightly)"
+    )
+    serve.set_defaults(run=run_serve)
+
+
+def _add_export(commands: argparse._SubParsersAction) -> None:
+    export = commands.add_parser(
+        "export",
+        help="write every analyst view as Parquet, partitioned by fiscal_year",
+        description=textwrap.fill(
+            "Write each analyst view (forms, fund_lines, indicators, check_results, "
+            "quarantine, source_files, ingest_runs) as Parquet under DIR/<view>/, "
+            "hive-partitioned by fiscal_year (ingest_runs unpartitioned), for Spark, Trino, "
+            "Polars or pandas. Reads the warehouse read-only; each view is swapped in whole.",
+            width=80,
+        ),
+    )
+    export.add_argument("--db", metavar="FILE", help=READ_DB_HELP)
+    export.add_argument(
+        "--parquet", required=True, metavar="DIR", help="the folder to write (created if missing)"
+    )
+    export.set_defaults(run=run_export)
+
+
+def _add_sql(commands: argparse._SubParsersAction) -> None:
+    sql = commands.add_parser(
+        "sql",
+        help="query the warehouse read-only, once or interactively",
+        description=textwrap.fill(
+            "Run a SQL query (DuckDB dialect) against the warehouse's views, read-only. "
+            "Without a query: an interactive prompt (statements end with ';', .help for "
+            "help), or the statements piped to stdin.",
+            width=80,
+        ),
+    )
+    sql.add_argument("query", nargs="?", metavar="QUERY", help='e.g. "SELECT * FROM forms"')
+    sql.add_argument("--db", metavar="FILE", help=READ_DB_HELP)
+    sql.add_argument(
+        "--format",
+        choices=("table", "csv", "json"),
+        default="table",
+        help="table (default), csv, or json (one object per line)",
+    )
+    sql.add_argument(
+        "--max-rows",
+        type=_positive_int,
+        default=1000,
+        metavar="N",
+        help="print at most N rows of a query (default 1000)",
+    )
+    sql.set_defaults(run=run_sql)
+
+
+READ_DB_HELP = (
+    "warehouse file to read (default: $JIXIAO_DB if set, else data/jixiao.duckdb "
+    "under the current folder)"
+)
+
+
+def _missing_local(entries: list[str]) -> list[str]:
+    from flows.sources import is_url
+
+    return [entry for entry in entries if not is_url(entry) and not Path(entry).exists()]
+
+
+def _check_writer(db: Path) -> bool:
+    """Fail fast, before Prefect starts, if another program holds the warehouse."""
+    from warehouse import WarehouseBusy, check_writable
+
     try:
-        Warehouse.open(db).close()  # fail fast, before Prefect starts, if another program holds it
+        check_writable(db)
     except WarehouseBusy as error:
         _error(str(error))
-        return EXIT_RUN_FAILED
+        return False
+    return True
+
+
+def _announce_prefect() -> None:
+    from prefect.settings import get_current_settings
+
     if get_current_settings().api.url is None:
         print(
             "jixiao: no Prefect server configured, starting a temporary one (about 15 s)",
             file=sys.stderr,
         )
-    try:
-        summary = ingest(paths=args.paths, db=str(db), progress=not args.verbose)
-    except Exception as error:
-        _error(f"the ingest run failed: {type(error).__name__}: {error}")
-        if "ephemeral" in str(error):
-            _error(
-                "the temporary Prefect server did not come up: try again, or start one with "
-                "`prefect server start` and set PREFECT_API_URL=http://127.0.0.1:4200/api"
-            )
-        else:
-            _error("run again with --verbose for Prefect's log, or report this with the message")
-        return EXIT_RUN_FAILED
+
+
+def _run_failed(error: Exception, what: str) -> int:
+    _error(f"the {what} run failed: {type(error).__name__}: {error}")
+    if "ephemeral" in str(error):
+        _error(
+            "the temporary Prefect server did not come up: try again, or start one with "
+            "`prefect server start` and set PREFECT_API_URL=http://127.0.0.1:4200/api"
+        )
+    else:
+        _error("run again with --verbose for Prefect's log, or report this with the message")
+    return EXIT_RUN_FAILED
+
+
+def _report_dir(args: argparse.Namespace, db: Path) -> str | None:
+    if args.no_report:
+        return None
+    return str(Path(args.report_dir) if args.report_dir else db.parent / "reports")
+
+
+def _print_summary(summary: object, db: Path) -> int:
+    from flows.ingest import display_path, summary_line
 
     print(f"warehouse: {display_path(db)}")
     print(summary_line(summary))
@@ -143,12 +465,244 @@ def run_ingest(args: argparse.Namespace) -> int:
             print(f"  failed: {display_path(outcome.path)}: {outcome.message}")
     if summary.forms_quarantined:
         print("quarantined forms and their reasons: SELECT * FROM quarantine")
+    if summary.report:
+        print(f"report: {display_path(summary.report)}")
     return EXIT_FILES_FAILED if summary.files_failed else EXIT_OK
+
+
+def _engine_usage(args: argparse.Namespace) -> str | None:
+    if args.task_runner == "dask" and not args.address:
+        return "--task-runner dask needs --address tcp://HOST:PORT (the Dask scheduler)"
+    if args.address and args.task_runner != "dask":
+        return "--address is for the Dask scheduler: add --task-runner dask"
+    return None
+
+
+def run_ingest(args: argparse.Namespace) -> int:
+    """Run the ingest flow and print its summary; returns the exit code."""
+    if not args.paths and not args.manifest:
+        _error("nothing to ingest: give files, folders or URLs, or --manifest FILE")
+        return EXIT_USAGE
+    if usage := _engine_usage(args):
+        _error(usage)
+        return EXIT_USAGE
+    _quiet_logs(args.verbose)
+    from flows.sources import discover_files, is_url, read_manifest
+
+    missing = _missing_local(args.paths)
+    if missing:
+        _error(
+            f"no such file or folder: {', '.join(missing)} (check the spelling; relative paths "
+            f"are taken from {Path.cwd()})"
+        )
+        return EXIT_USAGE
+    entries = list(args.paths)
+    if args.manifest:
+        try:
+            listed = read_manifest(args.manifest)
+        except FileNotFoundError as error:
+            _error(str(error))
+            return EXIT_USAGE
+        if missing := _missing_local(listed):
+            _error(f"{args.manifest} lists paths that do not exist: {', '.join(missing[:5])}")
+            return EXIT_USAGE
+        entries += listed
+
+    discovery = discover_files([entry for entry in entries if not is_url(entry)])
+    for path in discovery.ignored:
+        _error(f"ignoring {path}: not a supported file type ({SUFFIXES})")
+    if not discovery.files and not any(map(is_url, entries)):
+        _error(f"no supported files ({SUFFIXES}) found in {' '.join(entries)}")
+        return EXIT_USAGE
+
+    from warehouse import default_db_path
+
+    db = Path(args.db) if args.db else default_db_path()
+    if not _check_writer(db):
+        return EXIT_RUN_FAILED
+    _announce_prefect()
+    from flows.ingest import ingest
+
+    try:
+        summary = ingest(
+            paths=args.paths,
+            db=str(db),
+            progress=not args.verbose,
+            manifest=args.manifest,
+            workers=args.workers or 1,
+            timeout=args.timeout,
+            task_runner=args.task_runner,
+            address=args.address,
+            report_dir=_report_dir(args, db),
+            retry_failed=args.retry_failed,
+            max_download_mb=args.max_download_mb,
+        )
+    except Exception as error:
+        return _run_failed(error, "ingest")
+    return _print_summary(summary, db)
+
+
+def run_backfill(args: argparse.Namespace) -> int:
+    """Run the backfill flow, then print the summary and the per-year table."""
+    if usage := _engine_usage(args):
+        _error(usage)
+        return EXIT_USAGE
+    if args.from_year and args.to_year and args.from_year > args.to_year:
+        _error(f"--from {args.from_year} is after --to {args.to_year}")
+        return EXIT_USAGE
+    _quiet_logs(args.verbose)
+    from flows.backfill import archive_entries
+
+    try:
+        entries = archive_entries(args.source)
+    except FileNotFoundError as error:
+        _error(str(error))
+        return EXIT_USAGE
+    if missing := _missing_local(entries):
+        _error(f"{args.source} lists paths that do not exist: {', '.join(missing[:5])}")
+        return EXIT_USAGE
+    from warehouse import default_db_path
+
+    db = Path(args.db) if args.db else default_db_path()
+    if not _check_writer(db):
+        return EXIT_RUN_FAILED
+    _announce_prefect()
+    from flows.backfill import backfill, year_table
+
+    try:
+        summary = backfill(
+            source=args.source,
+            db=str(db),
+            from_year=args.from_year,
+            to_year=args.to_year,
+            workers=args.workers or os.cpu_count() or 1,
+            timeout=args.timeout,
+            task_runner=args.task_runner,
+            address=args.address,
+            chunk_files=args.chunk,
+            progress=not args.verbose,
+            report_dir=_report_dir(args, db),
+            retry_failed=args.retry_failed,
+        )
+    except Exception as error:
+        return _run_failed(error, "backfill")
+    if not summary.files_seen:
+        _error(
+            f"no supported files ({SUFFIXES}) in {args.source} for the years asked; check "
+            "--from/--to and that files sit in year folders (2019/, 2019年/)"
+        )
+        return EXIT_USAGE
+    code = _print_summary(summary, db)
+    print(year_table(summary))
+    return code
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Register the nightly deployment and serve it until interrupted."""
+    if usage := _engine_usage(args):
+        _error(usage)
+        return EXIT_USAGE
+    inbox = Path(args.inbox or os.environ.get("JIXIAO_INBOX") or Path("data") / "inbox")
+    if not inbox.is_dir():
+        _error(f"no inbox folder {inbox}: create it (mkdir -p {inbox}) or name another folder")
+        return EXIT_USAGE
+    if args.manifest and not Path(args.manifest).is_file():
+        _error(f"no such manifest: {args.manifest}")
+        return EXIT_USAGE
+    _quiet_logs(args.verbose)
+    from prefect.settings import get_current_settings
+
+    if get_current_settings().api.url is None:
+        _error(
+            "`jixiao serve` needs a running Prefect server: start one in another terminal with "
+            "`prefect server start`, then `export PREFECT_API_URL=http://127.0.0.1:4200/api` "
+            "and run this again"
+        )
+        return EXIT_USAGE
+    from prefect.client.schemas.schedules import CronSchedule
+
+    try:
+        CronSchedule(cron=args.cron, timezone=args.timezone)
+    except ValueError:
+        _error(
+            f"--cron {args.cron!r} / --timezone {args.timezone!r}: give a cron line (minute "
+            "hour day month weekday, e.g. '0 2 * * *') and an IANA time zone (Asia/Shanghai)"
+        )
+        return EXIT_USAGE
+    from warehouse import default_db_path
+
+    db = Path(args.db) if args.db else default_db_path()
+    from flows.nightly import nightly_deployment, serve
+
+    try:
+        deployment = nightly_deployment(
+            inbox,
+            db,
+            manifest=args.manifest,
+            cron=args.cron,
+            timezone=args.timezone,
+            workers=args.workers or 1,
+            timeout=args.timeout,
+            task_runner=args.task_runner,
+            address=args.address,
+            report_dir=_report_dir(args, db),
+            name=args.name,
+        )
+        print(
+            f"serving deployment nightly/{args.name}: {args.cron} ({args.timezone}), "
+            f"inbox {inbox}, warehouse {db}; Ctrl-C to stop",
+            file=sys.stderr,
+        )
+        serve(deployment)
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except Exception as error:
+        _error(f"could not serve the deployment: {type(error).__name__}: {error}")
+        _error(f"is the Prefect server at {get_current_settings().api.url} up?")
+        return EXIT_RUN_FAILED
+    return EXIT_OK
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Export every analyst view as Parquet and print the row counts."""
+    from warehouse import WarehouseBusy, default_db_path
+    from warehouse.export import export_parquet
+
+    db = Path(args.db) if args.db else default_db_path()
+    try:
+        exported = export_parquet(db, args.parquet)
+    except FileNotFoundError as error:
+        _error(str(error))
+        return EXIT_USAGE
+    except WarehouseBusy as error:
+        _error(str(error))
+        return EXIT_RUN_FAILED
+    for item in exported:
+        print(f"{item.view}: {item.rows} rows → {item.folder}")
+    return EXIT_OK
+
+
+def run_sql(args: argparse.Namespace) -> int:
+    """Run a query, the interactive prompt, or piped statements, read-only."""
+    from flows import sql
+    from warehouse import WarehouseBusy, default_db_path
+
+    db = Path(args.db) if args.db else default_db_path()
+    try:
+        return sql.main(str(db), args.query, args.format, args.max_rows)
+    except FileNotFoundError as error:
+        _error(str(error))
+        return EXIT_USAGE
+    except WarehouseBusy as error:
+        _error(str(error))
+        return EXIT_RUN_FAILED
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``jixiao`` console script."""
     args = build_parser().parse_args(argv)
+    if getattr(args, "wait", False):  # sql and export only read: they never wait
+        os.environ["JIXIAO_WAIT"] = "1"  # read by Warehouse.open wherever the run opens it
     code = args.run(args)
     if argv is None:
         _silence_shutdown()

@@ -1,29 +1,53 @@
-"""The ingest flow: find files, read the new ones, check every form at once, load file by file.
+"""The ingest flow, and the pipeline every flow shares: plan, read, check, load.
 
-Reading runs one Prefect task per file, one after another: extraction is deterministic (no
-retries) and pdfium is not thread-safe. A file that cannot be read is recorded as 'failed' with
-its message; it never stops the batch. One connection writes the warehouse.
+Files go through in chunks. For each chunk the single writer hashes every file and asks the
+warehouse whether it needs reading (same name and sha256: never read again); the new ones are read
+in worker processes (`flows.pool`, with a timeout per file) or on a Dask cluster; the chunk's forms
+are checked in one Great Expectations call; each file is then loaded in its own transaction. Two
+chunks are in flight, so the workers read the next chunk while the writer loads the last one. An
+interrupted run loses at most the chunks in flight: every loaded file is committed, so a rerun
+skips it, and the run is marked 'crashed' (or 'failed') in ingest_runs.
+
+Reading can be a Prefect task per file (``extract_file``: cached on the file's content and the
+reader code, visible in the Prefect UI), or, for large backfills, go straight to the worker pool
+without a task run per file.
 """
 
 from __future__ import annotations
 
-import os
-from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import hashlib
+import logging
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect.context import TaskRunContext
 from prefect.runtime import flow_run
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.text import Text
 
+import flows.pool as pool_module
 from expectations import validate
-from extractors import SUPPORTED_SUFFIXES, read_document
-from extractors.errors import UnreadableFile
-from extractors.forms import parse_forms
+from extractors import SUPPORTED_SUFFIXES
+from flows.pool import (
+    DEFAULT_TIMEOUT,
+    ExtractionPool,
+    ExtractionTimeout,
+    WorkerCrashed,
+)
+from flows.sources import Download, Item, discover_files, read_manifest, resolve
 from schemas.records import CheckResult
 from warehouse import (
     Extraction,
@@ -34,8 +58,25 @@ from warehouse import (
     form_id_for,
 )
 
+__all__ = ["discover_files", "display_path", "ingest", "summary_line"]
+
 FLOW_LABELS = ("ingest", "nightly", "backfill")
-WAREHOUSE_SUFFIXES = frozenset({".duckdb", ".wal"})  # our own files: never ingested, never reported
+TASK_RUNNERS = ("process", "dask")
+CHUNK_FILES = 100
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _code_version() -> str:
+    """A fingerprint of the reader code: cached extractions end when a reader changes."""
+    digest = hashlib.sha256()
+    for package in ("extractors", "schemas"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            digest.update(path.relative_to(ROOT).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+CODE_VERSION = _code_version()
 
 
 @dataclass
@@ -51,6 +92,7 @@ class FileOutcome:
     forms_quarantined: int = 0
     warnings: int = 0
     message: str | None = None
+    year: int | None = None
 
 
 @dataclass
@@ -62,89 +104,70 @@ class RunSummary(RunCounts):
     """
 
     run_id: str = ""
+    flow: str = "ingest"
+    status: str = "running"
     warnings: int = 0
     files: list[FileOutcome] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # named files of an unsupported type
+    report: str | None = None  # the run's HTML report, when one was written
+    check_failures: dict[str, int] = field(default_factory=dict)  # check_name → failed checks
 
 
-@dataclass
-class Discovery:
-    """Files found under the given paths, and named files that are not of a supported type."""
+@dataclass(frozen=True)
+class Engine:
+    """How files are read.
 
-    files: list[Path]
-    ignored: list[Path]
-
-
-def discover_files(paths: Iterable[str | Path]) -> Discovery:
-    """Supported files among ``paths`` and, recursively, inside folders among them.
-
-    Hidden files and folders are skipped while walking; warehouse files are always skipped.
-    Raises FileNotFoundError naming the first path that does not exist.
+    ``task_runner`` 'process': ``workers`` local processes; 'dask': the Dask scheduler at
+    ``address`` through Prefect's DaskTaskRunner. ``per_file_tasks`` makes each file a Prefect
+    task run (always so on Dask). ``timeout`` is the limit per file, in seconds.
     """
-    found: dict[Path, None] = {}
-    ignored: list[Path] = []
-    for given in map(Path, paths):
-        if not given.exists():
-            raise FileNotFoundError(
-                f"no such file or folder: {given} (check the spelling; relative paths are "
-                f"taken from {Path.cwd()})"
-            )
-        if given.is_file():
-            suffix = given.suffix.lower()
-            if suffix in SUPPORTED_SUFFIXES:
-                found[given.resolve()] = None
-            elif suffix not in WAREHOUSE_SUFFIXES:
-                ignored.append(given)
-            continue
-        for folder, subfolders, names in os.walk(given):
-            subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
-            for name in sorted(names):
-                path = Path(folder) / name
-                if not name.startswith(".") and path.suffix.lower() in SUPPORTED_SUFFIXES:
-                    found[path.resolve()] = None
-    return Discovery(sorted(found), ignored)
+
+    task_runner: str = "process"
+    workers: int = 1
+    address: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    per_file_tasks: bool = True
+
+    def __post_init__(self) -> None:
+        if self.task_runner not in TASK_RUNNERS:
+            raise ValueError(f"task_runner must be one of {TASK_RUNNERS}, not {self.task_runner!r}")
+        if self.task_runner == "dask" and not self.address:
+            raise ValueError("the dask task runner needs the scheduler's address (tcp://HOST:PORT)")
+        if self.workers < 1 or self.timeout <= 0:
+            raise ValueError("workers must be at least 1 and the timeout positive")
+
+
+def _content_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    return f"jixiao-extract-{parameters['sha256']}-{CODE_VERSION}"
+
+
+@task(
+    name="extract",
+    task_run_name="read {path}",
+    cache_key_fn=_content_key,
+    cache_expiration=timedelta(days=30),
+    persist_result=True,
+    retries=0,  # reading is deterministic; timeouts and crashes are reported, not retried
+)
+def extract_file(path: str, sha256: str, timeout: float = DEFAULT_TIMEOUT) -> Extraction:
+    """Read one file and parse its forms in a worker process, stopped after ``timeout`` s.
+
+    Locally the run's pool reads it; on a Dask worker, a reader process of that worker's own
+    (see :func:`flows.pool.read_here_or_in_pool`). Cached on ``sha256`` (the file's content) and
+    the reader code's fingerprint.
+    """
+    return pool_module.read_here_or_in_pool(path, timeout)
 
 
 def display_path(path: str | Path) -> str:
-    """A path relative to the working directory when it lies under it."""
+    """A path relative to the working directory when it lies under it; URLs as they are."""
+    if "://" in str(path):
+        return str(path)
     path = Path(path)
     try:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
-
-
-@task(retries=0, cache_policy=NO_CACHE, task_run_name="read {path}")
-def extract_file(path: str) -> Extraction:
-    """Read one file and parse its forms; any failure becomes the extraction's error message."""
-    extraction = Extraction()
-    try:
-        document = read_document(Path(path))
-        extraction.pages = document.pages
-        extraction.extractor = document.extractor
-        extraction.n_tables = document.n_tables
-        extraction.forms = parse_forms(document)
-    except UnreadableFile as error:
-        extraction.error = str(error)
-    except Exception as error:  # a reader or parser bug must not stop the batch
-        get_run_logger().exception("extracting %s failed", path)
-        extraction.forms = []
-        extraction.error = (
-            f"could not extract forms ({type(error).__name__}: {error}); "
-            "this is a bug in jixiao: please report it with the file"
-        )
-    return extraction
-
-
-def _validate(extractions: dict[str, Extraction]) -> dict[str, list[CheckResult]]:
-    """Check every form of the batch in one call; results grouped by form id."""
-    forms = [form for extraction in extractions.values() for form in extraction.forms]
-    if not forms:
-        return {}
-    grouped: dict[str, list[CheckResult]] = defaultdict(list)
-    for result in validate(forms):
-        grouped[result.form_id].append(result)
-    return grouped
 
 
 def _describe(outcome: FileOutcome) -> str:
@@ -161,23 +184,59 @@ def _describe(outcome: FileOutcome) -> str:
 STATUS_STYLES = {"loaded": "green", "partial": "yellow", "failed": "red", "no_forms": "magenta"}
 
 
-class _Reporter:
-    """Progress lines to the Prefect run log and, if asked, to stderr."""
+class Reporter:
+    """Progress lines to the Prefect run log and, if asked, to stderr under a bar with an ETA."""
 
     def __init__(self, total: int, to_console: bool) -> None:
         self.total = total
+        self.done = 0
         self.logger = get_run_logger()
         self.console = Console(stderr=True, highlight=False, soft_wrap=True) if to_console else None
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=True,
+            disable=not (self.console and self.console.is_terminal),
+        )
+        self.job = self.bar.add_task("files", total=total)
 
-    def file_done(self, index: int, outcome: FileOutcome) -> None:
-        prefix = f"[{index}/{self.total}] {display_path(outcome.path)}: "
-        self.logger.info("%s%s", prefix, _describe(outcome))
+    def __enter__(self) -> Reporter:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.bar.stop()
+
+    def chunk_done(self, summary: RunSummary) -> None:
+        """A progress line in the run log after each chunk: files done, counts so far."""
+        self.logger.info("%d/%d files done: %s", self.done, self.total, summary_line(summary))
+
+    def note(self, message: str) -> None:
+        """A line that is not about one file (a download, an ignored file)."""
+        self.logger.info("%s", message)
+        if self.console:
+            self.bar.console.print(Text(message, style="dim"))
+
+    def file_done(self, outcome: FileOutcome) -> None:
+        """One file's line: position, path and what happened.
+
+        The run log gets a failed file's line as a warning, the others at debug level (a
+        backfill's hundred thousand lines would weigh on Prefect's database); see
+        :meth:`chunk_done` for its progress lines.
+        """
+        self.done += 1
+        prefix = f"[{self.done}/{self.total}] {display_path(outcome.path)}: "
+        level = logging.WARNING if outcome.status == "failed" else logging.DEBUG
+        self.logger.log(level, "%s%s", prefix, _describe(outcome))
         if self.console:
             style = STATUS_STYLES.get(outcome.status, "dim")
-            self.console.print(Text.assemble(prefix, (_describe(outcome), style)))
-
-    def summary(self, summary: RunSummary) -> None:
-        self.logger.info(summary_line(summary))
+            self.bar.console.print(Text.assemble(prefix, (_describe(outcome), style)))
+        self.bar.advance(self.job)
 
 
 def summary_line(summary: RunSummary) -> str:
@@ -190,88 +249,295 @@ def summary_line(summary: RunSummary) -> str:
     )
 
 
-def _read_all(paths: list[str], reporter: _Reporter) -> dict[str, Extraction]:
-    extractions: dict[str, Extraction] = {}
-    with Progress(
-        console=reporter.console,
-        transient=True,
-        disable=not (reporter.console and reporter.console.is_terminal),
-    ) as bar:
-        job = bar.add_task("reading", total=len(paths))
-        for path in paths:
-            bar.update(job, description=f"reading {display_path(path)}")
-            extractions[path] = extract_file(path)
-            bar.advance(job)
-    return extractions
+class _Reader:
+    """Submits files for reading on the chosen engine; each submission gives a waiter."""
 
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.pool: ExtractionPool | None = None
+        self.runner: Any = None
 
-def _run(warehouse: Warehouse, files: list[Path], summary: RunSummary, reporter: _Reporter) -> None:
-    """Hash, read, check and load ``files``, filling ``summary`` as it goes."""
-    run_id = summary.run_id
-    sources: dict[str, SourceFile] = {}
-    to_read: list[str] = []
-    outcomes: dict[str, FileOutcome] = {}
-    first_with_content: dict[str, str] = {}
-    for path in map(str, files):
+    def __enter__(self) -> _Reader:
+        engine = self.engine
+        if engine.task_runner == "dask":
+            from prefect_dask import DaskTaskRunner
+
+            self.runner = DaskTaskRunner(address=engine.address)
+        else:
+            self.pool = ExtractionPool(engine.workers, engine.timeout)
+            if engine.per_file_tasks:
+                from prefect.task_runners import ThreadPoolTaskRunner
+
+                pool_module.LOCAL_POOL = self.pool
+                self.runner = ThreadPoolTaskRunner(max_workers=engine.workers)
+        if self.runner is not None:
+            try:
+                self.runner.__enter__()
+            except BaseException:
+                self._close_pool()
+                raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
         try:
-            source = sources[path] = SourceFile.from_path(Path(path))
-        except OSError as error:
-            outcomes[path] = FileOutcome(path, "failed", message=f"cannot read the file: {error}")
-            continue
-        state = warehouse.check_file(source).state
-        if state == "unchanged":
-            outcomes[path] = FileOutcome(path, "skipped", message="unchanged since last ingest")
-        elif state in ("new", "changed") and source.sha256 not in first_with_content:
-            first_with_content[source.sha256] = path
-            to_read.append(path)
-        # else: a duplicate, of a stored file or of one read earlier in this batch
-    summary.files_new = len(to_read)
+            if self.runner is not None:
+                self.runner.__exit__(*exc_info)
+        finally:
+            self._close_pool()
 
-    extractions = _read_all(to_read, reporter)
-    for path in to_read:
-        for form in extractions[path].forms:
-            form.form_id = form_id_for(sources[path].sha256, form.form_ordinal)
-    results = _validate(extractions)
+    def _close_pool(self) -> None:
+        if self.pool is not None:
+            pool_module.LOCAL_POOL = None
+            self.pool.close()
 
-    for index, path in enumerate(map(str, files), start=1):
-        if path not in outcomes:
-            outcomes[path] = _load(warehouse, sources[path], extractions.get(path), results, run_id)
-        outcome = outcomes[path]
-        summary.files.append(outcome)
-        summary.files_skipped += outcome.status in ("skipped", "skipped_duplicate")
-        summary.files_failed += outcome.status == "failed"
-        summary.forms_landed += outcome.forms_landed
-        summary.forms_quarantined += outcome.forms_quarantined
-        summary.warnings += outcome.warnings
-        reporter.file_done(index, outcome)
+    def submit(self, path: str, sha256: str) -> Callable[[], Extraction]:
+        """Start reading ``path``; the returned function waits for its extraction."""
+        if self.runner is None:
+            future = self.pool.submit(path)
+        else:
+            parameters = {"path": path, "sha256": sha256, "timeout": self.engine.timeout}
+            future = self.runner.submit(extract_file, parameters)
+        return lambda: self._settle(future)
+
+    def _settle(self, future: Any) -> Extraction:
+        """The extraction of a finished future; a timeout or crash becomes its error message."""
+        try:
+            return future.result()
+        except (ExtractionTimeout, WorkerCrashed) as error:
+            return Extraction(error=str(error))
+        except Exception as error:
+            return Extraction(
+                error=f"could not be read ({type(error).__name__}: {error}); run again, or "
+                "report this with the file if it persists"
+            )
 
 
-def _load(
-    warehouse: Warehouse,
-    source: SourceFile,
-    extraction: Extraction | None,
-    results: dict[str, list[CheckResult]],
-    run_id: str,
-) -> FileOutcome:
-    forms = extraction.forms if extraction else []
-    file_results = [result for form in forms for result in results.get(form.form_id, [])]
-    try:
-        loaded = warehouse.load_file(source, extraction, file_results, run_id)
-    except Exception as error:  # rolled back: the file is retried on the next run
-        get_run_logger().exception("storing %s failed", source.source_file)
+@dataclass
+class _Chunk:
+    """One chunk in flight: its items and sources, the outcomes decided, the reads pending."""
+
+    items: list[Item]
+    sources: dict[str, SourceFile] = field(default_factory=dict)
+    decided: dict[str, FileOutcome] = field(default_factory=dict)
+    reading: dict[str, Callable[[], Extraction]] = field(default_factory=dict)
+
+
+class Pipeline:
+    """Plans, reads, checks and loads the files of one run, filling its summary as it goes.
+
+    ``gx_results``, if given, collects GX's validation results of every chunk (for Data Docs).
+    """
+
+    def __init__(
+        self,
+        warehouse: Warehouse,
+        summary: RunSummary,
+        reporter: Reporter,
+        gx_results: list[Any] | None = None,
+    ) -> None:
+        self.warehouse = warehouse
+        self.summary = summary
+        self.reporter = reporter
+        self.gx_results = gx_results
+        self.seen: dict[str, str] = {}  # sha256 → the first file holding it in this run
+
+    def run(self, items: list[Item], engine: Engine, chunk_files: int = CHUNK_FILES) -> None:
+        """Take ``items`` through in chunks of ``chunk_files``, two chunks in flight."""
+        in_flight: deque[_Chunk] = deque()
+        with _Reader(engine) as reader:
+            for start in range(0, len(items), chunk_files):
+                in_flight.append(self._plan(items[start : start + chunk_files], reader))
+                if len(in_flight) > 1:
+                    self._finish(in_flight.popleft())
+            while in_flight:
+                self._finish(in_flight.popleft())
+
+    def _plan(self, items: list[Item], reader: _Reader) -> _Chunk:
+        """Hash each file, decide skip / duplicate / read, and start the reads."""
+        chunk = _Chunk(items)
+        for item in items:
+            name = item.source_file
+            if item.error is not None:
+                chunk.decided[name] = FileOutcome(name, "failed", message=item.error)
+                continue
+            try:
+                source = replace(SourceFile.from_path(item.path), source_file=name)
+            except OSError as error:
+                chunk.decided[name] = FileOutcome(
+                    name, "failed", message=f"cannot read the file: {error}"
+                )
+                continue
+            chunk.sources[name] = source
+            state = self.warehouse.check_file(source).state
+            if state == "unchanged":
+                chunk.decided[name] = FileOutcome(
+                    name, "skipped", message="unchanged since last ingest"
+                )
+            elif state in ("new", "changed") and source.sha256 not in self.seen:
+                self.seen[source.sha256] = name
+                chunk.reading[name] = reader.submit(str(item.path), source.sha256)
+            # else: a duplicate, of a stored file or of one read earlier in this run
+        return chunk
+
+    def _finish(self, chunk: _Chunk) -> None:
+        """Wait for the chunk's reads, check its forms in one call, load file by file."""
+        extractions: dict[str, Extraction] = {}
+        for name, wait in chunk.reading.items():
+            extraction = extractions[name] = wait()
+            for form in extraction.forms:
+                form.form_id = form_id_for(chunk.sources[name].sha256, form.form_ordinal)
+        summary = self.summary
+        summary.files_new += len(extractions)
+        results = self._validate(extractions)
+        for item in chunk.items:
+            name = item.source_file
+            outcome = chunk.decided.get(name) or self._load(
+                chunk.sources[name], extractions.get(name), results
+            )
+            outcome.year = item.year
+            summary.files.append(outcome)
+            summary.files_skipped += outcome.status in ("skipped", "skipped_duplicate")
+            summary.files_failed += outcome.status == "failed"
+            summary.forms_landed += outcome.forms_landed
+            summary.forms_quarantined += outcome.forms_quarantined
+            summary.warnings += outcome.warnings
+            self.reporter.file_done(outcome)
+        self.reporter.chunk_done(summary)
+
+    def _validate(self, extractions: dict[str, Extraction]) -> dict[str, list[CheckResult]]:
+        """Check every form of the chunk in one call; results grouped by form id."""
+        forms = [form for extraction in extractions.values() for form in extraction.forms]
+        if not forms:
+            return {}
+        grouped: dict[str, list[CheckResult]] = defaultdict(list)
+        for result in validate(forms, self.gx_results):
+            grouped[result.form_id].append(result)
+            failures = self.summary.check_failures
+            failures[result.check_name] = failures.get(result.check_name, 0) + 1
+        return grouped
+
+    def _load(
+        self,
+        source: SourceFile,
+        extraction: Extraction | None,
+        results: dict[str, list[CheckResult]],
+    ) -> FileOutcome:
+        forms = extraction.forms if extraction else []
+        file_results = [result for form in forms for result in results.get(form.form_id, [])]
+        try:
+            loaded = self.warehouse.load_file(source, extraction, file_results, self.summary.run_id)
+        except Exception as error:  # rolled back: the file is retried on the next run
+            get_run_logger().exception("storing %s failed", source.source_file)
+            return FileOutcome(
+                source.source_file,
+                "failed",
+                message=f"could not be stored ({type(error).__name__}: {error}); "
+                "nothing was written",
+            )
         return FileOutcome(
             source.source_file,
-            "failed",
-            message=f"could not be stored ({type(error).__name__}: {error}); nothing was written",
+            loaded.status,
+            loaded.forms_landed,
+            loaded.forms_quarantined,
+            loaded.warnings,
+            loaded.message,
         )
-    return FileOutcome(
-        source.source_file,
-        loaded.status,
-        loaded.forms_landed,
-        loaded.forms_quarantined,
-        loaded.warnings,
-        loaded.message,
+
+
+def _run_id() -> str:
+    """The flow run's id; a retried flow run gets its attempt number appended."""
+    run_id = str(flow_run.get_id())
+    attempt = flow_run.get_run_count()
+    return run_id if attempt <= 1 else f"{run_id}-{attempt}"
+
+
+def run_items(
+    items: list[Item],
+    *,
+    db: str | Path | None,
+    flow_label: str,
+    engine: Engine,
+    progress: bool = False,
+    ignored: list[str] | None = None,
+    report_dir: str | Path | None = None,
+    retry_failed: bool = False,
+    chunk_files: int = CHUNK_FILES,
+    wait: bool | None = None,
+) -> RunSummary:
+    """Take ``items`` through the pipeline as one run, recorded in ingest_runs.
+
+    The run is 'completed', 'failed' (an error stopped it) or 'crashed' (interrupted); files
+    loaded before an interruption stay loaded. With ``report_dir`` an HTML report and GX Data
+    Docs are written there; ``retry_failed`` reads files recorded 'failed' again; ``wait``
+    waits for another writer instead of failing (default: ``$JIXIAO_WAIT``).
+    """
+    from flows.report import ValidationLog, publish_summary, write_report
+
+    if flow_label not in FLOW_LABELS:
+        raise ValueError(f"flow_label must be one of {FLOW_LABELS}, not {flow_label!r}")
+    summary = RunSummary(
+        run_id=_run_id(), flow=flow_label, files_seen=len(items), ignored=list(ignored or [])
     )
+    gx_log = ValidationLog() if report_dir else None
+    with (
+        Reporter(len(items), progress) as reporter,
+        Warehouse.open(db or default_db_path(), wait=wait) as warehouse,
+    ):
+        for path in summary.ignored:
+            reporter.note(
+                f"ignored {path}: not a supported file type ({' '.join(sorted(SUPPORTED_SUFFIXES))})"
+            )
+        if retry_failed:
+            dropped = warehouse.forget_failed([item.source_file for item in items])
+            reporter.note(f"reading {dropped} file(s) recorded as failed again")
+        warehouse.start_run(summary.run_id, flow_label)
+        try:
+            Pipeline(warehouse, summary, reporter, gx_log).run(items, engine, chunk_files)
+        except Exception:
+            summary.status = "failed"
+            warehouse.finish_run(summary.run_id, "failed", summary)
+            raise
+        except BaseException:  # interrupted
+            summary.status = "crashed"
+            warehouse.finish_run(summary.run_id, "crashed", summary)
+            raise
+        summary.status = "completed"
+        warehouse.finish_run(summary.run_id, "completed", summary)
+        try:  # the run's data is committed: a report that cannot be written only warns
+            if report_dir:
+                summary.report = str(write_report(warehouse, summary, Path(report_dir), gx_log))
+            publish_summary(warehouse, summary)
+        except Exception as error:
+            reporter.logger.warning(
+                "the run report could not be written (%s: %s); the run's data is in the warehouse",
+                type(error).__name__,
+                error,
+            )
+    reporter.logger.info(summary_line(summary))
+    return summary
+
+
+def collect(
+    paths: list[str],
+    manifest: str | None,
+    db: str | Path | None,
+    log: Callable[[str], None],
+    max_download_mb: float = 200,
+    keep: Callable[[int | None], bool] = lambda year: True,
+) -> tuple[list[Item], list[str]]:
+    """Items for ``paths`` (files, folders, URLs) and the manifest's lines; the ignored files.
+
+    URLs are downloaded to ``downloads/`` beside the warehouse; ``keep`` filters by year.
+    """
+    entries = list(paths)
+    if manifest:
+        entries += read_manifest(manifest)
+    download = Download(
+        cache_dir=Path(db or default_db_path()).parent / "downloads",
+        max_bytes=int(max_download_mb * 2**20),
+    )
+    items, ignored = resolve(entries, download, log, keep)
+    return items, [str(path) for path in ignored]
 
 
 @flow(name="ingest")
@@ -280,35 +546,39 @@ def ingest(
     db: str | None = None,
     flow_label: str = "ingest",
     progress: bool = False,
+    manifest: str | None = None,
+    workers: int = 1,
+    timeout: float = DEFAULT_TIMEOUT,
+    task_runner: str = "process",
+    address: str | None = None,
+    report_dir: str | None = None,
+    retry_failed: bool = False,
+    max_download_mb: float = 200,
+    wait: bool | None = None,
 ) -> RunSummary:
-    """Ingest the performance forms in ``paths`` (files or folders) into the warehouse ``db``.
+    """Ingest the performance forms in ``paths`` (files, folders, http(s) URLs) and the lines
+    of ``manifest`` into the warehouse ``db``.
 
     ``db`` defaults to ``$JIXIAO_DB`` or ``data/jixiao.duckdb``; ``flow_label`` is recorded in
     ingest_runs ('ingest', 'nightly' or 'backfill'); ``progress`` also prints progress to stderr.
+    Files are read by ``workers`` processes (each file a Prefect task run, cached on its content,
+    stopped after ``timeout`` seconds), or on the Dask cluster at ``address`` when
+    ``task_runner`` is 'dask'. ``report_dir`` receives the run's HTML report and Data Docs;
+    downloads larger than ``max_download_mb`` are refused; ``wait`` waits for another writer.
     """
-    if flow_label not in FLOW_LABELS:
-        raise ValueError(f"flow_label must be one of {FLOW_LABELS}, not {flow_label!r}")
-    discovery = discover_files(paths)
-    reporter = _Reporter(len(discovery.files), progress)
-    for path in discovery.ignored:
-        reporter.logger.info(
-            "ignored %s: not a supported file type (%s)", path, " ".join(sorted(SUPPORTED_SUFFIXES))
-        )
-    summary = RunSummary(
-        run_id=str(flow_run.get_id()),
-        files_seen=len(discovery.files),
-        ignored=[str(path) for path in discovery.ignored],
+    engine = Engine(task_runner, workers, address, timeout, per_file_tasks=True)
+    logger = get_run_logger()
+    items, ignored = collect(
+        paths, manifest, db, lambda message: logger.info("%s", message), max_download_mb
     )
-    with Warehouse.open(db or default_db_path()) as warehouse:
-        warehouse.start_run(summary.run_id, flow_label)
-        try:
-            _run(warehouse, discovery.files, summary, reporter)
-        except Exception:
-            warehouse.finish_run(summary.run_id, "failed", summary)
-            raise
-        except BaseException:  # interrupted
-            warehouse.finish_run(summary.run_id, "crashed", summary)
-            raise
-        warehouse.finish_run(summary.run_id, "completed", summary)
-    reporter.summary(summary)
-    return summary
+    return run_items(
+        items,
+        db=db,
+        flow_label=flow_label,
+        engine=engine,
+        progress=progress,
+        ignored=ignored,
+        report_dir=report_dir,
+        retry_failed=retry_failed,
+        wait=wait,
+    )

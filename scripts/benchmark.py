@@ -7,6 +7,15 @@ Prefect's temporary server, the first Great Expectations validation) is excluded
 The input defaults to samples/pdf; ``--copies`` repeats each file (made unique by a trailing
 comment, so the pipeline does not skip them as duplicates) to lengthen the run. Prints a Markdown
 table for the README.
+
+    .venv/bin/python scripts/benchmark.py --backfill [--copies N]
+
+measures instead ``jixiao backfill`` with 1 and 2 worker processes over two archives of three
+year folders: "packages" (each file a 22-page published budget disclosure with one to five
+self-evaluation forms after it, the shape of a department's 决算公开 PDF) and "forms only" (the
+1–3-page sample forms themselves). Runs alternate and the best of two is kept, so a busy
+neighbour process skews less; it prints files/s, the 2-worker speed-up and the per-file figures
+the README's national-scale estimate uses.
 """
 
 from __future__ import annotations
@@ -135,13 +144,107 @@ def _inputs(paths: list[str], copies: int, into: Path) -> list[Path]:
     return files
 
 
+def _package(form: Path, target: Path) -> None:
+    """A disclosure-shaped PDF: a real 22-page budget document, then the form's pages."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument.new()
+    pdf.import_pages(pdfium.PdfDocument(ROOT / "tests" / "data" / "real" / PACKAGE_BODY))
+    pdf.import_pages(pdfium.PdfDocument(form))
+    pdf.save(target)
+
+
+PACKAGE_BODY = "putuo_district_office_2025_budget_wps.pdf"
+YEARS = (2021, 2022, 2023)
+
+
+def _archive(kind: str, copies: int, into: Path) -> int:
+    """Year folders of unique files; returns how many."""
+    forms = sorted((ROOT / "samples" / "pdf").glob("self_eval_*.pdf"))
+    count = 0
+    for year in YEARS:
+        folder = into / str(year)
+        folder.mkdir(parents=True)
+        for n in range(copies):
+            for form in forms:
+                target = folder / f"{n:03d}_{form.name}"
+                if kind == "packages":
+                    _package(form, target)
+                else:
+                    shutil.copyfile(form, target)
+                with target.open("ab") as handle:
+                    handle.write(f"\n% {into.name} {year} {n}\n".encode())
+                count += 1
+    return count
+
+
+def backfill_scaling(kind: str, copies: int) -> None:
+    """Child: backfill the ``kind`` archive with 1 and 2 workers (best of two each)."""
+    import os
+
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from flows.backfill import backfill
+
+    best: dict[int, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        _archive(kind, 1, tmp / "warmup")  # server, GX import, first pool start
+        backfill(source=str(tmp / "warmup"), db=str(tmp / "warmup.duckdb"), workers=2)
+        for attempt in range(2):
+            for workers in (1, 2):
+                archive = tmp / f"{kind}-{workers}-{attempt}"
+                files = _archive(kind, copies, archive)
+                start = time.perf_counter()
+                summary = backfill(
+                    source=str(archive), db=str(tmp / f"{archive.name}.duckdb"), workers=workers
+                )
+                elapsed = time.perf_counter() - start
+                assert summary.files_new == files and summary.files_failed == 0
+                best[workers] = min(best.get(workers, elapsed), elapsed)
+                forms = summary.forms_landed + summary.forms_quarantined
+    print(json.dumps({"files": files, "forms": forms, "seconds": best}))
+
+
+def _backfill_table(copies: int) -> None:
+    print("| archive | files | forms | 1 worker files/s | 2 workers files/s | speed-up |")
+    print("|---|---|---|---|---|---|")
+    for kind in ("packages", "forms only"):
+        out = subprocess.run(
+            [sys.executable, __file__, "--child-backfill", kind, "--copies", str(copies)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+        lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+        if out.returncode != 0 or not lines:
+            print(f"| {kind} | failed: {out.stderr.strip().splitlines()[-1:]} | | | | |")
+            continue
+        r = json.loads(lines[-1])
+        one, two = r["seconds"]["1"], r["seconds"]["2"]
+        print(
+            f"| {kind} | {r['files']} | {r['forms']} | {r['files'] / one:.1f} "
+            f"| {r['files'] / two:.1f} | {one / two:.2f}× |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("paths", nargs="*", default=[str(ROOT / "samples" / "pdf")])
     parser.add_argument("--copies", type=int, default=5, help="copies of each file (default 5)")
+    parser.add_argument(
+        "--backfill", action="store_true", help="measure backfill with 1 and 2 workers instead"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--child-backfill", help=argparse.SUPPRESS)
     parser.add_argument("--listing", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child_backfill:
+        backfill_scaling(args.child_backfill, args.copies)
+        return
+    if args.backfill:
+        _backfill_table(args.copies)
+        return
     if args.child:
         _child(args.child, Path(args.listing))
         return

@@ -226,10 +226,26 @@ def _check_no_other_writer(db: Path) -> None:
             duckdb.connect(str(db)).close()
         else:
             duckdb.connect(str(db), read_only=True).close()
+    except duckdb.ConnectionException as error:  # this very process has it open for writing
+        raise WarehouseBusy(_writers_elsewhere(db)) from error
     except duckdb.IOException as error:
         if _is_lock_error(error):
             raise WarehouseBusy(_writers_elsewhere(db)) from error
         raise
+
+
+def check_writable(db: str | Path) -> None:
+    """Raise WarehouseBusy now if another jixiao run or another program would keep a writer out.
+
+    Takes and drops the lock without copying anything (waits for it under ``$JIXIAO_WAIT``).
+    """
+    db = Path(db)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    lock = _WriterLock.acquire(db, os.environ.get(WAIT_ENV, "") not in ("", "0"))
+    try:
+        _check_no_other_writer(db)
+    finally:
+        lock.release()
 
 
 def form_id_for(sha256: str, ordinal: int) -> str:
@@ -414,7 +430,9 @@ class Warehouse:
     def _publish(self) -> None:
         assert self._work is not None
         if _sibling(self._work, ".wal").exists():
-            raise RuntimeError(f"{self._work} was not checkpointed; it is published by the next run")
+            raise RuntimeError(
+                f"{self._work} was not checkpointed; it is published by the next run"
+            )
         _check_no_other_writer(self.path)
         _fsync(self._work)
         os.replace(self._work, self.path)
@@ -487,7 +505,8 @@ class Warehouse:
 
         Unchanged file (same path, same sha256): nothing is written ('skipped'). Changed file: its
         old rows are replaced. Content already held by another path: a 'skipped_duplicate' row and
-        no forms (``extraction`` may then be None). Otherwise the status is 'failed' (unreadable),
+        no forms (``extraction`` may then be None), or 'failed' with the other file's message when
+        that one could not be read. Otherwise the status is 'failed' (unreadable),
         'no_forms' (read, no performance form), 'partial' (at least one form quarantined, the rest
         landed) or 'loaded' (every form landed). Form ids must come from :func:`form_id_for`.
         """
@@ -501,11 +520,7 @@ class Warehouse:
         try:
             self._delete_forms_of(source.source_file)
             if check.state == "duplicate":
-                outcome = LoadResult(
-                    source.source_file,
-                    "skipped_duplicate",
-                    message=f"same content as {check.holder}, already ingested from there",
-                )
+                outcome = self._duplicate_of(source, check.holder)
                 self._upsert_source(source, run_id, None, outcome)
             else:
                 outcome = self._insert_forms(source, extraction, results, run_id)
@@ -515,6 +530,22 @@ class Warehouse:
             con.execute("ROLLBACK")
             raise
         return outcome
+
+    def _duplicate_of(self, source: SourceFile, holder: str | None) -> LoadResult:
+        status, error = self.connection.execute(
+            "SELECT status, error FROM store.source_file WHERE source_file = ?", [holder]
+        ).fetchone()
+        if status == "failed":
+            return LoadResult(
+                source.source_file,
+                "failed",
+                message=f"same content as {holder}, which could not be read: {error}",
+            )
+        return LoadResult(
+            source.source_file,
+            "skipped_duplicate",
+            message=f"same content as {holder}, already ingested from there",
+        )
 
     def _delete_forms_of(self, source_file: str) -> None:
         old_forms = "SELECT form_id FROM store.form WHERE source_file = ?"
@@ -630,9 +661,23 @@ class Warehouse:
             [values[c] for c in SOURCE_COLUMNS],
         )
 
+    def forget_failed(self, source_files: list[str]) -> int:
+        """Drop the 'failed' records among ``source_files`` so that they are read again.
+
+        Returns how many were dropped. A failed file has no forms, so nothing else goes.
+        """
+        if not source_files:
+            return 0
+        (dropped,) = self.connection.execute(
+            "DELETE FROM store.source_file WHERE status = 'failed' "
+            "AND source_file IN (SELECT unnest(?::VARCHAR[]))",
+            [source_files],
+        ).fetchone()
+        return dropped
+
     def start_run(self, run_id: str, flow: str) -> None:
         """Record a run as 'running'. Runs still 'running' were cut off: mark them 'crashed'
-        (DuckDB lets one process write a file at a time, so they cannot still be going)."""
+        (the writer's lock lets one process write at a time, so they cannot still be going)."""
         self.connection.execute(
             "UPDATE store.ingest_run SET status = 'crashed' WHERE status = 'running'"
         )
@@ -662,3 +707,40 @@ class Warehouse:
                 run_id,
             ],
         )
+
+    def review(self, form_id: str, action: str, note: str, by: str) -> None:
+        """Release a quarantined form into ``forms`` ('released') or keep it out ('rejected').
+
+        The decision is logged in ``store.review`` with who, when and why; a later decision on
+        the same form overrides an earlier one. Raises LookupError for a form that is not
+        quarantined, ValueError for an empty note.
+        """
+        if action not in ("released", "rejected"):
+            raise ValueError(f"action must be 'released' or 'rejected', not {action!r}")
+        if not note.strip():
+            raise ValueError("a review needs a note saying why")
+        row = self.connection.execute(
+            "SELECT status FROM store.form WHERE form_id = ?", [form_id]
+        ).fetchone()
+        if row is None:
+            raise LookupError(f"no form {form_id} in {self.path}")
+        if row[0] != "quarantined":
+            raise LookupError(
+                f"form {form_id} is {row[0]}, not quarantined: it is in forms already"
+            )
+        con = self.connection
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(
+                "UPDATE store.form SET released = ?, rejected = ? WHERE form_id = ?",
+                [action == "released", action == "rejected", form_id],
+            )
+            con.execute(
+                "INSERT INTO store.review (form_id, action, note, reviewed_by, reviewed_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [form_id, action, note.strip(), by, _now()],
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise

@@ -455,3 +455,46 @@ def test_a_file_held_by_another_process_is_reported_as_busy(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_copy_of_an_unreadable_file_fails_with_its_message(warehouse, tmp_path):
+    broken = make_file(tmp_path, "a.pdf", "")
+    (tmp_path / "copy").mkdir()
+    copy = make_file(tmp_path / "copy", "a.xlsx", "")
+    warehouse.load_file(broken, Extraction(error="a.pdf is empty (0 bytes)"), [], "run-1")
+
+    result = warehouse.load_file(copy, None, [], "run-1")
+
+    assert result.status == "failed"
+    assert (
+        result.message
+        == f"same content as {broken.source_file}, which could not be read: a.pdf is empty (0 bytes)"
+    )
+    assert warehouse.check_file(copy).state == "unchanged"
+
+
+def test_review_releases_or_rejects_a_quarantined_form_only(warehouse, tmp_path):
+    source = make_file(tmp_path, "a.txt", "two forms")
+    bad = form_id_for(source.sha256, 2)
+    results = [CheckResult(bad, "total_weight_100", "error", None, "95", "100")]
+    warehouse.load_file(source, extraction_of(source, "甲", "乙"), results, "run-1")
+
+    with pytest.raises(LookupError, match="not quarantined"):
+        warehouse.review(form_id_for(source.sha256, 1), "released", "why", "me")
+    with pytest.raises(ValueError, match="needs a note"):
+        warehouse.review(bad, "released", "  ", "me")
+    warehouse.review(bad, "rejected", "not a real form", "me")
+    assert rows(warehouse, "SELECT rejected FROM quarantine") == [(True,)]
+    warehouse.review(bad, "released", "publisher confirmed", "you")
+
+    assert rows(warehouse, "SELECT name, status, released FROM forms ORDER BY name") == [
+        ("乙", "warning", True),
+        ("甲", "clean", False),
+    ]
+    assert rows(warehouse, "SELECT count(*) FROM quarantine") == [(0,)]
+    assert rows(
+        warehouse, "SELECT action, note, reviewed_by FROM reviews ORDER BY reviewed_at"
+    ) == [
+        ("rejected", "not a real form", "me"),
+        ("released", "publisher confirmed", "you"),
+    ]

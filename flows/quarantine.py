@@ -1,0 +1,287 @@
+"""Quarantine review: list held-back forms, show one beside its failed checks, release or reject it.
+
+``show`` prints every failed check next to the values it concerns and where they were printed
+(page and cell box in points); ``page_images`` draws those cells on a picture of the page. A
+decision is recorded by :meth:`warehouse.Warehouse.review` with who, when and why.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from warehouse import Warehouse
+
+FUND_CHECKS = frozenset(
+    {"executed_le_budget", "execution_rate_consistent", "budget_score_consistent"}
+)
+TOTAL_CHECKS = frozenset({"total_score_consistent", "total_weight_100"})
+PNG_DPI = 100
+MARGIN = 18.0  # points around the form's cells in a page image
+Box = tuple[float, float, float, float]
+
+
+@dataclass
+class Place:
+    """Where a failed check's values were printed, and what they read."""
+
+    what: str  # 'row 3 (享受见习补贴人数)', 'funds line 年度资金总额', 'total row', 'header'
+    values: str
+    page: int | None = None
+    bbox: Box | None = None
+
+    def where(self) -> str:
+        """'page 3, cells (94, 297)–(553, 315) pt', or as much of it as is known."""
+        if self.page is None:
+            return "no page (the source has none)"
+        if self.bbox is None:
+            return f"page {self.page}"
+        x0, top, x1, bottom = self.bbox
+        return f"page {self.page}, cells ({x0:.0f}, {top:.0f})–({x1:.0f}, {bottom:.0f}) pt"
+
+
+@dataclass
+class Check:
+    """One failed check of a form and the place its values came from."""
+
+    name: str
+    severity: str
+    observed: str | None
+    expected: str | None
+    detail: str | None
+    place: Place
+
+
+def list_forms(warehouse: Warehouse, include_rejected: bool = False) -> list[tuple]:
+    """(form_id, name, fiscal_year, reasons, rejected, source_file) of each quarantined form."""
+    return warehouse.connection.execute(
+        """
+        SELECT form_id, name, fiscal_year, reasons, rejected, source_file FROM quarantine
+        WHERE ? OR NOT rejected ORDER BY quarantined_at, source_file, form_ordinal
+        """,
+        [include_rejected],
+    ).fetchall()
+
+
+def _form(warehouse: Warehouse, form_id: str) -> dict:
+    con = warehouse.connection
+    cursor = con.execute(
+        """
+        SELECT form_id, name, fiscal_year, form_type, department, source_file, source_sha256,
+               first_page, last_page, status, released, rejected, quarantined_at,
+               total_weight, total_score, total_page, total_bbox
+        FROM store.form WHERE form_id = ?
+        """,
+        [form_id],
+    )
+    row = cursor.fetchone()
+    if row is None:
+        raise LookupError(
+            f"no form {form_id} in {warehouse.path}; `jixiao quarantine list` shows the ids"
+        )
+    return dict(zip([d[0] for d in cursor.description], row, strict=True))
+
+
+def _box(value: list[float] | None) -> Box | None:
+    return tuple(value) if value else None  # type: ignore[return-value]
+
+
+def _fmt(value: object) -> str:
+    return "—" if value is None else str(value)
+
+
+def failed_checks(warehouse: Warehouse, form_id: str) -> list[Check]:
+    """The form's failed checks, each with the values and cells it concerns."""
+    con = warehouse.connection
+    form = _form(warehouse, form_id)
+    indicators = {
+        row[0]: row
+        for row in con.execute(
+            """
+            SELECT row_ordinal, level1, level2, level3, target_text, actual_text, weight, score,
+                   page, bbox
+            FROM store.indicator WHERE form_id = ?
+            """,
+            [form_id],
+        ).fetchall()
+    }
+    funds = con.execute(
+        """
+        SELECT budget_initial, budget_full_year, budget_executed, execution_rate, weight, score,
+               page, bbox
+        FROM store.fund_line WHERE form_id = ? AND line = '年度资金总额'
+        """,
+        [form_id],
+    ).fetchone()
+    checks = []
+    for name, severity, ordinal, observed, expected, detail in con.execute(
+        """
+        SELECT check_name, severity, row_ordinal, observed, expected, detail
+        FROM store.check_result WHERE form_id = ? ORDER BY severity, row_ordinal NULLS FIRST
+        """,
+        [form_id],
+    ).fetchall():
+        if ordinal is not None and ordinal in indicators:
+            _, l1, l2, l3, target, actual, weight, score, page, bbox = indicators[ordinal]
+            place = Place(
+                f"row {ordinal} ({l3})",
+                f"{_fmt(l1)} / {_fmt(l2)} / {l3} | 指标值 {_fmt(target)} | 实际 {_fmt(actual)} | "
+                f"分值 {_fmt(weight)} | 得分 {_fmt(score)}",
+                page,
+                _box(bbox),
+            )
+        elif (name in FUND_CHECKS or name == "score_le_weight") and funds is not None:
+            initial, full, executed, rate, weight, score, page, bbox = funds
+            place = Place(
+                "funds line 年度资金总额",
+                f"年初 {_fmt(initial)} | 全年 {_fmt(full)} | 执行 {_fmt(executed)} 元 | "
+                f"执行率 {_fmt(rate)} | 分值 {_fmt(weight)} | 得分 {_fmt(score)}",
+                page,
+                _box(bbox),
+            )
+        elif name in TOTAL_CHECKS:
+            place = Place(
+                "total row",
+                f"总分 分值 {_fmt(form['total_weight'])} | 得分 {_fmt(form['total_score'])}",
+                form["total_page"],
+                _box(form["total_bbox"]),
+            )
+        else:
+            place = Place(
+                "header",
+                f"项目名称 {_fmt(form['name'])} | 年度 {_fmt(form['fiscal_year'])}",
+                form["first_page"],
+            )
+        checks.append(Check(name, severity, observed, expected, detail, place))
+    return checks
+
+
+def show(warehouse: Warehouse, form_id: str) -> str:
+    """A plain-text account of one form: where it came from, its failed checks and reviews."""
+    form = _form(warehouse, form_id)
+    pages = (
+        ""
+        if form["first_page"] is None
+        else f", pages {form['first_page']}–{form['last_page'] or form['first_page']}"
+    )
+    if form["status"] != "quarantined":
+        state = f"landed ({form['status']})"
+    elif form["released"]:
+        state = "released (landed in forms)"
+    elif form["rejected"]:
+        state = "rejected (kept out of forms)"
+    else:
+        state = f"quarantined since {form['quarantined_at']:%Y-%m-%d %H:%M %Z}"
+    lines = [
+        f"{form['form_id']}: {_fmt(form['name'])} ({_fmt(form['fiscal_year'])}, "
+        f"{form['form_type']})",
+        f"  department: {_fmt(form['department'])}",
+        f"  source: {form['source_file']}{pages}",
+        f"  state: {state}",
+        "failed checks:",
+    ]
+    checks = failed_checks(warehouse, form_id)
+    for check in checks:
+        lines.append(
+            f"  {check.severity:<7} {check.name}: observed {_fmt(check.observed)}, expected "
+            f"{_fmt(check.expected)}" + (f" — {check.detail}" if check.detail else "")
+        )
+        lines.append(f"          {check.place.what}, {check.place.where()}")
+        lines.append(f"          {check.place.values}")
+    if not checks:
+        lines.append("  none")
+    reviews = warehouse.connection.execute(
+        "SELECT action, reviewed_by, reviewed_at, note FROM store.review "
+        "WHERE form_id = ? ORDER BY reviewed_at",
+        [form_id],
+    ).fetchall()
+    if reviews:
+        lines.append("reviews:")
+        lines.extend(
+            f"  {action} by {by} on {at:%Y-%m-%d %H:%M %Z}: {note}"
+            for action, by, at, note in reviews
+        )
+    return "\n".join(lines)
+
+
+def _form_boxes(warehouse: Warehouse, form: dict, page: int) -> list[Box]:
+    """The boxes of every row of ``form`` printed on ``page``: the region a picture shows."""
+    form_id = form["form_id"]
+    boxes = [
+        _box(bbox)
+        for (bbox,) in warehouse.connection.execute(
+            """
+            SELECT bbox FROM store.indicator WHERE form_id = ? AND page = ?
+            UNION ALL SELECT bbox FROM store.fund_line WHERE form_id = ? AND page = ?
+            """,
+            [form_id, page, form_id, page],
+        ).fetchall()
+    ]
+    if form["total_page"] == page:
+        boxes.append(_box(form["total_bbox"]))
+    return [box for box in boxes if box is not None]
+
+
+def page_images(warehouse: Warehouse, form_id: str, out: Path) -> list[Path]:
+    """Draw the cells of the form's failed checks, outlined in red, on the page region of the
+    form; one PNG per page concerned (``out``, or ``out`` with ``-p<page>`` when several).
+
+    Raises ValueError when there is nothing to draw: a source without pages or cell boxes (text,
+    spreadsheets), or a source file that is gone or changed since it was ingested.
+    """
+    import pypdfium2 as pdfium
+    from PIL import ImageDraw
+
+    from extractors.pdf import PASSWORD_ENV
+    from warehouse import SourceFile
+
+    form = _form(warehouse, form_id)
+    by_page: dict[int, list[Box]] = {}
+    for check in failed_checks(warehouse, form_id):
+        if check.place.page is not None and check.place.bbox is not None:
+            by_page.setdefault(check.place.page, []).append(check.place.bbox)
+    if not by_page:
+        raise ValueError(
+            f"{form_id} has no cell positions to draw (its source has no pages or cell boxes); "
+            "the values are listed by `show`"
+        )
+    source = Path(form["source_file"])
+    if not source.is_file() or SourceFile.from_path(source).sha256 != form["source_sha256"]:
+        raise ValueError(f"{source} is gone or changed since it was ingested: cannot draw it")
+    try:
+        pdf = pdfium.PdfDocument(source, password=os.environ.get(PASSWORD_ENV) or None)
+    except pdfium.PdfiumError as error:
+        raise ValueError(f"cannot open {source} to draw it ({error})") from error
+    written = []
+    try:
+        for page_no, offending in sorted(by_page.items()):
+            page = pdf[page_no - 1]
+            try:
+                scale = PNG_DPI / 72
+                image = page.render(scale=scale).to_pil().convert("RGB")
+            finally:
+                page.close()
+            region = _form_boxes(warehouse, form, page_no) + offending
+            x0 = max(min(b[0] for b in region) - MARGIN, 0)
+            top = max(min(b[1] for b in region) - MARGIN, 0)
+            x1 = max(b[2] for b in region) + MARGIN
+            bottom = max(b[3] for b in region) + MARGIN
+            draw = ImageDraw.Draw(image)
+            for b in offending:
+                draw.rectangle([v * scale for v in b], outline=(220, 0, 0), width=3)
+            crop = image.crop(
+                (
+                    int(x0 * scale),
+                    int(top * scale),
+                    min(int(x1 * scale), image.width),
+                    min(int(bottom * scale), image.height),
+                )
+            )
+            target = out if len(by_page) == 1 else out.with_name(f"{out.stem}-p{page_no}.png")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            crop.save(target)
+            written.append(target)
+    finally:
+        pdf.close()
+    return written

@@ -1,0 +1,196 @@
+"""``jixiao sql``: queries against the warehouse, read-only, one-off or interactive.
+
+The warehouse is opened read-only (the published file: a running ingest never blocks it, and a
+query never changes it). Results print as an aligned table, CSV or JSON lines.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TextIO
+
+import duckdb
+
+from warehouse import Warehouse
+
+FORMATS = ("table", "csv", "json")
+CELL_WIDTH = 60  # longer text is cut in table output
+VIEWS = (
+    "forms",
+    "fund_lines",
+    "indicators",
+    "check_results",
+    "quarantine",
+    "source_files",
+    "ingest_runs",
+)
+HELP = """\
+Statements end with ';' and may span lines. Views: {views}.
+  .tables         list the views and their row counts
+  .schema VIEW    the columns of a view
+  .format FORMAT  table, csv or json
+  .quit           leave (or Ctrl-D)
+"""
+
+
+class QueryError(Exception):
+    """A query DuckDB refused; the message says why and what to do."""
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    text = str(_plain(value)) if not isinstance(value, str) else value
+    text = text.replace("\n", " ")
+    return text if len(text) <= CELL_WIDTH else text[: CELL_WIDTH - 1] + "…"
+
+
+def _width(text: str) -> int:
+    """Display width: CJK characters take two columns."""
+    return sum(2 if ord(char) >= 0x1100 else 1 for char in text)
+
+
+def format_rows(columns: Sequence[str], rows: list[tuple], fmt: str = "table") -> str:
+    """Render a result as 'table', 'csv' or 'json' (one object per line)."""
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([[_plain(v) for v in row] for row in rows])
+        return out.getvalue()
+    if fmt == "json":
+        return "".join(
+            json.dumps(dict(zip(columns, map(_plain, row))), ensure_ascii=False) + "\n"
+            for row in rows
+        )
+    cells = [list(columns)] + [[_cell(value) for value in row] for row in rows]
+    widths = [max(_width(row[i]) for row in cells) for i in range(len(columns))]
+    lines = []
+    for number, row in enumerate(cells):
+        lines.append(
+            "  ".join(cell + " " * (width - _width(cell)) for cell, width in zip(row, widths))
+        )
+        if number == 0:
+            lines.append("  ".join("-" * width for width in widths))
+    count = len(rows)
+    lines.append(f"({count} row{'s' if count != 1 else ''})")
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def run_query(
+    warehouse: Warehouse, query: str, fmt: str = "table", max_rows: int | None = None
+) -> str:
+    """Run one statement on the read-only warehouse and render its result."""
+    try:
+        result = warehouse.connection.execute(query)
+    except duckdb.Error as error:
+        raise QueryError(_explain(error)) from None
+    if result.description is None:
+        return "ok\n"
+    columns = [column[0] for column in result.description]
+    rows = result.fetchmany(max_rows) if max_rows else result.fetchall()
+    text = format_rows(columns, rows, fmt)
+    if max_rows and len(rows) == max_rows and result.fetchone() is not None:
+        text += f"(stopped at {max_rows} rows: add a LIMIT, or raise --max-rows)\n"
+    return text
+
+
+def _explain(error: duckdb.Error) -> str:
+    message = str(error).strip()
+    if "read-only" in message or "read only" in message:
+        return (
+            f"{message}\nThe warehouse is opened read-only: jixiao sql only reads. Load files "
+            "with jixiao ingest or backfill; release forms with jixiao quarantine."
+        )
+    if isinstance(error, duckdb.CatalogException):
+        return f"{message}\nThe views are: {', '.join(VIEWS)} (.tables lists them)."
+    return message
+
+
+def interactive(warehouse: Warehouse, fmt: str, stdin: TextIO, stdout: TextIO) -> None:
+    """A prompt (or statements piped in): statements end with ';'; dot commands as in HELP."""
+    tty = stdin.isatty()
+    if tty:
+        try:
+            import readline  # noqa: F401  (line editing and history for input())
+        except ImportError:
+            pass
+        stdout.write(f"jixiao sql on {warehouse.path} (read-only). .help for help\n")
+    buffer: list[str] = []
+    while (line := _read(stdin, tty, "   ...> " if buffer else "jixiao> ")) is not None:
+        stripped = line.strip()
+        if not buffer and stripped.startswith("."):
+            command, _, argument = stripped.partition(" ")
+            if command in (".quit", ".exit"):
+                return
+            fmt = _dot(warehouse, command, argument.strip(), fmt, stdout)
+            continue
+        if stripped:
+            buffer.append(line.rstrip("\n"))
+        if stripped.endswith(";"):
+            _execute(warehouse, "\n".join(buffer), fmt, stdout)
+            buffer = []
+    if buffer:
+        _execute(warehouse, "\n".join(buffer), fmt, stdout)
+
+
+def _read(stdin: TextIO, tty: bool, prompt: str) -> str | None:
+    if tty:
+        try:
+            return input(prompt)
+        except EOFError:
+            return None
+    return stdin.readline() or None
+
+
+def _execute(warehouse: Warehouse, statement: str, fmt: str, stdout: TextIO) -> None:
+    try:
+        stdout.write(run_query(warehouse, statement, fmt))
+    except QueryError as error:
+        stdout.write(f"error: {error}\n")
+    stdout.flush()
+
+
+def _dot(warehouse: Warehouse, command: str, argument: str, fmt: str, stdout: TextIO) -> str:
+    if command == ".tables":
+        counts = " UNION ALL ".join(
+            f"SELECT '{v}' AS view, count(*) AS rows FROM {v}" for v in VIEWS
+        )
+        stdout.write(run_query(warehouse, counts, "table"))
+    elif command == ".schema" and argument:
+        _execute(warehouse, f'DESCRIBE "{argument.replace(chr(34), "")}"', "table", stdout)
+    elif command == ".format" and argument in FORMATS:
+        return argument
+    else:
+        stdout.write(HELP.format(views=", ".join(VIEWS)))
+    return fmt
+
+
+def main(db: str, query: str | None, fmt: str, max_rows: int | None) -> int:
+    """Run ``query`` (or the prompt, or statements from a pipe); returns an exit code."""
+    with Warehouse.open(db, read_only=True) as warehouse:
+        if query:
+            try:
+                sys.stdout.write(run_query(warehouse, query, fmt, max_rows))
+            except QueryError as error:
+                print(f"jixiao: {error}", file=sys.stderr)
+                return 2
+            return 0
+        interactive(warehouse, fmt, sys.stdin, sys.stdout)
+    return 0

@@ -1,0 +1,220 @@
+"""Backfill over an archive of year folders: every form lands, a rerun reads nothing, an
+interrupted run resumes without reading anything twice, timeouts, and the Dask path."""
+
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+
+from flows.backfill import backfill, per_year, year_table
+from flows.ingest import ingest
+from flows.pool import ExtractionPool, ExtractionTimeout, extract_path
+from warehouse import Warehouse
+
+ROOT = Path(__file__).parents[2]
+ORIGINALS = [
+    *sorted((ROOT / "tests" / "data" / "seeds").glob("*.txt")),
+    ROOT / "samples" / "pdf" / "self_eval_three_forms.pdf",
+    ROOT / "samples" / "pdf" / "budget_summary_no_forms.pdf",
+    ROOT / "tests" / "data" / "rendered" / "html" / "self_eval_arithmetic_faults.html",
+]
+YEARS = (2021, 2022, 2023)
+DATA_VIEWS = ["forms", "fund_lines", "indicators", "check_results", "quarantine", "source_files"]
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def build_archive(root: Path, years=YEARS, originals=ORIGINALS) -> list[Path]:
+    """Year folders of copies, each made unique (here and across runs: no cached extraction) by
+    a trailing comment in its format."""
+    salt = uuid.uuid4().hex
+    files = []
+    for year in years:
+        folder = root / (str(year) if year % 2 else f"{year}年")
+        folder.mkdir(parents=True)
+        for original in originals:
+            copy = folder / original.name
+            shutil.copyfile(original, copy)
+            mark = {".pdf": f"\n% {year} {salt}\n", ".html": f"<!-- {year} {salt} -->"}.get(
+                original.suffix, f"\n# {year} {salt}\n"
+            )
+            with copy.open("a", encoding="utf-8") as handle:
+                handle.write(mark)
+            files.append(copy)
+    return files
+
+
+@pytest.fixture(scope="module")
+def forms_per_original() -> dict[str, int]:
+    return {path.name: len(extract_path(str(path)).forms) for path in ORIGINALS}
+
+
+def query(db: Path, sql: str, parameters=()) -> list[tuple]:
+    with Warehouse.open(db, read_only=True) as warehouse:
+        return warehouse.connection.execute(sql, list(parameters)).fetchall()
+
+
+def snapshot(db: Path) -> dict[str, list[tuple]]:
+    return {view: query(db, f"SELECT * FROM {view} ORDER BY ALL") for view in DATA_VIEWS}
+
+
+def held_forms(db: Path) -> int:
+    return query(db, "SELECT (SELECT count(*) FROM forms) + (SELECT count(*) FROM quarantine)")[0][
+        0
+    ]
+
+
+def test_backfill_lands_every_form_and_a_rerun_changes_nothing(tmp_path, forms_per_original):
+    files = build_archive(tmp_path / "archive")
+    (tmp_path / "archive" / "loose.txt").write_bytes(ORIGINALS[0].read_bytes() + b"\n# loose\n")
+    db = tmp_path / "w.duckdb"
+    expected = sum(forms_per_original[path.name] for path in files)
+
+    first = backfill(
+        source=str(tmp_path / "archive"), db=str(db), workers=2, chunk_files=4, from_year=2021
+    )
+
+    assert (first.files_seen, first.files_new, first.files_failed) == (len(files), len(files), 0)
+    assert held_forms(db) == expected == first.forms_landed + first.forms_quarantined
+    lines = per_year(first)
+    assert [line.year for line in lines] == list(YEARS)
+    assert all(line.files == len(ORIGINALS) and line.read == len(ORIGINALS) for line in lines)
+    assert "2022" in year_table(first).splitlines()[2]
+    before = snapshot(db)
+
+    second = backfill(source=str(tmp_path / "archive"), db=str(db), workers=2, from_year=2021)
+
+    assert (second.files_seen, second.files_new, second.files_skipped) == (
+        len(files),
+        0,
+        len(files),
+    )
+    assert snapshot(db) == before
+    assert query(db, "SELECT flow, files_new, status FROM ingest_runs ORDER BY started_at") == [
+        ("backfill", len(files), "completed"),
+        ("backfill", 0, "completed"),
+    ]
+
+    everything = backfill(source=str(tmp_path / "archive"), db=str(db), workers=1)
+    assert (everything.files_seen, everything.files_new) == (len(files) + 1, 1)
+    assert per_year(everything)[-1].year is None
+
+
+def test_from_and_to_select_year_folders(tmp_path):
+    build_archive(tmp_path / "archive")
+    db = tmp_path / "w.duckdb"
+
+    summary = backfill(
+        source=str(tmp_path / "archive"), db=str(db), from_year=2022, to_year=2022, workers=1
+    )
+
+    assert [line.year for line in per_year(summary)] == [2022]
+    assert summary.files_seen == len(ORIGINALS)
+    assert all("/2022年/" in path for (path,) in query(db, "SELECT source_file FROM source_files"))
+
+
+class Interrupted(BaseException):
+    """Stands in for Ctrl-C or a stop signal arriving mid-run."""
+
+
+def test_an_interrupted_backfill_resumes_without_reading_anything_twice(
+    tmp_path, monkeypatch, forms_per_original
+):
+    files = build_archive(tmp_path / "archive")
+    manifest = tmp_path / "archive.txt"
+    manifest.write_text("\n".join(str(path.relative_to(tmp_path)) for path in files) + "\n")
+    db = tmp_path / "w.duckdb"
+    load_file = Warehouse.load_file
+    loads = []
+
+    def interrupt_on_the_seventh(self, *args, **kwargs):
+        if len(loads) == 6:
+            raise Interrupted()
+        loads.append(args[0].source_file)
+        return load_file(self, *args, **kwargs)
+
+    monkeypatch.setattr(Warehouse, "load_file", interrupt_on_the_seventh)
+    with pytest.raises(Interrupted):
+        backfill(source=str(manifest), db=str(db), workers=2, chunk_files=4)
+    monkeypatch.setattr(Warehouse, "load_file", load_file)
+
+    (crashed,) = query(db, "SELECT run_id, status, files_new FROM ingest_runs")
+    assert crashed[1] == "crashed"
+    stored = dict(query(db, "SELECT source_file, run_id FROM source_files"))
+    assert sorted(stored) == sorted(loads) and len(loads) == 6
+    assert set(stored.values()) == {crashed[0]}
+
+    resumed = backfill(source=str(manifest), db=str(db), workers=2, chunk_files=4)
+
+    assert resumed.files_new == len(files) - len(loads)
+    assert resumed.files_skipped == len(loads)
+    assert {
+        path: run
+        for path, run in query(db, "SELECT source_file, run_id FROM source_files")
+        if path in stored
+    } == stored  # loaded once, by the interrupted run
+    assert held_forms(db) == sum(forms_per_original[path.name] for path in files)
+    assert [row[0] for row in query(db, "SELECT status FROM ingest_runs ORDER BY started_at")] == [
+        "crashed",
+        "completed",
+    ]
+
+
+def test_the_pool_stops_a_file_that_takes_too_long_and_goes_on():
+    slow = str(ROOT / "samples" / "pdf" / "self_eval_multipage_repeated_header.pdf")
+    with ExtractionPool(1, timeout=0.001) as pool:
+        with pytest.raises(ExtractionTimeout, match=r"longer than 0.001 s.*--timeout"):
+            pool.submit(slow).result()
+        pool.timeout = 300
+        assert len(pool.submit(slow).result().forms) == 1  # a fresh worker took over
+
+
+def test_a_timed_out_file_is_failed_and_read_again_with_retry_failed(tmp_path):
+    pdf = tmp_path / "inbox" / "2022" / "long.pdf"
+    pdf.parent.mkdir(parents=True)
+    shutil.copyfile(ROOT / "samples" / "pdf" / "self_eval_three_forms.pdf", pdf)
+    with pdf.open("ab") as handle:  # content never read before: no cached extraction
+        handle.write(f"\n% {uuid.uuid4()}\n".encode())
+    db = tmp_path / "w.duckdb"
+
+    first = ingest(paths=[str(tmp_path / "inbox")], db=str(db), timeout=0.001)
+
+    assert first.files_failed == 1
+    ((status, error),) = query(db, "SELECT status, error FROM source_files")
+    assert status == "failed" and "split the file" in error and "--timeout" in error
+    assert ingest(paths=[str(tmp_path / "inbox")], db=str(db)).files_new == 0
+
+    again = ingest(paths=[str(tmp_path / "inbox")], db=str(db), retry_failed=True)
+
+    assert (again.files_new, again.files_failed, again.forms_landed + again.forms_quarantined) == (
+        1,
+        0,
+        3,
+    )
+
+
+@pytest.mark.parametrize("daemon", [False, True], ids=["reader-processes", "daemonic-workers"])
+def test_backfill_on_a_local_dask_cluster(tmp_path, forms_per_original, daemon):
+    import dask
+    from distributed import LocalCluster
+
+    files = build_archive(tmp_path / "archive", years=(2020, 2021), originals=ORIGINALS[:4])
+    db = tmp_path / "w.duckdb"
+    with (
+        dask.config.set({"distributed.worker.daemon": daemon}),
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+    ):
+        summary = backfill(
+            source=str(tmp_path / "archive"),
+            db=str(db),
+            task_runner="dask",
+            address=cluster.scheduler_address,
+        )
+
+    assert (summary.files_new, summary.files_failed) == (len(files), 0)
+    assert held_forms(db) == sum(forms_per_original[path.name] for path in files)
+    statuses = {status for (status,) in query(db, "SELECT status FROM source_files")}
+    assert statuses <= {"loaded", "no_forms", "partial"}

@@ -1,0 +1,79 @@
+"""``jixiao sql``: formats, read-only, the interactive prompt fed through a pipe."""
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from flows.ingest import ingest
+from flows.sql import QueryError, format_rows, interactive, main, run_query
+from warehouse import Warehouse
+
+SEEDS = sorted((Path(__file__).parents[1] / "data" / "seeds").glob("*.txt"))
+
+
+@pytest.fixture(scope="module")
+def warehouse_file(tmp_path_factory, prefect_harness) -> Path:
+    folder = tmp_path_factory.mktemp("sql")
+    for seed in SEEDS:
+        shutil.copyfile(seed, folder / seed.name)
+    db = folder / "w.duckdb"
+    ingest(paths=[str(folder)], db=str(db))
+    return db
+
+
+def test_formats():
+    columns, rows = ["name", "budget"], [("职业培训", 1.5), ("x,y", None)]
+    table = format_rows(columns, rows)
+    assert table.splitlines()[0].startswith("name") and table.endswith("(2 rows)\n")
+    assert format_rows(columns, rows, "csv") == 'name,budget\n职业培训,1.5\n"x,y",\n'
+    assert [json.loads(line) for line in format_rows(columns, rows, "json").splitlines()] == [
+        {"name": "职业培训", "budget": 1.5},
+        {"name": "x,y", "budget": None},
+    ]
+
+
+def test_a_query_against_the_views(warehouse_file):
+    with Warehouse.open(warehouse_file, read_only=True) as warehouse:
+        text = run_query(warehouse, "SELECT count(*) AS n FROM forms", "csv")
+        (landed,) = warehouse.connection.execute("SELECT count(*) FROM forms").fetchone()
+    assert text == f"n\n{landed}\n" and landed > 0
+
+
+def test_the_warehouse_cannot_be_changed(warehouse_file):
+    with Warehouse.open(warehouse_file, read_only=True) as warehouse:
+        with pytest.raises(QueryError, match="read-only"):
+            run_query(warehouse, "CREATE TABLE mine AS SELECT 1")
+        with pytest.raises(QueryError, match="The views are"):
+            run_query(warehouse, "SELECT * FROM nosuchview")
+
+
+def test_max_rows_says_how_to_see_more(warehouse_file):
+    with Warehouse.open(warehouse_file, read_only=True) as warehouse:
+        text = run_query(warehouse, "SELECT * FROM range(10)", max_rows=3)
+    assert "(3 rows)" in text and "raise --max-rows" in text
+
+
+def test_interactive_statements_span_lines_and_dot_commands(warehouse_file):
+    stdin = io.StringIO(
+        ".tables\nSELECT count(*)\n  AS n FROM forms;\n.format csv\nSELECT 1 AS one;\n"
+        "SELECT * FROM nope;\n.schema forms\n.quit\nSELECT 2;\n"
+    )
+    stdout = io.StringIO()
+    with Warehouse.open(warehouse_file, read_only=True) as warehouse:
+        interactive(warehouse, "table", stdin, stdout)
+    out = stdout.getvalue()
+    assert "ingest_runs" in out and "(7 rows)" in out
+    assert "one\n1\n" in out
+    assert "error: " in out and "nope" in out
+    assert "budget_full_year" in out
+    assert "2\n" not in out.split("budget_full_year")[-1]  # nothing after .quit
+
+
+def test_main_exit_codes(warehouse_file, capsys):
+    assert main(str(warehouse_file), "SELECT 42 AS answer", "table", None) == 0
+    assert "42" in capsys.readouterr().out
+    assert main(str(warehouse_file), "SELEC 1", "table", None) == 2
+    assert "jixiao: Parser Error" in capsys.readouterr().err
