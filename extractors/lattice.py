@@ -7,14 +7,14 @@ from OpenCV masks) and say which lattice edges are ruled; the lattice itself is 
    the outermost cross ruling open a virtual row or column (a row cut by the page break has no
    ruling on top).
 2. ``cells_from_rulings``: lattice slots not separated by a ruling join into one cell (a region
-   that is not rectangular takes its bounding box); a cell counts only if rulings enclose it
-   left and right or top and bottom.
+   that is not rectangular takes its bounding box); a cell counts only if rulings cover at least
+   half of its left and right sides or of its top and bottom (by length).
 3. ``drop_empty_virtual_rows``: a virtual row with nothing in it is no row of the table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 Ruling = tuple[float, float, float]  # position across the line, start and end along it
@@ -51,7 +51,7 @@ class Lattice:
         return len(self.xs) - 1
 
 
-def cluster(values: list[float], tol: float) -> list[float]:
+def _cluster(values: list[float], tol: float) -> list[float]:
     """Positions closer than ``tol`` to their neighbour as one (their mean), in order."""
     groups: list[list[float]] = []
     for v in sorted(values):
@@ -63,15 +63,15 @@ def cluster(values: list[float], tol: float) -> list[float]:
 
 
 def lattice_from_rulings(
-    hs: list[Ruling], vs: list[Ruling], snap: float, overshoot: float
+    hs: Sequence[Ruling], vs: Sequence[Ruling], snap: float, overshoot: float
 ) -> Lattice | None:
     """The lattice of one table's horizontal and vertical rulings: positions within ``snap`` are
     one line; rulings running more than ``overshoot`` past the outermost cross ruling open a row
     or column. None unless that makes at least one row and one column."""
     if not hs or not vs:
         return None
-    xs = cluster([v[0] for v in vs], snap)
-    ys = cluster([h[0] for h in hs], snap)
+    xs = _cluster([v[0] for v in vs], snap)
+    ys = _cluster([h[0] for h in hs], snap)
     top, bottom = min(v[1] for v in vs), max(v[2] for v in vs)
     left, right = min(h[1] for h in hs), max(h[2] for h in hs)
     virtual_top, virtual_bottom = top < ys[0] - overshoot, bottom > ys[-1] + overshoot
