@@ -23,7 +23,7 @@ from warehouse.ddl import SCHEMA_VERSION
 
 MONEY = "DECIMAL(18,2)"
 
-# Written out from /work/shared/SCHEMA.md (contract columns first, in order), then our additions.
+# Written out from the schema contract (SCHEMA.md) (contract columns first, in order), then our additions.
 EXPECTED_VIEWS = {
     "forms": [
         ("form_id", "VARCHAR"),
