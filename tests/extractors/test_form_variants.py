@@ -92,3 +92,44 @@ def test_labels_on_one_line_and_other_header_words(tmp_path: Path):
         ("老人满意度", "≥90%", "88%", 10, 9.7),
     ]
     assert form.indicators[2].deviation_reason == "个别老人反映送餐不及时"
+
+
+DEPARTMENT = """部门整体支出绩效自评表
+（2023年度）
+部门（单位）名称\t上海市某区教育局\t\t\t\t\t\t
+预算资金（元）\t\t年初预算数\t全年预算数\t全年执行数\t分值\t执行率\t得分
+\t年度资金总额\t8,000,000.00\t8,200,000.00\t7,954,000.00\t10\t97.00%\t9.7
+\t其中：当年财政拨款\t8,000,000.00\t8,200,000.00\t7,954,000.00\t—\t—\t—
+年度总体目标\t年初设定目标\t\t\t实际完成情况\t\t\t
+\t保障全区义务教育学校正常运转\t\t\t全区学校运转正常\t\t\t
+一级指标\t二级指标\t三级指标\t年度指标值\t实际完成值\t分值\t得分\t偏差原因分析及改进措施
+产出指标\t数量指标\t保障学校数\t=45所\t45所\t30\t30\t
+\t时效指标\t经费拨付及时率\t≥95%\t96%\t20\t20\t
+效益指标\t社会效益指标\t义务教育巩固率\t≥99%\t99.5%\t30\t30\t
+满意度指标\t服务对象满意度指标\t家长满意度\t≥90%\t92%\t10\t10\t
+总分\t\t\t\t\t100\t99.7\t
+"""
+
+
+def test_department_self_evaluation(tmp_path: Path):
+    path = tmp_path / "department_2023.txt"
+    path.write_text(DEPARTMENT, encoding="utf-8")
+    [form] = parse_forms(read_document(path))
+    assert (form.form_type, form.fiscal_year) == ("department_self_evaluation", 2023)
+    assert (form.name, form.department) == ("上海市某区教育局", "上海市某区教育局")
+    assert (form.budget_full_year, form.budget_executed, form.execution_rate) == (
+        Decimal("8200000.00"),
+        Decimal("7954000.00"),
+        0.97,
+    )
+    assert (form.goal_planned, form.goal_actual) == (
+        "保障全区义务教育学校正常运转",
+        "全区学校运转正常",
+    )
+    assert [(i.level1, i.level2, i.level3) for i in form.indicators] == [
+        ("产出指标", "数量指标", "保障学校数"),
+        ("产出指标", "时效指标", "经费拨付及时率"),
+        ("效益指标", "社会效益指标", "义务教育巩固率"),
+        ("满意度指标", "服务对象满意度指标", "家长满意度"),
+    ]
+    assert (form.total_weight, form.total_score) == (100, 99.7)
