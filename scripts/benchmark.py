@@ -8,6 +8,15 @@ The input defaults to samples/pdf; ``--copies`` repeats each file (made unique b
 comment, so the pipeline does not skip them as duplicates) to lengthen the run. Prints a Markdown
 table for the README.
 
+    .venv/bin/python scripts/benchmark.py --formats     # forms/s of every other reader
+    .venv/bin/python scripts/benchmark.py --scans       # scanned s/page and character errors
+
+``--formats`` reads the samples rendered as XLSX, DOCX, HTML and LibreOffice PDF
+(tests/data/rendered) and the seed text exports, each through its reader and the form parser.
+``--scans`` rasterises sample pages at 200 dpi, degrades them as a scanner would (rotation, blur,
+noise, JPEG; tests/data/scans/rasterize.py), reads them whole (OCR, grid, forms) after the models
+are loaded, and compares each table's text with the born-digital page's (character error rate).
+
     .venv/bin/python scripts/benchmark.py --backfill [--copies N]
 
 measures instead ``jixiao backfill`` with 1 and 2 worker processes over two archives of three
@@ -228,6 +237,108 @@ def _backfill_table(copies: int) -> None:
         )
 
 
+RENDERED = ROOT / "tests" / "data" / "rendered"
+FORMAT_SOURCES = {
+    "XLSX": RENDERED / "xlsx",
+    "DOCX": RENDERED / "docx",
+    "HTML (UTF-8 and GBK)": RENDERED / "html",
+    "PDF from LibreOffice": RENDERED / "pdf_libreoffice",
+    "TXT (seeds)": ROOT / "samples" / "seeds",
+}
+SCAN_PAGES = [("self_eval_three_forms.pdf", 1), ("self_eval_three_forms.pdf", 2)]
+SCAN_PAGES += [("self_eval_multipage_repeated_header.pdf", 2), ("policy_target_declaration.pdf", 1)]
+SCAN_PAGES += [("project_target_declaration_2026.pdf", 1), ("self_eval_wanyuan.pdf", 1)]
+
+
+def formats_table() -> None:
+    """forms/s of read_document + parse_forms per format, best of three passes."""
+    from extractors import read_document
+    from extractors.forms import parse_forms
+
+    print("| format | files | forms | forms/s |")
+    print("|---|---|---|---|")
+    for name, folder in FORMAT_SOURCES.items():
+        files = sorted(
+            p for p in folder.iterdir() if p.suffix in {".xlsx", ".docx", ".html", ".pdf", ".txt"}
+        )
+        best, forms = float("inf"), 0
+        for _ in range(3):
+            start = time.perf_counter()
+            forms = sum(len(parse_forms(read_document(path))) for path in files)
+            best = min(best, time.perf_counter() - start)
+        print(f"| {name} | {len(files)} | {forms} | {forms / best:.0f} |")
+
+
+def _table_text(document: object) -> str:
+    """Every table cell's text, row by row, without spaces: what the character errors count on."""
+    return "".join(
+        "".join(cell.text.split())
+        for grid in document.grids
+        if grid.is_table
+        for cell in sorted(grid.cells, key=lambda c: (c.page or 0, c.row, c.col))
+    )
+
+
+def _edit_distance(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, char in enumerate(a, 1):
+        current = [i]
+        for j, other in enumerate(b, 1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other))
+            )
+        previous = current
+    return previous[-1]
+
+
+def scans_table() -> None:
+    """Seconds per scanned page (whole read + parse, models loaded) and character error rate."""
+    import importlib.util
+
+    import numpy as np
+    import pypdfium2 as pdfium
+    from PIL import Image
+
+    from extractors import ocr_engine, read_document
+    from extractors.forms import parse_forms
+
+    rasterize_path = ROOT / "tests" / "data" / "scans" / "rasterize.py"
+    spec = importlib.util.spec_from_file_location("rasterize", rasterize_path)
+    rasterize = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rasterize)
+    ocr_engine.engine()
+    seconds, errors, characters = [], 0, 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for k, (name, page) in enumerate(SCAN_PAGES):
+            pdf = ROOT / "samples" / "pdf" / name
+            subprocess.run(
+                [sys.executable, str(rasterize_path), str(pdf), tmp, "200", str(page)], check=True
+            )
+            gray = np.asarray(Image.open(Path(tmp) / f"{pdf.stem}_p{page}.png").convert("L"))
+            scan = Path(tmp) / f"{pdf.stem}_p{page}.jpg"
+            degraded = rasterize.degrade(gray, seed=k, angle=(-1.2, 0.8, 1.5)[k % 3], quality=70)
+            Image.fromarray(degraded).save(scan, quality=92, dpi=(200, 200))
+            one_page = Path(tmp) / f"{pdf.stem}_only{page}.pdf"
+            born = pdfium.PdfDocument.new()
+            born.import_pages(pdfium.PdfDocument(pdf), [page - 1])
+            born.save(one_page)
+            truth = _table_text(read_document(one_page))
+            start = time.perf_counter()
+            document = read_document(scan)
+            parse_forms(document)
+            seconds.append(time.perf_counter() - start)
+            errors += _edit_distance(_table_text(document), truth)
+            characters += len(truth)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print("| scanned pages | s/page (mean) | s/page (max) | character error rate | peak memory |")
+    print("|---|---|---|---|---|")
+    print(
+        f"| {len(seconds)} (200 dpi, ±1.5°, noise, JPEG 70) | {sum(seconds) / len(seconds):.2f} "
+        f"| {max(seconds):.2f} | {errors / characters:.2%} ({errors}/{characters}) "
+        f"| {peak_mb:.0f} MB |"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("paths", nargs="*", default=[str(ROOT / "samples" / "pdf")])
@@ -235,6 +346,8 @@ def main() -> None:
     parser.add_argument(
         "--backfill", action="store_true", help="measure backfill with 1 and 2 workers instead"
     )
+    parser.add_argument("--formats", action="store_true", help="forms/s of the other readers")
+    parser.add_argument("--scans", action="store_true", help="scanned s/page and character errors")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--child-backfill", help=argparse.SUPPRESS)
     parser.add_argument("--listing", help=argparse.SUPPRESS)
@@ -244,6 +357,12 @@ def main() -> None:
         return
     if args.backfill:
         _backfill_table(args.copies)
+        return
+    if args.formats:
+        formats_table()
+        return
+    if args.scans:
+        scans_table()
         return
     if args.child:
         _child(args.child, Path(args.listing))

@@ -9,6 +9,7 @@ no recognition. Run with ``-s`` to see the measured accuracy and seconds per pag
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
@@ -33,20 +34,12 @@ from schemas.grid import Document, Grid
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "pdf"
 RASTERIZE = Path(__file__).resolve().parents[1] / "data" / "scans" / "rasterize.py"
+_spec = importlib.util.spec_from_file_location("rasterize", RASTERIZE)
+rasterize = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(rasterize)
+degrade = rasterize.degrade
 THREE = SAMPLES / "self_eval_three_forms.pdf"
 MULTIPAGE = SAMPLES / "self_eval_multipage_repeated_header.pdf"
-
-
-def degrade(gray: np.ndarray, seed: int, angle: float, quality: int) -> np.ndarray:
-    """A clean rendering made to look scanned: rotated, blurred, noisy, JPEG-compressed."""
-    rng = np.random.default_rng(seed)
-    h, w = gray.shape
-    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-    page = cv2.warpAffine(gray, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=(255,))
-    page = cv2.GaussianBlur(page, (3, 3), 0.6).astype(np.float32)
-    page = np.clip(page + rng.normal(0, 8, page.shape), 0, 255).astype(np.uint8)
-    _, data = cv2.imencode(".jpg", page, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    return cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
 
 
 def render(pdf: Path, out: Path, dpi: int, pages: list[int]) -> list[np.ndarray]:

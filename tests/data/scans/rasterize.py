@@ -4,7 +4,8 @@
 
 Run as its own process: it re-initialises PDFium with the Noto Sans CJK font of the
 ``noto-cjk-sans-otc`` package as a user font path (without one, PDFium draws no CJK glyph here).
-Writes OUT_DIR/<stem>_p<PAGE>.png.
+Writes OUT_DIR/<stem>_p<PAGE>.png. ``degrade`` (importable) makes a rendering look scanned; the
+scan tests and scripts/benchmark.py --scans share it.
 """
 
 from __future__ import annotations
@@ -13,11 +14,24 @@ import ctypes
 import sys
 from pathlib import Path
 
-import noto_cjk_sans_otc
+import cv2
+import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from pypdfium2 import _library_scope
 from pypdfium2.internal import bases
+
+
+def degrade(gray: np.ndarray, seed: int, angle: float, quality: int) -> np.ndarray:
+    """A clean rendering made to look scanned: rotated, blurred, noisy, JPEG-compressed."""
+    rng = np.random.default_rng(seed)
+    h, w = gray.shape
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    page = cv2.warpAffine(gray, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=(255,))
+    page = cv2.GaussianBlur(page, (3, 3), 0.6).astype(np.float32)
+    page = np.clip(page + rng.normal(0, 8, page.shape), 0, 255).astype(np.uint8)
+    _, data = cv2.imencode(".jpg", page, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
 
 
 def _init_with_font(folder: Path) -> ctypes.Array:
@@ -38,6 +52,8 @@ def _init_with_font(folder: Path) -> ctypes.Array:
 
 
 def main(src: str, out: str, dpi: str, *pages: str) -> None:
+    import noto_cjk_sans_otc
+
     keep = _init_with_font(Path(noto_cjk_sans_otc.__file__).parent)
     pdf = pdfium.PdfDocument(src)
     for number in map(int, pages):
