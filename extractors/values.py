@@ -76,7 +76,10 @@ def parse_money(text: str | None, multiplier: int = 1) -> Decimal | None:
     """A printed amount in the form's unit → 元 as Decimal(…, 2 dp); '万元' forms pass 10000."""
     if is_blank(text):
         return None
-    cleaned = text.strip().replace(" ", "").replace(",", "").replace("元", "")
+    cleaned = text.strip().replace(" ", "").replace(",", "")
+    if cleaned.endswith("万元"):  # a unit printed in the cell overrides the form's
+        cleaned, multiplier = cleaned[:-2], 10000
+    cleaned = cleaned.removesuffix("元")
     if not re.fullmatch(r"[-+]?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)", cleaned):
         return None
     try:
