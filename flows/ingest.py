@@ -1,30 +1,34 @@
-"""The ingest flow, and the pipeline every flow shares: plan, read, check, load.
+"""The ingest flow, and the pipeline every flow shares: plan, read and check, load.
 
 Files go through in chunks. For each chunk the single writer hashes every file and asks the
 warehouse whether it needs reading (same name and sha256: never read again); the new ones are read
-in worker processes (`flows.pool`, with a timeout per file) or on a Dask cluster; the chunk's forms
-are checked in one Great Expectations call; each file is then loaded in its own transaction. Two
-chunks are in flight, so the workers read the next chunk while the writer loads the last one. An
-interrupted run loses at most the chunks in flight: every loaded file is committed, so a rerun
-skips it, and the run is marked 'crashed' (or 'failed') in ingest_runs.
+in worker processes (`flows.pool`, with a timeout per file) or on a Dask cluster, and each worker
+checks its share of the chunk's forms in one Great Expectations call; the writer then loads each
+file in its own transaction. Two chunks are in flight, so the workers read and check the next
+chunk while the writer loads the last one. An interrupted run loses at most the chunks in flight:
+every loaded file is committed, so a rerun skips it, and the run is marked 'crashed' (or 'failed')
+in ingest_runs.
 
 Reading can be a Prefect task per file (``extract_file``: cached on the file's content and the
-reader code, visible in the Prefect UI), or, for large backfills, go straight to the worker pool
-without a task run per file.
+reader code, visible in the Prefect UI), the chunk's forms then checked in shares by the same
+workers (local processes, or ``check_batch`` task runs on the Dask workers); or, for large
+backfills, each worker gets its share of a chunk to read and check without a task run per file.
+:class:`_Workers` is where this is decided.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections import defaultdict, deque
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 from prefect.runtime import flow_run
 from rich.console import Console
@@ -39,24 +43,26 @@ from rich.progress import (
 from rich.text import Text
 
 import flows.pool as pool_module
-from expectations import validate
 from extractors import SUPPORTED_SUFFIXES
 from flows.pool import (
     DEFAULT_TIMEOUT,
+    Checks,
     ExtractionPool,
     ExtractionTimeout,
     WorkerCrashed,
 )
 from flows.sources import Download, Item, discover_files, read_manifest, resolve
-from schemas.records import CheckResult
+from schemas.records import CheckResult, Form
 from warehouse import (
     Extraction,
     RunCounts,
     SourceFile,
     Warehouse,
     default_db_path,
-    form_id_for,
 )
+
+if TYPE_CHECKING:
+    from flows.report import ValidationLog
 
 __all__ = ["discover_files", "display_path", "ingest", "summary_line"]
 
@@ -69,10 +75,12 @@ ROOT = Path(__file__).resolve().parents[1]
 def _code_version() -> str:
     """A fingerprint of the reader code: cached extractions end when a reader changes."""
     digest = hashlib.sha256()
+    paths = [ROOT / "flows" / "pool.py"]  # extract_path: what an extraction holds
     for package in ("extractors", "schemas"):
-        for path in sorted((ROOT / package).rglob("*.py")):
-            digest.update(path.relative_to(ROOT).as_posix().encode())
-            digest.update(path.read_bytes())
+        paths += sorted((ROOT / package).rglob("*.py"))
+    for path in paths:
+        digest.update(path.relative_to(ROOT).as_posix().encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -150,13 +158,21 @@ def _content_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     retries=0,  # reading is deterministic; timeouts and crashes are reported, not retried
 )
 def extract_file(path: str, sha256: str, timeout: float = DEFAULT_TIMEOUT) -> Extraction:
-    """Read one file and parse its forms in a worker process, stopped after ``timeout`` s.
+    """Read one file and parse its forms (ids from ``sha256``) in a worker process, stopped after
+    ``timeout`` s.
 
     Locally the run's pool reads it; on a Dask worker, a reader process of that worker's own
     (see :func:`flows.pool.read_here_or_in_pool`). Cached on ``sha256`` (the file's content) and
     the reader code's fingerprint.
     """
-    return pool_module.read_here_or_in_pool(path, timeout)
+    return pool_module.read_here_or_in_pool(path, sha256, timeout)
+
+
+@task(name="check", task_run_name="check forms", cache_policy=NO_CACHE, persist_result=False)
+def check_batch(forms: list[Form], keep_gx: bool = False) -> Checks:
+    """Check a share of a chunk's forms in one Great Expectations call on a Dask worker (see
+    :func:`flows.pool.check_here_or_in_pool`); ``keep_gx`` returns GX's results too."""
+    return pool_module.check_here_or_in_pool(forms, keep_gx)
 
 
 def display_path(path: str | Path) -> str:
@@ -249,15 +265,42 @@ def summary_line(summary: RunSummary) -> str:
     )
 
 
-class _Reader:
-    """Submits files for reading on the chosen engine; each submission gives a waiter."""
+T = TypeVar("T")
+ChunkRead = tuple[dict[str, Extraction], Checks]  # extractions by file name, checks of their forms
 
-    def __init__(self, engine: Engine) -> None:
+
+def _shares(items: Sequence[T], count: int) -> list[list[T]]:
+    """``items`` cut in order into at most ``count`` runs of near-equal length (none if empty)."""
+    count = min(count, len(items))
+    shares, start = [], 0
+    for index in range(count):
+        end = start + len(items) // count + (index < len(items) % count)
+        shares.append(list(items[start:end]))
+        start = end
+    return shares
+
+
+class _Workers:
+    """Reads a chunk's files and checks their forms on the chosen engine: the one place that
+    decides how.
+
+    - local processes, no task per file: each of the ``workers`` processes gets a share of the
+      chunk's files, reads it and checks its forms in one GX call;
+    - local processes, a Prefect task per file: the tasks read through the pool; once the chunk
+      is read, the same processes check its forms in ``workers`` shares, ahead of any reading;
+    - Dask: a Prefect task per file, then ``workers`` ``check_batch`` task runs, on the Dask
+      workers too.
+
+    ``keep_gx`` tells whether GX's own results are still wanted (for Data Docs).
+    """
+
+    def __init__(self, engine: Engine, keep_gx: Callable[[], bool]) -> None:
         self.engine = engine
+        self.keep_gx = keep_gx
         self.pool: ExtractionPool | None = None
         self.runner: Any = None
 
-    def __enter__(self) -> _Reader:
+    def __enter__(self) -> _Workers:
         engine = self.engine
         if engine.task_runner == "dask":
             from prefect_dask import DaskTaskRunner
@@ -290,16 +333,53 @@ class _Reader:
             pool_module.LOCAL_POOL = None
             self.pool.close()
 
-    def submit(self, path: str, sha256: str) -> Callable[[], Extraction]:
-        """Start reading ``path``; the returned function waits for its extraction."""
+    def submit(self, files: dict[str, tuple[str, str]]) -> Callable[[], ChunkRead]:
+        """Start reading ``files`` (name → (path, sha256)) and checking their forms; the returned
+        function waits for the extractions and the checks."""
         if self.runner is None:
-            future = self.pool.submit(path)
-        else:
-            parameters = {"path": path, "sha256": sha256, "timeout": self.engine.timeout}
-            future = self.runner.submit(extract_file, parameters)
-        return lambda: self._settle(future)
+            keep_gx = self.keep_gx()
+            batches = [
+                (names, self.pool.submit_checked([files[name] for name in names], keep_gx))
+                for names in _shares(list(files), self.engine.workers)
+            ]
+            return lambda: self._gather(batches)
+        reads = {
+            name: self.runner.submit(
+                extract_file, {"path": path, "sha256": sha256, "timeout": self.engine.timeout}
+            )
+            for name, (path, sha256) in files.items()
+        }
+        return lambda: self._read_then_check(reads)
 
-    def _settle(self, future: Any) -> Extraction:
+    @staticmethod
+    def _gather(batches: list[tuple[list[str], Any]]) -> ChunkRead:
+        extractions: dict[str, Extraction] = {}
+        checks = Checks()
+        for names, future in batches:
+            batch = future.result()
+            extractions.update(zip(names, batch.extractions))
+            checks.add(batch.checks)
+        return extractions, checks
+
+    def _read_then_check(self, reads: dict[str, Any]) -> ChunkRead:
+        extractions = {name: self._settle(future) for name, future in reads.items()}
+        forms = [form for extraction in extractions.values() for form in extraction.forms]
+        keep_gx = self.keep_gx()
+        shares = _shares(forms, self.engine.workers)
+        if self.pool is not None:
+            futures = [self.pool.submit_checks(share, keep_gx) for share in shares]
+        else:
+            futures = [
+                self.runner.submit(check_batch, {"forms": share, "keep_gx": keep_gx})
+                for share in shares
+            ]
+        checks = Checks()
+        for future in futures:
+            checks.add(future.result())
+        return extractions, checks
+
+    @staticmethod
+    def _settle(future: Any) -> Extraction:
         """The extraction of a finished future; a timeout or crash becomes its error message."""
         try:
             return future.result()
@@ -314,18 +394,18 @@ class _Reader:
 
 @dataclass
 class _Chunk:
-    """One chunk in flight: its items and sources, the outcomes decided, the reads pending."""
+    """One chunk in flight: its items and sources, the outcomes decided, the reading pending."""
 
     items: list[Item]
     sources: dict[str, SourceFile] = field(default_factory=dict)
     decided: dict[str, FileOutcome] = field(default_factory=dict)
-    reading: dict[str, Callable[[], Extraction]] = field(default_factory=dict)
+    reading: Callable[[], ChunkRead] | None = None
 
 
 class Pipeline:
-    """Plans, reads, checks and loads the files of one run, filling its summary as it goes.
+    """Plans, reads and checks, and loads the files of one run, filling its summary as it goes.
 
-    ``gx_results``, if given, collects GX's validation results of every chunk (for Data Docs).
+    ``gx_results``, if given, collects GX's validation results (for Data Docs) while it has room.
     """
 
     def __init__(
@@ -333,7 +413,7 @@ class Pipeline:
         warehouse: Warehouse,
         summary: RunSummary,
         reporter: Reporter,
-        gx_results: list[Any] | None = None,
+        gx_results: ValidationLog | None = None,
     ) -> None:
         self.warehouse = warehouse
         self.summary = summary
@@ -344,17 +424,21 @@ class Pipeline:
     def run(self, items: list[Item], engine: Engine, chunk_files: int = CHUNK_FILES) -> None:
         """Take ``items`` through in chunks of ``chunk_files``, two chunks in flight."""
         in_flight: deque[_Chunk] = deque()
-        with _Reader(engine) as reader:
+        with _Workers(engine, self._keep_gx) as workers:
             for start in range(0, len(items), chunk_files):
-                in_flight.append(self._plan(items[start : start + chunk_files], reader))
+                in_flight.append(self._plan(items[start : start + chunk_files], workers))
                 if len(in_flight) > 1:
                     self._finish(in_flight.popleft())
             while in_flight:
                 self._finish(in_flight.popleft())
 
-    def _plan(self, items: list[Item], reader: _Reader) -> _Chunk:
-        """Hash each file, decide skip / duplicate / read, and start the reads."""
+    def _keep_gx(self) -> bool:
+        return self.gx_results is not None and not self.gx_results.full
+
+    def _plan(self, items: list[Item], workers: _Workers) -> _Chunk:
+        """Hash each file, decide skip / duplicate / read, and start reading and checking."""
         chunk = _Chunk(items)
+        to_read: dict[str, tuple[str, str]] = {}
         for item in items:
             name = item.source_file
             if item.error is not None:
@@ -375,24 +459,27 @@ class Pipeline:
                 )
             elif state in ("new", "changed") and source.sha256 not in self.seen:
                 self.seen[source.sha256] = name
-                chunk.reading[name] = reader.submit(str(item.path), source.sha256)
+                to_read[name] = (str(item.path), source.sha256)
             # else: a duplicate, of a stored file or of one read earlier in this run
+        if to_read:
+            chunk.reading = workers.submit(to_read)
         return chunk
 
     def _finish(self, chunk: _Chunk) -> None:
-        """Wait for the chunk's reads, check its forms in one call, load file by file."""
-        extractions: dict[str, Extraction] = {}
-        for name, wait in chunk.reading.items():
-            extraction = extractions[name] = wait()
-            for form in extraction.forms:
-                form.form_id = form_id_for(chunk.sources[name].sha256, form.form_ordinal)
+        """Wait for the chunk's extractions and checks, then load file by file."""
+        extractions, checks = chunk.reading() if chunk.reading else ({}, Checks())
         summary = self.summary
         summary.files_new += len(extractions)
-        results = self._validate(extractions)
+        for results in checks.results.values():
+            for result in results:
+                failures = summary.check_failures
+                failures[result.check_name] = failures.get(result.check_name, 0) + 1
+        if self.gx_results is not None:
+            self.gx_results.extend(checks.gx_results)
         for item in chunk.items:
             name = item.source_file
             outcome = chunk.decided.get(name) or self._load(
-                chunk.sources[name], extractions.get(name), results
+                chunk.sources[name], extractions.get(name), checks.results
             )
             outcome.year = item.year
             summary.files.append(outcome)
@@ -403,18 +490,6 @@ class Pipeline:
             summary.warnings += outcome.warnings
             self.reporter.file_done(outcome)
         self.reporter.chunk_done(summary)
-
-    def _validate(self, extractions: dict[str, Extraction]) -> dict[str, list[CheckResult]]:
-        """Check every form of the chunk in one call; results grouped by form id."""
-        forms = [form for extraction in extractions.values() for form in extraction.forms]
-        if not forms:
-            return {}
-        grouped: dict[str, list[CheckResult]] = defaultdict(list)
-        for result in validate(forms, self.gx_results):
-            grouped[result.form_id].append(result)
-            failures = self.summary.check_failures
-            failures[result.check_name] = failures.get(result.check_name, 0) + 1
-        return grouped
 
     def _load(
         self,

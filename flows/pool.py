@@ -1,29 +1,41 @@
-"""Extraction in worker processes: parallel, isolated from the writer, with a timeout per file.
+"""Reading and checking in worker processes: parallel, isolated from the writer, with a timeout per
+file.
 
-pdfium is not thread-safe, so parallel reading needs processes. Each worker is a ``spawn``ed
-process that reads one file at a time; a dispatcher thread in the parent hands out files, collects
-results and enforces the per-file timeout by killing the worker and starting a fresh one. A worker
-that dies (a reader crashing on a hostile file) fails only its file. The parent stays the single
-DuckDB writer.
+pdfium is not thread-safe, so parallel reading needs processes. Each worker is a process forked
+from a ``forkserver`` that has imported the readers and Great Expectations once (so a worker, or a
+fresh one replacing a stopped worker, starts at once); it takes the parent's environment and takes
+one job at a time: a file to read (:meth:`ExtractionPool.submit`), a batch of files to read and
+then check in one GX call (:meth:`ExtractionPool.submit_checked`), or forms read before, to check
+(:meth:`ExtractionPool.submit_checks`). A worker builds its GX context on its first check and
+reuses it. A dispatcher thread in the parent hands out jobs (checks first), collects results and
+enforces the per-file timeout by killing the worker and starting a fresh one, which takes over the
+rest of the batch. A worker that dies (a reader crashing on a hostile file) fails only its file.
+Checking has no timeout. The parent stays the single DuckDB writer.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 import time
-from collections import deque
+from collections import defaultdict, deque
 from concurrent.futures import Future
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
+from expectations import validate
 from extractors import read_document
 from extractors.errors import UnreadableFile
 from extractors.forms import parse_forms
-from warehouse import Extraction
+from schemas.records import CheckResult, Form
+from warehouse import Extraction, form_id_for
 
 DEFAULT_TIMEOUT = 300.0
+# imported by the forkserver before it forks any worker; only modules that start no thread
+WORKER_PRELOAD = ["flows.pool", "extractors.pdf", "extractors.text", "expectations.gx_suite"]
 
 
 class ExtractionTimeout(Exception):
@@ -31,11 +43,39 @@ class ExtractionTimeout(Exception):
 
 
 class WorkerCrashed(Exception):
-    """The worker process reading a file died."""
+    """The worker process reading a file, or checking forms, died."""
 
 
-def extract_path(path: str) -> Extraction:
-    """Read one file and parse its forms; any failure becomes the extraction's error message."""
+class ChecksFailed(Exception):
+    """Great Expectations could not check a batch of forms (a bug: the run stops)."""
+
+
+@dataclass
+class Checks:
+    """The failed checks of a batch of forms by form id, and GX's own results when asked."""
+
+    results: dict[str, list[CheckResult]] = field(default_factory=dict)
+    gx_results: list[Any] = field(default_factory=list)  # (identifier, validation result) pairs
+
+    def add(self, other: Checks) -> None:
+        """Take in the checks of another batch (of other forms)."""
+        self.results.update(other.results)
+        self.gx_results += other.gx_results
+
+
+@dataclass
+class Batch:
+    """A batch of files read and checked together: an extraction per file, in order, and checks."""
+
+    extractions: list[Extraction]
+    checks: Checks
+
+
+def extract_path(path: str, sha256: str | None = None) -> Extraction:
+    """Read one file and parse its forms; any failure becomes the extraction's error message.
+
+    With the file's ``sha256`` the forms get their ids (:func:`warehouse.form_id_for`).
+    """
     extraction = Extraction()
     try:
         document = read_document(Path(path))
@@ -51,7 +91,19 @@ def extract_path(path: str) -> Extraction:
             f"could not extract forms ({type(error).__name__}: {error}); "
             "this is a bug in jixiao: please report it with the file"
         )
+    if sha256 is not None:
+        for form in extraction.forms:
+            form.form_id = form_id_for(sha256, form.form_ordinal)
     return extraction
+
+
+def check_forms(forms: list[Form], keep_gx: bool = False) -> Checks:
+    """Run every check on ``forms`` in one GX call; ``keep_gx`` keeps GX's results (Data Docs)."""
+    gx_results: list[Any] | None = [] if keep_gx else None
+    results: dict[str, list[CheckResult]] = defaultdict(list)
+    for result in validate(forms, gx_results):
+        results[result.form_id].append(result)
+    return Checks(dict(results), gx_results or [])
 
 
 def timeout_message(seconds: float) -> str:
@@ -62,26 +114,75 @@ def timeout_message(seconds: float) -> str:
     )
 
 
-def _serve(connection: Connection) -> None:
-    """A worker's loop: receive a path, send back its extraction, until told to stop."""
+def _serve(connection: Connection, environment: dict[str, str]) -> None:
+    """A worker's loop, in the parent's ``environment``: receive a job, send back each file's
+    extraction as it is read and then, if the job checks, the checks of its forms, until told
+    to stop."""
+    os.environ.clear()
+    os.environ.update(environment)
     while True:
         try:
-            path = connection.recv()
+            job = connection.recv()
         except (EOFError, KeyboardInterrupt):
             return
-        if path is None:
+        if job is None:
             return
-        connection.send(extract_path(path))
+        files, forms, check, keep_gx = job
+        for path, sha256 in files:
+            extraction = extract_path(path, sha256)
+            connection.send(("read", extraction))
+            forms = forms + extraction.forms
+        if check:
+            try:
+                reply = ("checked", check_forms(forms, keep_gx))
+            except Exception as error:
+                reply = ("failed", f"{type(error).__name__}: {error}")
+            connection.send(reply)
+
+
+@dataclass
+class _Job:
+    """One job and its progress: files still to read are ``files[len(outcomes):]``."""
+
+    files: list[tuple[str, str | None]]  # (path, sha256) to read, in order
+    forms: list[Form]  # read before, checked with the forms of ``files``
+    future: Future[Any]
+    single: bool  # submit(): no checks; the future holds the file's Extraction or raises
+    keep_gx: bool = False
+    outcomes: list[Extraction | Exception] = field(default_factory=list)
+
+    def message(self) -> tuple:
+        """What the worker taking this job is sent (after a restart: the rest of the job)."""
+        read = [form for o in self.outcomes if isinstance(o, Extraction) for form in o.forms]
+        return (self.files[len(self.outcomes) :], self.forms + read, not self.single, self.keep_gx)
+
+    def reading(self) -> bool:
+        return len(self.outcomes) < len(self.files)
+
+    def deliver(self, checks: Checks | None) -> None:
+        if self.single:
+            (outcome,) = self.outcomes
+            if isinstance(outcome, Exception):
+                self.future.set_exception(outcome)
+            else:
+                self.future.set_result(outcome)
+        elif not self.files:
+            self.future.set_result(checks)
+        else:
+            extractions = [
+                Extraction(error=str(o)) if isinstance(o, Exception) else o for o in self.outcomes
+            ]
+            self.future.set_result(Batch(extractions, checks))
 
 
 class _Worker:
     def __init__(self, context: Any) -> None:
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child,), daemon=True)
+        self.process = context.Process(target=_serve, args=(child, dict(os.environ)), daemon=True)
         self.process.start()
         child.close()
-        self.job: tuple[str, Future[Extraction]] | None = None
-        self.started = 0.0
+        self.job: _Job | None = None
+        self.started: float | None = None  # when its current file was started; None: checking
 
     def stop(self, kill: bool) -> None:
         if kill:
@@ -99,10 +200,11 @@ class _Worker:
 
 
 class ExtractionPool:
-    """``workers`` processes reading files; :meth:`submit` returns a future of the extraction.
+    """``workers`` processes reading files and checking forms; each ``submit…`` gives a future.
 
-    The future fails with :class:`ExtractionTimeout` or :class:`WorkerCrashed`; otherwise it holds
-    an :class:`Extraction` (whose ``error`` says why an unreadable file could not be read).
+    A timed-out or crashed file fails with :class:`ExtractionTimeout` or :class:`WorkerCrashed`
+    (:meth:`submit`), or is an :class:`Extraction` with that ``error`` in its batch
+    (:meth:`submit_checked`); an unreadable file is an Extraction whose ``error`` says why.
     Use it as a context manager: leaving it stops every worker.
     """
 
@@ -110,9 +212,10 @@ class ExtractionPool:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.timeout = timeout
-        self._context = multiprocessing.get_context("spawn")
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload(WORKER_PRELOAD)
         self._workers = [_Worker(self._context) for _ in range(workers)]
-        self._queue: deque[tuple[str, Future[Extraction]]] = deque()
+        self._queue: deque[_Job] = deque()
         self._wake_parent, self._wake = self._context.Pipe(duplex=False)
         self._lock = threading.Lock()
         self._closing = False
@@ -125,18 +228,21 @@ class ExtractionPool:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def submit(self, path: str) -> Future[Extraction]:
-        """Queue ``path`` for reading."""
-        future: Future[Extraction] = Future()
-        with self._lock:
-            if self._closing:
-                raise RuntimeError("the extraction pool is closed")
-            self._queue.append((path, future))
-        self._wake.send(None)
-        return future
+    def submit(self, path: str, sha256: str | None = None) -> Future[Extraction]:
+        """Queue ``path`` for reading (its forms get ids when ``sha256`` is given)."""
+        return self._put(_Job([(path, sha256)], [], Future(), single=True))
+
+    def submit_checked(self, files: list[tuple[str, str]], keep_gx: bool = False) -> Future[Batch]:
+        """Queue ``files`` ((path, sha256) pairs) for one worker to read, one after the other,
+        and then check all their forms in one call; ``keep_gx`` keeps GX's results."""
+        return self._put(_Job(list(files), [], Future(), single=False, keep_gx=keep_gx))
+
+    def submit_checks(self, forms: list[Form], keep_gx: bool = False) -> Future[Checks]:
+        """Queue ``forms`` (with their ids) to be checked in one call, ahead of any reading."""
+        return self._put(_Job([], list(forms), Future(), single=False, keep_gx=keep_gx), first=True)
 
     def close(self) -> None:
-        """Stop the workers; files still queued or being read are cancelled."""
+        """Stop the workers; jobs still queued or under way are cancelled."""
         with self._lock:
             if self._closing:
                 return
@@ -144,13 +250,24 @@ class ExtractionPool:
         self._wake.send(None)
         self._thread.join()
 
+    def _put(self, job: _Job, first: bool = False) -> Future[Any]:
+        with self._lock:
+            if self._closing:
+                raise RuntimeError("the extraction pool is closed")
+            if first:
+                self._queue.appendleft(job)
+            else:
+                self._queue.append(job)
+        self._wake.send(None)
+        return job.future
+
     def _dispatch(self) -> None:
         try:
             while not self._closing:
                 self._assign()
                 busy = [worker for worker in self._workers if worker.job]
-                deadline = min((w.started + self.timeout for w in busy), default=None)
-                wait_for = None if deadline is None else max(0.0, deadline - time.monotonic())
+                timed = [w.started + self.timeout for w in busy if w.started is not None]
+                wait_for = None if not timed else max(0.0, min(timed) - time.monotonic())
                 ready = wait(
                     [self._wake_parent, *(worker.connection for worker in busy)], timeout=wait_for
                 )
@@ -160,8 +277,11 @@ class ExtractionPool:
                 for worker in busy:
                     if worker.connection in ready:
                         self._collect(worker)
-                    elif time.monotonic() - worker.started > self.timeout:
-                        self._replace(worker, ExtractionTimeout(timeout_message(self.timeout)))
+                    elif (
+                        worker.started is not None
+                        and time.monotonic() - worker.started > self.timeout
+                    ):
+                        self._fail_file(worker, ExtractionTimeout(timeout_message(self.timeout)))
         finally:
             self._shut_down()
 
@@ -172,45 +292,75 @@ class ExtractionPool:
             with self._lock:
                 if not self._queue:
                     return
-                path, future = self._queue.popleft()
-            if not future.set_running_or_notify_cancel():
+                job = self._queue.popleft()
+            if not job.future.running() and not job.future.set_running_or_notify_cancel():
                 continue
-            worker.job, worker.started = (path, future), time.monotonic()
-            worker.connection.send(path)
+            worker.job = job
+            worker.started = time.monotonic() if job.reading() else None
+            worker.connection.send(job.message())
 
     def _collect(self, worker: _Worker) -> None:
-        path, future = worker.job
+        job = worker.job
         try:
-            extraction = worker.connection.recv()
+            kind, payload = worker.connection.recv()
         except (EOFError, OSError):
             worker.process.join(timeout=5)
             code = worker.process.exitcode
-            self._replace(
-                worker,
-                WorkerCrashed(
-                    f"the reader crashed on this file (worker exit code {code}); the file may be "
-                    "damaged or hostile: check it, or report it with the file"
-                ),
-            )
+            if job.reading():
+                self._fail_file(
+                    worker,
+                    WorkerCrashed(
+                        f"the reader crashed on this file (worker exit code {code}); the file may "
+                        "be damaged or hostile: check it, or report it with the file"
+                    ),
+                )
+            else:
+                self._replace(worker)
+                job.future.set_exception(
+                    WorkerCrashed(f"the worker checking forms crashed (exit code {code})")
+                )
             return
-        worker.job = None
-        future.set_result(extraction)
+        if kind == "read":
+            job.outcomes.append(payload)
+            worker.started = time.monotonic() if job.reading() else None
+            if job.single:
+                worker.job = None
+                job.deliver(None)
+        else:
+            worker.job = None
+            if kind == "checked":
+                job.deliver(payload)
+            else:
+                job.future.set_exception(ChecksFailed(f"the checks could not run: {payload}"))
 
-    def _replace(self, worker: _Worker, error: Exception) -> None:
-        _, future = worker.job
+    def _fail_file(self, worker: _Worker, error: Exception) -> None:
+        """The file ``worker`` was reading failed: record it, give the rest to a fresh worker."""
+        job = worker.job
+        job.outcomes.append(error)
+        self._replace(worker)
+        forms = job.message()[1]
+        if job.single or not (job.reading() or forms):
+            job.deliver(None if job.single else Checks())
+        else:
+            with self._lock:
+                self._queue.appendleft(job)
+
+    def _replace(self, worker: _Worker) -> None:
         worker.job = None
         worker.stop(kill=True)
-        future.set_exception(error)
         self._workers[self._workers.index(worker)] = _Worker(self._context)
 
     def _shut_down(self) -> None:
         for worker in self._workers:
             if worker.job:
-                worker.job[1].set_exception(RuntimeError("the extraction pool was closed"))
+                worker.job.future.set_exception(RuntimeError("the extraction pool was closed"))
             worker.stop(kill=worker.job is not None)
         with self._lock:
-            for _, future in self._queue:
-                future.cancel()
+            for job in self._queue:
+                if job.future.running():
+                    job.future.set_exception(RuntimeError("the extraction pool was closed"))
+                else:
+                    job.future.cancel()
             self._queue.clear()
         self._wake.close()
         self._wake_parent.close()
@@ -221,22 +371,39 @@ _OWN_POOL: ExtractionPool | None = None  # a Dask worker's reader process, start
 _OWN_LOCK = threading.Lock()
 
 
-def read_here_or_in_pool(path: str, timeout: float) -> Extraction:
+def _own_pool(timeout: float | None = None) -> ExtractionPool | None:
+    """This Dask worker's reader process (reading with ``timeout``, if given), or None on a
+    daemonic worker, which may not start one."""
+    global _OWN_POOL
+    with _OWN_LOCK:
+        if multiprocessing.current_process().daemon:
+            return None
+        if _OWN_POOL is None:
+            _OWN_POOL = ExtractionPool(1, timeout or DEFAULT_TIMEOUT)
+        if timeout is not None:
+            _OWN_POOL.timeout = timeout
+        return _OWN_POOL
+
+
+def read_here_or_in_pool(path: str, sha256: str, timeout: float) -> Extraction:
     """Read ``path`` through the run's pool or, on a Dask worker, a reader process of its own.
 
     A daemonic Dask worker may not start processes: it then reads in its own process, one file
     at a time (pdfium is not thread-safe) and without the timeout. Start such workers with
     ``DASK_DISTRIBUTED__WORKER__DAEMON=False`` to keep the timeout.
     """
-    global _OWN_POOL
     if LOCAL_POOL is not None:
-        return LOCAL_POOL.submit(path).result()
-    with _OWN_LOCK:
-        if multiprocessing.current_process().daemon:
-            return extract_path(path)
-        if _OWN_POOL is None or _OWN_POOL.timeout != timeout:
-            if _OWN_POOL is not None:
-                _OWN_POOL.close()
-            _OWN_POOL = ExtractionPool(1, timeout)
-        pool = _OWN_POOL
-    return pool.submit(path).result()
+        return LOCAL_POOL.submit(path, sha256).result()
+    pool = _own_pool(timeout)
+    if pool is None:
+        with _OWN_LOCK:
+            return extract_path(path, sha256)
+    return pool.submit(path, sha256).result()
+
+
+def check_here_or_in_pool(forms: list[Form], keep_gx: bool) -> Checks:
+    """Check ``forms`` on a Dask worker: in its reader process, or in its own on a daemonic one."""
+    pool = _own_pool()
+    if pool is None:
+        return check_forms(forms, keep_gx)
+    return pool.submit_checks(forms, keep_gx).result()

@@ -38,6 +38,11 @@ class ValidationLog(list):
         self.limit = limit
         self.dropped = 0
 
+    @property
+    def full(self) -> bool:
+        """Whether it holds ``limit`` results: later ones would only be counted."""
+        return len(self) >= self.limit
+
     def extend(self, pairs: Iterable[Any]) -> None:
         """Keep the first pairs up to the limit; count the others."""
         pairs = list(pairs)

@@ -18,10 +18,12 @@ import hashlib
 import os
 import shutil
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import duckdb
 
@@ -329,6 +331,22 @@ def no_forms_message(extraction: Extraction) -> str:
     return ", ".join([*found, "no performance form"])
 
 
+def _form_row(
+    form: Form, source: SourceFile, statuses: dict[str, str], now: datetime, run_id: str
+) -> list[Any]:
+    """A form's store.form row, in FORM_COLUMNS order."""
+    status = statuses[form.form_id]
+    extra = {
+        "source_file": source.source_file,
+        "source_sha256": source.sha256,
+        "status": status,
+        "quarantined_at": now if status == "quarantined" else None,
+        "loaded_at": now,
+        "run_id": run_id,
+    }
+    return [extra[c] if c in extra else getattr(form, c) for c in FORM_COLUMNS]
+
+
 class Warehouse:
     """A DuckDB warehouse file with the SCHEMA.md views. One writer at a time; any readers.
 
@@ -515,16 +533,18 @@ class Warehouse:
             return LoadResult(source.source_file, "skipped", message="unchanged since last ingest")
         if check.state != "duplicate" and extraction is None:
             raise ValueError(f"{source.source_file} is {check.state}: it needs an extraction")
+        stored = check.state != "new"  # a new file has no rows yet: nothing to delete or update
         con = self.connection
         con.execute("BEGIN TRANSACTION")
         try:
-            self._delete_forms_of(source.source_file)
+            if stored:
+                self._delete_forms_of(source.source_file)
             if check.state == "duplicate":
                 outcome = self._duplicate_of(source, check.holder)
-                self._upsert_source(source, run_id, None, outcome)
+                self._upsert_source(source, run_id, None, outcome, stored)
             else:
                 outcome = self._insert_forms(source, extraction, results, run_id)
-                self._upsert_source(source, run_id, extraction, outcome)
+                self._upsert_source(source, run_id, extraction, outcome, stored)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -574,17 +594,34 @@ class Warehouse:
             raise ValueError(f"check results for forms not in this file: {sorted(unknown)}")
 
         now = _now()
-        quarantined = 0
-        for form in forms:
-            status = form_status(results_by_form[form.form_id])
-            quarantined += status == "quarantined"
-            self._insert_form(form, source, status, now, run_id)
-        if results:
-            self.connection.executemany(
-                f"INSERT INTO store.check_result ({', '.join(CHECK_COLUMNS)}) "
-                f"VALUES ({', '.join('?' * len(CHECK_COLUMNS))})",
-                [[getattr(result, column) for column in CHECK_COLUMNS] for result in results],
-            )
+        statuses = {form.form_id: form_status(results_by_form[form.form_id]) for form in forms}
+        self._insert_rows(
+            "form", FORM_COLUMNS, [_form_row(form, source, statuses, now, run_id) for form in forms]
+        )
+        self._insert_rows(
+            "fund_line",
+            ("form_id", "line_ordinal", *FUND_LINE_COLUMNS),
+            [
+                [form.form_id, ordinal, *(getattr(line, c) for c in FUND_LINE_COLUMNS)]
+                for form in forms
+                for ordinal, line in enumerate(form.fund_lines, start=1)
+            ],
+        )
+        self._insert_rows(
+            "indicator",
+            ("form_id", *INDICATOR_COLUMNS),
+            [
+                [form.form_id, *(getattr(row, c) for c in INDICATOR_COLUMNS)]
+                for form in forms
+                for row in form.indicators
+            ],
+        )
+        self._insert_rows(
+            "check_result",
+            CHECK_COLUMNS,
+            [[getattr(result, column) for column in CHECK_COLUMNS] for result in results],
+        )
+        quarantined = sum(status == "quarantined" for status in statuses.values())
         warnings = sum(result.severity == "warning" for result in results)
         if quarantined:
             return LoadResult(
@@ -598,41 +635,25 @@ class Warehouse:
             )
         return LoadResult(source.source_file, "loaded", len(forms), 0, warnings)
 
-    def _insert_form(
-        self, form: Form, source: SourceFile, status: str, now: datetime, run_id: str
-    ) -> None:
-        extra = {
-            "source_file": source.source_file,
-            "source_sha256": source.sha256,
-            "status": status,
-            "quarantined_at": now if status == "quarantined" else None,
-            "loaded_at": now,
-            "run_id": run_id,
-        }
-        values = [extra[c] if c in extra else getattr(form, c) for c in FORM_COLUMNS]
-        self.connection.execute(
-            f"INSERT INTO store.form ({', '.join(FORM_COLUMNS)}) "
-            f"VALUES ({', '.join('?' * len(FORM_COLUMNS))})",
-            values,
+    def _insert_rows(self, table: str, columns: Sequence[str], rows: list[list[Any]]) -> None:
+        """Insert ``rows`` into ``store.<table>`` in one statement.
+
+        The rows are staged as an Arrow table (each column's type inferred from its values:
+        Decimal stays exact) and inserted by column name; DuckDB casts each column to the
+        table's type as it would cast query parameters.
+        """
+        if not rows:
+            return
+        import pyarrow  # imported here: commands that only read need not load it
+
+        staged = pyarrow.table(
+            {column: [row[i] for row in rows] for i, column in enumerate(columns)}
         )
-        if form.fund_lines:
-            self.connection.executemany(
-                f"INSERT INTO store.fund_line (form_id, line_ordinal, {', '.join(FUND_LINE_COLUMNS)}) "
-                f"VALUES ({', '.join('?' * (len(FUND_LINE_COLUMNS) + 2))})",
-                [
-                    [form.form_id, ordinal, *(getattr(line, c) for c in FUND_LINE_COLUMNS)]
-                    for ordinal, line in enumerate(form.fund_lines, start=1)
-                ],
-            )
-        if form.indicators:
-            self.connection.executemany(
-                f"INSERT INTO store.indicator (form_id, {', '.join(INDICATOR_COLUMNS)}) "
-                f"VALUES ({', '.join('?' * (len(INDICATOR_COLUMNS) + 1))})",
-                [
-                    [form.form_id, *(getattr(row, c) for c in INDICATOR_COLUMNS)]
-                    for row in form.indicators
-                ],
-            )
+        self.connection.register("staged_rows", staged)
+        try:
+            self.connection.execute(f"INSERT INTO store.{table} BY NAME SELECT * FROM staged_rows")
+        finally:
+            self.connection.unregister("staged_rows")
 
     def _upsert_source(
         self,
@@ -640,6 +661,7 @@ class Warehouse:
         run_id: str,
         extraction: Extraction | None,
         outcome: LoadResult,
+        stored: bool,
     ) -> None:
         values = {
             "source_file": source.source_file,
@@ -654,10 +676,10 @@ class Warehouse:
             "error": outcome.message,
         }
         updates = ", ".join(f"{c} = excluded.{c}" for c in SOURCE_COLUMNS[1:])
+        conflict = f" ON CONFLICT (source_file) DO UPDATE SET {updates}" if stored else ""
         self.connection.execute(
             f"INSERT INTO store.source_file ({', '.join(SOURCE_COLUMNS)}) "
-            f"VALUES ({', '.join('?' * len(SOURCE_COLUMNS))}) "
-            f"ON CONFLICT (source_file) DO UPDATE SET {updates}",
+            f"VALUES ({', '.join('?' * len(SOURCE_COLUMNS))}){conflict}",
             [values[c] for c in SOURCE_COLUMNS],
         )
 
