@@ -244,7 +244,7 @@ class Context(NamedTuple):
     """What a message is built from."""
 
     values: dict[str, Any]  # the failing row as GX reported it
-    form: dict[str, Any]  # the form's row of the form_checks view
+    form: dict[str, Any]  # the form's row of the form_checks table
     row: Indicator | None  # the indicator, for row-level checks
 
 

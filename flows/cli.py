@@ -219,8 +219,9 @@ def _pipeline_options() -> argparse.ArgumentParser:
         "--workers",
         type=_positive_int,
         metavar="N",
-        help="worker processes reading files in parallel (default: 1 for ingest and serve, "
-        "every core for backfill)",
+        help="worker processes reading files and checking their forms in parallel (default: 1 "
+        "for ingest and serve, every core for backfill; with --task-runner dask, how many check "
+        "tasks a chunk's forms are split into)",
     )
     options.add_argument(
         "--timeout",
@@ -308,8 +309,9 @@ def _add_backfill(
         type=_positive_int,
         default=100,
         metavar="FILES",
-        help="files per chunk: read in parallel, checked in one call, then loaded (default "
-        "100); an interruption loses at most two chunks of reading",
+        help="files per chunk: each worker reads its share and checks its forms in one call, "
+        "then the files are loaded (default 100); an interruption loses at most two chunks of "
+        "reading",
     )
     backfill.set_defaults(run=run_backfill)
 

@@ -34,7 +34,7 @@ from schemas.records import CheckResult, Form
 from warehouse import Extraction, form_id_for
 
 DEFAULT_TIMEOUT = 300.0
-# imported by the forkserver before it forks any worker; only modules that start no thread
+# imported once, by the forkserver, before it forks the workers: each starts with them loaded
 WORKER_PRELOAD = ["flows.pool", "extractors.pdf", "extractors.text", "expectations.gx_suite"]
 
 

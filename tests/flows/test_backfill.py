@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from expectations import validate
 from flows.backfill import backfill, per_year, year_table
 from flows.ingest import ingest
 from flows.pool import ExtractionPool, ExtractionTimeout, extract_path
@@ -168,6 +169,31 @@ def test_the_pool_stops_a_file_that_takes_too_long_and_goes_on():
             pool.submit(slow).result()
         pool.timeout = 300
         assert len(pool.submit(slow).result().forms) == 1  # a fresh worker took over
+
+
+def test_a_worker_reads_its_batch_then_checks_all_its_forms_in_one_call():
+    seed, three = ORIGINALS[0], ROOT / "samples" / "pdf" / "self_eval_three_forms.pdf"
+    files = [(str(seed), "a" * 64), (str(three), "b" * 64)]
+    with ExtractionPool(1) as pool:
+        batch = pool.submit_checked(files, keep_gx=True).result()
+        forms = [form for extraction in batch.extractions for form in extraction.forms]
+        again = pool.submit_checks(forms).result()
+        pool.timeout = 0.001
+        stopped = pool.submit_checked(files).result()
+
+    assert [form.form_id for form in forms] == [f"{'a' * 16}-{n}" for n in (1, 2, 3)] + [
+        f"{'b' * 16}-{n}" for n in (1, 2, 3)
+    ]
+    expected = {}
+    for result in validate(forms):
+        expected.setdefault(result.form_id, []).append(result)
+    assert batch.checks.results == again.results == expected
+    assert len(batch.checks.gx_results) == 2 and again.gx_results == []  # the two GX suites
+    assert [e.error for e in stopped.extractions] == [
+        "reading took longer than 0.001 s and was stopped; split the file into smaller ones, or "
+        "run again with a larger --timeout and --retry-failed"
+    ] * 2
+    assert stopped.checks.results == {}
 
 
 def test_a_timed_out_file_is_failed_and_read_again_with_retry_failed(tmp_path):
