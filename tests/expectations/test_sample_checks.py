@@ -43,3 +43,18 @@ def test_seed_checks():
         {("total_score_consistent", "warning")},  # printed 95, rows sum to 95.4
     ]
     assert _found(SEEDS / "004_52c260094030f1a0.txt") == [set()]
+
+
+RENDERED = ROOT / "tests" / "data" / "rendered"
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(RENDERED.glob("*/self_eval_arithmetic_faults.*")),
+    ids=lambda p: p.parent.name,
+)
+def test_faulty_forms_fail_the_same_checks_in_every_format(path: Path):
+    """DOCX, XLSX, HTML and LibreOffice PDF renderings of the faulty forms: same check names."""
+    pdf = ROOT / "samples" / "pdf" / "self_eval_arithmetic_faults.pdf"
+    expected = json.loads(pdf.with_suffix(".expected.json").read_text(encoding="utf-8"))["forms"]
+    assert _found(path) == [{tuple(c) for c in form["checks"]} for form in expected]
