@@ -517,12 +517,9 @@ def run_ingest(args: argparse.Namespace) -> int:
         _error(f"no supported files ({SUFFIXES}) found in {' '.join(entries)}")
         return EXIT_USAGE
 
-    from warehouse import default_db_path
-
-    db = Path(args.db) if args.db else default_db_path()
-    if not _check_writer(db):
+    db = _writer_db(args)
+    if db is None:
         return EXIT_RUN_FAILED
-    _announce_prefect()
     from flows.ingest import ingest
 
     try:
@@ -544,6 +541,17 @@ def run_ingest(args: argparse.Namespace) -> int:
     return _print_summary(summary, db)
 
 
+def _writer_db(args: argparse.Namespace) -> Path | None:
+    """The warehouse a run will write, once it is known to be free; None after saying why not."""
+    from warehouse import default_db_path
+
+    db = Path(args.db) if args.db else default_db_path()
+    if not _check_writer(db):
+        return None
+    _announce_prefect()
+    return db
+
+
 def run_backfill(args: argparse.Namespace) -> int:
     """Run the backfill flow, then print the summary and the per-year table."""
     if usage := _engine_usage(args):
@@ -563,12 +571,9 @@ def run_backfill(args: argparse.Namespace) -> int:
     if missing := _missing_local(entries):
         _error(f"{args.source} lists paths that do not exist: {', '.join(missing[:5])}")
         return EXIT_USAGE
-    from warehouse import default_db_path
-
-    db = Path(args.db) if args.db else default_db_path()
-    if not _check_writer(db):
+    db = _writer_db(args)
+    if db is None:
         return EXIT_RUN_FAILED
-    _announce_prefect()
     from flows.backfill import backfill, year_table
 
     try:
