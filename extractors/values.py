@@ -72,8 +72,15 @@ def _finite(number: float) -> float | None:
     return number if math.isfinite(number) else None
 
 
+MAX_AMOUNT = Decimal(10) ** 16  # 元: the largest DECIMAL(18,2) is just below
+
+
 def parse_money(text: str | None, multiplier: int = 1) -> Decimal | None:
-    """A printed amount in the form's unit → 元 as Decimal(…, 2 dp); '万元' forms pass 10000."""
+    """A printed amount in the form's unit → 元 as Decimal(…, 2 dp); '万元' forms pass 10000.
+
+    Not an amount: text other than a number, and numbers of 10^16 元 or more (digits of
+    neighbouring cells run together; the warehouse holds DECIMAL(18,2)).
+    """
     if is_blank(text):
         return None
     cleaned = text.strip().replace(" ", "").replace(",", "")
@@ -83,9 +90,10 @@ def parse_money(text: str | None, multiplier: int = 1) -> Decimal | None:
     if not re.fullmatch(r"[-+]?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)", cleaned):
         return None
     try:
-        return (Decimal(cleaned) * multiplier).quantize(Decimal("0.01"))
+        amount = (Decimal(cleaned) * multiplier).quantize(Decimal("0.01"))
     except InvalidOperation:
         return None
+    return amount if abs(amount) < MAX_AMOUNT else None
 
 
 def parse_rate(text: str | None) -> float | None:

@@ -110,8 +110,9 @@ def backfill(
     """Backfill the archive ``source`` (a folder of year folders, or a manifest) into ``db``.
 
     Years ``from_year``..``to_year`` (inclusive, by folder name) are taken, oldest first. Files
-    are read by ``workers`` processes with ``timeout`` seconds each, or as Prefect task runs on
-    the Dask cluster at ``address`` (``task_runner='dask'``), ``chunk_files`` at a time.
+    are read and their forms checked by ``workers`` processes (``timeout`` seconds a file), or as
+    Prefect task runs on the Dask cluster at ``address`` (``task_runner='dask'``), ``chunk_files``
+    at a time.
     """
     logger = get_run_logger()
 

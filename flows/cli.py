@@ -224,6 +224,15 @@ def _pipeline_options() -> argparse.ArgumentParser:
         "tasks a chunk's forms are split into)",
     )
     options.add_argument(
+        "--chunk",
+        type=_positive_int,
+        default=100,
+        metavar="FILES",
+        help="files per chunk: each worker reads its share and checks its forms in one call, "
+        "then the chunk is loaded in one transaction (default 100); an interruption loses at "
+        "most two chunks of reading",
+    )
+    options.add_argument(
         "--timeout",
         type=_positive_float,
         default=300.0,
@@ -304,15 +313,6 @@ def _add_backfill(
         "--from", dest="from_year", type=int, metavar="YEAR", help="first year to load"
     )
     backfill.add_argument("--to", dest="to_year", type=int, metavar="YEAR", help="last year")
-    backfill.add_argument(
-        "--chunk",
-        type=_positive_int,
-        default=100,
-        metavar="FILES",
-        help="files per chunk: each worker reads its share and checks its forms in one call, "
-        "then the files are loaded (default 100); an interruption loses at most two chunks of "
-        "reading",
-    )
     backfill.set_defaults(run=run_backfill)
 
 
@@ -530,6 +530,7 @@ def run_ingest(args: argparse.Namespace) -> int:
             manifest=args.manifest,
             workers=args.workers or 1,
             timeout=args.timeout,
+            chunk_files=args.chunk,
             task_runner=args.task_runner,
             address=args.address,
             report_dir=_report_dir(args, db),
@@ -650,6 +651,7 @@ def run_serve(args: argparse.Namespace) -> int:
             timezone=args.timezone,
             workers=args.workers or 1,
             timeout=args.timeout,
+            chunk_files=args.chunk,
             task_runner=args.task_runner,
             address=args.address,
             report_dir=_report_dir(args, db),

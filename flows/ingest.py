@@ -3,11 +3,12 @@
 Files go through in chunks. For each chunk the single writer hashes every file and asks the
 warehouse whether it needs reading (same name and sha256: never read again); the new ones are read
 in worker processes (`flows.pool`, with a timeout per file) or on a Dask cluster, and each worker
-checks its share of the chunk's forms in one Great Expectations call; the writer then loads each
-file in its own transaction. Two chunks are in flight, so the workers read and check the next
-chunk while the writer loads the last one. An interrupted run loses at most the chunks in flight:
-every loaded file is committed, so a rerun skips it, and the run is marked 'crashed' (or 'failed')
-in ingest_runs.
+checks its share of the chunk's forms in one Great Expectations call; the writer then loads the
+chunk's files in one transaction (one insert per table; should it fail, file by file, so that
+only a file that cannot be stored fails). Two chunks are in flight, so the workers read and check
+the next chunk while the writer loads the last one. An interrupted run loses at most the chunks in
+flight: every loaded chunk is committed, so a rerun skips its files, and the run is marked
+'crashed' (or 'failed') in ingest_runs.
 
 Reading can be a Prefect task per file (``extract_file``: cached on the file's content and the
 reader code, visible in the Prefect UI), the chunk's forms then checked in shares by the same
@@ -52,11 +53,13 @@ from flows.pool import (
     WorkerCrashed,
 )
 from flows.sources import Download, Item, discover_files, read_manifest, resolve
-from schemas.records import CheckResult, Form
+from schemas.records import Form
 from warehouse import (
     Extraction,
+    FileLoad,
     RunCounts,
     SourceFile,
+    Unpulled,
     Warehouse,
     default_db_path,
 )
@@ -394,11 +397,13 @@ class _Workers:
 
 @dataclass
 class _Chunk:
-    """One chunk in flight: its items and sources, the outcomes decided, the reading pending."""
+    """One chunk in flight: its items and sources, the files that could not be pulled, the
+    unchanged files, the reading pending."""
 
     items: list[Item]
     sources: dict[str, SourceFile] = field(default_factory=dict)
-    decided: dict[str, FileOutcome] = field(default_factory=dict)
+    unpulled: dict[str, str] = field(default_factory=dict)  # name → why it could not be had
+    unchanged: dict[str, FileOutcome] = field(default_factory=dict)
     reading: Callable[[], ChunkRead] | None = None
 
 
@@ -442,19 +447,17 @@ class Pipeline:
         for item in items:
             name = item.source_file
             if item.error is not None:
-                chunk.decided[name] = FileOutcome(name, "failed", message=item.error)
+                chunk.unpulled[name] = item.error
                 continue
             try:
                 source = replace(SourceFile.from_path(item.path), source_file=name)
             except OSError as error:
-                chunk.decided[name] = FileOutcome(
-                    name, "failed", message=f"cannot read the file: {error}"
-                )
+                chunk.unpulled[name] = f"cannot read the file: {error}"
                 continue
             chunk.sources[name] = source
             state = self.warehouse.check_file(source).state
             if state == "unchanged":
-                chunk.decided[name] = FileOutcome(
+                chunk.unchanged[name] = FileOutcome(
                     name, "skipped", message="unchanged since last ingest"
                 )
             elif state in ("new", "changed") and source.sha256 not in self.seen:
@@ -466,7 +469,7 @@ class Pipeline:
         return chunk
 
     def _finish(self, chunk: _Chunk) -> None:
-        """Wait for the chunk's extractions and checks, then load file by file."""
+        """Wait for the chunk's extractions and checks, then load them in one transaction."""
         extractions, checks = chunk.reading() if chunk.reading else ({}, Checks())
         summary = self.summary
         summary.files_new += len(extractions)
@@ -476,11 +479,19 @@ class Pipeline:
                 failures[result.check_name] = failures.get(result.check_name, 0) + 1
         if self.gx_results is not None:
             self.gx_results.extend(checks.gx_results)
+        loads: list[FileLoad | Unpulled] = []
         for item in chunk.items:
             name = item.source_file
-            outcome = chunk.decided.get(name) or self._load(
-                chunk.sources[name], extractions.get(name), checks.results
-            )
+            if name in chunk.unpulled:
+                loads.append(Unpulled(name, chunk.unpulled[name]))
+            elif name not in chunk.unchanged:
+                extraction = extractions.get(name)
+                forms = extraction.forms if extraction else []
+                results = [r for form in forms for r in checks.results.get(form.form_id, [])]
+                loads.append(FileLoad(chunk.sources[name], extraction, results))
+        outcomes = {**self._load(loads), **chunk.unchanged}
+        for item in chunk.items:
+            outcome = outcomes[item.source_file]
             outcome.year = item.year
             summary.files.append(outcome)
             summary.files_skipped += outcome.status in ("skipped", "skipped_duplicate")
@@ -491,32 +502,31 @@ class Pipeline:
             self.reporter.file_done(outcome)
         self.reporter.chunk_done(summary)
 
-    def _load(
-        self,
-        source: SourceFile,
-        extraction: Extraction | None,
-        results: dict[str, list[CheckResult]],
-    ) -> FileOutcome:
-        forms = extraction.forms if extraction else []
-        file_results = [result for form in forms for result in results.get(form.form_id, [])]
+    def _load(self, loads: list[FileLoad | Unpulled]) -> dict[str, FileOutcome]:
+        """Load ``loads`` in one transaction; if that fails, file by file, so that a file that
+        cannot be stored fails alone (rolled back: it is retried on the next run)."""
+        if not loads:
+            return {}
         try:
-            loaded = self.warehouse.load_file(source, extraction, file_results, self.summary.run_id)
-        except Exception as error:  # rolled back: the file is retried on the next run
-            get_run_logger().exception("storing %s failed", source.source_file)
-            return FileOutcome(
-                source.source_file,
-                "failed",
-                message=f"could not be stored ({type(error).__name__}: {error}); "
-                "nothing was written",
+            loaded = self.warehouse.load_files(loads, self.summary.run_id)
+        except Exception as error:  # rolled back
+            if len(loads) > 1:  # find the file at fault: each in its own transaction
+                return {name: o for load in loads for name, o in self._load([load]).items()}
+            source_file = loads[0].source_file
+            get_run_logger().exception("storing %s failed", source_file)
+            message = f"could not be stored ({type(error).__name__}: {error}); nothing was written"
+            return {source_file: FileOutcome(source_file, "failed", message=message)}
+        return {
+            result.source_file: FileOutcome(
+                result.source_file,
+                result.status,
+                result.forms_landed,
+                result.forms_quarantined,
+                result.warnings,
+                result.message,
             )
-        return FileOutcome(
-            source.source_file,
-            loaded.status,
-            loaded.forms_landed,
-            loaded.forms_quarantined,
-            loaded.warnings,
-            loaded.message,
-        )
+            for result in loaded
+        }
 
 
 def _run_id() -> str:
@@ -630,6 +640,7 @@ def ingest(
     retry_failed: bool = False,
     max_download_mb: float = 200,
     wait: bool | None = None,
+    chunk_files: int = CHUNK_FILES,
 ) -> RunSummary:
     """Ingest the performance forms in ``paths`` (files, folders, http(s) URLs) and the lines
     of ``manifest`` into the warehouse ``db``.
@@ -638,8 +649,9 @@ def ingest(
     ingest_runs ('ingest', 'nightly' or 'backfill'); ``progress`` also prints progress to stderr.
     Files are read by ``workers`` processes (each file a Prefect task run, cached on its content,
     stopped after ``timeout`` seconds), or on the Dask cluster at ``address`` when
-    ``task_runner`` is 'dask'. ``report_dir`` receives the run's HTML report and Data Docs;
-    downloads larger than ``max_download_mb`` are refused; ``wait`` waits for another writer.
+    ``task_runner`` is 'dask'; the same workers check the forms, ``chunk_files`` files at a time.
+    ``report_dir`` receives the run's HTML report and Data Docs; downloads larger than
+    ``max_download_mb`` are refused; ``wait`` waits for another writer.
     """
     engine = Engine(task_runner, workers, address, timeout, per_file_tasks=True)
     logger = get_run_logger()
@@ -656,4 +668,5 @@ def ingest(
         report_dir=report_dir,
         retry_failed=retry_failed,
         wait=wait,
+        chunk_files=chunk_files,
     )

@@ -26,7 +26,7 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
 from prefect.types.entrypoint import EntrypointType
 
-from flows.ingest import RunSummary, ingest
+from flows.ingest import CHUNK_FILES, RunSummary, ingest
 from flows.pool import DEFAULT_TIMEOUT
 
 DEFAULT_CRON = "0 2 * * *"
@@ -42,6 +42,7 @@ def nightly(
     manifest: str | None = None,
     workers: int = 1,
     timeout: float = DEFAULT_TIMEOUT,
+    chunk_files: int = CHUNK_FILES,
     task_runner: str = "process",
     address: str | None = None,
     report_dir: str | None = None,
@@ -55,6 +56,7 @@ def nightly(
             manifest=manifest,
             workers=workers,
             timeout=timeout,
+            chunk_files=chunk_files,
             task_runner=task_runner,
             address=address,
             report_dir=report_dir,
@@ -70,6 +72,7 @@ def nightly_deployment(
     timezone: str = DEFAULT_TIMEZONE,
     workers: int = 1,
     timeout: float = DEFAULT_TIMEOUT,
+    chunk_files: int = CHUNK_FILES,
     task_runner: str = "process",
     address: str | None = None,
     report_dir: str | Path | None = None,
@@ -82,6 +85,7 @@ def nightly_deployment(
         "manifest": str(Path(manifest).resolve()) if manifest else None,
         "workers": workers,
         "timeout": timeout,
+        "chunk_files": chunk_files,
         "task_runner": task_runner,
         "address": address,
         "report_dir": str(Path(report_dir).resolve()) if report_dir else None,

@@ -3,8 +3,8 @@ file.
 
 pdfium is not thread-safe, so parallel reading needs processes. Each worker is a process forked
 from a ``forkserver`` that has imported the readers and Great Expectations once (so a worker, or a
-fresh one replacing a stopped worker, starts at once); it takes the parent's environment and takes
-one job at a time: a file to read (:meth:`ExtractionPool.submit`), a batch of files to read and
+fresh one replacing a stopped worker, starts at once). It runs in the parent's environment and
+takes one job at a time: a file to read (:meth:`ExtractionPool.submit`), a batch of files to read and
 then check in one GX call (:meth:`ExtractionPool.submit_checked`), or forms read before, to check
 (:meth:`ExtractionPool.submit_checks`). A worker builds its GX context on its first check and
 reuses it. A dispatcher thread in the parent hands out jobs (checks first), collects results and

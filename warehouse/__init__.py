@@ -3,9 +3,11 @@
 from warehouse.store import (
     Extraction,
     FileCheck,
+    FileLoad,
     LoadResult,
     RunCounts,
     SourceFile,
+    Unpulled,
     Warehouse,
     WarehouseBusy,
     check_writable,
@@ -15,11 +17,13 @@ from warehouse.store import (
 )
 
 __all__ = [
+    "FileLoad",
     "Extraction",
     "FileCheck",
     "LoadResult",
     "RunCounts",
     "SourceFile",
+    "Unpulled",
     "Warehouse",
     "WarehouseBusy",
     "check_writable",

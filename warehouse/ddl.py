@@ -10,7 +10,7 @@ statements are idempotent and run on every open; ``MIGRATIONS`` bring older file
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 MONEY = "DECIMAL(18,2)"
 
@@ -25,7 +25,7 @@ TABLES = [
     """
     CREATE TABLE IF NOT EXISTS store.source_file (
         source_file VARCHAR PRIMARY KEY,
-        source_sha256 VARCHAR NOT NULL,
+        source_sha256 VARCHAR,  -- NULL: the file could not be pulled
         bytes BIGINT,
         pulled_at TIMESTAMPTZ NOT NULL,
         run_id VARCHAR,
@@ -150,8 +150,9 @@ TABLES = [
     """,
 ]
 
-# Columns added after version 1, for warehouse files created before them.
+# Changes after version 1, for warehouse files created before them.
 MIGRATIONS = [
+    "ALTER TABLE store.source_file ALTER COLUMN source_sha256 DROP NOT NULL",  # version 3
     "ALTER TABLE store.form ADD COLUMN IF NOT EXISTS rejected BOOLEAN DEFAULT false",
     "ALTER TABLE store.form ADD COLUMN IF NOT EXISTS total_page INTEGER",
     "ALTER TABLE store.form ADD COLUMN IF NOT EXISTS total_bbox DOUBLE[]",

@@ -1,12 +1,12 @@
-"""The DuckDB warehouse: open (creating the schema), tell whether a file needs reading, load one
-file atomically, record ingest runs and quarantine reviews.
+"""The DuckDB warehouse: open (creating the schema), tell whether a file needs reading, load a
+batch of files atomically, record ingest runs and quarantine reviews.
 
 Publishing. A writer never writes the warehouse file ``X`` itself. It takes the lock ``X.lock``
 (an OS lock that dies with its process), works on ``X.work`` (a copy of ``X``), and on ``close``
 checkpoints it and renames it onto ``X`` in one atomic step. Readers open ``X`` read-only: they see
 the last published state, keep their snapshot while a run goes on, and see the run's results when
 they reconnect. A run that is killed leaves ``X`` as it was and its ``X.work`` behind; the next
-writer resumes that working copy (every file's facts were committed in one transaction), so
+writer resumes that working copy (each batch of files was committed in one transaction), so
 nothing is lost and nothing is written twice.
 """
 
@@ -119,6 +119,12 @@ SOURCE_COLUMNS = (
     "status",
     "error",
 )
+STAGED_COLUMNS = {  # the fact tables a load fills, in insert order
+    "form": FORM_COLUMNS,
+    "fund_line": ("form_id", "line_ordinal", *FUND_LINE_COLUMNS),
+    "indicator": ("form_id", *INDICATOR_COLUMNS),
+    "check_result": CHECK_COLUMNS,
+}
 
 
 WAIT_ENV = "JIXIAO_WAIT"  # set (to anything but '' or '0') to queue behind another writer
@@ -304,6 +310,110 @@ class LoadResult:
     message: str | None = None
 
 
+@dataclass(frozen=True)
+class FileLoad:
+    """One file to load: what was pulled, what reading it gave, and its forms' failed checks."""
+
+    source: SourceFile
+    extraction: Extraction | None
+    results: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def source_file(self) -> str:
+        """The name the file is stored under."""
+        return self.source.source_file
+
+
+@dataclass(frozen=True)
+class Unpulled:
+    """A file whose bytes could not be had: a failed download, a refused path, an unreadable file."""
+
+    source_file: str
+    message: str
+
+
+@dataclass
+class _StagedRows:
+    """The fact rows of a batch of files, inserted with one statement per table."""
+
+    tables: dict[str, list[list[Any]]] = field(
+        default_factory=lambda: {table: [] for table in STAGED_COLUMNS}
+    )
+
+    def add(
+        self,
+        source: SourceFile,
+        extraction: Extraction,
+        results: list[CheckResult],
+        run_id: str,
+    ) -> LoadResult:
+        """Stage one read file's forms, fund lines, indicators and failed checks."""
+        if extraction.error is not None:
+            return LoadResult(source.source_file, "failed", message=extraction.error)
+        forms = extraction.forms
+        if not forms:
+            return LoadResult(source.source_file, "no_forms", message=no_forms_message(extraction))
+        results_by_form: dict[str, list[CheckResult]] = defaultdict(list)
+        for result in results:
+            results_by_form[result.form_id].append(result)
+        for form in forms:
+            if form.form_id != form_id_for(source.sha256, form.form_ordinal):
+                raise ValueError(f"form id {form.form_id!r} is not form_id_for(sha256, ordinal)")
+        unknown = set(results_by_form) - {form.form_id for form in forms}
+        if unknown:
+            raise ValueError(f"check results for forms not in this file: {sorted(unknown)}")
+
+        now = _now()
+        statuses = {form.form_id: form_status(results_by_form[form.form_id]) for form in forms}
+        tables = self.tables
+        tables["form"] += [_form_row(form, source, statuses, now, run_id) for form in forms]
+        tables["fund_line"] += [
+            [form.form_id, ordinal, *(getattr(line, c) for c in FUND_LINE_COLUMNS)]
+            for form in forms
+            for ordinal, line in enumerate(form.fund_lines, start=1)
+        ]
+        tables["indicator"] += [
+            [form.form_id, *(getattr(row, c) for c in INDICATOR_COLUMNS)]
+            for form in forms
+            for row in form.indicators
+        ]
+        tables["check_result"] += [[getattr(r, c) for c in CHECK_COLUMNS] for r in results]
+        quarantined = sum(status == "quarantined" for status in statuses.values())
+        warnings = sum(result.severity == "warning" for result in results)
+        if quarantined:
+            return LoadResult(
+                source.source_file,
+                "partial",
+                len(forms) - quarantined,
+                quarantined,
+                warnings,
+                f"{quarantined} of {_plural(len(forms), 'form')} quarantined: "
+                "see the quarantine and check_results views",
+            )
+        return LoadResult(source.source_file, "loaded", len(forms), 0, warnings)
+
+    def insert_into(self, warehouse: Warehouse) -> None:
+        """Insert the staged rows into ``store.<table>``, one statement per table.
+
+        The rows are staged as an Arrow table (each column's type inferred from its values:
+        Decimal stays exact) and inserted by column name; DuckDB casts each column to the
+        table's type as it would cast query parameters.
+        """
+        import pyarrow  # imported here: commands that only read need not load it
+
+        con = warehouse.connection
+        for table, rows in self.tables.items():
+            if not rows:
+                continue
+            columns = STAGED_COLUMNS[table]
+            staged = pyarrow.table({c: [row[i] for row in rows] for i, c in enumerate(columns)})
+            con.register("staged_rows", staged)
+            try:
+                con.execute(f"INSERT INTO store.{table} BY NAME SELECT * FROM staged_rows")
+            finally:
+                con.unregister("staged_rows")
+
+
 @dataclass
 class RunCounts:
     """The counters of one ingest run (SCHEMA.md ingest_runs)."""
@@ -487,29 +597,26 @@ class Warehouse:
 
     def check_file(self, source: SourceFile) -> FileCheck:
         """Tell whether ``source`` must be read: unchanged files and duplicates never are."""
-        row = self.connection.execute(
-            "SELECT source_sha256, status FROM store.source_file WHERE source_file = ?",
-            [source.source_file],
-        ).fetchone()
-        holder = self._holder_of(source)
-        if row is not None and row[0] == source.sha256:
-            if row[1] != "skipped_duplicate" or holder is not None:
+        rows = self.connection.execute(
+            """
+            SELECT source_file, source_sha256, status FROM store.source_file
+            WHERE source_file = ? OR (source_sha256 = ? AND status <> 'skipped_duplicate')
+            ORDER BY source_file
+            """,
+            [source.source_file, source.sha256],
+        ).fetchall()
+        own = next((row for row in rows if row[0] == source.source_file), None)
+        holder = next(
+            (row[0] for row in rows if row[0] != source.source_file and row[1] == source.sha256),
+            None,
+        )
+        if own is not None and own[1] == source.sha256:
+            if own[2] != "skipped_duplicate" or holder is not None:
                 return FileCheck("unchanged")
             return FileCheck("changed")  # the copy it duplicated is gone: read this one now
         if holder is not None:
             return FileCheck("duplicate", holder)
-        return FileCheck("new" if row is None else "changed")
-
-    def _holder_of(self, source: SourceFile) -> str | None:
-        row = self.connection.execute(
-            """
-            SELECT source_file FROM store.source_file
-            WHERE source_sha256 = ? AND source_file <> ? AND status <> 'skipped_duplicate'
-            ORDER BY source_file LIMIT 1
-            """,
-            [source.sha256, source.source_file],
-        ).fetchone()
-        return None if row is None else row[0]
+        return FileCheck("new" if own is None else "changed")
 
     def load_file(
         self,
@@ -519,36 +626,56 @@ class Warehouse:
         run_id: str,
     ) -> LoadResult:
         """Write one file's source_files row, forms, fund lines, indicators and failed checks in
-        one transaction.
+        one transaction (see :meth:`load_files`)."""
+        (outcome,) = self.load_files([FileLoad(source, extraction, results)], run_id)
+        return outcome
 
-        Unchanged file (same path, same sha256): nothing is written ('skipped'). Changed file: its
-        old rows are replaced. Content already held by another path: a 'skipped_duplicate' row and
-        no forms (``extraction`` may then be None), or 'failed' with the other file's message when
-        that one could not be read. Otherwise the status is 'failed' (unreadable),
-        'no_forms' (read, no performance form), 'partial' (at least one form quarantined, the rest
-        landed) or 'loaded' (every form landed). Form ids must come from :func:`form_id_for`.
+    def load_files(self, loads: Sequence[FileLoad | Unpulled], run_id: str) -> list[LoadResult]:
+        """Write several files in one transaction: all of them or, on any error, none.
+
+        An :class:`Unpulled` file is a 'failed' row without sha256 (or, when an earlier version of
+        it is stored, that version is kept as it was).
+
+        Per file: unchanged (same path, same sha256): nothing is written ('skipped'). Changed:
+        its old rows are replaced. Content already held by another path (stored, or earlier in
+        ``loads``): a 'skipped_duplicate' row and no forms (``extraction`` may then be None), or
+        'failed' with the other file's message when that one could not be read. Otherwise the
+        status is 'failed' (unreadable), 'no_forms' (read, no performance form), 'partial' (at
+        least one form quarantined, the rest landed) or 'loaded' (every form landed). Form ids
+        must come from :func:`form_id_for`. The facts of all files go in with one statement per
+        table, which is what makes a batch cheaper than as many single loads.
         """
+        staged = _StagedRows()
+        con = self.connection
+        con.execute("BEGIN TRANSACTION")
+        try:
+            outcomes = [self._stage(load, run_id, staged) for load in loads]
+            staged.insert_into(self)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return outcomes
+
+    def _stage(self, load: FileLoad | Unpulled, run_id: str, staged: _StagedRows) -> LoadResult:
+        """Decide one file's outcome, replace its source_files row, stage its facts."""
+        if isinstance(load, Unpulled):
+            return self._record_unpulled(load, run_id)
+        source, extraction = load.source, load.extraction
         check = self.check_file(source)
         if check.state == "unchanged":
             return LoadResult(source.source_file, "skipped", message="unchanged since last ingest")
         if check.state != "duplicate" and extraction is None:
             raise ValueError(f"{source.source_file} is {check.state}: it needs an extraction")
         stored = check.state != "new"  # a new file has no rows yet: nothing to delete or update
-        con = self.connection
-        con.execute("BEGIN TRANSACTION")
-        try:
-            if stored:
-                self._delete_forms_of(source.source_file)
-            if check.state == "duplicate":
-                outcome = self._duplicate_of(source, check.holder)
-                self._upsert_source(source, run_id, None, outcome, stored)
-            else:
-                outcome = self._insert_forms(source, extraction, results, run_id)
-                self._upsert_source(source, run_id, extraction, outcome, stored)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+        if stored:
+            self._delete_forms_of(source.source_file)
+        if check.state == "duplicate":
+            outcome = self._duplicate_of(source, check.holder)
+            self._upsert_source(source, run_id, None, outcome, stored)
+        else:
+            outcome = staged.add(source, extraction, load.results, run_id)
+            self._upsert_source(source, run_id, extraction, outcome, stored)
         return outcome
 
     def _duplicate_of(self, source: SourceFile, holder: str | None) -> LoadResult:
@@ -575,85 +702,20 @@ class Warehouse:
             )
         self.connection.execute("DELETE FROM store.form WHERE source_file = ?", [source_file])
 
-    def _insert_forms(
-        self, source: SourceFile, extraction: Extraction, results: list[CheckResult], run_id: str
-    ) -> LoadResult:
-        if extraction.error is not None:
-            return LoadResult(source.source_file, "failed", message=extraction.error)
-        forms = extraction.forms
-        if not forms:
-            return LoadResult(source.source_file, "no_forms", message=no_forms_message(extraction))
-        results_by_form: dict[str, list[CheckResult]] = defaultdict(list)
-        for result in results:
-            results_by_form[result.form_id].append(result)
-        for form in forms:
-            if form.form_id != form_id_for(source.sha256, form.form_ordinal):
-                raise ValueError(f"form id {form.form_id!r} is not form_id_for(sha256, ordinal)")
-        unknown = set(results_by_form) - {form.form_id for form in forms}
-        if unknown:
-            raise ValueError(f"check results for forms not in this file: {sorted(unknown)}")
-
-        now = _now()
-        statuses = {form.form_id: form_status(results_by_form[form.form_id]) for form in forms}
-        self._insert_rows(
-            "form", FORM_COLUMNS, [_form_row(form, source, statuses, now, run_id) for form in forms]
+    def _record_unpulled(self, load: Unpulled, run_id: str) -> LoadResult:
+        row = self.connection.execute(
+            "SELECT source_sha256 FROM store.source_file WHERE source_file = ?", [load.source_file]
+        ).fetchone()
+        if row is not None and row[0] is not None:
+            message = f"{load.message} (the version ingested before is kept)"
+            return LoadResult(load.source_file, "failed", message=message)
+        outcome = LoadResult(load.source_file, "failed", message=load.message)
+        self._write_source_row(
+            {"source_file": load.source_file, "run_id": run_id, "status": "failed"},
+            outcome,
+            stored=row is not None,
         )
-        self._insert_rows(
-            "fund_line",
-            ("form_id", "line_ordinal", *FUND_LINE_COLUMNS),
-            [
-                [form.form_id, ordinal, *(getattr(line, c) for c in FUND_LINE_COLUMNS)]
-                for form in forms
-                for ordinal, line in enumerate(form.fund_lines, start=1)
-            ],
-        )
-        self._insert_rows(
-            "indicator",
-            ("form_id", *INDICATOR_COLUMNS),
-            [
-                [form.form_id, *(getattr(row, c) for c in INDICATOR_COLUMNS)]
-                for form in forms
-                for row in form.indicators
-            ],
-        )
-        self._insert_rows(
-            "check_result",
-            CHECK_COLUMNS,
-            [[getattr(result, column) for column in CHECK_COLUMNS] for result in results],
-        )
-        quarantined = sum(status == "quarantined" for status in statuses.values())
-        warnings = sum(result.severity == "warning" for result in results)
-        if quarantined:
-            return LoadResult(
-                source.source_file,
-                "partial",
-                len(forms) - quarantined,
-                quarantined,
-                warnings,
-                f"{quarantined} of {_plural(len(forms), 'form')} quarantined: "
-                "see the quarantine and check_results views",
-            )
-        return LoadResult(source.source_file, "loaded", len(forms), 0, warnings)
-
-    def _insert_rows(self, table: str, columns: Sequence[str], rows: list[list[Any]]) -> None:
-        """Insert ``rows`` into ``store.<table>`` in one statement.
-
-        The rows are staged as an Arrow table (each column's type inferred from its values:
-        Decimal stays exact) and inserted by column name; DuckDB casts each column to the
-        table's type as it would cast query parameters.
-        """
-        if not rows:
-            return
-        import pyarrow  # imported here: commands that only read need not load it
-
-        staged = pyarrow.table(
-            {column: [row[i] for row in rows] for i, column in enumerate(columns)}
-        )
-        self.connection.register("staged_rows", staged)
-        try:
-            self.connection.execute(f"INSERT INTO store.{table} BY NAME SELECT * FROM staged_rows")
-        finally:
-            self.connection.unregister("staged_rows")
+        return outcome
 
     def _upsert_source(
         self,
@@ -667,20 +729,24 @@ class Warehouse:
             "source_file": source.source_file,
             "source_sha256": source.sha256,
             "bytes": source.size_bytes,
-            "pulled_at": _now(),
             "run_id": run_id,
             "extractor": extraction.extractor if extraction else None,
             "pages": extraction.pages if extraction else None,
             "forms_found": len(extraction.forms) if extraction and not extraction.error else 0,
             "status": outcome.status,
-            "error": outcome.message,
         }
+        self._write_source_row(values, outcome, stored)
+
+    def _write_source_row(self, values: dict[str, Any], outcome: LoadResult, stored: bool) -> None:
+        """Insert (or, when ``stored``, replace) a source_files row; unnamed columns are NULL."""
+        values = {**values, "pulled_at": _now(), "error": outcome.message}
+        values.setdefault("forms_found", 0)
         updates = ", ".join(f"{c} = excluded.{c}" for c in SOURCE_COLUMNS[1:])
         conflict = f" ON CONFLICT (source_file) DO UPDATE SET {updates}" if stored else ""
         self.connection.execute(
             f"INSERT INTO store.source_file ({', '.join(SOURCE_COLUMNS)}) "
             f"VALUES ({', '.join('?' * len(SOURCE_COLUMNS))}){conflict}",
-            [values[c] for c in SOURCE_COLUMNS],
+            [values.get(c) for c in SOURCE_COLUMNS],
         )
 
     def forget_failed(self, source_files: list[str]) -> int:

@@ -52,6 +52,9 @@ def test_money_rates_numbers_and_dates():
     assert parse_money("1,856.27万元") == Decimal("18562700.00")
     assert parse_money("18,562,710.00元") == Decimal("18562710.00")
     assert parse_money("—") is None and parse_money("待定") is None
+    assert parse_money("9999999999999999.99") == Decimal("9999999999999999.99")
+    assert parse_money("20002000100020001000") is None  # cells run together: no such amount
+    assert parse_money("1000000000000", 10000) is None
     assert parse_rate("71.67%") == 0.7167 and parse_rate("95.42") == 0.9542
     assert parse_rate("1") == 1 and parse_rate("—") is None
     assert parse_number("4.7") == 4.7 and parse_number("5分") is None

@@ -126,24 +126,24 @@ def test_an_interrupted_backfill_resumes_without_reading_anything_twice(
     manifest = tmp_path / "archive.txt"
     manifest.write_text("\n".join(str(path.relative_to(tmp_path)) for path in files) + "\n")
     db = tmp_path / "w.duckdb"
-    load_file = Warehouse.load_file
+    load_files = Warehouse.load_files
     loads = []
 
-    def interrupt_on_the_seventh(self, *args, **kwargs):
-        if len(loads) == 6:
+    def interrupt_on_the_third_chunk(self, batch, run_id):
+        if len(loads) == 8:
             raise Interrupted()
-        loads.append(args[0].source_file)
-        return load_file(self, *args, **kwargs)
+        loads.extend(load.source.source_file for load in batch)
+        return load_files(self, batch, run_id)
 
-    monkeypatch.setattr(Warehouse, "load_file", interrupt_on_the_seventh)
+    monkeypatch.setattr(Warehouse, "load_files", interrupt_on_the_third_chunk)
     with pytest.raises(Interrupted):
         backfill(source=str(manifest), db=str(db), workers=2, chunk_files=4)
-    monkeypatch.setattr(Warehouse, "load_file", load_file)
+    monkeypatch.setattr(Warehouse, "load_files", load_files)
 
     (crashed,) = query(db, "SELECT run_id, status, files_new FROM ingest_runs")
     assert crashed[1] == "crashed"
     stored = dict(query(db, "SELECT source_file, run_id FROM source_files"))
-    assert sorted(stored) == sorted(loads) and len(loads) == 6
+    assert sorted(stored) == sorted(loads) and len(loads) == 8
     assert set(stored.values()) == {crashed[0]}
 
     resumed = backfill(source=str(manifest), db=str(db), workers=2, chunk_files=4)

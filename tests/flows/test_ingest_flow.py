@@ -2,13 +2,16 @@
 
 import random
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from prefect import flow
 
 from extractors import SUPPORTED_SUFFIXES
-from flows.ingest import discover_files, ingest
-from warehouse import Warehouse
+from flows.ingest import Pipeline, Reporter, RunSummary, discover_files, ingest
+from flows.pool import check_forms, extract_path
+from warehouse import FileLoad, SourceFile, Warehouse
 
 SEEDS = sorted((Path(__file__).parents[1] / "data" / "seeds").glob("*.txt"))
 DATA_VIEWS = ["forms", "fund_lines", "indicators", "check_results", "quarantine", "source_files"]
@@ -129,3 +132,32 @@ def test_ingest_then_rerun_changes_nothing(inbox, tmp_path):
         ("ingest", 4, 1, "completed"),
         ("nightly", 0, 5, "completed"),
     ]
+
+
+def test_a_file_the_warehouse_cannot_store_fails_alone_and_its_chunk_lands(tmp_path):
+    """A chunk's files are loaded in one transaction; when that fails, each in its own."""
+    loads = []
+    for seed in SEEDS:
+        source = SourceFile.from_path(seed)
+        extraction = extract_path(str(seed), source.sha256)
+        results = [r for rs in check_forms(extraction.forms).results.values() for r in rs]
+        loads.append(FileLoad(source, extraction, results))
+    unstorable = loads[0].extraction.forms[1]
+    unstorable.budget_executed = Decimal("1e20")  # a reader's misread beyond DECIMAL(18,2)
+    db = tmp_path / "w.duckdb"
+
+    @flow
+    def load_one_chunk() -> dict:
+        with Warehouse.open(db) as warehouse:
+            summary = RunSummary(run_id="run-1")
+            return Pipeline(warehouse, summary, Reporter(len(loads), False))._load(loads)
+
+    outcomes = load_one_chunk()
+
+    bad, good = (outcomes[load.source.source_file] for load in loads)
+    assert bad.status == "failed"
+    assert bad.message.startswith("could not be stored (") and "nothing was written" in bad.message
+    assert good.status in ("loaded", "partial") and good.forms_landed > 0
+    stored = query(db, "SELECT source_file FROM source_files")
+    assert stored == [(loads[1].source.source_file,)]
+    assert query(db, "SELECT count(*) FROM store.form") == [(len(loads[1].extraction.forms),)]

@@ -217,6 +217,7 @@ def test_manifest_of_urls_lands_under_the_url_and_a_changed_file_replaces_its_fo
     with Warehouse.open(db, read_only=True) as warehouse:
         con = warehouse.connection
         stored = dict(con.execute("SELECT source_file, status FROM source_files").fetchall())
+        assert stored.pop(missing) == "failed"
         assert set(stored) == set(urls) and set(stored.values()) <= {"loaded", "partial"}
         by_file = dict(
             con.execute(
@@ -252,3 +253,45 @@ def test_manifest_of_urls_lands_under_the_url_and_a_changed_file_replaces_its_fo
         }
         assert len(new_ids) == 1 and not new_ids & old_ids
         assert con.execute("SELECT count(*) FROM ingest_runs").fetchone() == (2,)
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_file_that_cannot_be_pulled_is_a_failed_row_and_never_replaces_a_stored_one(
+    server, tmp_path
+):
+    db = tmp_path / "w.duckdb"
+    plain, missing = f"{server.base}/plain/seed.txt", f"{server.base}/gone.pdf"
+    manifest = tmp_path / "manifest.txt"
+    manifest.write_text(f"{plain}\n{missing}\n")
+
+    ingest(paths=[], manifest=str(manifest), db=str(db))
+
+    def source_rows():
+        with Warehouse.open(db, read_only=True) as warehouse:
+            return {
+                row[0]: row[1:]
+                for row in warehouse.connection.execute(
+                    "SELECT source_file, status, source_sha256, bytes, error FROM source_files"
+                ).fetchall()
+            }
+
+    rows = source_rows()
+    status, sha256, size, error = rows[missing]
+    assert (status, sha256, size) == ("failed", None, None)
+    assert "404" in error and "check the URL" in error
+    assert rows[plain][0] in ("loaded", "partial")
+
+    del server.files["/plain/seed.txt"]  # stored last time, gone now
+    server.files["/gone.pdf"] = PDF.read_bytes()  # served at last
+    second = ingest(paths=[], manifest=str(manifest), db=str(db))
+
+    rows_after = source_rows()
+    assert rows_after[plain] == rows[plain]  # the version ingested before is kept
+    kept = next(outcome for outcome in second.files if outcome.path == plain)
+    assert kept.status == "failed" and "the version ingested before is kept" in kept.message
+    assert rows_after[missing][0] in ("loaded", "partial") and rows_after[missing][1]
+    with Warehouse.open(db, read_only=True) as warehouse:
+        (forms,) = warehouse.connection.execute(
+            "SELECT count(*) FROM forms WHERE source_file = ?", [plain]
+        ).fetchone()
+    assert forms > 0

@@ -34,7 +34,8 @@ def inbox(tmp_path_factory) -> Path:
 
 
 def start_ingest(inbox: Path, db: Path, cwd: Path) -> subprocess.Popen:
-    """``jixiao ingest`` in its own process group, on the session's Prefect server."""
+    """``jixiao ingest`` in its own process group, on the session's Prefect server; chunks of 4
+    files, each loaded in one transaction, so that a kill can land between two of them."""
     env = {
         **os.environ,
         "PYTHONPATH": str(PROJECT),
@@ -44,7 +45,7 @@ def start_ingest(inbox: Path, db: Path, cwd: Path) -> subprocess.Popen:
     for name in ("JIXIAO_DB", "JIXIAO_WAIT"):
         env.pop(name, None)
     return subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "ingest", str(inbox), "--db", str(db)],
+        [sys.executable, "-m", "flows.cli", "ingest", str(inbox), "--db", str(db), "--chunk", "4"],
         cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,

@@ -295,6 +295,12 @@ def test_nothing_outside_the_inbox_is_read(tmp_path):
         if outcome.status == "failed" and (outcome.message or "").startswith("refused:")
     ]
     assert len(refused) == 3, "the link, the ../ entry and the absolute path are refused"
+    with Warehouse.open(db, read_only=True) as warehouse:
+        recorded = warehouse.connection.execute(
+            "SELECT source_file, status, source_sha256 FROM source_files WHERE error LIKE 'refused:%'"
+        ).fetchall()
+    assert {name for name, _, _ in recorded} == {outcome.path for outcome in refused}
+    assert {(status, sha256) for _, status, sha256 in recorded} == {("failed", None)}
 
 
 @pytest.mark.usefixtures("prefect_harness")

@@ -12,8 +12,10 @@ import pytest
 from schemas.records import CheckResult, Form, FundLine, Indicator
 from warehouse import (
     Extraction,
+    FileLoad,
     RunCounts,
     SourceFile,
+    Unpulled,
     Warehouse,
     WarehouseBusy,
     default_db_path,
@@ -258,6 +260,33 @@ def test_reopening_is_idempotent_and_keeps_one_schema_version(tmp_path):
         assert rows(opened, "SELECT count(*) FROM store.schema_version") == [(1,)]
 
 
+def test_a_version_2_file_takes_files_that_could_not_be_pulled(tmp_path):
+    path = tmp_path / "w.duckdb"
+    with duckdb.connect(str(path)) as con:  # source_file as version 2 created it
+        con.execute("CREATE SCHEMA store")
+        con.execute(
+            "CREATE TABLE store.source_file (source_file VARCHAR PRIMARY KEY, "
+            "source_sha256 VARCHAR NOT NULL, bytes BIGINT, pulled_at TIMESTAMPTZ NOT NULL, "
+            "run_id VARCHAR, extractor VARCHAR, pages INTEGER, "
+            "forms_found INTEGER NOT NULL DEFAULT 0, status VARCHAR NOT NULL, error VARCHAR)"
+        )
+        con.execute(
+            "INSERT INTO store.source_file VALUES "
+            "('a.txt', 'ab', 1, now(), 'r', 'text', 1, 0, 'no_forms', 'nothing')"
+        )
+
+    with Warehouse.open(path) as opened:
+        (result,) = opened.load_files([Unpulled("http://h/b.pdf", "HTTP 404")], "run-1")
+        assert opened.schema_version() == SCHEMA_VERSION
+        assert rows(
+            opened, "SELECT source_file, status, source_sha256 FROM source_files ORDER BY 1"
+        ) == [
+            ("a.txt", "no_forms", "ab"),
+            ("http://h/b.pdf", "failed", None),
+        ]
+    assert (result.status, result.message) == ("failed", "HTTP 404")
+
+
 def test_loading_the_same_file_twice_changes_no_row(warehouse, tmp_path):
     source = make_file(tmp_path, "a.txt", "form a")
     first = warehouse.load_file(source, extraction_of(source, "甲", "乙"), [], "run-1")
@@ -360,6 +389,52 @@ def test_a_failing_load_rolls_back_everything(warehouse, tmp_path):
     assert snapshot(warehouse) == before
     assert rows(warehouse, "SELECT count(*) FROM store.form") == [(1,)]
     assert warehouse.check_file(new).state == "changed"
+
+
+def test_a_batch_loads_every_file_with_duplicates_seen_within_it(warehouse, tmp_path):
+    first = make_file(tmp_path, "a.txt", "first")
+    (tmp_path / "copy").mkdir()
+    copy = make_file(tmp_path / "copy", "a.txt", "first")
+    empty = make_file(tmp_path, "b.txt", "no forms here")
+
+    results = warehouse.load_files(
+        [
+            FileLoad(first, extraction_of(first, "甲", "乙")),
+            FileLoad(copy, None),
+            FileLoad(empty, Extraction(pages=1, extractor="text")),
+        ],
+        "run-1",
+    )
+
+    assert [(r.source_file, r.status, r.forms_landed) for r in results] == [
+        (
+            first.source_file,
+            "loaded",
+            2,
+        ),
+        (copy.source_file, "skipped_duplicate", 0),
+        (empty.source_file, "no_forms", 0),
+    ]
+    assert rows(warehouse, "SELECT name FROM forms ORDER BY form_ordinal") == [("甲",), ("乙",)]
+    assert rows(warehouse, "SELECT count(*) FROM indicators") == [(4,)]
+    again = warehouse.load_files([FileLoad(first, extraction_of(first, "甲", "乙"))], "run-2")
+    assert [r.status for r in again] == ["skipped"]
+
+
+def test_a_batch_with_one_unstorable_file_writes_none_of_them(warehouse, tmp_path):
+    good = make_file(tmp_path, "a.txt", "good")
+    bad = make_file(tmp_path, "b.txt", "bad")
+    broken = extraction_of(bad, "乙")
+    broken.forms[0].budget_initial = Decimal("1e20")  # beyond DECIMAL(18,2)
+    before = snapshot(warehouse)
+
+    with pytest.raises(duckdb.Error):
+        warehouse.load_files(
+            [FileLoad(good, extraction_of(good, "甲")), FileLoad(bad, broken)], "run-1"
+        )
+
+    assert snapshot(warehouse) == before
+    assert warehouse.check_file(good).state == "new"
 
 
 def test_quarantined_form_is_in_quarantine_not_in_forms(warehouse, tmp_path):
