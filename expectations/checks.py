@@ -34,6 +34,7 @@ SEVERITY: dict[str, str] = {
     "deviation_reason_present": "warning",
     "fund_lines_sum": "warning",
     "ocr_low_confidence": "warning",
+    "value_unreadable": "warning",
 }
 # total_score_consistent: |printed total − (funds score + Σ row scores)| beyond a band's tolerance
 # fails with that band's severity; only the most severe band is reported. A total off by at most 1
@@ -185,13 +186,14 @@ def _stage(forms: list[Form]) -> dict[str, tuple[tuple[str, ...], list[tuple]]]:
             cell.confidence,
             cell.note,
             cell.page,
+            cell.unreadable,
         )
         for form in forms
         for cell in form.flagged_cells
     ]
     return {
         "flagged_cells": (
-            ("form_id", "row_ordinal", "field", "text", "confidence", "note", "page"),
+            ("form_id", "row_ordinal", "field", "text", "confidence", "note", "page", "unreadable"),
             flagged_rows,
         ),
         "forms": (
@@ -377,6 +379,18 @@ def _ocr_low_confidence(ctx: Context) -> Message:
     )
 
 
+def _value_unreadable(ctx: Context) -> Message:
+    cell = ctx.values
+    where = f"page {cell['page']}, " if cell["page"] is not None else ""
+    where += f"row {cell['row_ordinal']}, " if cell["row_ordinal"] is not None else ""
+    return (
+        cell["text"],
+        "a number, or the cell left blank",
+        f"{where}{cell['field']} cell reads '{cell['text']}', which is not a number: the value "
+        "is left empty; check the printed form",
+    )
+
+
 _MESSAGES: dict[str, Callable[[Context], Message]] = {
     "row_score_le_weight": _row_score_le_weight,
     "row_score_ge_0": _row_score_ge_0,
@@ -394,6 +408,7 @@ _MESSAGES: dict[str, Callable[[Context], Message]] = {
     "deviation_reason_present": _deviation_reason_present,
     "fund_lines_sum": _fund_lines_sum,
     "ocr_low_confidence": _ocr_low_confidence,
+    "value_unreadable": _value_unreadable,
 }
 _LEVEL_PROBLEMS = {
     "level1_present": "一级指标 missing",

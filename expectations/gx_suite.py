@@ -60,7 +60,7 @@ CREATE TABLE indicators (
 );
 CREATE TABLE flagged_cells (
     form_id VARCHAR, row_ordinal INTEGER, field VARCHAR, text VARCHAR, confidence DOUBLE,
-    note VARCHAR, page INTEGER
+    note VARCHAR, page INTEGER, unreadable BOOLEAN
 );
 CREATE TABLE fund_lines (
     form_id VARCHAR, line_no INTEGER, line VARCHAR, budget_initial DECIMAL(18, 2),
@@ -175,13 +175,15 @@ ORDER BY f.form_id
 
 
 # OCR cells read with low confidence or corrected by a domain rule: one row per form listing them
+# ocr_low_confidence (unreadable = false) and value_unreadable (true): one row per form
 _FLAGGED_CELLS = """
 SELECT f.form_id, list(struct_pack(
         row_ordinal := c.row_ordinal, field := c.field, text := c.text,
         confidence := c.confidence, note := c.note, page := c.page
     ) ORDER BY c.page, c.row_ordinal, c.field) AS mismatches
 FROM flagged_cells c
-JOIN {batch} f ON f.form_id = c.form_id
+JOIN {{batch}} f ON f.form_id = c.form_id
+WHERE c.unreadable = {unreadable}
 GROUP BY f.form_id
 ORDER BY f.form_id
 """
@@ -362,9 +364,18 @@ def _form_expectations() -> list[gxe.Expectation]:
             "fund_lines_sum",
         ),
         _expectation(
-            gxe.UnexpectedRowsExpectation(unexpected_rows_query=_FLAGGED_CELLS),
+            gxe.UnexpectedRowsExpectation(
+                unexpected_rows_query=_FLAGGED_CELLS.format(unreadable="false")
+            ),
             "ocr_low_confidence",
             "ocr_low_confidence",
+        ),
+        _expectation(
+            gxe.UnexpectedRowsExpectation(
+                unexpected_rows_query=_FLAGGED_CELLS.format(unreadable="true")
+            ),
+            "value_unreadable",
+            "value_unreadable",
         ),
     ]
 

@@ -9,7 +9,10 @@ reader saw it, by vocabulary-guided span inference where it did not (flat text).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TypeVar
 
 from expectations.vocabulary import LEVEL1, LEVEL2, LEVEL2_PARENT, canonical_level, level2_affinity
 from extractors.hierarchy import infer_spans
@@ -19,12 +22,14 @@ from extractors.values import (
     normalize_text,
     parse_date,
     parse_money,
-    parse_number,
+    parse_points,
     parse_rate,
     parse_value,
 )
 from schemas.grid import Cell, Document
 from schemas.records import FlaggedCell, Form, FundLine, Indicator
+
+N = TypeVar("N", float, Decimal)  # a number read from a cell
 
 # ---------------------------------------------------------------- vocabulary of the form layout
 
@@ -224,6 +229,10 @@ class FormBuilder:
     pending_fragment: str = ""
     pending_block: int = -1
 
+    def parse_money(self, text: str | None) -> Decimal | None:
+        """An amount printed in this form's unit, in 元."""
+        return parse_money(text, self.money_multiplier)
+
 
 def parse_forms(doc: Document) -> list[Form]:
     """Find and read every performance form in a document; pages without one yield nothing."""
@@ -388,10 +397,10 @@ def _apply_header(builder: FormBuilder, header: dict[str, tuple[int, str]], row:
             form.planned_start = parse_date(parts[0]) if parts else None
             form.planned_end = parse_date(parts[-1], end=True) if len(parts) > 1 else None
         elif name == "project_funds_total":
-            form.project_funds_total = parse_money(value, builder.money_multiplier)
+            form.project_funds_total = _read_number(form, name, value, builder.parse_money)
         elif name == "annual_request":
             builder.annual_col = col
-            amount = parse_money(value, builder.money_multiplier)
+            amount = _read_number(form, "budget_full_year", value, builder.parse_money)
             form.budget_full_year = amount
             _fund_line(form, "年度资金总额").budget_full_year = amount
     if form.department is None and form.form_type == "department_self_evaluation" and form.name:
@@ -447,6 +456,26 @@ def _flag_cells(form: Form, row: Row, field_name: str, ordinal: int | None = Non
         cell = row.cells[col]
         if cell is not None and _uncertain(cell):
             form.flagged_cells.append(_flag(field_name, cell, ordinal))
+
+
+def _read_number(
+    form: Form,
+    field_name: str,
+    text: str | None,
+    parse: Callable[[str | None], N | None],
+    ordinal: int | None = None,
+    page: int | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+) -> N | None:
+    """``parse(text)``; text that is neither blank nor a number is flagged as unreadable."""
+    value = parse(text)
+    if value is None and not is_blank(text):
+        form.flagged_cells.append(
+            FlaggedCell(
+                field_name, normalize_text(text), ordinal, page=page, bbox=bbox, unreadable=True
+            )
+        )
+    return value
 
 
 def _flag(field_name: str, cell: Cell, ordinal: int | None) -> FlaggedCell:
@@ -520,7 +549,6 @@ def _read_fund_row(builder: FormBuilder, row: Row) -> bool:
 
 def _read_fund_columns(builder: FormBuilder, row: Row, name: str) -> None:
     columns = builder.fund_columns or {}
-    mult = builder.money_multiplier
 
     def cell(role: str) -> str:
         col = columns.get(role)
@@ -530,12 +558,17 @@ def _read_fund_columns(builder: FormBuilder, row: Row, name: str) -> None:
 
     line = _fund_line(builder.form, name)
     line.page, line.bbox = row.page, row.bbox()
-    line.budget_initial = parse_money(cell("budget_initial"), mult)
-    line.budget_full_year = parse_money(cell("budget_full_year"), mult)
-    line.budget_executed = parse_money(cell("budget_executed"), mult)
-    line.weight = parse_number(cell("weight"))
-    line.execution_rate = parse_rate(cell("execution_rate"))
-    line.score = parse_number(cell("score"))
+
+    def read(role: str, parse: Callable[[str | None], N | None]) -> N | None:
+        field_name = f"{role} ({name})"
+        return _read_number(builder.form, field_name, cell(role), parse, None, row.page, line.bbox)
+
+    line.budget_initial = read("budget_initial", builder.parse_money)
+    line.budget_full_year = read("budget_full_year", builder.parse_money)
+    line.budget_executed = read("budget_executed", builder.parse_money)
+    line.weight = read("weight", parse_points)
+    line.execution_rate = read("execution_rate", parse_rate)
+    line.score = read("score", parse_points)
     if name == "年度资金总额":
         form = builder.form
         form.budget_initial = line.budget_initial
@@ -635,10 +668,10 @@ def _read_indicator_row(builder: FormBuilder, row: Row) -> None:
     assert layout is not None
     texts = row.texts
     if _is_total(texts):
-        numbers = [parse_number(t) for t in texts if parse_number(t) is not None]
+        numbers = [parse_points(t) for t in texts if parse_points(t) is not None]
         weight = _role_text(row, layout, "weight") if row.spans_known else ""
         score = _role_text(row, layout, "score") if row.spans_known else ""
-        w, s = parse_number(weight), parse_number(score)
+        w, s = parse_points(weight), parse_points(score)
         if w is None and s is None and numbers:
             w = numbers[0] if len(numbers) > 1 else None
             s = numbers[-1]
@@ -765,7 +798,7 @@ def _looks_like_value(text: str) -> bool:
 def _weight_score_anchor(cells: list[str]) -> int | None:
     """Index of the 分值 cell: the rightmost pair of adjacent numbers."""
     for i in range(len(cells) - 2, -1, -1):
-        if parse_number(cells[i]) is not None and parse_number(cells[i + 1]) is not None:
+        if parse_points(cells[i]) is not None and parse_points(cells[i + 1]) is not None:
             return i
     return None
 
@@ -846,7 +879,7 @@ def _continues_previous(layout: Layout, previous: RawIndicator, raw: RawIndicato
         and previous.page is not None
         and raw.page > previous.page
         and not (raw.weight or raw.score)
-        and parse_number(previous.weight) is not None
+        and parse_points(previous.weight) is not None
         and (raw.l2 in ("", previous.l2))
         and bool(raw.l3 or raw.target or raw.actual or raw.reason)
     )
@@ -921,8 +954,8 @@ def _finish(builder: FormBuilder) -> Form | None:
                 actual_unit=(actual.unit or target.unit or unit_column)
                 if actual.value is not None
                 else None,
-                weight=parse_number(raw.weight),
-                score=parse_number(raw.score),
+                weight=_read_number(form, "weight", raw.weight, parse_points, ordinal, raw.page),
+                score=_read_number(form, "score", raw.score, parse_points, ordinal, raw.page),
                 deviation_reason=raw.reason or None,
                 page=raw.page,
                 hierarchy_inferred=inferred,

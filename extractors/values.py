@@ -67,6 +67,13 @@ def parse_number(text: str | None) -> float | None:
     return None
 
 
+def parse_points(text: str | None) -> float | None:
+    """A 分值 or 得分 cell: '4.5' or '4.5分' → 4.5; anything else → None."""
+    if is_blank(text):
+        return None
+    return parse_number(text.strip().removesuffix("分"))
+
+
 def _finite(number: float) -> float | None:
     """``number``, or None for a digit string too long to be a float (it overflows to inf)."""
     return number if math.isfinite(number) else None

@@ -57,7 +57,9 @@ class Indicator:
 
 @dataclass
 class FlaggedCell:
-    """A cell whose text is uncertain: low OCR confidence or corrected by a domain rule."""
+    """A cell whose text is uncertain: low OCR confidence or corrected by a domain rule; or,
+    ``unreadable``, text printed where a number belongs that is not one (the value is left empty).
+    """
 
     field: str  # e.g. 'score', 'level2', 'name'
     text: str
@@ -66,6 +68,7 @@ class FlaggedCell:
     note: str | None = None
     page: int | None = None
     bbox: tuple[float, float, float, float] | None = None
+    unreadable: bool = False
 
 
 @dataclass

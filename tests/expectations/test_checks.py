@@ -184,6 +184,13 @@ BAD = {
         _variant("ocr-flags", flagged_cells=OCR_FLAGS),
         {("ocr_low_confidence", "warning")},
     ),
+    "value-unreadable": (
+        _variant(
+            "value-unreadable",
+            flagged_cells=[FlaggedCell("weight", "五分", row_ordinal=4, page=2, unreadable=True)],
+        ),
+        {("value_unreadable", "warning")},
+    ),
     "row-score-above-weight": (
         # row 1 scores 6 of 5; row 3 gives the point back (with a reason) so the total still holds
         _variant(

@@ -133,3 +133,28 @@ def test_department_self_evaluation(tmp_path: Path):
         ("满意度指标", "服务对象满意度指标", "家长满意度"),
     ]
     assert (form.total_weight, form.total_score) == (100, 99.7)
+
+
+def test_numbers_printed_with_a_unit_are_read_and_text_where_a_number_belongs_is_flagged(
+    tmp_path: Path,
+):
+    from expectations import validate
+
+    text = ANHUI.replace("\t89.974\t10\t99.97%\t10\n", "\t待核定\t10分\t99.97%\t10\n", 1).replace(
+        "\t≥12公里\t12.5公里\t30\t30\t", "\t≥12公里\t12.5公里\t30分\t30分\t"
+    )
+    assert text.count("待核定") == 1 and text.count("\t30分\t30分\t") == 1
+    path = tmp_path / "anhui_2022.txt"
+    path.write_text(text, encoding="utf-8")
+    [form] = parse_forms(read_document(path))
+    form.form_id = "anhui"
+
+    assert (form.budget_executed, form.budget_weight) == (None, 10)
+    assert [(i.weight, i.score) for i in form.indicators[:2]] == [(30, 30), (20, 20)]
+    unreadable = [(c.field, c.text, c.row_ordinal) for c in form.flagged_cells if c.unreadable]
+    assert unreadable == [("budget_executed (年度资金总额)", "待核定", None)]
+    [result] = [r for r in validate([form]) if r.check_name == "value_unreadable"]
+    assert (result.severity, result.row_ordinal, result.observed) == ("warning", None, "待核定")
+    assert (
+        "budget_executed (年度资金总额) cell reads '待核定', which is not a number" in result.detail
+    )

@@ -250,3 +250,19 @@ def test_a_table_of_absurd_size_is_refused(tmp_path):
     path.write_text("<table><tr>" + "<td colspan=1000>x</td>" * 3000 + "</tr></table>")
     with pytest.raises(UnreadableFile, match=r"huge\.html spans more than"):
         read_document(path)
+
+
+def test_a_score_that_is_not_a_number_is_left_empty_and_flagged(tmp_path):
+    lay = layout(NAME)
+    assert lay.rows[13][2] == "远程培训平台运维工作完成率" and lay.rows[13][6] == "4"
+    lay.rows[13][6] = "约四分"
+    lay.rows[12][5] = "5分"  # a unit after the number is fine
+    path = tmp_path / "form.html"
+    path.write_text(page(lay), encoding="utf-8")
+
+    [form] = parse_forms(read_document(path))
+
+    assert [(i.weight, i.score) for i in form.indicators[:2]] == [(5, 5), (5, None)]
+    assert [(c.field, c.text, c.row_ordinal) for c in form.flagged_cells if c.unreadable] == [
+        ("score", "约四分", 2)
+    ]
