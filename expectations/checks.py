@@ -367,10 +367,15 @@ def _fund_lines_sum(ctx: Context) -> Message:
     )
 
 
+def _cell_place(cell: dict[str, Any]) -> str:
+    """'page 2, row 4, ' for a flagged cell: as much as is known of where it is."""
+    where = f"page {cell['page']}, " if cell["page"] is not None else ""
+    return where + (f"row {cell['row_ordinal']}, " if cell["row_ordinal"] is not None else "")
+
+
 def _ocr_low_confidence(ctx: Context) -> Message:
     cell = ctx.values
-    where = f"page {cell['page']}, " if cell["page"] is not None else ""
-    where += f"row {cell['row_ordinal']}, " if cell["row_ordinal"] is not None else ""
+    where = _cell_place(cell)
     why = cell["note"] or f"OCR confidence {cell['confidence']:.2f}"
     return (
         cell["text"],
@@ -381,12 +386,10 @@ def _ocr_low_confidence(ctx: Context) -> Message:
 
 def _value_unreadable(ctx: Context) -> Message:
     cell = ctx.values
-    where = f"page {cell['page']}, " if cell["page"] is not None else ""
-    where += f"row {cell['row_ordinal']}, " if cell["row_ordinal"] is not None else ""
     return (
         cell["text"],
         "a number, or the cell left blank",
-        f"{where}{cell['field']} cell reads '{cell['text']}', which is not a number: the value "
+        f"{_cell_place(cell)}{cell['field']} cell reads '{cell['text']}', which is not a number: the value "
         "is left empty; check the printed form",
     )
 
