@@ -71,6 +71,7 @@ def read_pdf(path: Path, password: str | None = None) -> Document:
     stitcher = TableStitcher(join=_join)
     scanned: list[int] = []
     scan_run: ScannedPages | None = None  # consecutive scanned pages, read by OCR
+    turned: list[str] = []  # scanned pages read upright after a quarter or half turn
     try:
         n_pages = len(pdf)
         if n_pages == 0:
@@ -96,10 +97,12 @@ def read_pdf(path: Path, password: str | None = None) -> Document:
                 continue
             if scan_run is not None:
                 stitcher.add_grids(scan_run.grids())
+                turned += scan_run.notes
                 scan_run = None
             stitcher.add_page(page_no, blocks)
         if scan_run is not None:
             stitcher.add_grids(scan_run.grids())
+            turned += scan_run.notes
     finally:
         pdf.close()
     grids = stitcher.grids()
@@ -109,6 +112,7 @@ def read_pdf(path: Path, password: str | None = None) -> Document:
             f"{len(scanned)} page(s) have no text layer (scanned?), read by OCR: "
             + ", ".join(map(str, scanned))
         )
+    notes += turned
     return Document(
         grids=grids,
         pages=n_pages,

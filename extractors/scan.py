@@ -4,6 +4,8 @@ The table is found from its ruling lines before any text is read, so OCR only re
 line crops (fast) instead of detecting text over the whole page:
 
 1. ``_prepare``: grey (a red seal faded out), resampled to 200 dpi, median-filtered if speckled,
+   turned upright (``_upright``: text lines running up the page make it sideways, and a few lines
+   read both ways up tell upright from upside down; a turned page is noted on the Document), then
    deskewed by the angle of the long horizontal rulings.
 2. ``_rulings``: adaptive binarisation, then morphological opening with long horizontal/vertical
    kernels leaves the ruling lines; their connected components are the ruling segments, kept
@@ -18,7 +20,7 @@ line crops (fast) instead of detecting text over the whole page:
 7. ``extractors.stitching``: a table continued on the next scanned page is joined to it, as the
    PDF reader does for born-digital pages.
 
-Bboxes are in points (pixels × 72 / dpi) of the deskewed page; confidence is the mean
+Bboxes are in points (pixels × 72 / dpi) of the upright, deskewed page; confidence is the mean
 recognition score of a cell's lines.
 """
 
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +55,12 @@ MAX_SKEW = 5.0  # degrees: a larger estimate is not a skewed scan and is ignored
 MIN_SKEW = 0.05  # degrees: below this the page is not rotated
 TO_POINTS = 72.0 / WORK_DPI
 SPECKLE = 0.002  # share of isolated pixels above which a page is median-filtered
+SIDEWAYS = 3.0  # text lines must run this many times longer up the page than across it to turn it
+MIN_TEXT = 3 * WORK_DPI  # pixels: total length of text lines below which a page is never turned
+PROBE_LINES = 6  # text lines recognised to tell a page the right way up from one upside down
+READS_WELL = 0.9  # mean recognition score of the probe lines at which the page is the right way up
+CLEARLY = 0.1  # score by which the lines turned a half turn must read better to turn the page
+_TURNED = {1: "turned 90° clockwise", 2: "upside down", 3: "turned 90° anticlockwise"}
 
 _TextLine = tuple[str, float, tuple[float, float, float, float]]  # text, score, pixel box
 _PAGE_NUMBER = re.compile(
@@ -71,56 +79,48 @@ def read_image(path: Path, password: str | None = None) -> Document:
     Document without grids.
     """
     del password
+    scanned = ScannedPages()
     n_pages = 0
-
-    def pages() -> Iterator[tuple[np.ndarray, int, int]]:
-        nonlocal n_pages
-        for n_pages, (image, dpi) in enumerate(_frames(Path(path)), start=1):  # noqa: B007
-            yield image, n_pages, dpi
-
-    grids = grids_from_page_images(pages())
+    for n_pages, (image, dpi) in enumerate(_frames(Path(path)), start=1):
+        scanned.add(image, n_pages, dpi)
+    grids = scanned.grids()
     return Document(
         grids=grids,
         pages=n_pages,
         extractor="scan",
         n_tables=sum(g.is_table for g in grids),
         scanned_pages=list(range(1, n_pages + 1)),
-        notes=[f"{n_pages} scanned page(s) read by OCR; check the cells with a low confidence"],
+        notes=[
+            f"{n_pages} scanned page(s) read by OCR; check the cells with a low confidence",
+            *scanned.notes,
+        ],
     )
-
-
-def grids_from_page_image(image: np.ndarray, page: int, dpi: int) -> list[Grid]:
-    """Tables and text blocks of one page image (grey or RGB array), in reading order."""
-    return [b.grid if isinstance(b, PageTable) else b for b in _read_page(image, page, dpi)]
-
-
-def grids_from_page_images(pages: Iterable[tuple[np.ndarray, int, int]]) -> list[Grid]:
-    """Grids of consecutive scanned pages ``(image, page, dpi)``, tables joined across pages."""
-    scanned = ScannedPages()
-    for image, page, dpi in pages:
-        scanned.add(image, page, dpi)
-    return scanned.grids()
 
 
 class ScannedPages:
     """Consecutive scanned pages read one at a time (only one page image in memory): a table
     continued on the next page is joined to it (repeated header rows dropped, a row or merged
-    cell cut by the page break continued), as the PDF reader does for born-digital pages."""
+    cell cut by the page break continued), as the PDF reader does for born-digital pages.
+    ``notes`` says which pages were scanned sideways or upside down (they are read upright)."""
 
     def __init__(self) -> None:
         self._stitcher = TableStitcher(join=_join_cut, align_left=True)
+        self.notes: list[str] = []
 
     def add(self, image: np.ndarray, page: int, dpi: int) -> None:
         """Read one page image (grey or RGB array) of the run."""
-        self._stitcher.add_page(page, _read_page(image, page, dpi))
+        gray, turns = _prepare(image, dpi)
+        if turns:
+            self.notes.append(f"page {page} was scanned {_TURNED[turns]}; read upright")
+        self._stitcher.add_page(page, _read_page(gray, page))
 
     def grids(self) -> list[Grid]:
         """The grids of the pages added so far, in reading order."""
         return self._stitcher.grids()
 
 
-def _read_page(image: np.ndarray, page: int, dpi: int) -> list[Grid | PageTable]:
-    gray = _prepare(image, dpi)
+def _read_page(gray: np.ndarray, page: int) -> list[Grid | PageTable]:
+    """The tables and text blocks of a prepared (``_prepare``) page, top to bottom."""
     binary = _binarise(gray)
     h_mask, v_mask = _rulings(binary)
     tables = _tables(h_mask, v_mask)
@@ -207,8 +207,9 @@ def _dpi(info: object, width: int, height: int) -> int:
 # --- page geometry ----------------------------------------------------------------------------
 
 
-def _prepare(image: np.ndarray, dpi: int) -> np.ndarray:
-    """Grey page resampled to WORK_DPI, without red seals or speckle, and deskewed."""
+def _prepare(image: np.ndarray, dpi: int) -> tuple[np.ndarray, int]:
+    """Grey page resampled to WORK_DPI, without red seals or speckle, turned upright and deskewed;
+    with the quarter turns (``np.rot90``'s k) that made it upright."""
     gray = _without_red(image) if image.ndim == 3 else image
     gray = np.ascontiguousarray(gray, dtype=np.uint8)
     scale = WORK_DPI / dpi if dpi > 0 else 1.0
@@ -219,12 +220,17 @@ def _prepare(image: np.ndarray, dpi: int) -> np.ndarray:
     neighbours = cv2.boxFilter(dark, cv2.CV_16U, (3, 3), normalize=False) - dark
     if np.count_nonzero(dark & (neighbours == 0)) > SPECKLE * gray.size:
         gray = cv2.medianBlur(gray, 3)  # salt-and-pepper: many isolated dark pixels
-    angle = _skew(_binarise(gray))
+    binary = _binarise(gray)
+    turns = _upright(gray, binary)
+    if turns:
+        gray = np.ascontiguousarray(np.rot90(gray, turns))
+        binary = np.ascontiguousarray(np.rot90(binary, turns))
+    angle = _skew(binary)
     if abs(angle) >= MIN_SKEW:
         h, w = gray.shape
         matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
         gray = cv2.warpAffine(gray, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=(255,))
-    return gray
+    return gray, turns
 
 
 def _without_red(rgb: np.ndarray) -> np.ndarray:
@@ -272,6 +278,76 @@ def _skew(binary: np.ndarray) -> float:
         if acc >= half:
             return angle if abs(angle) <= MAX_SKEW else 0.0
     return 0.0
+
+
+def _upright(gray: np.ndarray, binary: np.ndarray) -> int:
+    """Quarter turns (``np.rot90``'s k) that make the page's text read upright; 0 when unsure.
+
+    Text lines running up the page rather than across it make the page sideways (``_line_boxes``
+    both ways). Upright or upside down is then told by recognition: a few of the longest lines are
+    read as they are and, unless they already read well, turned a half turn.
+    """
+    lines, ink = _long_lines(binary)
+    across = _line_boxes(ink)
+    up = _line_boxes(np.ascontiguousarray(np.rot90(ink)))
+    run_across, run_up = (sum(x1 - x0 for x0, _, x1, _ in b) for b in (across, up))
+    turns = 1 if run_up >= max(SIDEWAYS * run_across, MIN_TEXT) else 0
+    turned, masked = np.rot90(gray, turns), np.rot90(lines, turns)
+    probe = [_probe_crop(turned, masked, box) for box in _probe_lines(up if turns else across)]
+    if not probe:
+        return turns
+    as_is = np.mean([score for _, score in ocr_engine.recognize(probe)])
+    if as_is >= READS_WELL:
+        return turns
+    flipped = np.mean(
+        [score for _, score in ocr_engine.recognize([np.rot90(c, 2).copy() for c in probe])]
+    )
+    return turns + 2 if flipped >= as_is + CLEARLY else turns
+
+
+def _long_lines(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mask of the long lines (rulings, either direction alike, slightly skewed too) and the ink
+    without them."""
+    length, slack = WORK_DPI // 4, 3
+    lines = np.zeros_like(binary)
+    for along, across in (((length, 1), (1, slack)), ((1, length), (slack, 1))):
+        thick = cv2.dilate(binary, cv2.getStructuringElement(cv2.MORPH_RECT, across))
+        lines |= cv2.morphologyEx(
+            thick, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, along)
+        )
+    lines = cv2.dilate(lines, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
+    return lines, cv2.bitwise_and(binary, cv2.bitwise_not(lines))
+
+
+def _line_boxes(ink: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Boxes of the text lines running across the page: glyphs closed along the rows into blobs
+    at least three times as wide as high and a quarter inch long."""
+    gap = cv2.getStructuringElement(cv2.MORPH_RECT, (WORK_DPI // 16, 1))
+    closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, gap)
+    contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    boxes = [cv2.boundingRect(c) for c in contours]
+    return [(x, y, x + w, y + h) for x, y, w, h in boxes if w >= 3 * h and w >= WORK_DPI // 4]
+
+
+def _probe_lines(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """The longest single lines (about the typical line height: no blocks of merged lines)."""
+    if not boxes:
+        return []
+    typical = float(np.median([b[3] - b[1] for b in boxes]))
+    single = [b for b in boxes if 0.6 * typical <= b[3] - b[1] <= 1.6 * typical]
+    return sorted(single, key=lambda b: b[0] - b[2])[:PROBE_LINES]
+
+
+def _probe_crop(gray: np.ndarray, lines: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """A line's crop for recognition, rulings whitened, at most five line heights long (about five
+    characters: enough to tell the right way up, and quick to read)."""
+    x0, top, x1, bottom = box
+    height = bottom - top
+    y0, y1 = max(top - height // 3, 0), bottom + height // 3
+    x0, x1 = max(x0 - height // 6, 0), min(x1 + height // 6, x0 + 5 * height)
+    crop = np.array(gray[y0:y1, x0:x1])
+    crop[lines[y0:y1, x0:x1] > 0] = 255
+    return crop
 
 
 def _rulings(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

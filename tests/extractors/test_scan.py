@@ -3,8 +3,10 @@
 The scans are made at test time (deterministic seeds): sample pages rendered at 150-200 dpi
 (tests/data/scans/rasterize.py), rotated by about 1°, blurred, given noise and JPEG-compressed,
 then written as a JPEG image and as an image-only PDF mixed with a born-digital page. OCR is slow,
-so only three pages are read by OCR; the geometry and error tests use synthetic pages that need
-no recognition. Run with ``-s`` to see the measured accuracy and seconds per page.
+so only three pages are read by OCR, and the JPEG page again turned a quarter, a half and three
+quarters of a turn; the orientation tests read a few lines at most, the geometry and error tests
+use synthetic pages that need no recognition. Run with ``-s`` to see the measured accuracy and
+seconds per page.
 """
 
 from __future__ import annotations
@@ -24,11 +26,11 @@ import pytest
 from expected_forms import load_expected
 from PIL import Image
 
-from extractors import read_document
+from extractors import ocr_engine, read_document, scan
 from extractors.errors import UnreadableFile
 from extractors.forms import parse_forms
 from extractors.ocr_corrections import correct, edit_distance, fix_number, snap_label
-from extractors.scan import grids_from_page_image, grids_from_page_images, read_image
+from extractors.scan import ScannedPages, read_image
 from extractors.values import compact, normalize_text
 from schemas.grid import Document, Grid
 
@@ -196,11 +198,19 @@ def ruled_page(ys=(400, 480, 560, 640, 720, 800), no_h=(), no_v=(), open_top=0, 
     return degrade(page, seed, angle, quality=70)
 
 
+def page_grids(*pages: tuple[np.ndarray, int, int]) -> list[Grid]:
+    """The grids of consecutive page images ``(image, page, dpi)``, as a scanned run reads them."""
+    scanned = ScannedPages()
+    for image, page, dpi in pages:
+        scanned.add(image, page, dpi)
+    return scanned.grids()
+
+
 MERGED = {"no_h": {(2, 0), (3, 0), (4, 0)}, "no_v": {(2, 3)}}  # col 0 rows 1-4; row 3 cols 1-2
 
 
 def test_ruled_grid_spans_from_missing_rulings():
-    (grid,) = grids_from_page_image(ruled_page(**MERGED), page=3, dpi=200)
+    (grid,) = page_grids((ruled_page(**MERGED), 3, 200))
     assert (grid.n_rows, grid.n_cols, grid.spans_known) == (5, 4, True)
     spans = {(c.row, c.col): (c.rowspan, c.colspan) for c in grid.cells}
     assert spans[(1, 0)] == (4, 1)
@@ -217,7 +227,7 @@ def test_red_seal_over_the_rulings_is_ignored():
     cv2.circle(seal, (760, 600), 170, (220, 30, 30), 9)  # translucent: the rulings show through
     cv2.line(seal, (600, 560), (920, 640), (220, 30, 30), 9)
     page = (rgb * seal / 255).astype(np.uint8)
-    (grid,) = grids_from_page_image(page, page=1, dpi=200)
+    (grid,) = page_grids((page, 1, 200))
     spans = {(c.row, c.col): (c.rowspan, c.colspan) for c in grid.cells}
     assert (grid.n_rows, grid.n_cols, spans[(1, 0)], spans[(3, 1)]) == (5, 4, (4, 1), (1, 2))
     assert all(c.text == "" for c in grid.cells)
@@ -226,11 +236,11 @@ def test_red_seal_over_the_rulings_is_ignored():
 def test_table_continued_on_the_next_scanned_page_is_joined():
     first = ruled_page(ys=(1900, 1980, 2060, 2140, 2220), no_h={(4, 0)}, seed=12, angle=0.8)
     second = ruled_page(ys=(300, 380, 460), open_top=60, seed=13, angle=-1.1)
-    grids = grids_from_page_images([(first, 1, 200), (second, 2, 200)])
+    grids = page_grids((first, 1, 200), (second, 2, 200))
     (grid,) = grids  # the row cut by the page break continues: 4 + 3 - 1 rows
     assert (grid.n_rows, grid.n_cols) == (6, 4)
     assert grid.row_pages == [1, 1, 1, 1, 2, 2]
-    assert [len(grids_from_page_image(p, 1, 200)) for p in (first, second)] == [1, 1]
+    assert [len(page_grids((p, 1, 200))) for p in (first, second)] == [1, 1]
 
 
 def test_png_and_multipage_tiff(tmp_path):
@@ -264,6 +274,121 @@ def test_undecodable_and_oversized_images(tmp_path):
         read_image(tmp_path / "huge.png")
     with pytest.raises(UnreadableFile, match="does not exist"):
         read_image(tmp_path / "missing.jpg")
+
+
+# --- pages scanned sideways or upside down ---------------------------------------------------
+
+
+LANDSCAPE = SAMPLES / "self_eval_wanyuan.pdf"
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory) -> dict[str, np.ndarray]:
+    """Degraded 200-dpi scans of a portrait page (three forms p2) and a landscape one (wanyuan p1)."""
+    pytest.importorskip("noto_cjk_sans_otc", reason="renders the samples' CJK text")
+    out = tmp_path_factory.mktemp("rendered")
+    (portrait,) = render(THREE, out, 200, [2])
+    (landscape,) = render(LANDSCAPE, out, 200, [1])
+    return {
+        "portrait": degrade(portrait, seed=4, angle=-0.8, quality=70),
+        "landscape": degrade(landscape, seed=5, angle=1.1, quality=70),
+    }
+
+
+def upright_turns(page: np.ndarray) -> int:
+    return scan._upright(page, scan._binarise(page))
+
+
+@pytest.fixture
+def reads_well(monkeypatch) -> list[int]:
+    """Recognition stubbed to read every crop well, so ``_upright`` only decides whether the text
+    runs up the page (1) or across it (0); the sizes of the batches it was asked to read."""
+    calls: list[int] = []
+
+    def recognize(crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        calls.append(len(crops))
+        return [("字", 1.0)] * len(crops)
+
+    monkeypatch.setattr(ocr_engine, "recognize", recognize)
+    return calls
+
+
+@pytest.mark.parametrize("turns", [0, 1, 2, 3])
+@pytest.mark.parametrize("name", ["portrait", "landscape"])
+def test_text_running_up_the_page_is_told_from_line_shapes(rendered, reads_well, name, turns):
+    page = np.ascontiguousarray(np.rot90(rendered[name], turns))
+    assert upright_turns(page) == turns % 2
+    assert reads_well == [scan.PROBE_LINES]  # one probe of the longest lines, read as they are
+
+
+def few_words_page() -> np.ndarray:
+    """A ruled table (as ``ruled_page``) with a handful of short Latin words in its cells."""
+    page = np.full((2339, 1654), 255, np.uint8)
+    ys = (400, 480, 560, 640, 720, 800)
+    for y in ys:
+        cv2.line(page, (XS[0], y), (XS[-1], y), 0, 3)
+    for x in XS:
+        cv2.line(page, (x, ys[0]), (x, ys[-1]), 0, 3)
+    for text, origin in (("Budget", (170, 455)), ("Total 100", (470, 615)), ("Score", (770, 775))):
+        cv2.putText(page, text, origin, cv2.FONT_HERSHEY_SIMPLEX, 1.0, 0, 2, cv2.LINE_AA)
+    return degrade(page, seed=21, angle=0.6, quality=70)
+
+
+def test_bare_rulings_and_few_words_are_not_turned(reads_well):
+    bare = ruled_page(**MERGED)
+    for page in (bare, np.ascontiguousarray(np.rot90(bare))):
+        assert upright_turns(page) == 0
+    assert reads_well == []  # no text: nothing recognised, the models are not even loaded
+    assert upright_turns(few_words_page()) == 0
+    assert reads_well == [3]  # Budget, Total and Score read as they are ("100" is too short)
+
+
+@pytest.mark.parametrize(("name", "turns"), [("landscape", 0), ("landscape", 2), ("portrait", 1)])
+def test_upside_down_is_told_by_reading_a_few_lines(rendered, name, turns):
+    page = np.ascontiguousarray(np.rot90(rendered[name], turns))
+    ocr_engine.engine()
+    start = time.perf_counter()
+    found = upright_turns(page)
+    print(
+        f"\n{name} page turned {90 * turns}°: orientation found in {time.perf_counter() - start:.2f} s"
+    )
+    assert found == -turns % 4
+
+
+TURNED_NOTES = {1: "turned 90° anticlockwise", 2: "upside down", 3: "turned 90° clockwise"}
+
+
+@pytest.mark.parametrize(("turns", "suffix"), [(1, ".png"), (2, ".jpg"), (3, ".pdf")])
+def test_turned_scan_reads_like_the_upright_one(scans, jpeg_read, tmp_path, turns, suffix):
+    upright_document, _, upright_seconds = jpeg_read
+    assert not any("upright" in note for note in upright_document.notes)
+    path = tmp_path / f"turned{suffix}"
+    turned = Image.fromarray(np.rot90(np.asarray(Image.open(scans["jpeg"])), turns))
+    if suffix == ".pdf":  # an image-only PDF page: extractors.pdf hands it to the scan reader
+        turned.save(path, resolution=150)
+    else:
+        turned.save(path, dpi=(150, 150), quality=90)
+    document, forms, seconds = timed_read(path)
+    print(f"\nturned {90 * turns}° ({suffix}): {seconds:.2f} s/page, upright {upright_seconds:.2f}")
+    assert f"page 1 was scanned {TURNED_NOTES[turns]}; read upright" in document.notes
+
+    truth = next(g for g in read_document(THREE).grids if g.is_table)
+    (table,) = [g for g in document.grids if g.is_table]
+    expected = {(c.row, c.col, c.rowspan, c.colspan): c.text for c in truth.cells}
+    got = {(c.row, c.col, c.rowspan, c.colspan): c for c in table.cells}
+    assert set(got) == set(expected)
+    assert sum(_norm(got[k].text) == _norm(t) for k, t in expected.items()) >= 0.95 * len(expected)
+    x0, top, _, _ = got[(0, 0, 1, 1)].bbox  # in points of the upright page
+    assert abs(x0 - truth.cells[0].bbox[0]) < 12 and abs(top - truth.cells[0].bbox[1]) < 12
+    (upright_table,) = [g for g in upright_document.grids if g.is_table]
+    same = sum(a.text == b.text for a, b in zip(upright_table.cells, table.cells))
+    assert same >= 0.95 * len(table.cells)
+
+    want = load_expected(THREE)[0]
+    (form,) = forms
+    assert (form.name, form.total_weight, form.total_score) == (want["name"], 100, 93.2)
+    hierarchy, numbers = _indicator_scores(want, form)
+    assert hierarchy >= 0.98 and numbers >= 0.98
 
 
 # --- domain corrections -----------------------------------------------------------------------
