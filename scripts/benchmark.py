@@ -17,7 +17,7 @@ table for the README.
 noise, JPEG; tests/data/scans/rasterize.py), reads them whole (OCR, grid, forms) after the models
 are loaded, and compares each table's text with the born-digital page's (character error rate).
 
-    .venv/bin/python scripts/benchmark.py --backfill [--copies N] [--repeat N]
+    .venv/bin/python scripts/benchmark.py --backfill [--copies N] [--repeat N] [--archive A]
 
 measures instead ``jixiao backfill`` with 1 and 2 worker processes over two archives of three
 year folders: "packages" (each file a 22-page published budget disclosure with one to five
@@ -25,6 +25,9 @@ self-evaluation forms after it, the shape of a department's 决算公开 PDF) an
 1–3-page sample forms themselves). Runs alternate and the best of ``--repeat`` (3) is kept, so a
 busy neighbour skews less; it prints files/s, the 2-worker speed-up and the per-file figures the
 README's national-scale estimate uses (a worker's seconds a file, the writer's CPU a file).
+Beside each pipeline run the same files are read by one and by two bare processes (no Prefect,
+checks or warehouse), in the same conditions: the machine's own two-process speed-up on the
+work, which is the most the pipeline can reach.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ import sys
 import tempfile
 import threading
 import time
+from multiprocessing import get_context
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -231,15 +235,22 @@ def backfill_scaling(kind: str, copies: int, repeat: int) -> None:
     from flows.backfill import backfill
 
     best: dict[int, float] = {}
+    bare: dict[int, float] = {}  # the same files read by 1 and 2 bare processes, no pipeline
     writer_cpu: dict[int, float] = {}  # the run's process (the writer), CPU s, in the best run
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, get_context("spawn").Pool(2) as readers:
         tmp = Path(tmp)
         _archive(kind, 1, tmp / "warmup")  # server, GX import, first pool start
         backfill(source=str(tmp / "warmup"), db=str(tmp / "warmup.duckdb"), workers=2)
+        readers.map(_read_all, [[], []])  # the bare readers' imports
         for attempt in range(repeat):
             for workers in (1, 2):
                 archive = tmp / f"{kind}-{workers}-{attempt}"
                 files = _archive(kind, copies, archive)
+                paths = sorted(str(path) for path in archive.rglob("*.pdf"))
+                start = time.perf_counter()
+                readers.map(_read_all, [paths[n::workers] for n in range(workers)])
+                elapsed = time.perf_counter() - start
+                bare[workers] = min(bare.get(workers, elapsed), elapsed)
                 start, cpu = time.perf_counter(), time.process_time()
                 summary = backfill(
                     source=str(archive), db=str(tmp / f"{archive.name}.duckdb"), workers=workers
@@ -249,14 +260,29 @@ def backfill_scaling(kind: str, copies: int, repeat: int) -> None:
                 if elapsed < best.get(workers, float("inf")):
                     best[workers], writer_cpu[workers] = elapsed, cpu
                 forms = summary.forms_landed + summary.forms_quarantined
-    print(json.dumps({"files": files, "forms": forms, "seconds": best, "writer_cpu": writer_cpu}))
+    result = {"files": files, "forms": forms, "seconds": best, "writer_cpu": writer_cpu}
+    print(json.dumps({**result, "bare": bare}))
 
 
-def _backfill_table(copies: int, repeat: int) -> None:
-    print("| archive | files | forms | 1 worker files/s | 2 workers files/s | speed-up |")
-    print("|---|---|---|---|---|---|")
+def _read_all(paths: list[str]) -> None:
+    """A bare reader process: read and parse ``paths`` one after the other."""
+    from flows.pool import extract_path
+
+    for path in paths:
+        extract_path(path)
+
+
+ARCHIVES = ("packages", "forms only")
+
+
+def _backfill_table(copies: int, repeat: int, archives: list[str]) -> None:
+    print(
+        "| archive | files | forms | 1 worker files/s | 2 workers files/s | speed-up "
+        "| bare reading speed-up |"
+    )
+    print("|---|---|---|---|---|---|---|")
     per_file = []
-    for kind in ("packages", "forms only"):
+    for kind in archives:
         out = subprocess.run(
             [sys.executable, __file__, "--child-backfill", kind, "--copies", str(copies)]
             + ["--repeat", str(repeat)],
@@ -266,13 +292,13 @@ def _backfill_table(copies: int, repeat: int) -> None:
         )
         lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
         if out.returncode != 0 or not lines:
-            print(f"| {kind} | failed: {out.stderr.strip().splitlines()[-1:]} | | | | |")
+            print(f"| {kind} | failed: {out.stderr.strip().splitlines()[-1:]} | | | | | |")
             continue
         r = json.loads(lines[-1])
         one, two = r["seconds"]["1"], r["seconds"]["2"]
         print(
             f"| {kind} | {r['files']} | {r['forms']} | {r['files'] / one:.1f} "
-            f"| {r['files'] / two:.1f} | {one / two:.2f}× |"
+            f"| {r['files'] / two:.1f} | {one / two:.2f}× | {r['bare']['1'] / r['bare']['2']:.2f}× |"
         )
         per_file.append(
             f"{kind}: one worker reads and checks a file in {one / r['files']:.3f} s (at most); "
@@ -395,6 +421,12 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=3, help="backfill runs per worker count, best kept (3)"
     )
+    parser.add_argument(
+        "--archive",
+        choices=ARCHIVES,
+        action="append",
+        help="with --backfill: measure only this archive (repeatable; default both)",
+    )
     parser.add_argument("--formats", action="store_true", help="forms/s of the other readers")
     parser.add_argument("--scans", action="store_true", help="scanned s/page and character errors")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -405,7 +437,7 @@ def main() -> None:
         backfill_scaling(args.child_backfill, args.copies, args.repeat)
         return
     if args.backfill:
-        _backfill_table(args.copies, args.repeat)
+        _backfill_table(args.copies, args.repeat, args.archive or list(ARCHIVES))
         return
     if args.formats:
         formats_table()
