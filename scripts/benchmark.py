@@ -275,6 +275,20 @@ def _read_all(paths: list[str]) -> None:
 ARCHIVES = ("packages", "forms only")
 
 
+def _run_child(arguments: list[str], columns: int) -> dict | None:
+    """Run this script with ``arguments`` in a fresh process and return the JSON line it prints
+    last; on failure print a table row of ``columns`` cells saying why, and return None."""
+    out = subprocess.run(
+        [sys.executable, __file__, *arguments], capture_output=True, text=True, cwd=ROOT
+    )
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    if out.returncode != 0 or not lines:
+        why = out.stderr.strip().splitlines()[-1:]
+        print(f"| {arguments[1]} | failed: {why} |" + " |" * (columns - 2))
+        return None
+    return json.loads(lines[-1])
+
+
 def _backfill_table(copies: int, repeat: int, archives: list[str]) -> None:
     print(
         "| archive | files | forms | 1 worker files/s | 2 workers files/s | speed-up "
@@ -283,18 +297,10 @@ def _backfill_table(copies: int, repeat: int, archives: list[str]) -> None:
     print("|---|---|---|---|---|---|---|")
     per_file = []
     for kind in archives:
-        out = subprocess.run(
-            [sys.executable, __file__, "--child-backfill", kind, "--copies", str(copies)]
-            + ["--repeat", str(repeat)],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-        )
-        lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
-        if out.returncode != 0 or not lines:
-            print(f"| {kind} | failed: {out.stderr.strip().splitlines()[-1:]} | | | | | |")
+        arguments = ["--child-backfill", kind, "--copies", str(copies), "--repeat", str(repeat)]
+        r = _run_child(arguments, columns=7)
+        if r is None:
             continue
-        r = json.loads(lines[-1])
         one, two = r["seconds"]["1"], r["seconds"]["2"]
         print(
             f"| {kind} | {r['files']} | {r['forms']} | {r['files'] / one:.1f} "
@@ -456,17 +462,9 @@ def main() -> None:
         print("| step | pages | seconds | pages/s | files/min | peak memory |")
         print("|---|---|---|---|---|---|")
         for name in MEASURES:
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", name, "--listing", str(listing)],
-                capture_output=True,
-                text=True,
-                cwd=ROOT,
-            )
-            lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
-            if out.returncode != 0 or not lines:
-                print(f"| {name} | failed: {out.stderr.strip().splitlines()[-1:]} | | | | |")
+            r = _run_child(["--child", name, "--listing", str(listing)], columns=6)
+            if r is None:
                 continue
-            r = json.loads(lines[-1])
             workers = f" + worker {r['worker_mb']:.0f} MB" if r["worker_mb"] else ""
             print(
                 f"| {name} | {r['pages']} | {r['seconds']:.2f} | {r['pages'] / r['seconds']:.1f}"
