@@ -28,6 +28,7 @@ _SNIFF_BYTES = 8192
 _META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # never shown; lxml refuses them
 _UNICODE_OR_GB = {"utf-8", "utf-8-sig", "ascii", "gb2312", "gbk", "gb18030", "hz"}
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -76,7 +77,7 @@ def read_html(path: Path, password: str | None = None) -> Document:
             f"{path.name} is {len(data) / 2**20:.0f} MB of HTML, beyond the "
             f"{MAX_BYTES // 2**20} MB limit; save the table part on its own"
         )
-    text = _XML_DECL.sub("", decode_html(data, path.name), count=1)
+    text = _CONTROL.sub("", _XML_DECL.sub("", decode_html(data, path.name), count=1))
     if not text.strip():
         raise UnreadableFile(f"{path.name} has no HTML content; re-download it")
     parser = lxml_html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)

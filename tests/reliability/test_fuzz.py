@@ -196,6 +196,7 @@ TAGS = [
 @given(
     st.lists(st.sampled_from(TAGS) | cell_text, max_size=60), st.sampled_from(["utf-8", "gb18030"])
 )
+@example(["<table>", "<script>", "</script>", "\x1f"], "utf-8")  # a control character in a tail
 def test_any_html_is_read_or_refused(tmp_path, parts, encoding):
     path = tmp_path / "page.html"
     path.write_bytes("".join(parts).encode(encoding, errors="replace"))
