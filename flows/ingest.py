@@ -443,7 +443,7 @@ class Pipeline:
     def _plan(self, items: list[Item], workers: _Workers) -> _Chunk:
         """Hash each file, decide skip / duplicate / read, and start reading and checking."""
         chunk = _Chunk(items)
-        to_read: dict[str, tuple[str, str]] = {}
+        paths: dict[str, str] = {}
         for item in items:
             name = item.source_file
             if item.error is not None:
@@ -454,15 +454,18 @@ class Pipeline:
             except OSError as error:
                 chunk.unpulled[name] = f"cannot read the file: {error}"
                 continue
-            chunk.sources[name] = source
-            state = self.warehouse.check_file(source).state
-            if state == "unchanged":
+            chunk.sources[name], paths[name] = source, str(item.path)
+        to_read: dict[str, tuple[str, str]] = {}
+        sources = list(chunk.sources.values())
+        for source, check in zip(sources, self.warehouse.check_files(sources), strict=True):
+            name = source.source_file
+            if check.state == "unchanged":
                 chunk.unchanged[name] = FileOutcome(
                     name, "skipped", message="unchanged since last ingest"
                 )
-            elif state in ("new", "changed") and source.sha256 not in self.seen:
+            elif check.state in ("new", "changed") and source.sha256 not in self.seen:
                 self.seen[source.sha256] = name
-                to_read[name] = (str(item.path), source.sha256)
+                to_read[name] = (paths[name], source.sha256)
             # else: a duplicate, of a stored file or of one read earlier in this run
         if to_read:
             chunk.reading = workers.submit(to_read)

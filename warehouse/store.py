@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 
@@ -332,13 +332,61 @@ class Unpulled:
     message: str
 
 
+class _Stored(NamedTuple):
+    """What a source_files row says of a file, as far as deciding another file goes."""
+
+    sha256: str | None
+    status: str
+    error: str | None
+
+
+def _file_check(source: SourceFile, known: dict[str, _Stored]) -> FileCheck:
+    """Whether ``source`` must be read, given ``known`` source_files rows (its own, if stored,
+    and those of the files holding its content)."""
+    own = known.get(source.source_file)
+    holder = min(
+        (
+            name
+            for name, row in known.items()
+            if name != source.source_file
+            and row.sha256 == source.sha256
+            and row.status != "skipped_duplicate"
+        ),
+        default=None,
+    )
+    if own is not None and own.sha256 == source.sha256:
+        if own.status != "skipped_duplicate" or holder is not None:
+            return FileCheck("unchanged")
+        return FileCheck("changed")  # the copy it duplicated is gone: read this one now
+    if holder is not None:
+        return FileCheck("duplicate", holder)
+    return FileCheck("new" if own is None else "changed")
+
+
+def _duplicate_of(name: str, holder: str | None, known: dict[str, _Stored]) -> LoadResult:
+    """The outcome of a file whose content ``holder`` holds."""
+    held = known[holder] if holder is not None else None
+    if held is not None and held.status == "failed":
+        message = f"same content as {holder}, which could not be read: {held.error}"
+        return LoadResult(name, "failed", message=message)
+    message = f"same content as {holder}, already ingested from there"
+    return LoadResult(name, "skipped_duplicate", message=message)
+
+
 @dataclass
 class _StagedRows:
-    """The fact rows of a batch of files, inserted with one statement per table."""
+    """The rows of a batch of files, inserted with one statement per table."""
 
     tables: dict[str, list[list[Any]]] = field(
         default_factory=lambda: {table: [] for table in STAGED_COLUMNS}
     )
+    sources: list[list[Any]] = field(default_factory=list)
+
+    def add_source(self, values: dict[str, Any], outcome: LoadResult) -> None:
+        """Stage a file's source_files row (replacing any stored one); unnamed columns are NULL."""
+        values = {**values, "pulled_at": _now(), "status": outcome.status, "error": outcome.message}
+        values.setdefault("forms_found", 0)
+        self.sources.append([values.get(column) for column in SOURCE_COLUMNS])
 
     def add(
         self,
@@ -402,14 +450,20 @@ class _StagedRows:
         import pyarrow  # imported here: commands that only read need not load it
 
         con = warehouse.connection
-        for table, rows in self.tables.items():
+        replace_sources = "ON CONFLICT (source_file) DO UPDATE SET " + ", ".join(
+            f"{column} = excluded.{column}" for column in SOURCE_COLUMNS[1:]
+        )
+        batches = [("source_file", SOURCE_COLUMNS, self.sources, replace_sources)]
+        batches += [(t, STAGED_COLUMNS[t], rows, "") for t, rows in self.tables.items()]
+        for table, columns, rows, conflict in batches:
             if not rows:
                 continue
-            columns = STAGED_COLUMNS[table]
             staged = pyarrow.table({c: [row[i] for row in rows] for i, c in enumerate(columns)})
             con.register("staged_rows", staged)
             try:
-                con.execute(f"INSERT INTO store.{table} BY NAME SELECT * FROM staged_rows")
+                con.execute(
+                    f"INSERT INTO store.{table} BY NAME SELECT * FROM staged_rows {conflict}"
+                )
             finally:
                 con.unregister("staged_rows")
 
@@ -597,26 +651,26 @@ class Warehouse:
 
     def check_file(self, source: SourceFile) -> FileCheck:
         """Tell whether ``source`` must be read: unchanged files and duplicates never are."""
+        (check,) = self.check_files([source])
+        return check
+
+    def check_files(self, sources: Sequence[SourceFile]) -> list[FileCheck]:
+        """:meth:`check_file` for several files, in one query."""
+        known = self._known([s.source_file for s in sources], [s.sha256 for s in sources])
+        return [_file_check(source, known) for source in sources]
+
+    def _known(self, names: list[str], sha256s: list[str]) -> dict[str, _Stored]:
+        """The source_files rows of ``names``, and of the files holding any of ``sha256s``."""
         rows = self.connection.execute(
             """
-            SELECT source_file, source_sha256, status FROM store.source_file
-            WHERE source_file = ? OR (source_sha256 = ? AND status <> 'skipped_duplicate')
-            ORDER BY source_file
+            SELECT source_file, source_sha256, status, error FROM store.source_file
+            WHERE source_file IN (SELECT unnest(?::VARCHAR[]))
+               OR (source_sha256 IN (SELECT unnest(?::VARCHAR[]))
+                   AND status <> 'skipped_duplicate')
             """,
-            [source.source_file, source.sha256],
+            [names, sha256s],
         ).fetchall()
-        own = next((row for row in rows if row[0] == source.source_file), None)
-        holder = next(
-            (row[0] for row in rows if row[0] != source.source_file and row[1] == source.sha256),
-            None,
-        )
-        if own is not None and own[1] == source.sha256:
-            if own[2] != "skipped_duplicate" or holder is not None:
-                return FileCheck("unchanged")
-            return FileCheck("changed")  # the copy it duplicated is gone: read this one now
-        if holder is not None:
-            return FileCheck("duplicate", holder)
-        return FileCheck("new" if own is None else "changed")
+        return {name: _Stored(*rest) for name, *rest in rows}
 
     def load_file(
         self,
@@ -649,7 +703,11 @@ class Warehouse:
         con = self.connection
         con.execute("BEGIN TRANSACTION")
         try:
-            outcomes = [self._stage(load, run_id, staged) for load in loads]
+            known = self._known(
+                [load.source_file for load in loads],
+                [load.source.sha256 for load in loads if isinstance(load, FileLoad)],
+            )
+            outcomes = [self._stage(load, run_id, staged, known) for load in loads]
             staged.insert_into(self)
             con.execute("COMMIT")
         except BaseException:
@@ -657,42 +715,51 @@ class Warehouse:
             raise
         return outcomes
 
-    def _stage(self, load: FileLoad | Unpulled, run_id: str, staged: _StagedRows) -> LoadResult:
-        """Decide one file's outcome, replace its source_files row, stage its facts."""
+    def _stage(
+        self,
+        load: FileLoad | Unpulled,
+        run_id: str,
+        staged: _StagedRows,
+        known: dict[str, _Stored],
+    ) -> LoadResult:
+        """Decide one file's outcome and stage its rows; ``known`` (the stored source_files rows
+        that matter to this batch) takes the file's new row, for the files after it."""
+        name = load.source_file
         if isinstance(load, Unpulled):
-            return self._record_unpulled(load, run_id)
+            stored = known.get(name)
+            if stored is not None and stored.sha256 is not None:
+                message = f"{load.message} (the version ingested before is kept)"
+                return LoadResult(name, "failed", message=message)
+            outcome = LoadResult(name, "failed", message=load.message)
+            staged.add_source({"source_file": name, "run_id": run_id}, outcome)
+            known[name] = _Stored(None, outcome.status, outcome.message)
+            return outcome
         source, extraction = load.source, load.extraction
-        check = self.check_file(source)
+        check = _file_check(source, known)
         if check.state == "unchanged":
-            return LoadResult(source.source_file, "skipped", message="unchanged since last ingest")
+            return LoadResult(name, "skipped", message="unchanged since last ingest")
         if check.state != "duplicate" and extraction is None:
-            raise ValueError(f"{source.source_file} is {check.state}: it needs an extraction")
-        stored = check.state != "new"  # a new file has no rows yet: nothing to delete or update
-        if stored:
-            self._delete_forms_of(source.source_file)
+            raise ValueError(f"{name} is {check.state}: it needs an extraction")
+        if check.state != "new":  # a new file has no rows yet: nothing to delete
+            self._delete_forms_of(name)
         if check.state == "duplicate":
-            outcome = self._duplicate_of(source, check.holder)
-            self._upsert_source(source, run_id, None, outcome, stored)
+            outcome, extraction = _duplicate_of(name, check.holder, known), None
         else:
             outcome = staged.add(source, extraction, load.results, run_id)
-            self._upsert_source(source, run_id, extraction, outcome, stored)
-        return outcome
-
-    def _duplicate_of(self, source: SourceFile, holder: str | None) -> LoadResult:
-        status, error = self.connection.execute(
-            "SELECT status, error FROM store.source_file WHERE source_file = ?", [holder]
-        ).fetchone()
-        if status == "failed":
-            return LoadResult(
-                source.source_file,
-                "failed",
-                message=f"same content as {holder}, which could not be read: {error}",
-            )
-        return LoadResult(
-            source.source_file,
-            "skipped_duplicate",
-            message=f"same content as {holder}, already ingested from there",
+        staged.add_source(
+            {
+                "source_file": name,
+                "source_sha256": source.sha256,
+                "bytes": source.size_bytes,
+                "run_id": run_id,
+                "extractor": extraction.extractor if extraction else None,
+                "pages": extraction.pages if extraction else None,
+                "forms_found": len(extraction.forms) if extraction and not extraction.error else 0,
+            },
+            outcome,
         )
+        known[name] = _Stored(source.sha256, outcome.status, outcome.message)
+        return outcome
 
     def _delete_forms_of(self, source_file: str) -> None:
         old_forms = "SELECT form_id FROM store.form WHERE source_file = ?"
@@ -701,53 +768,6 @@ class Warehouse:
                 f"DELETE FROM store.{table} WHERE form_id IN ({old_forms})", [source_file]
             )
         self.connection.execute("DELETE FROM store.form WHERE source_file = ?", [source_file])
-
-    def _record_unpulled(self, load: Unpulled, run_id: str) -> LoadResult:
-        row = self.connection.execute(
-            "SELECT source_sha256 FROM store.source_file WHERE source_file = ?", [load.source_file]
-        ).fetchone()
-        if row is not None and row[0] is not None:
-            message = f"{load.message} (the version ingested before is kept)"
-            return LoadResult(load.source_file, "failed", message=message)
-        outcome = LoadResult(load.source_file, "failed", message=load.message)
-        self._write_source_row(
-            {"source_file": load.source_file, "run_id": run_id, "status": "failed"},
-            outcome,
-            stored=row is not None,
-        )
-        return outcome
-
-    def _upsert_source(
-        self,
-        source: SourceFile,
-        run_id: str,
-        extraction: Extraction | None,
-        outcome: LoadResult,
-        stored: bool,
-    ) -> None:
-        values = {
-            "source_file": source.source_file,
-            "source_sha256": source.sha256,
-            "bytes": source.size_bytes,
-            "run_id": run_id,
-            "extractor": extraction.extractor if extraction else None,
-            "pages": extraction.pages if extraction else None,
-            "forms_found": len(extraction.forms) if extraction and not extraction.error else 0,
-            "status": outcome.status,
-        }
-        self._write_source_row(values, outcome, stored)
-
-    def _write_source_row(self, values: dict[str, Any], outcome: LoadResult, stored: bool) -> None:
-        """Insert (or, when ``stored``, replace) a source_files row; unnamed columns are NULL."""
-        values = {**values, "pulled_at": _now(), "error": outcome.message}
-        values.setdefault("forms_found", 0)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in SOURCE_COLUMNS[1:])
-        conflict = f" ON CONFLICT (source_file) DO UPDATE SET {updates}" if stored else ""
-        self.connection.execute(
-            f"INSERT INTO store.source_file ({', '.join(SOURCE_COLUMNS)}) "
-            f"VALUES ({', '.join('?' * len(SOURCE_COLUMNS))}){conflict}",
-            [values.get(c) for c in SOURCE_COLUMNS],
-        )
 
     def forget_failed(self, source_files: list[str]) -> int:
         """Drop the 'failed' records among ``source_files`` so that they are read again.
