@@ -53,6 +53,7 @@ class Indicator:
         False  # True where the parents were chosen by vocabulary, not geometry
     )
     bbox: tuple[float, float, float, float] | None = None  # its cells on ``page``, as FundLine
+    extra: dict[str, str] | None = None  # columns without a known role: header → text as printed
 
 
 @dataclass
@@ -79,6 +80,7 @@ class Form:
     form_ordinal: int = 0
     form_id: str = ""  # source sha256 prefix + ordinal, set when the file's identity is known
     fiscal_year: int | None = None
+    year_source: str | None = None  # 'form', 'page', 'document', 'dates' or 'file_name'
     name: str | None = None
     department: str | None = None
     implementing_unit: str | None = None
