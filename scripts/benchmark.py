@@ -266,7 +266,7 @@ def backfill_scaling(kind: str, copies: int, repeat: int) -> None:
 
 def _read_all(paths: list[str]) -> None:
     """A bare reader process: read and parse ``paths`` one after the other."""
-    from flows.pool import extract_path
+    from flows.extraction.extract import extract_path
 
     for path in paths:
         extract_path(path)
