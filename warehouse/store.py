@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 import duckdb
 
 from schemas.records import CheckResult, Extraction, Form, form_id_for, form_status
-from warehouse.ddl import MIGRATIONS, SCHEMA_VERSION, TABLES, VIEWS
+from warehouse.ddl import MIGRATIONS, SCHEMA_VERSION, TABLES, view_statements
 
 DEFAULT_DB = Path("data") / "jixiao.duckdb"
 
@@ -615,7 +615,7 @@ class Warehouse:
         self.close()
 
     def _create_schema(self) -> None:
-        for statement in [*TABLES, *MIGRATIONS, *VIEWS]:
+        for statement in [*TABLES, *MIGRATIONS, *view_statements()]:
             self.connection.execute(statement)
         (current,) = self.connection.execute(
             "SELECT max(version) FROM store.schema_version"
