@@ -135,9 +135,10 @@ class WarehouseBusy(Exception):
     """The warehouse file is locked by another process."""
 
 
-def default_db_path() -> Path:
-    """The warehouse file: ``$JIXIAO_DB`` if set, else ``data/jixiao.duckdb`` under the cwd."""
-    return Path(os.environ.get("JIXIAO_DB") or Path.cwd() / DEFAULT_DB)
+def db_path(given: str | Path | None = None) -> Path:
+    """The warehouse file: ``given``, else ``$JIXIAO_DB`` if set, else ``data/jixiao.duckdb``
+    under the cwd."""
+    return Path(given or os.environ.get("JIXIAO_DB") or Path.cwd() / DEFAULT_DB)
 
 
 def _sibling(path: Path, suffix: str) -> Path:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from flows.ingest import ingest
+from flows.options import RunOptions
 from flows.sources import Download, DownloadError, fetch, read_manifest, resolve, year_of
 from warehouse import Warehouse
 
@@ -211,7 +212,7 @@ def test_manifest_of_urls_lands_under_the_url_and_a_changed_file_replaces_its_fo
     manifest = tmp_path / "manifest.txt"
     manifest.write_text("\n".join([*urls, missing]) + "\n")
 
-    first = ingest(paths=[], manifest=str(manifest), db=str(db))
+    first = ingest(paths=[], manifest=str(manifest), options=RunOptions(db=str(db)))
 
     assert (first.files_seen, first.files_new, first.files_failed) == (4, 3, 1)
     with Warehouse.open(db, read_only=True) as warehouse:
@@ -237,7 +238,7 @@ def test_manifest_of_urls_lands_under_the_url_and_a_changed_file_replaces_its_fo
     assert "404" in failure.message and "check the URL" in failure.message
 
     server.files["/changing/seed.txt"] = SEEDS[1].read_bytes() + b"\n"  # unlike /plain/'s
-    second = ingest(paths=[], manifest=str(manifest), db=str(db))
+    second = ingest(paths=[], manifest=str(manifest), options=RunOptions(db=str(db)))
 
     assert (second.files_seen, second.files_new, second.files_skipped) == (4, 1, 2)
     assert server.bodies_sent["/etag/back_to_back.pdf"] == 1  # answered 304 the second time
@@ -264,7 +265,7 @@ def test_a_file_that_cannot_be_pulled_is_a_failed_row_and_never_replaces_a_store
     manifest = tmp_path / "manifest.txt"
     manifest.write_text(f"{plain}\n{missing}\n")
 
-    ingest(paths=[], manifest=str(manifest), db=str(db))
+    ingest(paths=[], manifest=str(manifest), options=RunOptions(db=str(db)))
 
     def source_rows():
         with Warehouse.open(db, read_only=True) as warehouse:
@@ -283,7 +284,7 @@ def test_a_file_that_cannot_be_pulled_is_a_failed_row_and_never_replaces_a_store
 
     del server.files["/plain/seed.txt"]  # stored last time, gone now
     server.files["/gone.pdf"] = PDF.read_bytes()  # served at last
-    second = ingest(paths=[], manifest=str(manifest), db=str(db))
+    second = ingest(paths=[], manifest=str(manifest), options=RunOptions(db=str(db)))
 
     rows_after = source_rows()
     assert rows_after[plain] == rows[plain]  # the version ingested before is kept
