@@ -27,13 +27,14 @@ class Site:
             "/etag/back_to_back.pdf": PDF.read_bytes(),
             "/plain/seed.txt": SEEDS[1].read_bytes(),
             "/flaky/seed.txt": SEEDS[1].read_bytes(),
+            "/busy/seed.txt": SEEDS[1].read_bytes(),
             "/slow/seed.txt": SEEDS[1].read_bytes(),
             "/changing/seed.txt": SEEDS[0].read_bytes(),
             "/typed/report": PDF.read_bytes(),
             "/big/file.pdf": b"%PDF-1.4\n" + b"0" * 300_000,
         }
         self.bodies_sent: dict[str, int] = {}
-        self.failures_left = {"/flaky/seed.txt": 2}
+        self.failures_left = {"/flaky/seed.txt": 2, "/busy/seed.txt": 1}
         self.delay = {"/slow/seed.txt": 0.6}
         self.lock = threading.Lock()
 
@@ -57,7 +58,13 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             with site.lock:
                 if site.failures_left.get(path, 0) > 0:
                     site.failures_left[path] -= 1
-                    self.send_error(500, "try later")
+                    if path.startswith("/busy/"):
+                        self.send_response(429)
+                        self.send_header("Retry-After", "1")
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                    else:
+                        self.send_error(500, "try later")
                     return
             body = site.files[path]
             validators = path.startswith(("/etag/", "/changing/"))
@@ -132,6 +139,13 @@ def test_a_500_is_retried_with_backoff_until_it_recovers(server, tmp_path):
     fetched = fetch(f"{server.base}/flaky/seed.txt", settings(tmp_path, retries=3))
     assert fetched.status == "downloaded"
     assert server.failures_left["/flaky/seed.txt"] == 0
+
+
+def test_a_429_is_retried_after_the_wait_its_retry_after_asks_for(server, tmp_path):
+    started = time.monotonic()
+    fetched = fetch(f"{server.base}/busy/seed.txt", settings(tmp_path, retries=2))
+    assert fetched.status == "downloaded"
+    assert time.monotonic() - started >= 1.0  # the backoff alone would wait about 0.02 s
 
 
 def test_a_500_that_does_not_recover_says_what_to_do(server, tmp_path):
