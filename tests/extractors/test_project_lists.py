@@ -3,17 +3,20 @@ generated files; the expected values were transcribed by hand from the rendered 
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from expectations.vocabulary import canonical_level
 from extractors import read_document
 from extractors.forms import parse_forms
 from extractors.project_lists import read_project_lists, unpack_indicators
 from schemas.records import Form
 
-FORMS = Path(__file__).resolve().parents[1] / "data" / "real" / "forms"
+REAL = Path(__file__).resolve().parents[1] / "data" / "real"
+FORMS = REAL / "forms"
 GUANGZHOU = FORMS / "renwu_005_广州_2026年广州市生态环境局部门预算.pdf"
 
 
@@ -107,6 +110,42 @@ def test_guangzhou_last_project(guangzhou):
         ("产出指标", "质量指标", "出勤率", "100%", "100%"),
         ("产出指标", "数量指标", "聘用人员数量", "聘用不超过2名编外人员", "聘用不超过2名编外人员"),
     ]
+
+
+def test_guangzhou_against_the_transcribed_forms(guangzhou):
+    """The first, a middle and the last project as transcribed in tests/data/real/expected.
+
+    Levels are compared by their national names (the page prints 社会效益 for 社会效益指标), fund
+    lines by position (the transcription names them as printed: 总计, 财政拨款).
+    """
+    expected = json.loads((REAL / "expected" / f"{GUANGZHOU.stem}.json").read_text("utf-8"))
+    assert len(guangzhou) == expected["forms_total"]
+    for want in expected["forms"]:
+        form = next(
+            f for f in guangzhou if (f.first_page, f.name) == (want["first_page"], want["name"])
+        )
+        assert (form.last_page, form.implementing_unit, form.money_unit) == (
+            want["last_page"],
+            want["implementing_unit"],
+            want["money_unit"],
+        )
+        assert str(form.budget_full_year) == want["budget_full_year"]
+        assert [str(line.budget_full_year) for line in form.fund_lines] == [
+            line["budget_full_year"] for line in want["fund_lines"]
+        ]
+        assert form.goal_planned == want["goal_planned"]
+        assert [
+            (i.level1, i.level2, i.level3, i.target_text, i.extra) for i in form.indicators
+        ] == [
+            (
+                canonical_level(i["level1"]),
+                canonical_level(i["level2"]),
+                i["level3"],
+                i["target_text"],
+                i["extra"] or None,
+            )
+            for i in want["indicators"]
+        ]
 
 
 @pytest.mark.parametrize(
