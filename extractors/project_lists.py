@@ -454,7 +454,8 @@ class ProjectLists:
 
 
 def read_project_lists(doc: Document) -> ProjectLists:
-    """Find every project list in ``doc`` and read each project row into a form."""
+    """Find every project list in ``doc`` and read each project row into a form; what is not a
+    form (a list of goals without indicators) is added to the document's notes."""
     lists: list[_ProjectList] = []
     current: _ProjectList | None = None
     for index, grid in enumerate(doc.grids):
@@ -487,6 +488,7 @@ def read_project_lists(doc: Document) -> ProjectLists:
         if read:
             forms += read
             used.update(project_list.grids)
+    doc.notes.extend(note for note in notes if note not in doc.notes)
     rest = Document(
         grids=[g for k, g in enumerate(doc.grids) if k not in used],
         pages=doc.pages,

@@ -30,6 +30,7 @@ from expectations import validate
 from extractors import read_document
 from extractors.errors import UnreadableFile
 from extractors.forms import parse_forms
+from flows.debug import debug_hint
 from schemas.records import CheckResult, Form
 from warehouse import Extraction, form_id_for
 
@@ -83,6 +84,8 @@ def extract_path(path: str, sha256: str | None = None) -> Extraction:
         extraction.extractor = document.extractor
         extraction.n_tables = document.n_tables
         extraction.forms = parse_forms(document)
+        if not extraction.forms:
+            extraction.notes = [*document.notes, debug_hint(path, document)]
     except UnreadableFile as error:
         extraction.error = str(error)
     except Exception as error:  # a reader or parser bug must not stop the batch

@@ -288,6 +288,7 @@ class Extraction:
     extractor: str | None = None
     n_tables: int = 0
     error: str | None = None  # set when the file was unreadable: it is recorded as 'failed'
+    notes: list[str] = field(default_factory=list)  # what reading noticed, told with no forms
 
 
 @dataclass(frozen=True)
@@ -489,10 +490,11 @@ def _plural(count: int, noun: str) -> str:
 
 
 def no_forms_message(extraction: Extraction) -> str:
-    """What a readable file held instead of a form, e.g. '31 pages, 12 tables, no performance form'."""
+    """What a readable file held instead of a form, e.g. '31 pages, 12 tables, no performance form',
+    then what reading noticed ('; a project list with goals but no indicators (pages 39–41)')."""
     found = [] if extraction.pages is None else [_plural(extraction.pages, "page")]
     found.append(_plural(extraction.n_tables, "table"))
-    return ", ".join([*found, "no performance form"])
+    return "; ".join([", ".join([*found, "no performance form"]), *extraction.notes])
 
 
 def _form_row(

@@ -60,3 +60,19 @@ def test_a_spreadsheet_is_printed_not_drawn(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "r1 c0: 日常运行" in captured.out
     assert "has no pages to draw" in captured.err
+
+
+def test_a_file_without_forms_says_what_it_held_and_how_to_see_it():
+    from flows.pool import extract_path
+    from warehouse import no_forms_message
+
+    pdf = FORMS / "renwu_008_杭州_2026年杭州市交通运输局部门预算.pdf"
+    extraction = extract_path(str(pdf))
+    assert extraction.forms == []
+    message = no_forms_message(extraction)
+    assert message.startswith(f"{extraction.pages} pages, ")
+    assert (
+        "no performance form; a project list with goals but no indicators (pages 39–41); "
+        in message
+    )
+    assert message.endswith(f"run: jixiao debug {pdf} --page 39 --png out.png")
