@@ -56,6 +56,7 @@ SUBTOTAL = re.compile(r"合计|小计")  # of several columns under one fund lin
 INDICATOR_TABLE_HEADER = re.compile(r"[一二三]级(指标|目标)")
 TOTAL_ROW = re.compile(r"^(合计|总计|小计)[:：]?$")
 MAX_HEADER_ROWS = 3
+MAX_HEADER_LABEL = 16  # characters of one header label; a longer cell is a row's text
 MAX_TITLE_ROWS = 4  # rows of title and 单位 lines a sheet may print above a list's header
 
 # ---------------------------------------------------------------- the packed indicator grammar
@@ -123,9 +124,8 @@ class PackedIndicator:
     level1: str | None
     level2: str | None
     level3: str
-    values: dict[str, str] = field(
-        default_factory=dict
-    )  # label → text ('' for an unlabelled value)
+    values: dict[str, str] = field(default_factory=dict)  # label → text; '' labels a bare value
+    start: int = 0  # where it is printed in the cell's text, normalised line by line
 
 
 @dataclass
@@ -167,9 +167,14 @@ def _level_of(marker: _Marker, adjacent: bool, l1_code: str | None) -> int:
     return 2 if adjacent else 1
 
 
+def normalize_packed(text: str) -> str:
+    """A packed cell's text as the grammar reads it: each line normalised, line breaks kept."""
+    return "\n".join(normalize_text(line) for line in text.splitlines())
+
+
 def unpack_indicators(text: str) -> list[PackedIndicator]:
     """Every indicator packed into one cell, with the 一级/二级 each sits under."""
-    text = "\n".join(normalize_text(line) for line in text.splitlines())
+    text = normalize_packed(text)
     levels = _levels(text)
     if not levels:
         return [PackedIndicator(None, None, name, values) for name, values in _entries(text)]
@@ -181,7 +186,8 @@ def unpack_indicators(text: str) -> list[PackedIndicator]:
         else:
             l2 = marker.name
         end = levels[k + 1][0].start if k + 1 < len(levels) else len(text)
-        out.extend(PackedIndicator(l1, l2, n, v) for n, v in _entries(text[marker.end : end]))
+        entries = _entries(text[marker.end : end])
+        out.extend(PackedIndicator(l1, l2, n, v, marker.start) for n, v in entries)
     return out
 
 
@@ -283,6 +289,7 @@ class ListColumns:
 
     roles: dict[str, list[int]]
     n_cols: int
+    header: list[str]  # the texts of the header's last row, to know it when printed again
 
     @property
     def has_indicators(self) -> bool:
@@ -308,8 +315,8 @@ def list_columns(grid: Grid) -> tuple[ListColumns, int, int] | None:
     for start in range(min(MAX_TITLE_ROWS + 1, grid.n_rows)):
         if len({id(c) for c in slots[start] if c is not None and c.text.strip()}) < 3:
             continue  # a title or a 部门名称/单位 line, not a header
-        end = start
-        while end < min(start + MAX_HEADER_ROWS, grid.n_rows) and not _has_amount(slots[end]):
+        end = start + 1
+        while end < min(start + MAX_HEADER_ROWS, grid.n_rows) and _is_header_row(slots[end]):
             end += 1
         columns = _columns(slots, grid.n_cols, start, end)
         return (columns, start, end) if columns is not None else None
@@ -338,7 +345,12 @@ def _columns(
     has_funds = any(line in roles for line in FUND_LINE_ROLES)
     if "name" not in roles or not has_funds or not ({"goal", "indicators"} & roles.keys()):
         return None
-    return ListColumns(roles, n_cols)
+    last = slots[end - 1]
+    header = [
+        compact(normalize_text(c.text)) if c is not None and (c.row, c.col) == (end - 1, k) else ""
+        for k, c in enumerate(last)
+    ]
+    return ListColumns(roles, n_cols, header)
 
 
 def _header_text(slots: list[list[Cell | None]], start: int, end: int, col: int) -> str:
@@ -350,6 +362,12 @@ def _header_text(slots: list[list[Cell | None]], start: int, end: int, col: int)
         if text and text not in texts:
             texts.append(text)
     return "".join(texts)
+
+
+def _is_header_row(line: list[Cell | None]) -> bool:
+    """A row of a header printed over several rows: short labels, no amount."""
+    texts = [compact(c.text) for c in line if c is not None]
+    return not _has_amount(line) and all(len(t) <= MAX_HEADER_LABEL for t in texts)
 
 
 def _has_amount(line: list[Cell | None]) -> bool:
@@ -366,12 +384,15 @@ class _Project:
     name: str
     unit: str | None
     goal: str
-    packed: str
     amounts: dict[str, list[str]]
     first_page: int | None
     last_page: int | None
-    packed_cells: list[Cell] = field(default_factory=list)
+    packed_cells: list[Cell] = field(default_factory=list)  # its 绩效指标 cells, in order
     fund_cells: list[Cell] = field(default_factory=list)
+
+    @property
+    def packed(self) -> str:
+        return "\n".join(cell.text for cell in self.packed_cells)
 
 
 @dataclass
@@ -396,37 +417,31 @@ class _ProjectList:
             texts = [normalize_text(c.text) if c else "" for c in cells]
             covering = [normalize_text(c.text) if c else "" for c in line]
             name, goal = columns.text(texts, "name"), columns.text(texts, "goal")
-            packed = "\n".join(
-                c.text for k in columns.roles.get("indicators", []) if (c := cells[k])
-            )
+            packed = [
+                c for k in columns.roles.get("indicators", []) if (c := cells[k]) and c.text.strip()
+            ]
             amounts = columns.amounts(texts)
             page = grid.page_of_row(r)
-            if TOTAL_ROW.match(compact(name)):
-                continue
+            if TOTAL_ROW.match(compact(name)) or [compact(t) for t in texts] == columns.header:
+                continue  # the total, or the header printed again
             previous = self.projects[-1] if self.projects else None
             cut_by_page = r == first_row and previous is not None and page != previous.last_page
             if previous is not None and not amounts and (not name or cut_by_page):
                 previous.name += name
                 previous.goal += goal
-                previous.packed += ("\n" if packed else "") + packed
-                previous.packed_cells += [
-                    cells[k] for k in columns.roles.get("indicators", []) if cells[k]
-                ]
+                previous.packed_cells += packed
                 previous.last_page = page
-            elif name and (goal or packed.strip()):
+            elif name and (goal or packed):
                 unit = columns.text(covering, "unit") or self.unit
                 self.projects.append(
                     _Project(
                         name=name,
                         unit=unit or None,
                         goal=goal,
-                        packed=packed,
                         amounts=amounts,
                         first_page=page,
                         last_page=page,
-                        packed_cells=[
-                            cells[k] for k in columns.roles.get("indicators", []) if cells[k]
-                        ],
+                        packed_cells=packed,
                         fund_cells=[
                             cells[k] for line in amounts for k in columns.roles[line] if cells[k]
                         ],
@@ -572,10 +587,16 @@ def _form(project_list: _ProjectList, project: _Project, document_year: int | No
         )
         if line == "年度资金总额":
             form.budget_full_year = total
-    page = project.packed_cells[0].page if project.packed_cells else project.first_page
-    cell_bbox = project.packed_cells[0].bbox if project.packed_cells else None
+    # where each packed cell's text begins in the joined text: an indicator is on its cell's page
+    starts, offset = [], 0
+    for cell in project.packed_cells:
+        starts.append(offset)
+        offset += len(normalize_packed(cell.text)) + 1
     for ordinal, packed in enumerate(unpack_indicators(project.packed), start=1):
-        form.indicators.append(_indicator(ordinal, packed, page, cell_bbox))
+        k = max((i for i, begin in enumerate(starts) if begin <= packed.start), default=None)
+        cell = project.packed_cells[k] if k is not None else None
+        page = cell.page if cell is not None else project.first_page
+        form.indicators.append(_indicator(ordinal, packed, page, cell.bbox if cell else None))
     return form
 
 

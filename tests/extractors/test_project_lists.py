@@ -285,3 +285,56 @@ def test_a_generated_list_with_another_grammar_and_column_order(tmp_path):
         ("产出指标", "质量指标", "系统可用率", "≥99%"),
         ("满意度指标", "服务对象满意度指标", "用户满意度", "≥90%"),  # the row's continuation
     ]
+
+
+def write_cut_list(path: Path) -> None:
+    """A list over two pages whose second project row is cut by the page break: the header is
+    printed again and the row goes on with empty name and amount cells."""
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Table, TableStyle
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    style = ParagraphStyle("cell", fontName="STSong-Light", fontSize=9, leading=12)
+    title = ParagraphStyle("title", fontName="STSong-Light", fontSize=14, leading=18)
+
+    def table(rows: list[list[str]]) -> Table:
+        header = ["项目名称", "绩效指标", "年度绩效目标", "资金总额"]
+        cells = [[Paragraph(text, style) for text in row] for row in [header, *rows]]
+        drawn = Table(cells, colWidths=[120, 420, 150, 80])
+        drawn.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, "black")]))
+        return drawn
+
+    heading = [
+        Paragraph("示范市农业局2025年项目支出绩效目标表", title),
+        Paragraph("部门名称：示范市农业局　单位：万元", style),
+    ]
+    first = [
+        ["示范项目甲", "(1)产出指标/质量指标/合格率：100%", "目标甲", "10.00"],
+        ["示范项目乙", "(1)产出指标/数量指标/培训人数：≥100人次", "目标乙前半", "20.00"],
+    ]
+    second = [
+        ["", "(2)满意度指标/服务对象满意度指标/学员满意度：≥90%", "，后半", ""],
+        ["示范项目丙", "(1)效益指标/社会效益指标/知晓率：≥80%", "目标丙", "5.00"],
+    ]
+    pdf = SimpleDocTemplate(str(path), pagesize=landscape(A4))
+    pdf.build([*heading, table(first), PageBreak(), *heading, table(second)])
+
+
+def test_a_row_cut_by_a_page_break_joins(tmp_path):
+    path = tmp_path / "cut.pdf"
+    write_cut_list(path)
+    forms = parse_forms(read_document(path))
+    assert [(f.name, f.first_page, f.last_page, f.budget_full_year) for f in forms] == [
+        ("示范项目甲", 1, 1, Decimal("100000.00")),
+        ("示范项目乙", 1, 2, Decimal("200000.00")),
+        ("示范项目丙", 2, 2, Decimal("50000.00")),
+    ]
+    cut = forms[1]
+    assert cut.goal_planned == "目标乙前半，后半"
+    assert [(i.level1, i.level2, i.level3, i.target_text, i.page) for i in cut.indicators] == [
+        ("产出指标", "数量指标", "培训人数", "≥100人次", 1),
+        ("满意度指标", "服务对象满意度指标", "学员满意度", "≥90%", 2),
+    ]
