@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from expectations.vocabulary import LEVEL1, LEVEL2, LEVEL_ALIASES, canonical_level
+from schemas.vocabulary import LEVEL1, LEVEL2, LEVEL_ALIASES, canonical_level
 from extractors.values import (
     compact,
     is_blank,

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from expectations.vocabulary import canonical_level
 from extractors import read_document
 from extractors.forms import parse_forms
 from extractors.project_lists import read_project_lists, unpack_indicators
 from schemas.records import Form
+from schemas.vocabulary import canonical_level
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "real"
 FORMS = REAL / "forms"

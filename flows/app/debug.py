@@ -9,22 +9,20 @@ printed as text only.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from expectations.vocabulary import canonical_level
 from extractors import read_document
 from extractors.forms import parse_forms
 from extractors.project_lists import list_columns
 from extractors.values import compact, normalize_text, parse_points
-from schemas.grid import Cell, Document
+from schemas.grid import Cell
 from schemas.records import Form
+from schemas.vocabulary import canonical_level
 
 Box = tuple[float, float, float, float]
 DPI = 100
-SPEAKS_OF_FORMS = re.compile(r"绩效(目标|指标)|[一二三]级(指标|目标)|指标值")
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
 # indicator field → the column role it shows (text fields compared as printed)
 FIELD_ROLES = (
@@ -155,17 +153,6 @@ def debug_page(path: Path, page: int | None = None) -> PageView:
         hs, vs, view.size = page_rulings(path, page)
         view.rulings = (hs, vs)
     return view
-
-
-def debug_hint(path: str | Path, doc: Document) -> str:
-    """How to see what was read in a file that gave no form: the command for its likeliest page
-    (the first whose tables print 绩效目标, 绩效指标 or an indicator header; else the first table)."""
-    tables = [g for g in doc.grids if g.is_table]
-    pages = [c.page for g in tables for c in g.cells if c.page and SPEAKS_OF_FORMS.search(c.text)]
-    pages = pages or [c.page for g in tables for c in g.cells if c.page]
-    page = f" --page {min(pages)}" if pages else ""
-    drawn = " --png out.png" if doc.pages is not None else ""
-    return f"to see what was read, run: jixiao debug {path}{page}{drawn}"
 
 
 def _covers(form: Form, page: int) -> bool:

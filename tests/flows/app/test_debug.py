@@ -6,9 +6,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from flows.cli import main
+from flows.app.cli import main
 
-FORMS = Path(__file__).resolve().parents[1] / "data" / "real" / "forms"
+FORMS = Path(__file__).resolve().parents[2] / "data" / "real" / "forms"
 
 
 def debug(capsys, *args: str) -> str:
@@ -63,7 +63,7 @@ def test_a_spreadsheet_is_printed_not_drawn(tmp_path, capsys):
 
 
 def test_a_file_without_forms_says_what_it_held_and_how_to_see_it():
-    from flows.pool import extract_path
+    from flows.extraction.extract import extract_path
     from warehouse import no_forms_message
 
     pdf = FORMS / "renwu_008_杭州_2026年杭州市交通运输局部门预算.pdf"
