@@ -21,7 +21,6 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from schemas.vocabulary import LEVEL1, LEVEL2, LEVEL_ALIASES, canonical_level
 from extractors.values import (
     compact,
     is_blank,
@@ -33,6 +32,7 @@ from extractors.values import (
 from schemas.families import family_of_title
 from schemas.grid import Cell, Document, Grid
 from schemas.records import Form, FundLine, Indicator
+from schemas.vocabulary import LEVEL1, LEVEL2, LEVEL_ALIASES, canonical_level
 
 # ---------------------------------------------------------------- the list's columns by meaning
 
@@ -494,9 +494,11 @@ def read_project_lists(doc: Document) -> ProjectLists:
     notes: list[str] = []
     used: set[int] = set()
     document_year = _document_year(doc)
+    goal_only = [p for p in lists if not p.columns.has_indicators]
+    if goal_only:
+        notes.append(_goal_only_note(doc, goal_only))
     for project_list in lists:
         if not project_list.columns.has_indicators:
-            notes.append(_goal_only_note(doc, project_list))
             continue
         read = [_form(project_list, p, document_year) for p in project_list.projects]
         read = [form for form in read if form.indicators]
@@ -648,21 +650,23 @@ def _union(
     return min(x0s), min(tops), max(x1s), max(bottoms)
 
 
-def _goal_only_note(doc: Document, project_list: _ProjectList) -> str:
-    pages = [
-        page
-        for k in project_list.grids
-        for r in range(doc.grids[k].n_rows)
-        if (page := doc.grids[k].page_of_row(r)) is not None
-    ]
-    where = ""
-    if pages:
-        where = (
-            f" (page {pages[0]})"
-            if min(pages) == max(pages)
-            else f" (pages {min(pages)}–{max(pages)})"
-        )
-    return f"a project list with goals but no indicators{where}"
+def _goal_only_note(doc: Document, lists: list[_ProjectList]) -> str:
+    """'a project list with goals but no indicators (pages 27–80, 83–94)'."""
+    ranges = []
+    for project_list in lists:
+        pages = [
+            page
+            for k in project_list.grids
+            for r in range(doc.grids[k].n_rows)
+            if (page := doc.grids[k].page_of_row(r)) is not None
+        ]
+        if pages:
+            low, high = min(pages), max(pages)
+            ranges.append(str(low) if low == high else f"{low}–{high}")
+    if not ranges:
+        return "a project list with goals but no indicators"
+    word = "page" if len(ranges) == 1 and "–" not in ranges[0] else "pages"
+    return f"a project list with goals but no indicators ({word} {', '.join(ranges)})"
 
 
 __all__ = [

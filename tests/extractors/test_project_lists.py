@@ -152,7 +152,7 @@ def test_guangzhou_against_the_transcribed_forms(guangzhou):
     ("file_name", "pages"),
     [
         ("renwu_008_杭州_2026年杭州市交通运输局部门预算.pdf", "pages 39–41"),
-        ("renwu_005_广州_2026年广州市交通运输局部门预算.pdf", "pages"),
+        ("renwu_005_广州_2026年广州市交通运输局部门预算.pdf", "pages 27–80, 83–94"),
     ],
 )
 def test_a_list_of_goals_without_indicators_is_not_a_form(file_name, pages):
