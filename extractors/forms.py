@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from extractors.hierarchy import infer_spans
+from extractors.project_lists import read_project_lists
 from extractors.values import (
     compact,
     is_blank,
@@ -191,6 +192,8 @@ class FormBuilder:
 
 def parse_forms(doc: Document) -> list[Form]:
     """Find and read every performance form in a document; pages without one yield nothing."""
+    listed = read_project_lists(doc)  # lists of one project a row; the parser reads the rest
+    doc = listed.rest
     forms: list[Form] = []
     builder: FormBuilder | None = None
     pending_year: int | None = None  # a year line printed before the form's first label
@@ -251,7 +254,7 @@ def parse_forms(doc: Document) -> list[Form]:
                 continue
         _read_row(builder, row, joined)
     finish()
-    return forms
+    return listed.with_forms(forms)
 
 
 def _title(row: Row) -> tuple[str, int | None] | None:

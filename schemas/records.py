@@ -147,3 +147,4 @@ class Extraction:
     extractor: str | None = None
     n_tables: int = 0
     error: str | None = None  # set when the file was unreadable: it is recorded as 'failed'
+    notes: list[str] = field(default_factory=list)  # what reading noticed, told with no forms
