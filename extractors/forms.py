@@ -403,7 +403,7 @@ def _apply_header(builder: FormBuilder, header: dict[str, tuple[int, str]], row:
             amount = _read_number(form, "budget_full_year", value, builder.parse_money)
             form.budget_full_year = amount
             _fund_line(form, "年度资金总额").budget_full_year = amount
-    if form.department is None and form.form_type == "department_self_evaluation" and form.name:
+    if form.department is None and form.form_type.startswith("department_") and form.name:
         form.department = form.name
 
 
