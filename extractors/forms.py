@@ -248,6 +248,9 @@ def parse_forms(doc: Document) -> list[Form]:
         builder.form.last_page = row.page or builder.form.last_page
         if builder.layout is None or _is_total(row.texts):
             _flag_cells(builder.form, row, "total" if builder.layout else "header")
+        _note_money_unit(
+            builder, joined
+        )  # before the header: 项目资金（万元） shares a row with 项目资金总额
         if header:
             _apply_header(builder, header, row)
             if "name" in header or "department" in header or "implementing_unit" in header:
@@ -361,7 +364,7 @@ def _apply_header(builder: FormBuilder, header: dict[str, tuple[int, str]], row:
             amount = _read_number(form, "budget_full_year", value, builder.parse_money)
             form.budget_full_year = amount
             _fund_line(form, "年度资金总额").budget_full_year = amount
-    if form.department is None and form.form_type == "department_self_evaluation" and form.name:
+    if form.department is None and form.form_type.startswith("department_") and form.name:
         form.department = form.name
 
 
@@ -374,11 +377,16 @@ def _fund_line(form: Form, name: str) -> FundLine:
     return line
 
 
-def _read_row(builder: FormBuilder, row: Row, joined: str) -> None:
-    """Dispatch a row of a form to the block it belongs to."""
+def _note_money_unit(builder: FormBuilder, joined: str) -> None:
+    """A row printing the money unit as 万元 (``项目资金（万元）``, ``单位：万元``) before the indicator
+    table: amounts read from then on are in 万元."""
     if re.search(r"[(（]\s*万元\s*[)）]|单位[:：]\s*万元", joined) and not builder.raw:
         builder.money_multiplier = 10000
         builder.form.money_unit = "万元"
+
+
+def _read_row(builder: FormBuilder, row: Row, joined: str) -> None:
+    """Dispatch a row of a form to the block it belongs to."""
     layout = _indicator_layout(row)
     if layout is not None:
         builder.layout = layout
