@@ -26,6 +26,7 @@ from extractors.values import (
     parse_rate,
     parse_value,
 )
+from schemas.families import DEFAULT_FAMILY, family_of_marks, family_of_title
 from schemas.grid import Cell, Document
 from schemas.records import FlaggedCell, Form, FundLine, Indicator
 
@@ -33,7 +34,6 @@ N = TypeVar("N", float, Decimal)  # a number read from a cell
 
 # ---------------------------------------------------------------- vocabulary of the form layout
 
-TITLE = re.compile(r"(绩效自评表|绩效目标申报表|绩效目标表|绩效自评价表|绩效评价表|绩效目标批复表)")
 YEAR_IN_PARENS = re.compile(r"[(（]\s*(\d{4})\s*年度?\s*[)）]")
 YEAR_OF_TITLE = re.compile(r"(\d{4})\s*年度")
 YEAR_ANYWHERE = re.compile(r"(\d{4})\s*年")
@@ -228,6 +228,7 @@ class FormBuilder:
     table_done: bool = False
     pending_fragment: str = ""
     pending_block: int = -1
+    labels: set[str] = field(default_factory=set)  # cell texts read, for the family without title
 
     def parse_money(self, text: str | None) -> Decimal | None:
         """An amount printed in this form's unit, in 元."""
@@ -253,7 +254,7 @@ def parse_forms(doc: Document) -> list[Form]:
         nonlocal pending_year
         finish()
         form = Form(
-            form_type=title[0] if title else "project_self_evaluation",
+            form_type=title[0] if title else DEFAULT_FAMILY.form_type,
             first_page=row.page,
             fiscal_year=(title[1] if title else None) or pending_year,
         )
@@ -288,6 +289,8 @@ def parse_forms(doc: Document) -> list[Form]:
         if builder is None:
             continue
         builder.form.last_page = row.page or builder.form.last_page
+        if not builder.table_done:
+            builder.labels.update(compact(text).rstrip(":：") for _, text in items)
         if builder.layout is None or _is_total(row.texts):
             _flag_cells(builder.form, row, "total" if builder.layout else "header")
         if header:
@@ -304,20 +307,11 @@ def _title(row: Row) -> tuple[str, int | None] | None:
     if len(items) > 2:
         return None
     text = compact(row.joined())
-    if len(text) > 40 or not TITLE.search(text):
+    family = family_of_title(text) if len(text) <= 40 else None
+    if family is None:
         return None
     year = YEAR_IN_PARENS.search(text) or YEAR_OF_TITLE.search(text)
-    return _form_type(text), int(year.group(1)) if year else None
-
-
-def _form_type(title: str) -> str:
-    if "政策" in title:
-        return "policy_target_declaration"
-    if "部门整体" in title or "整体支出" in title or "整体绩效" in title:
-        return "department_self_evaluation" if "自评" in title else "department_target_declaration"
-    if "目标" in title:
-        return "project_target_declaration"
-    return "project_self_evaluation"
+    return family.form_type, int(year.group(1)) if year else None
 
 
 def _same_title_repeated(builder: FormBuilder, title: tuple[str, int | None]) -> bool:
@@ -966,8 +960,9 @@ def _finish(builder: FormBuilder) -> Form | None:
     if form.budget_full_year is None:
         total = next((f for f in form.fund_lines if f.line == "年度资金总额"), None)
         form.budget_full_year = total.budget_full_year if total else None
-    if form.project_funds_total is not None and form.form_type == "project_self_evaluation":
-        form.form_type = "project_target_declaration"
+    if not builder.title_seen or form.form_type == DEFAULT_FAMILY.form_type:
+        marked = family_of_marks(builder.labels)
+        form.form_type = marked.form_type if marked else form.form_type
     return form
 
 

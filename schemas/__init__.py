@@ -1,10 +1,9 @@
 """Typed records shared by every step: the grid model and the form records."""
 
 from schemas.grid import Cell, Document, Grid, text_block
-from schemas.records import FORM_TYPES, CheckResult, FlaggedCell, Form, FundLine, Indicator
+from schemas.records import CheckResult, FlaggedCell, Form, FundLine, Indicator
 
 __all__ = [
-    "FORM_TYPES",
     "Cell",
     "CheckResult",
     "Document",

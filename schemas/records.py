@@ -6,14 +6,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-FORM_TYPES = {
-    "project_self_evaluation": "项目支出绩效自评表",
-    "policy_target_declaration": "政策绩效目标申报表",
-    "project_target_declaration": "项目支出绩效目标申报表",
-    "department_self_evaluation": "部门整体支出绩效自评表",
-    "department_target_declaration": "部门整体支出绩效目标表",
-}
-
 
 @dataclass
 class FundLine:
