@@ -46,7 +46,9 @@ def read_document(path: Path, password: str | None = None) -> Document:
         raise UnreadableFile(f"{path.name} is empty (0 bytes); re-download or remove it")
     module_name, function_name = READERS[suffix].split(":")
     reader = getattr(import_module(module_name), function_name)
-    return reader(path, password=password)
+    document: Document = reader(path, password=password)
+    document.source_name = path.name
+    return document
 
 
 __all__ = ["READERS", "SUPPORTED_SUFFIXES", "UnreadableFile", "read_document"]

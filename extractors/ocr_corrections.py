@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 
 from expectations.vocabulary import LEVEL1, LEVEL2
-from extractors.forms import (
-    FUND_COLUMNS,
+from extractors.labels import (
+    FUND_COLUMN_WORDS,
     FUND_LINES,
     GOAL_ACTUAL,
     GOAL_OVERALL,
     GOAL_PLANNED,
-    HEADER_LABELS,
+    HEADER_WORDS,
     INDICATOR_HEADER_WORDS,
     TOTAL_WORDS,
 )
@@ -43,7 +43,7 @@ _EXTRA_LABELS = (
     "全年执行数(B)",
 )
 VOCABULARY: frozenset[str] = frozenset(
-    {*LEVEL1, *LEVEL2, *HEADER_LABELS, *FUND_COLUMNS, *FUND_LINES, *TOTAL_WORDS}
+    {*LEVEL1, *LEVEL2, *HEADER_WORDS, *FUND_COLUMN_WORDS, *FUND_LINES, *TOTAL_WORDS}
     | {*GOAL_PLANNED, *GOAL_ACTUAL, *GOAL_OVERALL, *_EXTRA_LABELS}
     | set(INDICATOR_HEADER_WORDS)
 )

@@ -76,6 +76,7 @@ class Family:
     checks: frozenset[str]  # the check names that apply to its forms
     weights: WeightRule
     self_evaluation: bool  # reports what was done (actuals, scores), not what is planned
+    department_wide: bool = False  # a department's whole spending, not one project
 
 
 FAMILIES: tuple[Family, ...] = (
@@ -87,6 +88,7 @@ FAMILIES: tuple[Family, ...] = (
         checks=SELF_EVALUATION_CHECKS,
         weights=SELF_EVALUATION_WEIGHTS,
         self_evaluation=True,
+        department_wide=True,
     ),
     Family(
         form_type="department_target_declaration",
@@ -96,6 +98,7 @@ FAMILIES: tuple[Family, ...] = (
         checks=COMMON_CHECKS,
         weights=TARGET_DECLARATION_WEIGHTS,
         self_evaluation=False,
+        department_wide=True,
     ),
     Family(
         form_type="policy_target_declaration",
@@ -127,6 +130,7 @@ FAMILIES: tuple[Family, ...] = (
 )
 BY_FORM_TYPE: dict[str, Family] = {family.form_type: family for family in FAMILIES}
 DEFAULT_FAMILY = BY_FORM_TYPE["project_self_evaluation"]  # a form read with no title nor marks
+DECLARATION_FAMILY = BY_FORM_TYPE["project_target_declaration"]  # … and printing no actuals
 
 
 def family_of_title(text: str) -> Family | None:
@@ -142,6 +146,7 @@ def family_of_marks(labels: set[str]) -> Family | None:
 
 __all__ = [
     "BY_FORM_TYPE",
+    "DECLARATION_FAMILY",
     "DEFAULT_FAMILY",
     "FAMILIES",
     "Family",

@@ -30,6 +30,7 @@ class Indicator:
     level1: str | None
     level2: str | None
     level3: str | None
+    level1_weight: float | None = None  # a weight printed in the 一级 cell: 产出指标（50分）
     target_text: str | None = None
     target_op: str | None = None
     target_value: float | None = None
