@@ -130,6 +130,7 @@ class Layout:
     n_cols: int
     extra: dict[int, str] = field(default_factory=dict)  # column → header, of no known role
     blocks: dict[str, int] = field(default_factory=dict)  # project block column roles (labels.py)
+    header_cells: set[int] = field(default_factory=set)  # ids of the header row's cells
 
     def first(self, role: str) -> int | None:
         cols = self.roles.get(role)
@@ -236,7 +237,7 @@ def parse_forms(doc: Document) -> list[Form]:
         inherited = title or last_title
         form = Form(
             form_type=inherited.form_type if inherited else DEFAULT_FAMILY.form_type,
-            first_page=row.page,
+            first_page=None if title else row.page,  # a title may end the previous page
         )
         year = (title.year if title else None) or pending_year
         if year is None and inherited is not None:
@@ -258,6 +259,7 @@ def parse_forms(doc: Document) -> list[Form]:
             last_title = title
             if builder is not None and not builder.form.name and not builder.raw:
                 builder.title_seen = True  # a title repeated before anything was read
+                builder.form.first_page = None
                 builder.form.form_type = title.form_type
                 if builder.form.fiscal_year is None and title.year:
                     builder.form.fiscal_year, builder.form.year_source = title.year, "form"
@@ -273,27 +275,30 @@ def parse_forms(doc: Document) -> list[Form]:
                 pending_year = year
             continue
 
-        header = _header_fields(row)
-        if "name" in header and (builder is None or builder.form.name or builder.table_done):
-            builder = start(row)
+        layout = _indicator_layout(row)
+        header = _header_fields(row) if layout is None else {}
+        if "name" in header and (
+            builder is None or (header["name"][1] and (builder.form.name or builder.table_done))
+        ):
+            builder = start(row)  # a column header naming 项目名称 over no value starts nothing
         if builder is None:
             continue
         if builder.layout is not None and builder.layout.blocks and row.in_table:
             project = _project_cell(row, builder.layout)
             if project is not None and _starts_project(builder, project, row):
                 builder = _next_project(builder, start(row), project, row)
-        if builder.form.first_page is None or not (builder.form.name or header):
-            builder.form.first_page = builder.form.first_page or row.page
         builder.form.last_page = row.page or builder.form.last_page
         if not builder.table_done:
             builder.labels.update(_label_key(text) for _, text in items)
         if builder.layout is None or _is_total(row.texts):
             _flag_cells(builder.form, row, "total" if builder.layout else "header")
+        builder.form.first_page = builder.form.first_page or row.page
+        _read_money_unit(builder, joined)
         if header:
             _apply_header(builder, header, row)
             if header.keys() & {"name", "unit_name", "department", "implementing_unit"}:
                 continue
-        _read_row(builder, row, joined)
+        _read_row(builder, row, joined, layout)
     finish()
     if blank_pages:
         pages = ", ".join(str(p) for p in blank_pages if p is not None)
@@ -475,12 +480,15 @@ def _fund_line(form: Form, name: str) -> FundLine:
     return line
 
 
-def _read_row(builder: FormBuilder, row: Row, joined: str) -> None:
-    """Dispatch a row of a form to the block it belongs to."""
+def _read_money_unit(builder: FormBuilder, joined: str) -> None:
+    """'单位：万元' above the table or '（万元）' in a funds label: amounts are in 万元."""
     if re.search(r"[(（]\s*万元\s*[)）]|单位[:：]\s*万元", joined) and not builder.raw:
         builder.money_multiplier = 10000
         builder.form.money_unit = "万元"
-    layout = _indicator_layout(row)
+
+
+def _read_row(builder: FormBuilder, row: Row, joined: str, layout: Layout | None) -> None:
+    """Dispatch a row of a form to the block it belongs to (``layout``: it is a table header)."""
     if layout is not None:
         builder.layout = layout
         builder.goal_columns = None
@@ -716,17 +724,22 @@ def _indicator_layout(row: Row) -> Layout | None:
         del roles["outer"]
     if "project_name" not in blocks:
         blocks = {}  # a 绩效目标 column without project columns is the outer label
-    return Layout(roles=roles, n_cols=len(row.texts), extra=unknown, blocks=blocks)
+    header_cells = {id(cell) for cell in row.cells if cell is not None}
+    return Layout(roles, len(row.texts), unknown, blocks, header_cells)
 
 
 def _project_cell(row: Row, layout: Layout) -> tuple[Cell, str] | None:
-    """A project block's name cell on this row, and the block's key (code, name, funds)."""
+    """A project block's name cell on this row, and the block's key (code, name, amount)."""
     col = layout.blocks["project_name"]
     cell = row.cells[col] if col < len(row.cells) else None
-    if cell is None or not row.texts[col]:
+    if cell is None or not row.texts[col] or id(cell) in layout.header_cells:
         return None
+    if any(pattern.search(_label_key(row.texts[col])) for _, pattern in BLOCK_ROLES):
+        return None  # the table's header printed again on its next page
     key = "|".join(
-        compact(row.texts[c]) if c < len(row.texts) else "" for c in layout.blocks.values()
+        compact(row.texts[c]) if c < len(row.texts) else ""
+        for role, c in layout.blocks.items()
+        if role != "project_goal"  # a goal cut by the page break reads differently
     )
     return cell, key
 
@@ -739,7 +752,7 @@ def _starts_project(builder: FormBuilder, project: tuple[Cell, str], row: Row) -
     current_cell, current_key = builder.project
     if cell is current_cell:
         return False
-    if key == current_key and row.page != builder.form.last_page:
+    if key == current_key and cell.page != current_cell.page:
         builder.project = project
         return False
     return True
@@ -1063,8 +1076,12 @@ def _finish(builder: FormBuilder, evidence: YearEvidence) -> Form | None:
         return None
     if builder.layout is None and not builder.raw and not form.fund_lines:
         return None
-    if builder.project is not None and not builder.raw:
-        return None  # a list's line for a unit, holding no indicator
+    if (
+        builder.layout is not None
+        and not builder.raw
+        and (builder.layout.blocks or builder.project)
+    ):
+        return None  # a list's header or its line for a unit, holding no indicator
     if _is_blank_template(builder):
         return None
     levels = _settle_hierarchy(builder.raw, form)

@@ -109,7 +109,10 @@ COLUMN_ROLES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("reason", r"原因|偏差"),
         ("unit", r"^(计量|度量)?单位$"),
         ("op", r"^指标值类型|^指标性质|^指标类型"),
-        ("target", r"^(年度|预期|全年)?(\(/?项目\))?(指标|目标)?(目标)?值(\(.*\))?$|^预期目标$|^目标$"),
+        (
+            "target",
+            r"^(年度|预期|全年)?(\(/?项目\))?(指标|目标)?(目标)?值(\(.*\))?$|^预期目标$|^目标$",
+        ),
     )
 )
 # Columns of a table holding several projects' blocks, each project's cells merged over its rows.
@@ -168,5 +171,5 @@ YEAR_ANYWHERE = re.compile(r"(\d{4})\s*年")
 PACKAGE_HEADING = re.compile(r"(\d{4})\s*年度?[^，。,；;]{0,24}?(预算|决算)")
 # What may be printed before a title on its line: a table number ('表14-1') or a unit code.
 TITLE_PREFIX = re.compile(
-    r"^(附?表\s*[\d一二三四五六七八九十]+([-－—]\d+)?[:：.、]?|\d{3,}[-_]?)\s*"
+    r"^(附?表\s*[\d一二三四五六七八九十]+([-－—]\d+)?[:：.、]?|\d{3,}(?![\d年])[-_]?)\s*"
 )
