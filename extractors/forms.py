@@ -37,6 +37,7 @@ from extractors.labels import (
     YEAR_OF_TITLE,
 )
 from extractors.values import (
+    Value,
     compact,
     is_blank,
     normalize_text,
@@ -58,6 +59,7 @@ from schemas.records import FlaggedCell, Form, FundLine, Indicator
 
 N = TypeVar("N", float, Decimal)  # a number read from a cell
 
+PLACEHOLDER = re.compile(r"[-—－/／*]+")  # printed in a cell that holds nothing
 STRICT_LEVEL2 = frozenset({"服务对象满意度指标", "满意度指标", "时效指标"})
 VALUE_ROLES = ("target", "actual")
 
@@ -219,6 +221,7 @@ def parse_forms(doc: Document) -> list[Form]:
     last_title: Title | None = None  # the title over the forms that follow it
     pending_year: int | None = None  # a year line printed before the form's first label
     previous_free_text = ""  # a free text line not yet read as anything (a title's first half)
+    repeated_title: Title | None = None  # a title over a form's next page, or over a new form
 
     def finish() -> None:
         nonlocal builder
@@ -232,6 +235,7 @@ def parse_forms(doc: Document) -> list[Form]:
         builder = None
 
     def start(row: Row, title: Title | None = None) -> FormBuilder:
+        """A new form from ``row``: its own title's family and year, else the last title's."""
         nonlocal pending_year
         finish()
         inherited = title or last_title
@@ -265,10 +269,14 @@ def parse_forms(doc: Document) -> list[Form]:
                     builder.form.fiscal_year, builder.form.year_source = title.year, "form"
             elif builder is None or not _same_title_repeated(builder, title):
                 builder = start(row, title)
-            continue  # else: the title printed again on the form's next page
+            else:  # the title printed again on the form's next page, or a new form's
+                repeated_title = title
+            continue
         year = _year_line(joined)
         if year is not None and len(items) <= 2:
-            if builder is not None and not builder.raw:
+            if repeated_title is not None:
+                pending_year = year
+            elif builder is not None and not builder.raw:
                 if builder.form.fiscal_year is None:
                     builder.form.fiscal_year, builder.form.year_source = year, "form"
             elif builder is None or builder.table_done:
@@ -280,7 +288,10 @@ def parse_forms(doc: Document) -> list[Form]:
         if "name" in header and (
             builder is None or (header["name"][1] and (builder.form.name or builder.table_done))
         ):
-            builder = start(row)  # a column header naming 项目名称 over no value starts nothing
+            builder = start(row, repeated_title)  # a header over no value starts nothing
+        elif repeated_title is not None:
+            pending_year = None  # the repeated title's year line: the current form's
+        repeated_title = None
         if builder is None:
             continue
         if builder.layout is not None and builder.layout.blocks and row.in_table:
@@ -724,6 +735,9 @@ def _indicator_layout(row: Row) -> Layout | None:
         del roles["outer"]
     if "project_name" not in blocks:
         blocks = {}  # a 绩效目标 column without project columns is the outer label
+    else:  # columns left of the indicators belong to the project block (its amounts)
+        first = min(c for cols in roles.values() for c in cols)
+        unknown = {c: h for c, h in unknown.items() if c > first}
     header_cells = {id(cell) for cell in row.cells if cell is not None}
     return Layout(roles, len(row.texts), unknown, blocks, header_cells)
 
@@ -830,13 +844,18 @@ def _read_indicator_row(builder: FormBuilder, row: Row) -> None:
 
 
 def _role_text(row: Row, layout: Layout, role: str, top_only: bool = True) -> str:
+    """The text of the cells in a role's columns; a cell reaching in from another column (a
+    continuation page whose columns sit apart from the header's) is not this role's."""
     parts: list[str] = []
     seen: set[int] = set()
-    for col in layout.roles.get(role, []):
+    columns = layout.roles.get(role, [])
+    for col in columns:
         if col >= len(row.texts):
             continue
         cell = row.cells[col]
         if cell is None or id(cell) in seen or (top_only and not row.starts[col]):
+            continue
+        if cell.col not in columns:
             continue
         seen.add(id(cell))
         if row.texts[col]:
@@ -1087,25 +1106,26 @@ def _finish(builder: FormBuilder, evidence: YearEvidence) -> Form | None:
     levels = _settle_hierarchy(builder.raw, form)
     ordinal = 0
     for raw, (l1, l2, inferred) in zip(builder.raw, levels, strict=True):
-        if raw.label_only or not raw.l3:
-            continue
+        if raw.label_only or not raw.l3 or PLACEHOLDER.fullmatch(raw.l3):
+            continue  # a level printed with no indicator under it ('-' in the 三级 cell)
         ordinal += 1
-        target = parse_value(_target_with_columns(raw))
+        target = _target_value(raw)
         actual = parse_value(raw.actual)
-        unit_column = raw.unit or None
+        unit_column = raw.unit if compact(raw.unit) not in OPERATORS else None
         level1_weight = LEVEL_WEIGHT.search(l1)
+        l1_weight = level1_weight and (level1_weight.group(1) or level1_weight.group(2))
         form.indicators.append(
             Indicator(
                 row_ordinal=ordinal,
                 level1=canonical_level(LEVEL_WEIGHT.sub("", l1)) or None,
                 level2=canonical_level(LEVEL_WEIGHT.sub("", l2)) or None,
                 level3=INDICATOR_PREFIX.sub("", raw.l3) or raw.l3,
-                level1_weight=float(level1_weight.group(1)) if level1_weight else None,
-                target_text=None if is_blank(raw.target) else raw.target,
+                level1_weight=float(l1_weight) if l1_weight else None,
+                target_text=raw.target or None,
                 target_op=target.op,
                 target_value=target.value,
-                target_unit=target.unit or unit_column,
-                actual_text=None if is_blank(raw.actual) else raw.actual,
+                target_unit=target.unit or unit_column or None,
+                actual_text=raw.actual or None,
                 actual_value=actual.value,
                 actual_unit=(actual.unit or target.unit or unit_column)
                 if actual.value is not None
@@ -1157,17 +1177,19 @@ def _is_blank_template(builder: FormBuilder) -> bool:
     return not any(r.target or r.actual or r.weight or r.score for r in builder.raw)
 
 
-def _target_with_columns(raw: RawIndicator) -> str:
+def _target_value(raw: RawIndicator) -> Value:
     """The target as printed, with the operator and unit of their own columns where it has none."""
-    text = raw.target
-    if is_blank(text):
-        return text
+    text, unit = raw.target, raw.unit
     op = OPERATORS.get(compact(raw.op))
-    if op and not re.match(r"\s*[<>=≥≤≧≦＜＞＝]", text):
+    if op is None and compact(raw.unit) in OPERATORS:  # the two printed in each other's column
+        op, unit = OPERATORS[compact(raw.unit)], raw.op
+    if op and not is_blank(text) and not re.match(r"\s*[<>=≥≤≧≦＜＞＝]", text):
         text = op + text
-    if raw.unit and parse_value(text).unit is None:
-        text += raw.unit
-    return text
+    value = parse_value(text)
+    if value.value is None or value.unit is not None or not unit:
+        return value
+    with_unit = parse_value(text + unit)  # '35.78' | '万元' → 357800 元
+    return with_unit if with_unit.value is not None else Value(value.op, value.value, unit)
 
 
 def _settle_hierarchy(raws: list[RawIndicator], form: Form) -> list[tuple[str, str, bool]]:

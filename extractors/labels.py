@@ -14,7 +14,7 @@ import re
 HEADER_LABELS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), field)
     for pattern, field in (
-        (r"(专项|单位)?\(?(项目|专项)\)?名称", "name"),
+        (r"(专项|单位)?\(?(项目|专项)\)?(资金)?名称", "name"),
         (r"政策名称", "name"),
         (r"部门\(单位\)名称|单位名称|部门名称", "unit_name"),
         (r"主管部门(及代码|名称)?|预算主管单位|主管单位|预算部门|预算单位", "department"),
@@ -22,7 +22,7 @@ HEADER_LABELS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"计划开始日期|项目开始日期", "planned_start"),
         (r"计划完成日期|计划结束日期|项目结束日期", "planned_end"),
         (r"政策日期|项目期限|实施期限|起止时间", "policy_dates"),
-        (r"项目资金总额|实施期资金总额", "project_funds_total"),
+        (r"项目资金总额", "project_funds_total"),
         (r"年度资金申请总额", "annual_request"),
     )
 )
@@ -76,6 +76,7 @@ FUND_LINES: dict[str, str] = {
     "合计": "年度资金总额",
     "年度预算资金总额": "年度资金总额",
     "年度预算资金": "年度资金总额",
+    "实施期资金总额": "年度资金总额",
     "当年财政拨款": "当年财政拨款",
     "本年财政拨款": "当年财政拨款",
     "财政拨款": "当年财政拨款",
@@ -157,7 +158,9 @@ OPERATORS = {"≥": ">=", "≧": ">=", ">=": ">=", "≤": "<=", "≦": "<=", "<=
     "等于": "=",
 }
 # A weight printed in a level cell: '产出指标（50分）', '产出指标(50)'.
-LEVEL_WEIGHT = re.compile(r"[(（]\s*(\d+(?:\.\d+)?)\s*分?\s*[)）]\s*$")
+LEVEL_WEIGHT = re.compile(
+    r"[(（]\s*(\d+(?:\.\d+)?)\s*分?\s*[)）]\s*$|(?<=指标)\s*(\d+(?:\.\d+)?)\s*分?\s*$"
+)
 # A numbering prefix of a 三级 cell: '指标1：', '指标：', '1.', '（1）'.
 INDICATOR_PREFIX = re.compile(
     r"^(指标\s*\d*\s*[:：]|\d{1,2}\s*[.、．]\s*(?=\D)|[(（]\d{1,2}[)）])\s*"

@@ -103,7 +103,7 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         form_type="policy_target_declaration",
         name="政策绩效目标申报表",
-        titles=(re.compile(r"(?<!和)政策(支出)?绩效目标(申报|批复)?表"),),
+        titles=(re.compile(r"(?<!和)(政策|专项资金)(支出)?绩效目标(申报|批复)?表"),),
         marks=("政策名称", "政策日期"),
         checks=COMMON_CHECKS,
         weights=TARGET_DECLARATION_WEIGHTS,
