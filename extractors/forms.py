@@ -172,6 +172,7 @@ class FormBuilder:
 
     form: Form
     title_seen: bool = False
+    titled: bool = False  # the family is a title's: its own or the one over the forms before it
     money_multiplier: int = 1
     fund_columns: dict[str, int] | None = None
     goal_columns: dict[str, int] | None = None
@@ -184,6 +185,7 @@ class FormBuilder:
     labels: set[str] = field(default_factory=set)  # cell texts read, for the family without title
     unit_name: str | None = None  # 部门名称 / 单位名称: the department, or a department form's name
     project: tuple[Cell, str] | None = None  # a project block's name cell and its block's key
+    previous_layout: Layout | None = None  # the previous form's table, for one printing no header
 
     def parse_money(self, text: str | None) -> Decimal | None:
         """An amount printed in this form's unit, in 元."""
@@ -222,10 +224,12 @@ def parse_forms(doc: Document) -> list[Form]:
     pending_year: int | None = None  # a year line printed before the form's first label
     previous_free_text = ""  # a free text line not yet read as anything (a title's first half)
     repeated_title: Title | None = None  # a title over a form's next page, or over a new form
+    last_layout: Layout | None = None
 
     def finish() -> None:
-        nonlocal builder
+        nonlocal builder, last_layout
         if builder is not None:
+            last_layout = builder.layout or last_layout
             form = _finish(builder, evidence)
             if form is not None:
                 form.form_ordinal = len(forms) + 1
@@ -244,11 +248,14 @@ def parse_forms(doc: Document) -> list[Form]:
             first_page=None if title else row.page,  # a title may end the previous page
         )
         year = (title.year if title else None) or pending_year
-        if year is None and inherited is not None:
-            year = inherited.year
         form.fiscal_year, form.year_source = year, "form" if year else None
         pending_year = None
-        return FormBuilder(form=form, title_seen=title is not None)
+        return FormBuilder(
+            form=form,
+            title_seen=title is not None,
+            titled=inherited is not None,
+            previous_layout=last_layout,
+        )
 
     for row in rows:
         items = row.items()
@@ -262,7 +269,7 @@ def parse_forms(doc: Document) -> list[Form]:
         if title is not None:
             last_title = title
             if builder is not None and not builder.form.name and not builder.raw:
-                builder.title_seen = True  # a title repeated before anything was read
+                builder.title_seen = builder.titled = True  # a title before anything was read
                 builder.form.first_page = None
                 builder.form.form_type = title.form_type
                 if builder.form.fiscal_year is None and title.year:
@@ -368,22 +375,22 @@ HEADING_LENGTH = 40  # a line longer than this is prose, not a heading
 def _year_evidence(rows: list[Row], source_name: str) -> YearEvidence:
     """Years printed in page headings and in the document's title, and the file name's."""
     pages: dict[int | None, int] = {}
-    document: int | None = None
     first_page = next((r.page for r in rows if r.page is not None), None)
+    opening: dict[int | None, str] = {}  # the first pages' headings, a title over several lines
     for row in rows:
         if row.in_table:
             continue
         text = compact(row.joined())
         if len(text) > HEADING_LENGTH:
             continue
-        match = PACKAGE_HEADING.search(text)
-        if match is None:
-            continue
-        year = int(match.group(1))
-        pages.setdefault(row.page, year)
         near_start = row.page is None or first_page is None or row.page < first_page + 3
-        if document is None and near_start:
-            document = year
+        if near_start:
+            opening[row.page] = opening.get(row.page, "") + text
+        match = PACKAGE_HEADING.search(text)
+        if match is not None:
+            pages.setdefault(row.page, int(match.group(1)))
+    titles = (PACKAGE_HEADING.search(text) for text in opening.values())
+    document = next((int(match.group(1)) for match in titles if match), None)
     named = re.search(r"(?<!\d)(19|20)\d{2}(?!\d)", source_name)
     return YearEvidence(pages, document, int(named.group(0)) if named else None)
 
@@ -438,6 +445,8 @@ def _header_fields(row: Row) -> dict[str, tuple[int, str]]:
     for k, (col, text) in enumerate(items):
         label, _, inline = re.sub("：", ":", text).partition(":")
         field_name = _label_field(label)
+        if field_name is None and len(items) == 1 and row.in_table:
+            field_name, inline = _label_run_on(text)  # '专项（项目）名称伯乐奖': one cell
         if field_name is None:
             continue
         value = inline.strip()
@@ -446,6 +455,20 @@ def _header_fields(row: Row) -> dict[str, tuple[int, str]]:
         if field_name not in found:
             found[field_name] = (col, value)
     return found
+
+
+_RUN_ON_LABEL = re.compile(
+    "(" + "|".join(pattern.pattern for pattern, name in HEADER_LABELS if name == "name") + ")"
+)
+
+
+def _label_run_on(text: str) -> tuple[str | None, str]:
+    """A name label with its value run on in the same cell, no colon between them."""
+    same_length = text.replace("（", "(").replace("）", ")")
+    match = _RUN_ON_LABEL.match(same_length)
+    if match is None or match.end() == len(text):
+        return None, ""
+    return "name", text[match.end() :]
 
 
 def _is_label(text: str) -> bool:
@@ -491,6 +514,14 @@ def _fund_line(form: Form, name: str) -> FundLine:
     return line
 
 
+def _prints_levels_like(layout: Layout | None, row: Row) -> bool:
+    """A table row of the same width printing a 一级 name where the layout has its 一级 column."""
+    if layout is None or not row.in_table or len(row.texts) != layout.n_cols:
+        return False
+    col = layout.first("l1")
+    return col is not None and canonical_level(LEVEL_WEIGHT.sub("", row.texts[col])) in LEVEL1
+
+
 def _read_money_unit(builder: FormBuilder, joined: str) -> None:
     """'单位：万元' above the table or '（万元）' in a funds label: amounts are in 万元."""
     if re.search(r"[(（]\s*万元\s*[)）]|单位[:：]\s*万元", joined) and not builder.raw:
@@ -506,6 +537,8 @@ def _read_row(builder: FormBuilder, row: Row, joined: str, layout: Layout | None
         return
     if builder.table_done:
         return
+    if builder.layout is None and _prints_levels_like(builder.previous_layout, row):
+        builder.layout = builder.previous_layout  # the template's table, its header not reprinted
     if builder.layout is not None:
         if row.in_table:  # free text after the table (填表人, a note) holds no indicator
             _read_indicator_row(builder, row)
@@ -1091,10 +1124,8 @@ def _finish(builder: FormBuilder, evidence: YearEvidence) -> Form | None:
     if builder.pending_fragment and builder.raw:
         last = builder.raw[-1]
         last.reason = last.reason + builder.pending_fragment
-    if builder.layout is None and not (builder.title_seen and form.name):
-        return None
-    if builder.layout is None and not builder.raw and not form.fund_lines:
-        return None
+    if builder.layout is None:
+        return None  # no indicator table: a budget table or a goal-only list, not a form
     if (
         builder.layout is not None
         and not builder.raw
@@ -1157,7 +1188,7 @@ def _settle_family(builder: FormBuilder) -> None:
     """The family a title named; else the one its labels mark; else a table printing no actual
     nor score is a target declaration."""
     form, layout = builder.form, builder.layout
-    if builder.title_seen and form.form_type != DEFAULT_FAMILY.form_type:
+    if builder.titled and form.form_type != DEFAULT_FAMILY.form_type:
         return
     marked = family_of_marks(builder.labels)
     if marked is not None:

@@ -83,7 +83,7 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         form_type="department_self_evaluation",
         name="部门整体支出绩效自评表",
-        titles=(re.compile(r"整体(支出)?绩效(自评|自评价|评价)表"),),
+        titles=(re.compile(r"(?<!资金)整体(支出)?绩效(自评|自评价|评价)表"),),
         marks=(),
         checks=SELF_EVALUATION_CHECKS,
         weights=SELF_EVALUATION_WEIGHTS,
@@ -93,7 +93,7 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         form_type="department_target_declaration",
         name="部门整体支出绩效目标表",
-        titles=(re.compile(r"整体(支出)?绩效目标(申报|批复)?表"),),
+        titles=(re.compile(r"(?<!资金)整体(支出)?绩效目标(申报|批复)?表"),),
         marks=("部门职责", "部门(单位)职责", "年度主要任务"),
         checks=COMMON_CHECKS,
         weights=TARGET_DECLARATION_WEIGHTS,
@@ -103,7 +103,7 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         form_type="policy_target_declaration",
         name="政策绩效目标申报表",
-        titles=(re.compile(r"(?<!和)(政策|专项资金)(支出)?绩效目标(申报|批复)?表"),),
+        titles=(re.compile(r"(?<!和)(政策|专项资金)(整体)?(支出)?绩效目标(申报|批复)?表"),),
         marks=("政策名称", "政策日期"),
         checks=COMMON_CHECKS,
         weights=TARGET_DECLARATION_WEIGHTS,
