@@ -300,6 +300,8 @@ def parse_forms(doc: Document) -> list[Form]:
             pending_year = None  # the repeated title's year line: the current form's
         repeated_title = None
         if builder is None:
+            if row.in_table:
+                pending_year = None  # a year line over some other table
             continue
         if builder.layout is not None and builder.layout.blocks and row.in_table:
             project = _project_cell(row, builder.layout)

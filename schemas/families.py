@@ -134,9 +134,12 @@ DECLARATION_FAMILY = BY_FORM_TYPE["project_target_declaration"]  # … and print
 
 
 def family_of_title(text: str) -> Family | None:
-    """The family a title line names, or None when the text names no form."""
-    key = re.sub(r"\s+", "", text)
-    return next((f for f in FAMILIES if any(t.search(key) for t in f.titles)), None)
+    """The family a title line names (it ends the line), or None when the text names no form."""
+    key = re.sub(r"[(（][^()（）]*[)）]$", "", re.sub(r"\s+", "", text))  # '…表（2026年度）'
+    return next(
+        (f for f in FAMILIES for t in f.titles if (m := t.search(key)) and m.end() == len(key)),
+        None,
+    )
 
 
 def family_of_marks(labels: set[str]) -> Family | None:
