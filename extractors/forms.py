@@ -14,28 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TypeVar
 
-from expectations.vocabulary import LEVEL1, LEVEL2, LEVEL2_PARENT, canonical_level, level2_affinity
 from extractors.hierarchy import infer_spans
-from extractors.labels import (
-    BLOCK_ROLES,
-    COLUMN_ROLES,
-    FUND_COLUMNS,
-    FUND_LINES,
-    GOAL_ACTUAL,
-    GOAL_GROUPS,
-    GOAL_OVERALL,
-    GOAL_PLANNED,
-    HEADER_LABELS,
-    INDICATOR_PREFIX,
-    LEVEL_WEIGHT,
-    OPERATORS,
-    PACKAGE_HEADING,
-    TITLE_PREFIX,
-    TOTAL_WORDS,
-    YEAR_ANYWHERE,
-    YEAR_IN_PARENS,
-    YEAR_OF_TITLE,
-)
 from extractors.values import (
     Value,
     compact,
@@ -56,6 +35,31 @@ from schemas.families import (
 )
 from schemas.grid import Cell, Document
 from schemas.records import FlaggedCell, Form, FundLine, Indicator
+from schemas.vocabulary import (
+    BLOCK_ROLES,
+    COLUMN_ROLES,
+    FUND_COLUMNS,
+    FUND_LINES,
+    GOAL_ACTUAL,
+    GOAL_GROUPS,
+    GOAL_OVERALL,
+    GOAL_PLANNED,
+    HEADER_LABELS,
+    INDICATOR_PREFIX,
+    LEVEL1,
+    LEVEL2,
+    LEVEL2_PARENT,
+    LEVEL_WEIGHT,
+    OPERATORS,
+    PACKAGE_HEADING,
+    TITLE_PREFIX,
+    TOTAL_WORDS,
+    YEAR_ANYWHERE,
+    YEAR_IN_PARENS,
+    YEAR_OF_TITLE,
+    canonical_level,
+    level2_affinity,
+)
 
 N = TypeVar("N", float, Decimal)  # a number read from a cell
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 
-from expectations.vocabulary import LEVEL1, LEVEL2
-from extractors.labels import (
+from schemas.vocabulary import (
     FUND_COLUMN_WORDS,
     FUND_LINES,
     GOAL_ACTUAL,
@@ -19,6 +18,8 @@ from extractors.labels import (
     GOAL_PLANNED,
     HEADER_WORDS,
     INDICATOR_HEADER_WORDS,
+    LEVEL1,
+    LEVEL2,
     TOTAL_WORDS,
 )
 

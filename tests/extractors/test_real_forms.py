@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from expectations.vocabulary import canonical_level
 from extractors import read_document
 from extractors.forms import parse_forms
 from schemas.grid import Document
 from schemas.records import Form, Indicator
+from schemas.vocabulary import canonical_level
 
 REAL = Path(__file__).parents[1] / "data" / "real"
 EXPECTED = sorted((REAL / "expected").glob("*.json"))
