@@ -31,7 +31,6 @@ class Indicator:
     level1: str | None
     level2: str | None
     level3: str | None
-    level1_weight: float | None = None  # a weight printed in the 一级 cell: 产出指标（50分）
     target_text: str | None = None
     target_op: str | None = None
     target_value: float | None = None
@@ -48,6 +47,7 @@ class Indicator:
     )
     bbox: tuple[float, float, float, float] | None = None  # its cells on ``page``, as FundLine
     extra: dict[str, str] | None = None  # columns without a known role: header → text as printed
+    level1_weight: float | None = None  # a weight printed in the 一级 cell: 产出指标（50分）
 
 
 @dataclass
@@ -140,3 +140,4 @@ class Extraction:
     extractor: str | None = None
     n_tables: int = 0
     error: str | None = None  # set when the file was unreadable: it is recorded as 'failed'
+    notes: list[str] = field(default_factory=list)  # the reader's and parser's remarks on the file

@@ -50,6 +50,7 @@ def extract_path(path: str, sha256: str | None = None) -> Extraction:
         extraction.extractor = document.extractor
         extraction.n_tables = document.n_tables
         extraction.forms = parse_forms(document)
+        extraction.notes = document.notes
     except UnreadableFile as error:
         extraction.error = str(error)
     except Exception as error:  # a reader or parser bug must not stop the batch
