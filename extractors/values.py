@@ -145,7 +145,10 @@ _OPS = [
     ("低于", "<"),
     ("等于", "="),
 ]
-_FILLER = re.compile(r"^(均|全部|均应|应)(?=[大小高低不等超><=≥≤])")
+# words before the operator: '均大于95%', '满意度>95%' (the indicator's name said again)
+_FILLER = re.compile(
+    r"^(均|全部|均应|应)(?=[大小高低不等超><=≥≤])|^[\u4e00-\u9fff]{1,8}(?=[<>=≥≤≧≦])"
+)
 _SUFFIX_OPS = [("及以上", ">="), ("以上", ">="), ("及以下", "<="), ("以下", "<="), ("以内", "<=")]
 _MULTIPLIERS = {"万": 1e4, "亿": 1e8, "千": 1e3}
 # A unit: up to 4 characters, or a rate of such parts ('元/人.天', '次/台/月'); no digits.
