@@ -167,7 +167,9 @@ class _WriterLock:
 
     The kernel drops the lock when its process dies, however it dies, so a lock left by a killed
     run never blocks the next one; a worker process forked meanwhile does not inherit it. The
-    holder writes its pid into the file for the message the next writer shows.
+    holder writes its pid into the file for the message the next writer shows. (Not filelock: its
+    ``flock`` lock is shared with forked workers, which would keep it held after the writer died,
+    and it records no pid.)
     """
 
     _held: set[Path] = set()  # POSIX locks do not exclude the same process: track its own

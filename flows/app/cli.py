@@ -359,13 +359,15 @@ def _add_serve(
 
 
 def _add_export(commands: argparse._SubParsersAction) -> None:
+    from warehouse.ddl import VIEWS
+
+    unpartitioned = [name for name, view in VIEWS.items() if view.year is None]
     export = commands.add_parser(
         "export",
         help="write every analyst view as Parquet, partitioned by fiscal_year",
         description=textwrap.fill(
-            "Write each analyst view (forms, fund_lines, indicators, check_results, "
-            "quarantine, source_files, ingest_runs) as Parquet under DIR/<view>/, "
-            "hive-partitioned by fiscal_year (ingest_runs unpartitioned), for Spark, Trino, "
+            f"Write each analyst view ({', '.join(VIEWS)}) as Parquet under DIR/<view>/, "
+            f"hive-partitioned by fiscal_year ({', '.join(unpartitioned)} unpartitioned), for Spark, Trino, "
             "Polars or pandas. Reads the warehouse read-only; each view is swapped in whole.",
             width=80,
         ),
