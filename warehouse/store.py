@@ -130,8 +130,9 @@ STAGED_COLUMNS = {  # the fact tables a load fills, in insert order
 }
 
 
-# The storage format the warehouse is written in: DuckDB 0.10, every 1.x and 2.x read it.
-STORAGE_VERSION = "v1.0.0"
+# The storage format the warehouse is written in: DuckDB 1.1 and every later version read it
+# (1.0 cannot read the primary-key indexes that DuckDB 2 writes, whatever the format).
+STORAGE_VERSION = "v1.1.0"
 WAIT_ENV = "JIXIAO_WAIT"  # set (to anything but '' or '0') to queue behind another writer
 LOCK_SUFFIX = ".lock"
 WORK_SUFFIX = ".work"
