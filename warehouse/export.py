@@ -3,9 +3,9 @@
 Every SCHEMA.md view goes to ``DIR/<view>/``, hive-partitioned by ``fiscal_year``
 (``DIR/forms/fiscal_year=2023/data_0.parquet``; forms without a year under
 ``fiscal_year=__HIVE_DEFAULT_PARTITION__``, read back as NULL). Views without a fiscal_year
-column get their form's: fund_lines, indicators and check_results by form_id, source_files the
-earliest year among the file's forms. ingest_runs is about runs, not years: one unpartitioned
-file. A view with no rows is written as one empty file, so its schema is still there. Each view
+column get their form's: fund_lines, indicators, check_results and the quarantined forms' fund
+lines and indicators by form_id, source_files the earliest year among the file's forms.
+ingest_runs is about runs, not years: one unpartitioned file. A view with no rows is written as one empty file, so its schema is still there. Each view
 is written beside its old export and swapped in by renaming, so a reader never sees half of one.
 """
 
@@ -32,6 +32,14 @@ QUERIES: dict[str, str] = {
         f"SELECT v.*, y.fiscal_year FROM check_results v LEFT JOIN ({_FORM_YEARS}) y USING (form_id)"
     ),
     "quarantine": "SELECT * FROM quarantine",
+    "quarantine_fund_lines": (
+        f"SELECT v.*, y.fiscal_year FROM quarantine_fund_lines v LEFT JOIN ({_FORM_YEARS}) y "
+        "USING (form_id)"
+    ),
+    "quarantine_indicators": (
+        f"SELECT v.*, y.fiscal_year FROM quarantine_indicators v LEFT JOIN ({_FORM_YEARS}) y "
+        "USING (form_id)"
+    ),
     "source_files": """
         SELECT v.*, y.fiscal_year FROM source_files v LEFT JOIN (
             SELECT source_file, min(fiscal_year) AS fiscal_year FROM (
@@ -41,6 +49,8 @@ QUERIES: dict[str, str] = {
         ) y USING (source_file)
     """,
     "ingest_runs": "SELECT * FROM ingest_runs",
+    "projects": "SELECT * FROM projects",
+    "target_vs_actual": "SELECT * FROM target_vs_actual",
 }
 UNPARTITIONED = frozenset({"ingest_runs"})
 
