@@ -173,24 +173,10 @@ HELD = "(f.status = 'quarantined' AND NOT f.released)"
 
 # --- normalised text: how values are compared across files, formats and years ----------------
 
-_FULL_WIDTH = (
-    "".join(map(chr, range(0xFF01, 0xFF5F))) + "\u3000"
-)  # ！ … ～ and the ideographic space
-_HALF_WIDTH = "".join(map(chr, range(0x21, 0x7F))) + " "
 YEAR = r"(19|20)\d{2}"
-# Endings a department varies from year to year on the same project (longest first).
-PROJECT_NAME_SUFFIXES = (
-    "专项资金",
-    "专项经费",
-    "项目资金",
-    "项目经费",
-    "补助资金",
-    "补助经费",
-    "专项",
-    "经费",
-    "资金",
-    "项目",
-)
+# Endings a department adds to or drops from a project's name between years; a run of them is
+# one ending (专项资金 = 专项 + 资金).
+PROJECT_NAME_SUFFIXES = ("专项", "经费", "资金", "项目", "补助资金", "补助经费")
 
 
 def _literal(text: str) -> str:
@@ -198,22 +184,23 @@ def _literal(text: str) -> str:
 
 
 def text_key(expr: str) -> str:
-    """SQL: ``expr`` as compared across files: full-width forms made half-width, lower case,
-    whitespace dropped (a line wrapped in a PDF cell reads the same as the text export)."""
-    half_width = f"translate({expr}, {_literal(_FULL_WIDTH)}, {_literal(_HALF_WIDTH)})"
-    return f"regexp_replace(lower({half_width}), '\\s+', '', 'g')"
+    """SQL: ``expr`` as compared across files: lower case, whitespace dropped (a line wrapped in a
+    PDF cell reads the same as the text export). The readers have already made full-width digits,
+    letters and operators ASCII."""
+    return f"regexp_replace(lower({expr}), '[\\s\\p{{Z}}]+', '', 'g')"
 
 
 def label_key(expr: str) -> str:
-    """SQL: :func:`text_key` without punctuation, for names and 三级 labels (（市级） = 市级)."""
+    """SQL: :func:`text_key` without punctuation, for names and 三级 labels (（市级） = (市级) =
+    市级)."""
     return f"regexp_replace({text_key(expr)}, '\\p{{P}}+', '', 'g')"
 
 
 def project_name_key(expr: str) -> str:
     """SQL: a project name without what changes between years: years (2023年, 2023年度,
-    2021-2023年, a leading 2023), brackets and other punctuation, full/half width, whitespace, and
-    one run of the endings in PROJECT_NAME_SUFFIXES (专项资金 / 专项经费 / 资金 …); a name that is
-    nothing but such an ending keeps it."""
+    2021-2023年, a leading 2023), brackets and other punctuation, whitespace, and
+    the run of PROJECT_NAME_SUFFIXES it ends with (专项资金, 专项经费, 资金, 项目 …); a name that is
+    nothing but such endings keeps them."""
     label = label_key(expr)
     years = f"regexp_replace({label}, '({YEAR}(至|到)?)?{YEAR}年度?', '', 'g')"
     key = f"regexp_replace({years}, '^{YEAR}(\\D)', '\\2')"
@@ -260,6 +247,7 @@ FILL_FINGERPRINTS = f"""
 } AS line
                 FROM store.fund_line
                 WHERE coalesce(budget_initial, budget_full_year, budget_executed) IS NOT NULL
+                  AND form_id IN (SELECT form_id FROM store.form WHERE fingerprint IS NULL)
             )
             GROUP BY form_id
         ) AS l USING (form_id)
@@ -272,6 +260,7 @@ FILL_FINGERPRINTS = f"""
     )
 } AS indicator
                 FROM store.indicator
+                WHERE form_id IN (SELECT form_id FROM store.form WHERE fingerprint IS NULL)
             )
             GROUP BY form_id
         ) AS i USING (form_id)

@@ -114,7 +114,7 @@ def test_the_same_form_in_another_file_points_at_the_first_one_seen(warehouse, t
     printed.name = "职业培训基础能力 建设资助"
     printed.department = " 上海市人力资源和社会保障局"
     printed.indicators[0].level3 = "享受见习补贴\n人数"
-    printed.indicators[1].target_text = "≥９０%"
+    printed.indicators[1].target_text = "≥ 90%"
     load(warehouse, pdf, form(pdf.sha256, 1, name="另一个项目"), printed)
 
     assert duplicates(warehouse) == {
@@ -198,7 +198,7 @@ NAMES_OF_ONE_PROJECT = [
     (2022, "2022年职业培训基础能力建设资助"),
     (2023, "2023年度职业培训基础能力建设资助专项"),
     (2024, "职业培训基础能力建设资助经费（2024年）"),
-    (2025, "（２０２５年）职业培训基础能力建设资助专项资金"),
+    (2025, "（2025年）职业培训基础能力建设资助专项资金"),
     (2026, "职业培训 基础能力建设资助项目"),
 ]
 
