@@ -8,6 +8,9 @@ the last published state, keep their snapshot while a run goes on, and see the r
 they reconnect. A run that is killed leaves ``X`` as it was and its ``X.work`` behind; the next
 writer resumes that working copy (each batch of files was committed in one transaction), so
 nothing is lost and nothing is written twice.
+
+Storage format. The file is written in STORAGE_VERSION's format so that DuckDB 1.x opens it too;
+a working copy in a newer format (a file written before that was fixed) is rewritten in it.
 """
 
 from __future__ import annotations
