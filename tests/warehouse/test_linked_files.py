@@ -15,8 +15,8 @@ import pytest
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 
+from flows.extraction.extract import extract_path
 from flows.ingest import ingest
-from flows.pool import extract_path
 from schemas.records import Indicator
 from warehouse import Warehouse
 

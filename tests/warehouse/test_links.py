@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from schemas.records import CheckResult, Form, FundLine, Indicator
-from warehouse import Extraction, FileLoad, SourceFile, Warehouse, form_id_for
+from schemas.records import CheckResult, Extraction, Form, FundLine, Indicator, form_id_for
+from warehouse import FileLoad, SourceFile, Warehouse
 from warehouse.ddl import SCHEMA_VERSION
 
 DEPARTMENT = "上海市人力资源和社会保障局"
