@@ -10,6 +10,8 @@ statements are idempotent and run on every open; ``MIGRATIONS`` bring older file
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 SCHEMA_VERSION = 4
 
 MONEY = "DECIMAL(18,2)"
@@ -282,158 +284,201 @@ _INDICATOR_COLUMNS = """
 """
 
 
-def _facts(view: str, columns: str, table: str, alias: str, forms: str) -> str:
-    return f"""
-    CREATE OR REPLACE VIEW {view} AS
-    SELECT {columns}
-    FROM store.{table} AS {alias}
-    JOIN store.form AS f USING (form_id)
-    WHERE {forms}
+@dataclass(frozen=True)
+class View:
+    """One analyst view: its query, and where its export finds each row's fiscal year.
+
+    ``year``: 'own' (the view has a fiscal_year column), 'form' (its form's, by form_id),
+    'file' (the earliest year among the file's forms, by source_file), or None (not about a year:
+    exported unpartitioned).
     """
 
+    query: str
+    year: str | None
 
-VIEWS = [
-    f"""
-    CREATE OR REPLACE VIEW forms AS
-    SELECT f.form_id, f.source_file, f.source_sha256, f.form_ordinal, f.form_type, f.fiscal_year,
-           f.name, f.department, f.implementing_unit, f.money_unit, f.budget_initial,
-           f.budget_full_year, f.budget_executed, f.execution_rate, f.budget_weight,
-           f.budget_score, f.total_weight, f.total_score, f.project_funds_total,
-           f.planned_start, f.planned_end, f.goal_planned, f.goal_actual,
-           -- a released form keeps its failed checks: it lands as 'warning'
-           CASE WHEN f.status = 'quarantined' THEN 'warning' ELSE f.status END AS status,
-           f.goal_overall, f.first_page, f.last_page, f.released, f.year_source,
-           -- the first landed form with the same content: loaded first, then by file and place
-           CASE WHEN f.fingerprint IS NOT NULL AND first_value(f.form_id) OVER same <> f.form_id
-                THEN first_value(f.form_id) OVER same END AS duplicate_of
-    FROM store.form AS f
-    WHERE {LANDED}
-    WINDOW same AS (PARTITION BY f.fingerprint ORDER BY f.loaded_at, f.source_file, f.form_ordinal)
-    """,
-    _facts("fund_lines", _FUND_LINE_COLUMNS, "fund_line", "l", LANDED),
-    _facts("indicators", _INDICATOR_COLUMNS, "indicator", "i", LANDED),
-    """
-    CREATE OR REPLACE VIEW check_results AS
-    SELECT form_id, check_name, severity, row_ordinal, observed, expected, detail
-    FROM store.check_result
-    """,
-    f"""
-    CREATE OR REPLACE VIEW quarantine AS
-    SELECT f.form_id, f.source_file, f.form_ordinal, f.name, f.fiscal_year,
-           coalesce((SELECT list(DISTINCT c.check_name ORDER BY c.check_name)
-                     FROM store.check_result AS c
-                     WHERE c.form_id = f.form_id AND c.severity = 'error'),
-                    []::VARCHAR[]) AS reasons,
-           f.quarantined_at,
-           coalesce(f.rejected, false) AS rejected,
-           f.year_source
-    FROM store.form AS f
-    WHERE {HELD}
-    """,
-    _facts("quarantine_fund_lines", _FUND_LINE_COLUMNS, "fund_line", "l", HELD),
-    _facts("quarantine_indicators", _INDICATOR_COLUMNS, "indicator", "i", HELD),
-    """
-    CREATE OR REPLACE VIEW reviews AS
-    SELECT form_id, action, note, reviewed_by, reviewed_at
-    FROM store.review
-    """,
-    """
-    CREATE OR REPLACE VIEW source_files AS
-    SELECT source_file, source_sha256, bytes, pulled_at, run_id, extractor, pages, forms_found,
-           status, error
-    FROM store.source_file
-    """,
-    """
-    CREATE OR REPLACE VIEW ingest_runs AS
-    SELECT run_id, flow, started_at, finished_at, files_seen, files_new, files_skipped,
-           files_failed, forms_landed, forms_quarantined, status
-    FROM store.ingest_run
-    """,
+
+def _facts(columns: str, table: str, alias: str, forms: str) -> View:
+    """The rows of ``store.<table>`` whose form is in ``forms`` (LANDED or HELD)."""
+    return View(
+        f"""
+        SELECT {columns}
+        FROM store.{table} AS {alias}
+        JOIN store.form AS f USING (form_id)
+        WHERE {forms}
+        """,
+        year="form",
+    )
+
+
+# The analyst views (SCHEMA.md, then our additions): DDL, Parquet export and the SQL prompt all
+# read this one mapping.
+VIEWS: dict[str, View] = {
+    "forms": View(
+        f"""
+        SELECT f.form_id, f.source_file, f.source_sha256, f.form_ordinal, f.form_type,
+               f.fiscal_year, f.name, f.department, f.implementing_unit, f.money_unit,
+               f.budget_initial, f.budget_full_year, f.budget_executed, f.execution_rate,
+               f.budget_weight, f.budget_score, f.total_weight, f.total_score,
+               f.project_funds_total, f.planned_start, f.planned_end, f.goal_planned,
+               f.goal_actual,
+               -- a released form keeps its failed checks: it lands as 'warning'
+               CASE WHEN f.status = 'quarantined' THEN 'warning' ELSE f.status END AS status,
+               f.goal_overall, f.first_page, f.last_page, f.released, f.year_source,
+               -- the first landed form with the same content: loaded first, then by file and place
+               CASE WHEN f.fingerprint IS NOT NULL AND first_value(f.form_id) OVER same <> f.form_id
+                    THEN first_value(f.form_id) OVER same END AS duplicate_of
+        FROM store.form AS f
+        WHERE {LANDED}
+        WINDOW same AS (
+            PARTITION BY f.fingerprint ORDER BY f.loaded_at, f.source_file, f.form_ordinal
+        )
+        """,
+        year="own",
+    ),
+    "fund_lines": _facts(_FUND_LINE_COLUMNS, "fund_line", "l", LANDED),
+    "indicators": _facts(_INDICATOR_COLUMNS, "indicator", "i", LANDED),
+    "check_results": View(
+        """
+        SELECT form_id, check_name, severity, row_ordinal, observed, expected, detail
+        FROM store.check_result
+        """,
+        year="form",
+    ),
+    "quarantine": View(
+        f"""
+        SELECT f.form_id, f.source_file, f.form_ordinal, f.name, f.fiscal_year,
+               coalesce((SELECT list(DISTINCT c.check_name ORDER BY c.check_name)
+                         FROM store.check_result AS c
+                         WHERE c.form_id = f.form_id AND c.severity = 'error'),
+                        []::VARCHAR[]) AS reasons,
+               f.quarantined_at,
+               coalesce(f.rejected, false) AS rejected,
+               f.year_source
+        FROM store.form AS f
+        WHERE {HELD}
+        """,
+        year="own",
+    ),
+    "quarantine_fund_lines": _facts(_FUND_LINE_COLUMNS, "fund_line", "l", HELD),
+    "quarantine_indicators": _facts(_INDICATOR_COLUMNS, "indicator", "i", HELD),
+    "reviews": View(
+        """
+        SELECT form_id, action, note, reviewed_by, reviewed_at
+        FROM store.review
+        """,
+        year="form",
+    ),
+    "source_files": View(
+        """
+        SELECT source_file, source_sha256, bytes, pulled_at, run_id, extractor, pages, forms_found,
+               status, error
+        FROM store.source_file
+        """,
+        year="file",
+    ),
+    "ingest_runs": View(
+        """
+        SELECT run_id, flow, started_at, finished_at, files_seen, files_new, files_skipped,
+               files_failed, forms_landed, forms_quarantined, status
+        FROM store.ingest_run
+        """,
+        year=None,
+    ),
     # One row per landed form counted once (duplicate_of IS NULL) that has a name; name is the
     # project's as printed on its latest form (latest year; in a year, the self-evaluation).
-    f"""
-    CREATE OR REPLACE VIEW projects AS
-    WITH keyed AS (
-        SELECT f.form_id, f.department, f.name, f.fiscal_year, f.form_type, s.loaded_at,
-               coalesce({label_key("f.department")}, '') || '/' || {project_name_key("f.name")}
-                   AS project_id
-        FROM forms AS f
-        JOIN store.form AS s USING (form_id)
-        WHERE f.duplicate_of IS NULL AND f.name IS NOT NULL
-    )
-    SELECT project_id, department,
-           first_value(name) OVER (
-               PARTITION BY project_id
-               ORDER BY fiscal_year DESC NULLS LAST, form_type LIKE '%self_evaluation' DESC,
-                        loaded_at DESC
-           ) AS name,
-           fiscal_year, form_type, form_id
-    FROM keyed
-    """,
+    "projects": View(
+        f"""
+        WITH keyed AS (
+            SELECT f.form_id, f.department, f.name, f.fiscal_year, f.form_type, s.loaded_at,
+                   coalesce({label_key("f.department")}, '') || '/' || {project_name_key("f.name")}
+                       AS project_id
+            FROM forms AS f
+            JOIN store.form AS s USING (form_id)
+            WHERE f.duplicate_of IS NULL AND f.name IS NOT NULL
+        )
+        SELECT project_id, department,
+               first_value(name) OVER (
+                   PARTITION BY project_id
+                   ORDER BY fiscal_year DESC NULLS LAST, form_type LIKE '%self_evaluation' DESC,
+                            loaded_at DESC
+               ) AS name,
+               fiscal_year, form_type, form_id
+        FROM keyed
+        """,
+        year="own",
+    ),
     # A project's target declaration for a year (any *_target_declaration) beside its
     # self-evaluation of the same year (any *_self_evaluation), the latest loaded of each;
     # indicators matched by normalised 三级 text, the n-th occurrence with the n-th.
-    f"""
-    CREATE OR REPLACE VIEW target_vs_actual AS
-    WITH roles AS (
-        SELECT p.project_id, p.fiscal_year, p.form_id, s.loaded_at,
-               CASE WHEN p.form_type LIKE '%target_declaration' THEN 'declared'
-                    WHEN p.form_type LIKE '%self_evaluation' THEN 'evaluated' END AS role
-        FROM projects AS p
-        JOIN store.form AS s USING (form_id)
-        WHERE p.fiscal_year IS NOT NULL
-    ), latest AS (
-        SELECT *, row_number() OVER (
-                      PARTITION BY project_id, fiscal_year, role ORDER BY loaded_at DESC, form_id
-                  ) AS recency
-        FROM roles
-        WHERE role IS NOT NULL
-    ), pairs AS (
-        SELECT d.project_id, d.fiscal_year, d.form_id AS declaration_form_id,
-               e.form_id AS self_evaluation_form_id
-        FROM latest AS d
-        JOIN latest AS e USING (project_id, fiscal_year)
-        WHERE d.role = 'declared' AND d.recency = 1 AND e.role = 'evaluated' AND e.recency = 1
-    ), declared AS (
-        SELECT p.*, i.*, row_number() OVER (
-                             PARTITION BY i.form_id, i.level3_key ORDER BY i.row_ordinal
-                         ) AS occurrence
-        FROM pairs AS p
-        JOIN (SELECT *, {label_key("level3")} AS level3_key FROM indicators) AS i
-          ON i.form_id = p.declaration_form_id
-    ), evaluated AS (
-        SELECT p.*, i.*, row_number() OVER (
-                             PARTITION BY i.form_id, i.level3_key ORDER BY i.row_ordinal
-                         ) AS occurrence
-        FROM pairs AS p
-        JOIN (SELECT *, {label_key("level3")} AS level3_key FROM indicators) AS i
-          ON i.form_id = p.self_evaluation_form_id
-    )
-    SELECT coalesce(d.project_id, e.project_id) AS project_id,
-           coalesce(d.fiscal_year, e.fiscal_year) AS fiscal_year,
-           coalesce(d.level1, e.level1) AS level1,
-           coalesce(d.level2, e.level2) AS level2,
-           coalesce(d.level3, e.level3) AS level3,
-           d.target_text AS declared_target_text,
-           e.target_text AS evaluated_target_text,
-           e.actual_text, e.weight, e.score,
-           CASE WHEN e.form_id IS NULL THEN 'dropped'
-                WHEN d.form_id IS NULL THEN 'added'
-                WHEN d.target_value IS NOT NULL AND e.target_value IS NOT NULL
-                     AND coalesce(d.target_op, '=') = coalesce(e.target_op, '=')
-                     AND d.target_value = e.target_value
-                     AND d.target_unit IS NOT DISTINCT FROM e.target_unit THEN 'kept'
-                WHEN {text_key("d.target_text")} IS NOT DISTINCT FROM {text_key("e.target_text")}
-                     THEN 'kept'
-                ELSE 'changed' END AS status,
-           coalesce(d.declaration_form_id, e.declaration_form_id) AS declaration_form_id,
-           coalesce(d.self_evaluation_form_id, e.self_evaluation_form_id)
-               AS self_evaluation_form_id,
-           d.row_ordinal AS declared_row_ordinal,
-           e.row_ordinal AS evaluated_row_ordinal
-    FROM declared AS d
-    FULL JOIN evaluated AS e
-      ON d.project_id = e.project_id AND d.fiscal_year = e.fiscal_year
-     AND d.level3_key = e.level3_key AND d.occurrence = e.occurrence
-    """,
-]
+    "target_vs_actual": View(
+        f"""
+        WITH roles AS (
+            SELECT p.project_id, p.fiscal_year, p.form_id, s.loaded_at,
+                   CASE WHEN p.form_type LIKE '%target_declaration' THEN 'declared'
+                        WHEN p.form_type LIKE '%self_evaluation' THEN 'evaluated' END AS role
+            FROM projects AS p
+            JOIN store.form AS s USING (form_id)
+            WHERE p.fiscal_year IS NOT NULL
+        ), latest AS (
+            SELECT *, row_number() OVER (
+                          PARTITION BY project_id, fiscal_year, role
+                          ORDER BY loaded_at DESC, form_id
+                      ) AS recency
+            FROM roles
+            WHERE role IS NOT NULL
+        ), pairs AS (
+            SELECT d.project_id, d.fiscal_year, d.form_id AS declaration_form_id,
+                   e.form_id AS self_evaluation_form_id
+            FROM latest AS d
+            JOIN latest AS e USING (project_id, fiscal_year)
+            WHERE d.role = 'declared' AND d.recency = 1 AND e.role = 'evaluated' AND e.recency = 1
+        ), declared AS (
+            SELECT p.*, i.*, row_number() OVER (
+                                 PARTITION BY i.form_id, i.level3_key ORDER BY i.row_ordinal
+                             ) AS occurrence
+            FROM pairs AS p
+            JOIN (SELECT *, {label_key("level3")} AS level3_key FROM indicators) AS i
+              ON i.form_id = p.declaration_form_id
+        ), evaluated AS (
+            SELECT p.*, i.*, row_number() OVER (
+                                 PARTITION BY i.form_id, i.level3_key ORDER BY i.row_ordinal
+                             ) AS occurrence
+            FROM pairs AS p
+            JOIN (SELECT *, {label_key("level3")} AS level3_key FROM indicators) AS i
+              ON i.form_id = p.self_evaluation_form_id
+        )
+        SELECT coalesce(d.project_id, e.project_id) AS project_id,
+               coalesce(d.fiscal_year, e.fiscal_year) AS fiscal_year,
+               coalesce(d.level1, e.level1) AS level1,
+               coalesce(d.level2, e.level2) AS level2,
+               coalesce(d.level3, e.level3) AS level3,
+               d.target_text AS declared_target_text,
+               e.target_text AS evaluated_target_text,
+               e.actual_text, e.weight, e.score,
+               CASE WHEN e.form_id IS NULL THEN 'dropped'
+                    WHEN d.form_id IS NULL THEN 'added'
+                    WHEN d.target_value IS NOT NULL AND e.target_value IS NOT NULL
+                         AND coalesce(d.target_op, '=') = coalesce(e.target_op, '=')
+                         AND d.target_value = e.target_value
+                         AND d.target_unit IS NOT DISTINCT FROM e.target_unit THEN 'kept'
+                    WHEN {text_key("d.target_text")} IS NOT DISTINCT FROM {text_key("e.target_text")}
+                         THEN 'kept'
+                    ELSE 'changed' END AS status,
+               coalesce(d.declaration_form_id, e.declaration_form_id) AS declaration_form_id,
+               coalesce(d.self_evaluation_form_id, e.self_evaluation_form_id)
+                   AS self_evaluation_form_id,
+               d.row_ordinal AS declared_row_ordinal,
+               e.row_ordinal AS evaluated_row_ordinal
+        FROM declared AS d
+        FULL JOIN evaluated AS e
+          ON d.project_id = e.project_id AND d.fiscal_year = e.fiscal_year
+         AND d.level3_key = e.level3_key AND d.occurrence = e.occurrence
+        """,
+        year="own",
+    ),
+}
+
+
+def view_statements() -> list[str]:
+    """The CREATE OR REPLACE VIEW statement of every analyst view."""
+    return [f"CREATE OR REPLACE VIEW {name} AS {view.query}" for name, view in VIEWS.items()]

@@ -19,24 +19,12 @@ from typing import Any, TextIO
 
 import duckdb
 
-from warehouse import Warehouse
+from warehouse.ddl import VIEWS
+from warehouse.store import Warehouse
 
 FORMATS = ("table", "csv", "json")
 CELL_WIDTH = 60  # longer text is cut in table output
 BOM = "\ufeff"  # Excel reads a CSV file as UTF-8 only when it starts with this
-VIEWS = (
-    "forms",
-    "fund_lines",
-    "indicators",
-    "check_results",
-    "quarantine",
-    "quarantine_fund_lines",
-    "quarantine_indicators",
-    "source_files",
-    "ingest_runs",
-    "projects",
-    "target_vs_actual",
-)
 HELP = """\
 Statements end with ';' and may span lines. Views: {views}.
   .tables         list the views and their row counts
