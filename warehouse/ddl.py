@@ -10,7 +10,10 @@ statements are idempotent and run on every open; ``MIGRATIONS`` bring older file
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from schemas.families import FAMILIES, Family
 
 SCHEMA_VERSION = 4
 
@@ -210,6 +213,22 @@ def project_name_key(expr: str) -> str:
     return f"coalesce(nullif(regexp_replace({key}, '({suffixes})+$', ''), ''), {key})"
 
 
+def _by_family(expr: str, value_of: Callable[[Family], str]) -> str:
+    """SQL: the value ``value_of`` gives the family whose form_type is ``expr``."""
+    cases = " ".join(f"WHEN {_literal(f.form_type)} THEN {_literal(value_of(f))}" for f in FAMILIES)
+    return f"CASE {expr} {cases} END"
+
+
+def _role(expr: str) -> str:
+    """SQL: 'evaluated' for a self-evaluation's form_type, else 'declared'."""
+    return _by_family(expr, lambda f: "evaluated" if f.self_evaluation else "declared")
+
+
+def _scope(expr: str) -> str:
+    """SQL: 'department' for a department-wide family's form_type, else 'project'."""
+    return _by_family(expr, lambda f: "department" if f.department_wide else "project")
+
+
 def _part(expr: str) -> str:
     return f"coalesce(CAST({expr} AS VARCHAR), '')"
 
@@ -399,7 +418,7 @@ VIEWS: dict[str, View] = {
         SELECT project_id, department,
                first_value(name) OVER (
                    PARTITION BY project_id
-                   ORDER BY fiscal_year DESC NULLS LAST, form_type LIKE '%self_evaluation' DESC,
+                   ORDER BY fiscal_year DESC NULLS LAST, {_role("form_type")} = 'evaluated' DESC,
                             loaded_at DESC
                ) AS name,
                fiscal_year, form_type, form_id
@@ -407,30 +426,30 @@ VIEWS: dict[str, View] = {
         """,
         year="own",
     ),
-    # A project's target declaration for a year (any *_target_declaration) beside its
-    # self-evaluation of the same year (any *_self_evaluation), the latest loaded of each;
-    # indicators matched by normalised 三级 text, the n-th occurrence with the n-th.
+    # A project's target declaration for a year beside its self-evaluation of the same year (the
+    # families of schemas/families.py: a self-evaluation or not, department-wide or one project),
+    # the latest loaded of each; indicators matched by normalised 三级 text, the n-th occurrence
+    # with the n-th.
     "target_vs_actual": View(
         f"""
         WITH roles AS (
             SELECT p.project_id, p.fiscal_year, p.form_id, s.loaded_at,
-                   CASE WHEN p.form_type LIKE '%target_declaration' THEN 'declared'
-                        WHEN p.form_type LIKE '%self_evaluation' THEN 'evaluated' END AS role
+                   {_role("p.form_type")} AS role, {_scope("p.form_type")} AS scope
             FROM projects AS p
             JOIN store.form AS s USING (form_id)
             WHERE p.fiscal_year IS NOT NULL
         ), latest AS (
             SELECT *, row_number() OVER (
-                          PARTITION BY project_id, fiscal_year, role
+                          PARTITION BY project_id, fiscal_year, scope, role
                           ORDER BY loaded_at DESC, form_id
                       ) AS recency
             FROM roles
             WHERE role IS NOT NULL
         ), pairs AS (
-            SELECT d.project_id, d.fiscal_year, d.form_id AS declaration_form_id,
+            SELECT d.project_id, d.fiscal_year, d.scope, d.form_id AS declaration_form_id,
                    e.form_id AS self_evaluation_form_id
             FROM latest AS d
-            JOIN latest AS e USING (project_id, fiscal_year)
+            JOIN latest AS e USING (project_id, fiscal_year, scope)
             WHERE d.role = 'declared' AND d.recency = 1 AND e.role = 'evaluated' AND e.recency = 1
         ), declared AS (
             SELECT p.*, i.*, row_number() OVER (
@@ -471,7 +490,7 @@ VIEWS: dict[str, View] = {
                e.row_ordinal AS evaluated_row_ordinal
         FROM declared AS d
         FULL JOIN evaluated AS e
-          ON d.project_id = e.project_id AND d.fiscal_year = e.fiscal_year
+          ON d.project_id = e.project_id AND d.fiscal_year = e.fiscal_year AND d.scope = e.scope
          AND d.level3_key = e.level3_key AND d.occurrence = e.occurrence
         """,
         year="own",

@@ -427,3 +427,26 @@ def test_a_version_3_file_gets_the_new_columns_and_its_duplicates_found(tmp_path
             form_id_for(copy_src.sha256, 1): form_id_for(first_src.sha256, 1),
         }
         assert rows(opened, "SELECT count(*) FROM indicators WHERE extra IS NULL") == [(4,)]
+
+
+def test_a_department_wide_declaration_is_not_set_beside_a_projects_self_evaluation(
+    warehouse, tmp_path
+):
+    declared, evaluated = source(tmp_path, "declared.txt"), source(tmp_path, "evaluated.txt")
+    name = "上海市人力资源和社会保障局"
+    load(
+        warehouse,
+        declared,
+        form(declared.sha256, name=name, form_type="department_target_declaration", rows=DECLARED),
+    )
+    load(warehouse, evaluated, form(evaluated.sha256, name=name, rows=EVALUATED))
+    assert rows(warehouse, "SELECT count(DISTINCT project_id) FROM projects") == [(1,)]
+    assert rows(warehouse, "SELECT count(*) FROM target_vs_actual") == [(0,)]
+    department = source(tmp_path, "department.txt")
+    whole = form(
+        department.sha256, name=name, form_type="department_self_evaluation", rows=EVALUATED
+    )
+    load(warehouse, department, whole)
+    assert rows(warehouse, "SELECT DISTINCT self_evaluation_form_id FROM target_vs_actual") == [
+        (form_id_for(department.sha256, 1),)
+    ]
