@@ -237,51 +237,54 @@ def _joined(*exprs: str) -> str:
     return " || chr(31) || ".join(_part(expr) for expr in exprs)
 
 
-# A form's content fingerprint, filled in for every form that has none (the forms a load just
-# wrote; every form of a file from before version 4): its family, year, department, name, amounts,
-# fund lines and indicators, normalised, so that the same form read from another file or format
-# has the same fingerprint. Fund lines and indicators are taken in sorted order, empty lines left
-# out; weights, scores and amounts are numbers, compared exactly.
+# What a form's fingerprint is made of: its family, year, department, name and amounts; each fund
+# line with an amount; each indicator row. Names and 三级 labels compared as label_key, targets and
+# actuals as text_key; weights, scores and amounts are numbers, compared exactly.
+_FORM_CONTENT = _joined(
+    "f.form_type",
+    "f.fiscal_year",
+    label_key("f.department"),
+    label_key("f.name"),
+    "f.budget_initial",
+    "f.budget_full_year",
+    "f.budget_executed",
+    "f.project_funds_total",
+)
+_FUND_LINE_CONTENT = _joined(
+    label_key("line"), "budget_initial", "budget_full_year", "budget_executed"
+)
+_INDICATOR_CONTENT = _joined(
+    label_key("level3"), text_key("target_text"), text_key("actual_text"), "weight", "score"
+)
+_UNFINGERPRINTED = "form_id IN (SELECT form_id FROM store.form WHERE fingerprint IS NULL)"
+
+# Fill in the content fingerprint of every form that has none (the forms a load just wrote; every
+# form of a file from before version 4), so that the same form read from another file or format
+# has the same one. Fund lines and indicators are taken in sorted order: their order on the page
+# does not matter.
 FILL_FINGERPRINTS = f"""
     UPDATE store.form AS f SET fingerprint = sha256(content.text)
     FROM (
         SELECT f.form_id,
-               {
-    _joined(
-        "f.form_type",
-        "f.fiscal_year",
-        label_key("f.department"),
-        label_key("f.name"),
-        "f.budget_initial",
-        "f.budget_full_year",
-        "f.budget_executed",
-        "f.project_funds_total",
-    )
-}
+               {_FORM_CONTENT}
                || chr(30) || coalesce(l.lines, '') || chr(30) || coalesce(i.rows, '') AS text
         FROM store.form AS f
         LEFT JOIN (
             SELECT form_id, string_agg(line, chr(29) ORDER BY line) AS lines
             FROM (
-                SELECT form_id, {
-    _joined(label_key("line"), "budget_initial", "budget_full_year", "budget_executed")
-} AS line
+                SELECT form_id, {_FUND_LINE_CONTENT} AS line
                 FROM store.fund_line
                 WHERE coalesce(budget_initial, budget_full_year, budget_executed) IS NOT NULL
-                  AND form_id IN (SELECT form_id FROM store.form WHERE fingerprint IS NULL)
+                  AND {_UNFINGERPRINTED}
             )
             GROUP BY form_id
         ) AS l USING (form_id)
         LEFT JOIN (
             SELECT form_id, string_agg(indicator, chr(29) ORDER BY indicator) AS rows
             FROM (
-                SELECT form_id, {
-    _joined(
-        label_key("level3"), text_key("target_text"), text_key("actual_text"), "weight", "score"
-    )
-} AS indicator
+                SELECT form_id, {_INDICATOR_CONTENT} AS indicator
                 FROM store.indicator
-                WHERE form_id IN (SELECT form_id FROM store.form WHERE fingerprint IS NULL)
+                WHERE {_UNFINGERPRINTED}
             )
             GROUP BY form_id
         ) AS i USING (form_id)
