@@ -450,3 +450,52 @@ def test_a_department_wide_declaration_is_not_set_beside_a_projects_self_evaluat
     assert rows(warehouse, "SELECT DISTINCT self_evaluation_form_id FROM target_vs_actual") == [
         (form_id_for(department.sha256, 1),)
     ]
+
+
+def test_a_form_a_real_budget_package_prints_twice_is_counted_once(warehouse, tmp_path):
+    """福州市民政局's 2026 package prints its first target form again at the end; the forms here are
+    its hand transcription (tests/data/real/expected), loaded as a reader would hand them over."""
+    real = Path(__file__).parents[1] / "data" / "real"
+    name = "renwu_017_福州_2026年福州市民政局部门预算"
+    transcribed = json.loads((real / "expected" / f"{name}.json").read_text(encoding="utf-8"))
+    src = SourceFile.from_path(real / "forms" / f"{name}.pdf")
+    money = ("budget_initial", "budget_full_year", "budget_executed")
+    forms = [
+        Form(
+            form_type=record["form_type"],
+            form_ordinal=ordinal,
+            form_id=form_id_for(src.sha256, ordinal),
+            fiscal_year=record["fiscal_year"],
+            name=record["name"],
+            department=record["department"],
+            **{field: record[field] and Decimal(record[field]) for field in money},
+            fund_lines=[
+                FundLine(line["line"], *(line[field] and Decimal(line[field]) for field in money))
+                for line in record["fund_lines"]
+            ],
+            indicators=[
+                Indicator(
+                    number,
+                    row["level1"],
+                    row["level2"],
+                    row["level3"],
+                    row["target_text"],
+                    row["target_op"],
+                    row["target_value"],
+                    row["target_unit"],
+                    extra=row["extra"] or None,
+                )
+                for number, row in enumerate(record["indicators"], start=1)
+            ],
+        )
+        for ordinal, record in enumerate(transcribed["forms"], start=1)
+    ]
+    load(warehouse, src, *forms)
+
+    assert rows(warehouse, "SELECT form_ordinal, duplicate_of FROM forms ORDER BY 1") == [
+        (1, None),
+        (2, None),
+        (3, None),
+        (4, form_id_for(src.sha256, 1)),
+    ]
+    assert rows(warehouse, "SELECT count(*) FROM projects") == [(3,)]
