@@ -188,7 +188,9 @@ def test_ingesting_again_changes_no_link(run, prefect_harness):
 
 def older_duckdb(spec: str) -> Path:
     """A Python environment with ``spec`` of DuckDB, made once and kept under .venv."""
-    home = ROOT / ".venv" / "older-duckdb" / "".join(c if c.isalnum() else "_" for c in spec)
+    packages = [spec, "pytz"]  # duckdb 1.x's Python client returns TIMESTAMPTZ values with pytz
+    slug = "".join(c if c.isalnum() else "_" for c in " ".join(packages))
+    home = ROOT / ".venv" / "older-duckdb" / slug
     python = home / "bin" / "python"
     home.parent.mkdir(parents=True, exist_ok=True)
     with open(home.parent / ".lock", "w") as lock:
@@ -197,7 +199,9 @@ def older_duckdb(spec: str) -> Path:
             shutil.rmtree(home, ignore_errors=True)
             subprocess.run([sys.executable, "-m", "venv", str(home)], check=True)
             subprocess.run(
-                [str(python), "-m", "pip", "install", "--quiet", spec], check=True, timeout=600
+                [str(python), "-m", "pip", "install", "--quiet", *packages],
+                check=True,
+                timeout=600,
             )
             (home / ".installed").touch()
     return python
@@ -208,7 +212,7 @@ import duckdb, json, sys
 con = duckdb.connect(sys.argv[1], read_only=True)
 views = [v for (v,) in con.execute(
     "SELECT view_name FROM duckdb_views() WHERE NOT internal AND schema_name = 'main'").fetchall()]
-counts = {v: con.execute(f'SELECT count(*) FROM "{v}"').fetchone()[0] for v in views}
+counts = {v: len(con.execute(f'SELECT * FROM "{v}"').fetchall()) for v in views}  # every value read
 print(json.dumps({"version": duckdb.__version__, "counts": counts}))
 """
 
