@@ -2,8 +2,10 @@
 
 Every form read is kept in ``store.form`` whatever its checks said (``status`` clean / warning /
 quarantined, plus a ``released`` flag a reviewer sets). The analyst views show only landed forms
-(clean, warning, or released) and a ``quarantine`` view for the rest; ``store.review`` logs every
-release and rejection (who, when, why). Cell boxes (``bbox``: x0, top, x1, bottom in points, origin
+(clean, warning, or released) and the ``quarantine`` views for the rest; ``store.review`` logs
+every release and rejection (who, when, why). Forms are linked across files by a content
+fingerprint (``forms.duplicate_of``) and across years by a normalised project name (``projects``,
+``target_vs_actual``); the normalisations are the ``*_key`` functions below. Cell boxes (``bbox``: x0, top, x1, bottom in points, origin
 top-left) locate indicator rows, fund lines and the total row on their page for review. All
 statements are idempotent and run on every open; ``MIGRATIONS`` bring older files up to date.
 """
