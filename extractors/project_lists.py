@@ -42,8 +42,8 @@ LIST_COLUMNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("ordinal", re.compile(r"^序号$")),
     ("indicators", re.compile(r"指标")),
     ("goal", re.compile(r"目标")),
+    ("code", re.compile(r"编码|代码|编号")),  # '项目编码' is no project name
     ("name", re.compile(r"项目名称|项目$|^项目|支出项目|单位[(（]项目[)）]名称")),
-    ("code", re.compile(r"编码|代码|编号")),
     ("unit", re.compile(r"单位名称|^单位$|预算单位|实施单位|资金使用单位")),
     ("当年财政拨款", re.compile(r"财政拨款|财政资金|一般公共预算")),
     ("上年结转资金", re.compile(r"上年结转|结转资金")),
@@ -62,9 +62,8 @@ MAX_TITLE_ROWS = 4  # rows of title and 单位 lines a sheet may print above a l
 # ---------------------------------------------------------------- the packed indicator grammar
 
 SEPARATORS = "，,；;、\n"  # between the fields of a packed indicator
-LEVEL_JOINERS = (
-    "－-—–>/ "  # also between a 一级 and its 二级: '产出指标-数量指标', '产出指标>数量指标'
-)
+# also between a 一级 and its 二级: '产出指标-数量指标', '产出指标>数量指标'
+LEVEL_JOINERS = "－-—–>/ "
 
 STRONG_SEPARATORS = "；;\n"  # between indicators
 DASH = r"[－\-—–]"
@@ -299,7 +298,7 @@ class ListColumns:
         return "".join(texts[c] for c in self.roles.get(role, []) if c < len(texts))
 
     def amounts(self, texts: list[str]) -> dict[str, list[str]]:
-        """Fund line → the amounts printed for it (several columns: their subtotal, else all)."""
+        """Fund line → the amounts a row prints for it, where it prints any."""
         out: dict[str, list[str]] = {}
         for line in FUND_LINE_ROLES:
             printed = [texts[c] for c in self.roles.get(line, []) if c < len(texts)]
@@ -327,12 +326,13 @@ def _columns(
     slots: list[list[Cell | None]], n_cols: int, start: int, end: int
 ) -> ListColumns | None:
     """The roles of the columns whose header is printed on rows ``start`` to ``end``."""
-    if end == start:
-        return None
     roles: dict[str, list[int]] = {}
     for col in range(n_cols):
         header = _header_text(slots, start, end, col)
-        if INDICATOR_TABLE_HEADER.search(header) or len(header) > 30:
+        if (
+            INDICATOR_TABLE_HEADER.search(header)
+            or len(header) > MAX_HEADER_ROWS * MAX_HEADER_LABEL
+        ):
             return None
         role = next((role for role, pattern in LIST_COLUMNS if pattern.search(header)), None)
         if role is not None:
