@@ -54,8 +54,9 @@ def extract_path(path: str, sha256: str | None = None) -> Extraction:
         extraction.extractor = document.extractor
         extraction.n_tables = document.n_tables
         extraction.forms = parse_forms(document)
+        extraction.notes = list(document.notes)
         if not extraction.forms:
-            extraction.notes = [*document.notes, debug_hint(path, document)]
+            extraction.notes.append(debug_hint(path, document))
     except UnreadableFile as error:
         extraction.error = str(error)
     except Exception as error:  # a reader or parser bug must not stop the batch
