@@ -211,14 +211,14 @@ def test_labelled_values_may_hold_separators_and_a_repeated_label_starts_the_nex
 # ---------------------------------------------------------------- a generated list
 
 
-def write_list(path: Path) -> None:
+def write_list(path: Path, title: str = "示范市财政局2025年度项目支出绩效目标表") -> None:
     """Another province's list: its own column order and wording, numbered items on lines."""
     from openpyxl import Workbook
 
     book = Workbook()
     sheet = book.active
     rows = [
-        ["示范市财政局2025年度项目支出绩效目标表"],
+        [title],
         ["预算单位：示范市财政局", "", "", "", "", "", "", "", "单位：元"],
         ["序号", "单位名称", "项目名称", "项目编码", "资金总额", "财政资金", "其他资金"]
         + ["年度绩效目标", "年度绩效指标"],
@@ -260,6 +260,15 @@ def test_a_generated_list_with_another_grammar_and_column_order(tmp_path):
         ("产出指标", "质量指标", "系统可用率", "≥99%"),
         ("满意度指标", "服务对象满意度指标", "用户满意度", "≥90%"),  # the row's continuation
     ]
+
+
+def test_a_list_whose_title_has_no_year_takes_the_best_other_evidence(tmp_path):
+    path = tmp_path / "示范市财政局2024年部门预算.xlsx"
+    write_list(path, title="示范市财政局项目支出绩效目标表")
+    forms = parse_forms(read_document(path))
+    assert {(f.fiscal_year, f.year_source, f.form_type) for f in forms} == {
+        (2024, "file_name", "project_target_declaration")
+    }
 
 
 def write_cut_list(path: Path) -> None:
