@@ -116,7 +116,9 @@ def test_guangzhou_against_the_transcribed_forms(guangzhou):
     """The first, a middle and the last project as transcribed in tests/data/real/expected.
 
     Levels are compared by their national names (the page prints 社会效益 for 社会效益指标), fund
-    lines by position (the transcription names them as printed: 总计, 财政拨款).
+    lines by position (the transcription names them as printed: 总计, 财政拨款). The list's title,
+    printed on every page, gives each row its family and year, as a table's title does for the
+    project blocks under it.
     """
     expected = json.loads((REAL / "expected" / f"{GUANGZHOU.stem}.json").read_text("utf-8"))
     assert len(guangzhou) == expected["forms_total"]
@@ -124,11 +126,9 @@ def test_guangzhou_against_the_transcribed_forms(guangzhou):
         form = next(
             f for f in guangzhou if (f.first_page, f.name) == (want["first_page"], want["name"])
         )
-        assert (form.last_page, form.implementing_unit, form.money_unit) == (
-            want["last_page"],
-            want["implementing_unit"],
-            want["money_unit"],
-        )
+        fields = ("form_type", "fiscal_year", "department", "implementing_unit", "money_unit")
+        assert [getattr(form, name) for name in fields] == [want[name] for name in fields]
+        assert (form.last_page, form.year_source) == (want["last_page"], want["year_printed_where"])
         assert str(form.budget_full_year) == want["budget_full_year"]
         assert [str(line.budget_full_year) for line in form.fund_lines] == [
             line["budget_full_year"] for line in want["fund_lines"]
