@@ -141,7 +141,10 @@ def normalize_packed(text: str) -> str:
 
 def unpack_indicators(text: str) -> list[PackedIndicator]:
     """Every indicator packed into one cell, with the 一级/二级 each sits under."""
-    text = normalize_packed(text)
+    return _unpack(normalize_packed(text))
+
+
+def _unpack(text: str) -> list[PackedIndicator]:
     levels = _levels(text)
     if not levels:
         return [PackedIndicator(None, None, name, values) for name, values in _entries(text)]
@@ -356,10 +359,6 @@ class _Project:
     packed_cells: list[Cell] = field(default_factory=list)  # its 绩效指标 cells, in order
     fund_cells: list[Cell] = field(default_factory=list)
 
-    @property
-    def packed(self) -> str:
-        return "\n".join(cell.text for cell in self.packed_cells)
-
 
 @dataclass
 class _ProjectList:
@@ -381,7 +380,6 @@ class _ProjectList:
                 for k, c in enumerate(line)
             ]
             texts = [normalize_text(c.text) if c else "" for c in cells]
-            covering = [normalize_text(c.text) if c else "" for c in line]
             name, goal = columns.text(texts, "name"), columns.text(texts, "goal")
             packed = [
                 c for k in columns.roles.get("indicators", []) if (c := cells[k]) and c.text.strip()
@@ -398,6 +396,7 @@ class _ProjectList:
                 previous.packed_cells += packed
                 previous.last_page = page
             elif name and (goal or packed):
+                covering = [normalize_text(c.text) if c else "" for c in line]  # merged too
                 unit = columns.text(covering, "unit") or self.unit
                 self.projects.append(
                     _Project(
@@ -537,11 +536,9 @@ def _form(project_list: _ProjectList, project: _Project) -> Form:
         if line == "年度资金总额":
             form.budget_full_year = total
     # where each packed cell's text begins in the joined text: an indicator is on its cell's page
-    starts, offset = [], 0
-    for cell in project.packed_cells:
-        starts.append(offset)
-        offset += len(normalize_packed(cell.text)) + 1
-    for ordinal, packed in enumerate(unpack_indicators(project.packed), start=1):
+    texts = [normalize_packed(cell.text) for cell in project.packed_cells]
+    starts = [sum(len(t) + 1 for t in texts[:k]) for k in range(len(texts))]
+    for ordinal, packed in enumerate(_unpack("\n".join(texts)), start=1):
         k = max((i for i, begin in enumerate(starts) if begin <= packed.start), default=None)
         cell = project.packed_cells[k] if k is not None else None
         page = cell.page if cell is not None else project.first_page
