@@ -109,9 +109,16 @@ class PageView:
 
 
 def debug_page(path: Path, page: int | None = None) -> PageView:
-    """Read ``path`` and describe ``page`` (default: the first page with a table)."""
+    """Read ``path`` and describe ``page`` (default: the first page with a table).
+
+    Raises ValueError for a page the file does not have, UnreadableFile for a file that cannot
+    be read.
+    """
     path = Path(path)
     doc = read_document(path)
+    if page is not None and not 1 <= page <= (doc.pages or 0):
+        held = f"has {doc.pages} pages" if doc.pages else "has no pages (its cells are all shown)"
+        raise ValueError(f"--page {page}: {path.name} {held}")
     forms = parse_forms(doc)
     if doc.pages is not None and page is None:
         page = next((c.page for g in doc.grids if g.is_table for c in g.cells if c.page), 1)

@@ -51,6 +51,15 @@ def test_a_form_page_shows_the_roles_read_from_its_columns(capsys):
     assert "'接访大厅运行经费': pages 31–31, starts here, ends here" in out
 
 
+def test_a_page_the_file_does_not_have_is_a_usage_error(capsys):
+    pdf = FORMS / "renwu_025_烟台_2026年烟台市信访局部门预算.pdf"
+    assert main(["debug", str(pdf), "--page", "99"]) == 2
+    assert (
+        "--page 99: renwu_025_烟台_2026年烟台市信访局部门预算.pdf has 36 pages"
+        in capsys.readouterr().err
+    )
+
+
 def test_a_spreadsheet_is_printed_not_drawn(tmp_path, capsys):
     from openpyxl import Workbook
 
