@@ -616,6 +616,15 @@ def run_debug(args: argparse.Namespace) -> int:
     except UnreadableFile as error:
         _error(str(error))
         return EXIT_FILES_FAILED
+    except ValueError as error:
+        _error(str(error))
+        return EXIT_USAGE
+    except Exception as error:  # a reader or parser bug: say so, without a traceback
+        _error(
+            f"could not read {path.name} ({type(error).__name__}: {error}); this is a bug in "
+            "jixiao: please report it with the file"
+        )
+        return EXIT_RUN_FAILED
     print(view.report())
     if args.png:
         try:
