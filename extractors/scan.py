@@ -199,6 +199,12 @@ def _frames(path: Path) -> Iterator[tuple[np.ndarray, int]]:
         raise UnreadableFile(f"{path.name} holds no image frames; check the file")
 
 
+def image_dpi(image: object) -> int:
+    """The resolution the reader takes for a PIL image frame (as :func:`_dpi`)."""
+    width, height = image.size  # type: ignore[attr-defined]
+    return _dpi(image.info.get("dpi"), width, height)  # type: ignore[attr-defined]
+
+
 def _dpi(info: object, width: int, height: int) -> int:
     """The resolution an image declares, or a guess from its size as an A4 page."""
     if isinstance(info, tuple) and info and 72 <= float(info[0]) <= 1200:
