@@ -150,9 +150,10 @@ class WarehouseBusy(Exception):
     """The warehouse file is locked by another process."""
 
 
-def default_db_path() -> Path:
-    """The warehouse file: ``$JIXIAO_DB`` if set, else ``data/jixiao.duckdb`` under the cwd."""
-    return Path(os.environ.get("JIXIAO_DB") or Path.cwd() / DEFAULT_DB)
+def db_path(given: str | Path | None = None) -> Path:
+    """The warehouse file: ``given``, else ``$JIXIAO_DB`` if set, else ``data/jixiao.duckdb``
+    under the cwd."""
+    return Path(given or os.environ.get("JIXIAO_DB") or Path.cwd() / DEFAULT_DB)
 
 
 def _sibling(path: Path, suffix: str) -> Path:
@@ -220,7 +221,9 @@ class _WriterLock:
 
     The kernel drops the lock when its process dies, however it dies, so a lock left by a killed
     run never blocks the next one; a worker process forked meanwhile does not inherit it. The
-    holder writes its pid into the file for the message the next writer shows.
+    holder writes its pid into the file for the message the next writer shows. (Not filelock: its
+    ``flock`` lock is shared with forked workers, which would keep it held after the writer died,
+    and it records no pid.)
     """
 
     _held: set[Path] = set()  # POSIX locks do not exclude the same process: track its own

@@ -7,6 +7,7 @@ import duckdb
 import pytest
 
 from flows.ingest import ingest
+from flows.options import RunOptions
 from warehouse import Warehouse
 from warehouse.export import export_parquet
 
@@ -40,7 +41,7 @@ def warehouse_file(tmp_path_factory, prefect_harness) -> Path:
     for seed in sorted((ROOT / "tests" / "data" / "seeds").glob("*.txt")):
         shutil.copyfile(seed, inbox / seed.name)
     db = folder / "w.duckdb"
-    ingest(paths=[str(inbox)], db=str(db))
+    ingest(paths=[str(inbox)], options=RunOptions(db=str(db)))
     return db
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from flows.ingest import ingest
+from flows.options import RunOptions
 from warehouse import Warehouse
 from warehouse.sql import QueryError, format_rows, interactive, main, run_query
 
@@ -21,7 +22,7 @@ def warehouse_file(tmp_path_factory, prefect_harness) -> Path:
     for seed in SEEDS:
         shutil.copyfile(seed, folder / seed.name)
     db = folder / "w.duckdb"
-    ingest(paths=[str(folder)], db=str(db))
+    ingest(paths=[str(folder)], options=RunOptions(db=str(db)))
     return db
 
 
