@@ -17,6 +17,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 
 from flows.extraction.extract import extract_path
 from flows.ingest import ingest
+from flows.options import RunOptions
 from schemas.records import Indicator
 from warehouse import Warehouse
 
@@ -124,7 +125,7 @@ def run(tmp_path_factory, prefect_harness) -> tuple[Path, Path, int]:
     declaration_and_self_evaluation(inbox)
     shutil.copyfile(REAL / "forms" / f"{EXTRAS}.pdf", inbox / f"{EXTRAS}.pdf")
     db = folder / "w.duckdb"
-    summary = ingest(paths=[str(inbox)], db=str(db))
+    summary = ingest(paths=[str(inbox)], options=RunOptions(db=str(db)))
     assert (summary.files_failed, summary.forms_quarantined) == (0, 0)
     return db, inbox, seed_forms
 
@@ -207,7 +208,7 @@ def test_ingesting_again_changes_no_link(run, prefect_harness):
     db, inbox, _ = run
     views = ("forms", "projects", "target_vs_actual")
     before = {view: query(db, f"SELECT * FROM {view} ORDER BY ALL") for view in views}
-    ingest(paths=[str(inbox)], db=str(db))
+    ingest(paths=[str(inbox)], options=RunOptions(db=str(db)))
     assert {view: query(db, f"SELECT * FROM {view} ORDER BY ALL") for view in views} == before
 
 
