@@ -36,6 +36,10 @@ from generate_samples import (  # noqa: E402
 from render_formats import write_html  # noqa: E402
 
 SEED = ROOT / "tests" / "data" / "seeds" / "000_47efb21861c60971.txt"
+REAL = ROOT / "tests" / "data" / "real"
+EXTRAS = (
+    "renwu_015_长沙_教育局_2026年部门预算"  # its indicator table prints 评（扣）分标准, 备注, …
+)
 FONT = "STSong-Light"  # reportlab's built-in CJK font: no font files needed
 PROJECT = "兰溪路-真南路下立交工程"
 DEPARTMENT = "上海市普陀区建设和管理委员会"
@@ -111,13 +115,15 @@ def declaration_and_self_evaluation(folder: Path) -> None:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory, prefect_harness) -> tuple[Path, Path, int]:
-    """One ingest of: the seed as text and as PDF, and the declaration / self-evaluation pair."""
+    """One ingest of: the seed as text and as PDF, the declaration / self-evaluation pair, and a
+    real budget package whose indicator tables print columns beyond the contract's."""
     folder = tmp_path_factory.mktemp("linked")
     inbox = folder / "inbox"
     inbox.mkdir()
     shutil.copyfile(SEED, inbox / SEED.name)
     seed_forms = seed_as_pdf(inbox / "seed_printed.pdf")
     declaration_and_self_evaluation(inbox)
+    shutil.copyfile(REAL / "forms" / f"{EXTRAS}.pdf", inbox / f"{EXTRAS}.pdf")
     db = folder / "w.duckdb"
     summary = ingest(paths=[str(inbox)], options=RunOptions(db=str(db)))
     assert (summary.files_failed, summary.forms_quarantined) == (0, 0)
@@ -179,6 +185,25 @@ def test_a_declared_project_meets_its_self_evaluation_of_the_same_year(run):
     ) == [(2025, "project_self_evaluation"), (2025, "project_target_declaration")]
 
 
+def test_extra_indicator_columns_and_the_years_provenance_land_from_a_real_package(run):
+    db, inbox, _ = run
+    transcribed = json.loads((REAL / "expected" / f"{EXTRAS}.json").read_text(encoding="utf-8"))
+    package = str(inbox / f"{EXTRAS}.pdf")
+    landed = query(
+        db,
+        "SELECT i.level3, i.extra->>'评（扣）分标准' FROM indicators i JOIN forms f USING (form_id) "
+        f"WHERE f.source_file = '{package}'",
+    )
+    assert sorted(landed) == sorted(
+        (row["level3"], row["extra"]["评（扣）分标准"])
+        for form in transcribed["forms"]
+        for row in form["indicators"]
+    )
+    assert query(db, f"SELECT DISTINCT year_source FROM forms WHERE source_file = '{package}'") == [
+        (form["year_printed_where"],) for form in transcribed["forms"][:1]
+    ]
+
+
 def test_ingesting_again_changes_no_link(run, prefect_harness):
     db, inbox, _ = run
     views = ("forms", "projects", "target_vs_actual")
@@ -237,7 +262,7 @@ def test_duckdb_1_opens_the_warehouse_a_run_wrote_and_reads_every_view(run, spec
             for (view,) in views
         }
     assert answer["counts"] == expected
-    assert expected["target_vs_actual"] == len(PAIR) and expected["forms"] == 8
+    assert expected["target_vs_actual"] == len(PAIR) and expected["forms"] == 10
 
 
 def test_a_file_written_in_a_newer_format_is_rewritten_for_duckdb_1_on_the_next_run(tmp_path):
