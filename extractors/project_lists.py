@@ -475,13 +475,15 @@ def read_project_lists(doc: Document) -> ProjectLists:
 
 
 def _continues(project_list: _ProjectList, grid: Grid) -> bool:
-    """A table of the list's columns on its last page or the next one: the list goes on."""
+    """A table of the list's columns on its last page or the next one, not a form's indicator
+    table: the list goes on."""
     page = grid.page_of_row(0)
     return (
         grid.n_cols == project_list.columns.n_cols
         and page is not None
         and project_list.last_page is not None
         and page in (project_list.last_page, project_list.last_page + 1)
+        and not any(INDICATOR_TABLE_HEADER.search(compact(c.text)) for c in grid.cells)
     )
 
 

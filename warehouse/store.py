@@ -545,7 +545,7 @@ def no_forms_message(extraction: Extraction) -> str:
     """What a readable file held instead of a form, e.g. '31 pages, 12 tables, no performance form'."""
     found = [] if extraction.pages is None else [_plural(extraction.pages, "page")]
     found.append(_plural(extraction.n_tables, "table"))
-    return "; ".join([", ".join([*found, "no performance form"]), *extraction.notes])
+    return ", ".join([*found, "no performance form"])
 
 
 def _indicator_value(row: Indicator, column: str) -> Any:

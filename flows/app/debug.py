@@ -9,9 +9,11 @@ printed as text only.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from extractors import read_document
 from extractors.forms import parse_forms
@@ -21,9 +23,11 @@ from schemas.grid import Cell
 from schemas.records import Form
 from schemas.vocabulary import canonical_level
 
+if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
+
 Box = tuple[float, float, float, float]
 DPI = 100
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
 # indicator field → the column role it shows (text fields compared as printed)
 FIELD_ROLES = (
     ("level1", "level1"),
@@ -160,7 +164,7 @@ def debug_page(path: Path, page: int | None = None) -> PageView:
         text_lines=text_lines,
         notes=list(doc.notes),
     )
-    if page is not None and path.suffix.lower() == ".pdf":
+    if page is not None and doc.extractor == "pdf":
         from extractors.pdf import page_rulings
 
         hs, vs, view.size = page_rulings(path, page)
@@ -274,17 +278,18 @@ def draw_page(view: PageView, out: Path) -> Path:
     return out
 
 
-def _render(view: PageView):  # noqa: ANN202 (a PIL image; PIL is imported only to draw)
+def _render(view: PageView) -> PILImage:
     """The page as an RGB image at :data:`DPI`."""
     from PIL import Image
 
-    suffix = view.path.suffix.lower()
-    if view.page is None or (suffix != ".pdf" and suffix not in IMAGE_SUFFIXES):
+    if view.page is None or view.extractor not in ("pdf", "scan"):
         raise ValueError(f"{view.path.name} has no pages to draw; its cells are printed as text")
-    if suffix == ".pdf":
+    if view.extractor == "pdf":
         import pypdfium2 as pdfium
 
-        pdf = pdfium.PdfDocument(view.path)
+        from extractors.pdf import PASSWORD_ENV
+
+        pdf = pdfium.PdfDocument(view.path, password=os.environ.get(PASSWORD_ENV) or None)
         try:
             page = pdf[view.page - 1]
             try:

@@ -81,13 +81,11 @@ def test_a_file_without_forms_says_what_it_held_and_how_to_see_it():
     pdf = FORMS / "renwu_008_杭州_2026年杭州市交通运输局部门预算.pdf"
     extraction = extract_path(str(pdf))
     assert extraction.forms == []
-    message = no_forms_message(extraction)
-    assert message.startswith(f"{extraction.pages} pages, ")
-    assert (
-        "no performance form; a project list with goals but no indicators (pages 39–41); "
-        in message
-    )
-    assert message.endswith(f"run: jixiao debug {pdf} --page 39 --png out.png")
+    assert no_forms_message(extraction) == "41 pages, 11 tables, no performance form"
+    assert extraction.notes == [  # the file's source_files note goes on with these
+        "a project list with goals but no indicators (pages 39–41)",
+        f"to see what was read, run: jixiao debug {pdf} --page 39 --png out.png",
+    ]
 
 
 def test_a_scanned_page_drawn_over_the_image(tmp_path, capsys):
