@@ -62,7 +62,7 @@ READS_WELL = 0.9  # mean recognition score of the probe lines at which the page 
 CLEARLY = 0.1  # score by which the lines turned a half turn must read better to turn the page
 OUTLINE_SIZE = 600  # pixels: the long side of the copy a photographed page's outline is found on
 MIN_PAGE_AREA, MAX_PAGE_AREA = 0.25, 0.93  # share of a photo the page covers, a margin left over
-PAPER_INCHES = ((8.27, 11.69), (8.5, 11.0))  # A4 and Letter, short side first
+A4_INCHES = (8.27, 11.69)
 _TURNED = {1: "turned 90° clockwise", 2: "upside down", 3: "turned 90° anticlockwise"}
 
 _TextLine = tuple[str, float, tuple[float, float, float, float]]  # text, score, pixel box
@@ -330,15 +330,15 @@ def _refine_outline(gray: np.ndarray, corners: np.ndarray, reach: int) -> np.nda
 
 
 def _flatten(image: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, int]:
-    """The photographed page warped flat onto the paper size its outline is closest to in shape
-    (A4 or Letter, either way round), at WORK_DPI, its edges white. Snapping to the sheet, rather than keeping the
-    outline's own proportions, which perspective distorts, gives every photo of a document the
-    same scale, so a table continued on the next photo lines up with the one before."""
+    """The photographed page warped flat onto an A4 sheet (the paper of official documents), the
+    way round its outline is, at WORK_DPI, its edges white. Snapping to the sheet rather than
+    keeping the outline's proportions, which perspective distorts (a photo of an A4 page can
+    measure as Letter), gives every photo of a document one scale, so a table continued on the
+    next photo keeps its columns."""
     tl, tr, br, bl = corners
     width = max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))
     height = max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))
-    shape = min(width, height) / max(width, height)
-    short, long = min(PAPER_INCHES, key=lambda size: abs(size[0] / size[1] - shape))
+    short, long = A4_INCHES
     across, down = (long, short) if width > height else (short, long)
     size = (round(across * WORK_DPI), round(down * WORK_DPI))
     target = np.float32([[0, 0], [size[0], 0], [size[0], size[1]], [0, size[1]]])
