@@ -775,6 +775,11 @@ def _outside_text(
         region = gray[y0:y1, x0:x1].copy()
         mask = free[y0:y1, x0:x1] == 0
         region[mask & (region < 128)] = 255  # rulings and table text near the band stay out
+        for bx0, btop, bx1, bbottom in table_boxes:  # a band beside a table: the table blank
+            region[
+                max(btop - margin - y0, 0) : max(bbottom + margin - y0, 0),
+                max(bx0 - margin - x0, 0) : max(bx1 + margin - x0, 0),
+            ] = 255
         found = ocr_engine.detect_and_recognize(region)
         lines = _reading_order(
             [
