@@ -62,6 +62,7 @@ READS_WELL = 0.9  # mean recognition score of the probe lines at which the page 
 CLEARLY = 0.1  # score by which the lines turned a half turn must read better to turn the page
 OUTLINE_SIZE = 600  # pixels: the long side of the copy a photographed page's outline is found on
 MIN_PAGE_AREA, MAX_PAGE_AREA = 0.25, 0.93  # share of a photo the page covers, a margin left over
+A4_INCHES = (8.27, 11.69)
 _TURNED = {1: "turned 90° clockwise", 2: "upside down", 3: "turned 90° anticlockwise"}
 
 _TextLine = tuple[str, float, tuple[float, float, float, float]]  # text, score, pixel box
@@ -280,7 +281,7 @@ def _page_outline(image: np.ndarray) -> np.ndarray | None:
         return None
     corners = corners.reshape(4, 2).astype(np.float32) / factor
     by_sum, by_diff = corners.sum(axis=1), np.diff(corners, axis=1).ravel()
-    return np.float32(
+    ordered = np.float32(
         [
             corners[np.argmin(by_sum)],
             corners[np.argmin(by_diff)],
@@ -288,20 +289,64 @@ def _page_outline(image: np.ndarray) -> np.ndarray | None:
             corners[np.argmax(by_diff)],
         ]
     )
+    return _refine_outline(gray, ordered, reach=max(4, round(2 / factor)))
+
+
+def _refine_outline(gray: np.ndarray, corners: np.ndarray, reach: int) -> np.ndarray:
+    """The outline's corners to a pixel: along each side, the paper's edge is the steepest step
+    in brightness within ``reach`` pixels across the rough side; a line fitted to those points
+    per side, and the corners where the lines meet. Pages of one document then flatten alike,
+    so a table continued from one photo to the next keeps its columns."""
+    smooth = cv2.GaussianBlur(gray, (0, 0), 1.5).astype(np.float32)
+    h, w = smooth.shape
+    offsets = np.arange(-reach, reach + 1, dtype=np.float32)
+    sides = []
+    for start, end in zip(corners, np.roll(corners, -1, axis=0)):
+        along = (end - start) / max(float(np.linalg.norm(end - start)), 1.0)
+        normal = np.float32([-along[1], along[0]])
+        points = []
+        for t in np.linspace(0.08, 0.92, 25):
+            probe = start + (end - start) * t + offsets[:, None] * normal
+            xs, ys = np.rint(probe[:, 0]).astype(int), np.rint(probe[:, 1]).astype(int)
+            if xs.min() < 0 or ys.min() < 0 or xs.max() >= w or ys.max() >= h:
+                continue
+            step = np.abs(np.diff(smooth[ys, xs]))
+            k = int(np.argmax(step))
+            points.append(start + (end - start) * t + (offsets[k] + 0.5) * normal)
+        if len(points) < 5:
+            return corners
+        vx, vy, x0, y0 = cv2.fitLine(np.float32(points), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+        sides.append((np.float32([x0, y0]), np.float32([vx, vy])))
+    refined = []
+    for k in range(4):
+        (p, d), (q, e) = sides[k - 1], sides[k]
+        det = d[0] * -e[1] + e[0] * d[1]
+        if abs(det) < 1e-6:
+            return corners
+        s = ((q - p)[0] * -e[1] + e[0] * (q - p)[1]) / det
+        refined.append(p + s * d)
+    refined = np.float32(refined)
+    return refined if np.abs(refined - corners).max() <= 3 * reach else corners
 
 
 def _flatten(image: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, int]:
-    """The photographed page warped to a flat rectangle, with the dpi that makes it a sheet of
-    A4 (the long side 11.69 in)."""
+    """The photographed page warped flat onto an A4 sheet (the paper of official documents), the
+    way round its outline is, at WORK_DPI, its edges white. Snapping to the sheet rather than
+    keeping the outline's proportions, which perspective distorts (a photo of an A4 page can
+    measure as Letter), gives every photo of a document one scale, so a table continued on the
+    next photo keeps its columns."""
     tl, tr, br, bl = corners
-    width = int(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl)))
-    height = int(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr)))
-    target = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+    width = max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))
+    height = max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))
+    short, long = A4_INCHES
+    across, down = (long, short) if width > height else (short, long)
+    size = (round(across * WORK_DPI), round(down * WORK_DPI))
+    target = np.float32([[0, 0], [size[0], 0], [size[0], size[1]], [0, size[1]]])
     matrix = cv2.getPerspectiveTransform(corners, target)
-    flat = cv2.warpPerspective(
-        np.ascontiguousarray(image), matrix, (width, height), flags=cv2.INTER_LINEAR
-    )
-    return flat, max(round(max(width, height) / 11.69), 72)
+    flat = cv2.warpPerspective(np.ascontiguousarray(image), matrix, size, flags=cv2.INTER_LINEAR)
+    edge = WORK_DPI // 10  # no print this close to a sheet's edge: a sliver of desk, whitened
+    flat[:edge], flat[-edge:], flat[:, :edge], flat[:, -edge:] = 255, 255, 255, 255
+    return flat, WORK_DPI
 
 
 def _even_light(gray: np.ndarray) -> np.ndarray:
@@ -493,16 +538,28 @@ def _crossing(
 def _without_glyph_strokes(v_mask: np.ndarray, h_mask: np.ndarray) -> np.ndarray:
     """The vertical rulings without the vertical strokes of large glyphs (市, 中, 率 at 10 pt and
     more are as tall as the shortest ruling): a piece shorter than half an inch must run from one
-    horizontal ruling to another. Else the stroke would be taken for a column boundary and erased
-    from the glyph before it is read."""
+    horizontal ruling to another, or carry on a longer vertical ruling (a row cut by the page
+    break). Else the stroke would be taken for a column boundary and erased from the glyph."""
     tol = 2 * max(3, WORK_DPI // 50)
     horizontals = _segments(h_mask, True, WORK_DPI // 4)
     n, labels, stats, centroids = cv2.connectedComponentsWithStats(v_mask, connectivity=8)
+    pieces = [
+        (float(centroids[i][0]), int(stats[i][1]), int(stats[i][1] + stats[i][3] - 1))
+        for i in range(1, n)
+    ]
+    long = [p for p in pieces if p[2] - p[1] >= WORK_DPI // 2]
+
+    def carries_on(piece: tuple[float, int, int]) -> bool:
+        x, top, bottom = piece
+        return any(
+            abs(lx - x) <= tol and (abs(ltop - bottom) <= tol or abs(lbottom - top) <= tol)
+            for lx, ltop, lbottom in long
+        )
+
     stroke = np.zeros(n, bool)
-    for i in range(1, n):
-        _, y, _, h, _ = stats[i]
-        vertical = (float(centroids[i][0]), int(y), int(y + h - 1))
-        stroke[i] = h < WORK_DPI // 2 and not _spans_a_row(vertical, horizontals, tol)
+    for i, piece in enumerate(pieces, start=1):
+        short = piece[2] - piece[1] < WORK_DPI // 2
+        stroke[i] = short and not _spans_a_row(piece, horizontals, tol) and not carries_on(piece)
     if not stroke.any():
         return v_mask
     return np.where(stroke[labels], 0, v_mask).astype(v_mask.dtype)
@@ -718,6 +775,11 @@ def _outside_text(
         region = gray[y0:y1, x0:x1].copy()
         mask = free[y0:y1, x0:x1] == 0
         region[mask & (region < 128)] = 255  # rulings and table text near the band stay out
+        for bx0, btop, bx1, bbottom in table_boxes:  # a band beside a table: the table blank
+            region[
+                max(btop - margin - y0, 0) : max(bbottom + margin - y0, 0),
+                max(bx0 - margin - x0, 0) : max(bx1 + margin - x0, 0),
+            ] = 255
         found = ocr_engine.detect_and_recognize(region)
         lines = _reading_order(
             [

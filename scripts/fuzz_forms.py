@@ -681,7 +681,7 @@ def photograph(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     import cv2
 
     h, w = page.shape
-    frame_w, frame_h = int(w * 1.25), int(h * 1.2)
+    frame_w, frame_h = int(w * 1.3), int(h * 1.3)
     desk = np.empty((frame_h, frame_w, 3), np.float32)
     desk[:] = rng.uniform(90, 160, 3)  # wood, a grey desk
     desk += cv2.GaussianBlur(rng.normal(0, 18, (frame_h, frame_w)).astype(np.float32), (0, 0), 9)[
@@ -689,7 +689,7 @@ def photograph(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     ]
     mx, my = (frame_w - w) / 2, (frame_h - h) / 2
     src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
-    jitter = rng.uniform(-0.06, 0.06, (4, 2)) * [w, h]
+    jitter = rng.uniform(-0.05, 0.05, (4, 2)) * [w, h]  # the page stays inside the frame
     dst = np.float32([[mx, my], [mx + w, my], [mx + w, my + h], [mx, my + h]] + jitter)
     matrix = cv2.getPerspectiveTransform(src, dst)
     paper = cv2.warpPerspective(

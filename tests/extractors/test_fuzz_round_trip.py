@@ -4,7 +4,7 @@ A seed makes a form of any family with varied columns, labels, money units, leve
 page breaks, and the records it was made from; the form is printed to PDF by ReportLab (many
 seeds, it is fast), LibreOffice Writer and Calc and headless Chromium (a few seeds each: every
 conversion starts the program), read by the PDF reader and the form parser, and every printed
-cell and every indicator's 一级/二级 must come back. A scanned and a photographed page are read
+cell and every indicator's 一级/二级 must come back. Scanned and photographed pages are read
 by OCR. scripts/benchmark.py --fuzz runs the same round trip at scale.
 """
 
@@ -93,6 +93,14 @@ def test_other_producers_read_back_as_generated(tmp_path, producer, seed):
 def test_a_scanned_form_reads_back_as_generated(tmp_path):
     pytest.importorskip("noto_cjk_sans_otc", reason="renders the forms' CJK text")
     assert_round_trip(3, "reportlab", "scan", tmp_path)
+
+
+@needs_fonts
+def test_a_form_photographed_page_by_page_is_joined_again(tmp_path):
+    """Three photos of one landscape form (a table continued on the next page, its 总分 row alone
+    on the last): each flattened to one scale, so the table is joined across the photos."""
+    pytest.importorskip("noto_cjk_sans_otc", reason="renders the forms' CJK text")
+    assert_round_trip(1, "reportlab", "photo", tmp_path)
 
 
 def test_a_phone_photo_of_a_form_is_flattened_and_read(tmp_path):
