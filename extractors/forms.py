@@ -285,6 +285,8 @@ def parse_forms(doc: Document) -> list[Form]:
             continue
         year = _year_line(joined)
         if year is not None and len(items) <= 2:
+            if builder is not None:
+                _read_money_unit(builder, joined)  # '（2027年度）   单位：万元'
             if repeated_title is not None:
                 pending_year = year
             elif builder is not None and not builder.raw:
@@ -321,6 +323,7 @@ def parse_forms(doc: Document) -> list[Form]:
         if header:
             _apply_header(builder, header, row)
             if header.keys() & {"name", "unit_name", "department", "implementing_unit"}:
+                _read_fund_row(builder, row)  # '主管部门 | X | 年度资金总额 | 300' on one row
                 continue
         _read_row(builder, row, joined, layout)
     finish()
