@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from extractors.hierarchy import infer_spans
+from extractors.project_lists import read_project_lists
 from extractors.values import (
     Value,
     compact,
@@ -217,8 +218,10 @@ def parse_forms(doc: Document) -> list[Form]:
     """Find and read every performance form in a document; pages without one yield nothing.
 
     A table printed with no values (a blank template) is not a form: it is noted in
-    ``doc.notes``.
+    ``doc.notes``. Lists of one project a row are read by ``read_project_lists`` first.
     """
+    listed = read_project_lists(doc)
+    doc = listed.rest
     rows = document_rows(doc)
     evidence = _year_evidence(rows, doc.source_name)
     forms: list[Form] = []
@@ -333,7 +336,7 @@ def parse_forms(doc: Document) -> list[Form]:
             f"{len(blank_pages)} blank template(s) (a form's table printed with no values, "
             f"not a form) on page(s) {pages}"
         )
-    return forms
+    return listed.with_forms(forms)
 
 
 def _label_key(text: str) -> str:
@@ -512,6 +515,8 @@ def _apply_header(builder: FormBuilder, header: dict[str, tuple[int, str]], row:
             amount = _read_number(form, "budget_full_year", value, builder.parse_money)
             form.budget_full_year = amount
             _fund_line(form, "年度资金总额").budget_full_year = amount
+    if form.department is None and form.form_type.startswith("department_") and form.name:
+        form.department = form.name
 
 
 def _fund_line(form: Form, name: str) -> FundLine:

@@ -64,11 +64,12 @@ LEVEL2_PARENT: dict[str, str] = {
     "生态环境成本指标": "成本指标",
 }
 
-_ALIASES = {
+LEVEL_ALIASES = {  # 二级 names printed without their 指标
     "社会效益": "社会效益指标",
     "经济效益": "经济效益指标",
     "生态效益": "生态效益指标",
     "可持续影响": "可持续影响指标",
+    "服务对象满意度": "服务对象满意度指标",
 }
 _SPACE = re.compile(r"\s+")
 _SCORE_SUFFIX = re.compile(r"[(（]\s*\d+(?:\.\d+)?\s*分\s*[)）]$")
@@ -80,7 +81,7 @@ def canonical_level(name: str) -> str:
     '产出指标(50分)' → '产出指标'; '满意度指 标' (a wrapped cell) → '满意度指标'; '社会效益' → '社会效益指标'.
     """
     text = _SCORE_SUFFIX.sub("", _SPACE.sub("", name))
-    return _ALIASES.get(text, text)
+    return LEVEL_ALIASES.get(text, text)
 
 
 # Keywords in a 三级 name → (二级, strength). Strength 1 is strong evidence, below 1 weak.

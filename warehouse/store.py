@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 import duckdb
 
 from schemas.records import CheckResult, Extraction, Form, form_id_for, form_status
-from warehouse.ddl import MIGRATIONS, SCHEMA_VERSION, TABLES, VIEWS
+from warehouse.ddl import MIGRATIONS, SCHEMA_VERSION, TABLES, view_statements
 
 DEFAULT_DB = Path("data") / "jixiao.duckdb"
 
@@ -486,7 +486,7 @@ def no_forms_message(extraction: Extraction) -> str:
     """What a readable file held instead of a form, e.g. '31 pages, 12 tables, no performance form'."""
     found = [] if extraction.pages is None else [_plural(extraction.pages, "page")]
     found.append(_plural(extraction.n_tables, "table"))
-    return ", ".join([*found, "no performance form"])
+    return "; ".join([", ".join([*found, "no performance form"]), *extraction.notes])
 
 
 def _form_row(
@@ -626,7 +626,7 @@ class Warehouse:
         self.close()
 
     def _create_schema(self) -> None:
-        for statement in [*TABLES, *MIGRATIONS, *VIEWS]:
+        for statement in [*TABLES, *MIGRATIONS, *view_statements()]:
             self.connection.execute(statement)
         (current,) = self.connection.execute(
             "SELECT max(version) FROM store.schema_version"
