@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from expectations.registry import BY_NAME, CHECKS, Context, Failure
+from schemas.families import BY_FORM_TYPE
 from schemas.records import CheckResult, Form
 from schemas.vocabulary import canonical_level
 
@@ -109,6 +110,8 @@ def _stage(forms: list[Form]) -> dict[str, tuple[tuple[str, ...], list[tuple]]]:
             form.budget_weight,
             form.budget_score,
             form.total_score,
+            BY_FORM_TYPE[form.form_type].weights.full_marks,
+            BY_FORM_TYPE[form.form_type].weights.row_sum(form.budget_weight, form.total_weight),
         )
         for form in forms
     ]
@@ -121,6 +124,7 @@ def _stage(forms: list[Form]) -> dict[str, tuple[tuple[str, ...], list[tuple]]]:
             row.weight,
             row.score,
             _text(row.deviation_reason),
+            row.level1_weight,
         )
         for form in forms
         for row in form.indicators
@@ -159,12 +163,12 @@ def _stage(forms: list[Form]) -> dict[str, tuple[tuple[str, ...], list[tuple]]]:
         "forms": (
             ("form_id", "name", "fiscal_year", "money_factor", "budget_initial", "budget_full_year")
             + ("budget_executed", "execution_rate", "rate_decimals", "budget_weight")
-            + ("budget_score", "total_score"),
+            + ("budget_score", "total_score", "full_marks", "row_weight_expected"),
             form_rows,
         ),
         "indicators": (
             ("form_id", "row_ordinal", "level1_canonical", "level2_canonical", "weight", "score")
-            + ("deviation_reason",),
+            + ("deviation_reason", "level1_weight"),
             indicator_rows,
         ),
         "fund_lines": (
@@ -181,6 +185,8 @@ def _results(
     forms: list[Form], failures: list[Failure], form_rows: dict[str, dict[str, Any]]
 ) -> list[CheckResult]:
     indicators = {(form.form_id, row.row_ordinal): row for form in forms for row in form.indicators}
+    applies = {form.form_id: BY_FORM_TYPE[form.form_type].checks for form in forms}
+    failures = [f for f in failures if f.check in applies[f.form_id]]  # the family's arithmetic
     failed_rules = {(f.form_id, f.rule) for f in failures}
     per_row: dict[tuple[str, str, int | None], list[Failure]] = {}
     results: list[CheckResult] = []
