@@ -513,6 +513,7 @@ def read_project_lists(doc: Document) -> ProjectLists:
         n_tables=doc.n_tables,
         scanned_pages=doc.scanned_pages,
         notes=doc.notes,
+        source_name=doc.source_name,
     )
     return ProjectLists(forms, rest, notes)
 
