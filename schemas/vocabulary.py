@@ -171,7 +171,7 @@ FUND_COLUMNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^(全年预算|调整后预算)", "budget_full_year"),
         (r"^(全年执行|预算执行数|实际执行|执行数)", "budget_executed"),
         (r"^(预算)?执行率", "execution_rate"),
-        (r"^分值", "weight"),
+        (r"^(分值|权重)", "weight"),
         (r"^得分", "score"),
     )
 )

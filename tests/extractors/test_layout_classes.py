@@ -180,3 +180,87 @@ def test_a_department_wide_declaration(tmp_path: Path):
         "数据上报及时率",
         "调查对象满意度",
     ]
+
+
+def test_a_self_evaluation_with_other_funds_wording(tmp_path: Path):
+    rows = [
+        ["某区2026年度项目支出绩效自评表", "<", "<", "<", "<", "<", "<", "<"],
+        ["预算单位", "某区卫生健康局", "<", "<", "实施单位", "某区疾控中心", "<", "<"],
+        ["项目名称", "免疫规划", "<", "<", "<", "<", "<", "<"],
+        [
+            "项目资金（万元）",
+            "",
+            "年初预算",
+            "调整后预算数（A）",
+            "预算执行数（B）",
+            "执行率（B/A）",
+        ]
+        + ["权重", "得分"],
+        ["^", "资金总额", "100", "80", "72", "90%", "10", "9"],
+        ["^", "其中：本年财政拨款", "100", "80", "72", "", "", ""],
+        ["^", "上年结转", "0", "0", "0", "", "", ""],
+        ["^", "单位资金", "0", "0", "0", "", "", ""],
+        ["一级指标", "二级指标", "三级指标", "预期目标", "全年实际完成值", "权重", "得分"]
+        + ["未完成原因分析"],
+        ["产出指标（50分）", "数量指标", "接种人次", "≥2万人次", "2.1万人次", "50", "50", ""],
+        ["效益指标（40分）", "社会效益指标", "传染病发病率", "下降", "下降", "40", "40", ""],
+        ["总分", "<", "<", "<", "<", "100", "99", ""],
+    ]
+    [form] = parse_forms(read_document(write_sheet(tmp_path / "self_evaluation.xlsx", rows)))
+    assert (form.form_type, form.fiscal_year, form.year_source) == (
+        "project_self_evaluation",
+        2026,
+        "form",
+    )
+    assert (form.department, form.implementing_unit) == ("某区卫生健康局", "某区疾控中心")
+    assert (form.budget_initial, form.budget_full_year, form.budget_executed) == (
+        Decimal("1000000.00"),
+        Decimal("800000.00"),
+        Decimal("720000.00"),
+    )
+    assert (form.execution_rate, form.budget_weight, form.budget_score) == (0.9, 10, 9)
+    assert [line.line for line in form.fund_lines] == [
+        "年度资金总额",
+        "当年财政拨款",
+        "上年结转资金",
+        "其他资金",
+    ]
+    assert [
+        (i.level3, i.actual_text, i.weight, i.score, i.level1_weight) for i in form.indicators
+    ] == [
+        ("接种人次", "2.1万人次", 50, 50, 50),
+        ("传染病发病率", "下降", 40, 40, 40),
+    ]
+    assert (form.total_weight, form.total_score) == (100, 99)
+
+
+def test_a_blank_template_is_no_form_and_is_noted(tmp_path: Path):
+    rows = [
+        ["项目支出绩效目标表", "<", "<", "<"],
+        ["项目名称", "", "<", "<"],
+        ["一级指标", "二级指标", "三级指标", "指标值"],
+        ["产出指标", "数量指标", "", ""],
+        ["^", "质量指标", "", ""],
+        ["效益指标", "社会效益指标", "", ""],
+    ]
+    document = read_document(write_sheet(tmp_path / "template.xlsx", rows))
+    assert parse_forms(document) == []
+    assert any("1 blank template" in note for note in document.notes)
+
+
+def test_the_year_from_the_dates_and_last_from_the_file_name(tmp_path: Path):
+    def form_of(name: str, dates: list[str]) -> Form:
+        rows = [
+            ["项目支出绩效目标表", "<", "<", "<"],
+            ["项目名称", "社区养老", "<", "<"],
+            *([dates] if dates else []),
+            ["一级指标", "二级指标", "三级指标", "指标值"],
+            ["产出指标", "数量指标", "服务老人数", "≥300人"],
+        ]
+        [form] = parse_forms(read_document(write_sheet(tmp_path / name, rows)))
+        return form
+
+    dated = form_of("目标表.xlsx", ["计划开始日期", "2025/1/1", "计划完成日期", "2025/12/31"])
+    assert (dated.fiscal_year, dated.year_source) == (2025, "dates")
+    named = form_of("2024年目标表.xlsx", [])
+    assert (named.fiscal_year, named.year_source) == (2024, "file_name")
