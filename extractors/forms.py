@@ -1,9 +1,12 @@
 """The one form parser: grids from any reader → typed forms (schemas.records).
 
 It reads the document as one stream of rows, finds every form (a title or a new 项目名称 starts
-one), reads the header, funds and goal blocks by their labels, maps the indicator table by its
-header row, and recovers the 一级/二级/三级 hierarchy: from the merged-cell geometry where the
-reader saw it, by vocabulary-guided span inference where it did not (flat text).
+one; in a long table of project blocks, each block's project cell), reads the header, funds and
+goal blocks by their labels, maps each indicator-table column to its role by what its header says
+(schemas.vocabulary; other columns are kept as the row's extra), and recovers the 一级/二级/三级
+hierarchy: from the merged-cell geometry where the reader saw it, by vocabulary-guided span
+inference where it did not (flat text). The family comes from the title (schemas.families), the
+year from the best evidence printed (Form.year_source).
 """
 
 from __future__ import annotations
