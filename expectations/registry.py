@@ -367,11 +367,12 @@ def _total_score(ctx: Context) -> Message:
 def _total_weight_100(ctx: Context) -> Message:
     values = ctx.values
     total, full = _num(values["weight_total"]), _num(values["full_marks"])
-    funds = (
-        f"年度资金总额 分值 {_num(values['budget_weight'])}"
-        if values["budget_weight"] is not None
-        else f"执行率分值 {_num(values['funds_weight'])} (not printed on a target declaration)"
-    )
+    if values["budget_weight"] is not None:
+        funds = f"年度资金总额 分值 {_num(values['budget_weight'])}"
+    elif values["funds_weight"]:
+        funds = f"执行率分值 {_num(values['funds_weight'])} (not printed on a target declaration)"
+    else:
+        funds = "年度资金总额 分值 — (blank)"
     return (
         total,
         full,

@@ -26,6 +26,7 @@ from extractors.values import (
     normalize_text,
     parse_date,
     parse_money,
+    parse_number,
     parse_points,
     parse_rate,
     parse_value,
@@ -319,7 +320,8 @@ def parse_forms(doc: Document) -> list[Form]:
             project = _project_cell(row, builder.layout)
             if project is not None and _starts_project(builder, project, row):
                 builder = _next_project(builder, start(row), project, row)
-        builder.form.last_page = row.page or builder.form.last_page
+        if row.in_table or builder.layout is None:  # not the prose after a form's table
+            builder.form.last_page = row.page or builder.form.last_page
         if not builder.table_done:
             builder.labels.update(_label_key(text) for _, text in items)
         if builder.layout is None or _is_total(row.texts):
@@ -657,9 +659,13 @@ def _read_fund_row(builder: FormBuilder, row: Row) -> bool:
         if name and money is not None:
             _fund_line(form, name).budget_full_year = money
             return True
+    names = [_fund_line_name(text) for _, text in items]
+    if sum(name is not None for name in names) > 1 and not any(
+        parse_number(text) is not None for _, text in items
+    ):
+        return True  # a sub-header naming lines as columns ('总额 | 财政拨款 | 其他资金')
     matched = False
-    for k, (col, text) in enumerate(items):
-        name = _fund_line_name(text)
+    for k, ((col, _), name) in enumerate(zip(items, names, strict=True)):
         if name is None:
             continue
         matched = True
