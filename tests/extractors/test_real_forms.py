@@ -35,6 +35,7 @@ HIDDEN_TEXT = {
     ("renwu_025_烟台_2026年烟台市自然资源和规划局部门预算.pdf", "year_source"),
 }
 FORM_FIELDS = (
+    "last_page",
     "form_type",
     "fiscal_year",
     "name",
