@@ -233,7 +233,7 @@ def parse_forms(doc: Document) -> list[Form]:
     builder: FormBuilder | None = None
     last_title: Title | None = None  # the title over the forms that follow it
     pending_year: int | None = None  # a year line printed before the form's first label
-    previous_free_text = ""  # a free text line not yet read as anything (a title's first half)
+    previous_free_text = ""  # a line of one cell not read as a title (a title's first half?)
     repeated_title: Title | None = None  # a title over a form's next page, or over a new form
     last_layout: Layout | None = None
 
@@ -274,9 +274,9 @@ def parse_forms(doc: Document) -> list[Form]:
             continue
         joined = compact(row.joined())
         title = _title(row)
-        if title is None and not row.in_table and previous_free_text:
+        if title is None and len(items) == 1 and previous_free_text:
             title = _title_text(previous_free_text + joined)  # a title wrapped over two lines
-        previous_free_text = joined if not row.in_table and title is None else ""
+        previous_free_text = joined if len(items) == 1 and title is None else ""
         if title is not None:
             last_title = title
             if builder is not None and not builder.form.name and not builder.raw:

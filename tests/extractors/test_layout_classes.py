@@ -264,3 +264,19 @@ def test_the_year_from_the_dates_and_last_from_the_file_name(tmp_path: Path):
     assert (dated.fiscal_year, dated.year_source) == (2025, "dates")
     named = form_of("2024年目标表.xlsx", [])
     assert (named.fiscal_year, named.year_source) == (2024, "file_name")
+
+
+def test_a_title_after_its_table_number_and_wrapped_over_two_lines(tmp_path: Path):
+    rows = [
+        ["表3-2 某区城市道路养护项目支出绩效目", "<", "<", "<"],
+        ["标申报表（2027年度）", "<", "<", "<"],
+        ["项目名称", "城市道路养护", "<", "<"],
+        ["一级指标", "二级指标", "三级指标", "指标值"],
+        ["产出指标", "数量指标", "养护道路长度", "≥35公里"],
+    ]
+    [form] = parse_forms(read_document(write_sheet(tmp_path / "wrapped.xlsx", rows)))
+    assert (form.form_type, form.fiscal_year, form.year_source) == (
+        "project_target_declaration",
+        2027,
+        "form",
+    )
