@@ -1219,9 +1219,7 @@ def _settle_family(builder: FormBuilder) -> None:
     if marked is not None:
         form.form_type = marked.form_type
     elif (
-        not builder.title_seen
-        and layout is not None
-        and not layout.roles.keys() & {"actual", "score"}
+        not builder.titled and layout is not None and not layout.roles.keys() & {"actual", "score"}
     ):
         form.form_type = DECLARATION_FAMILY.form_type
 
