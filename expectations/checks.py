@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from expectations.registry import BY_NAME, CHECKS, Context, Failure
-from schemas.families import BY_FORM_TYPE
+from schemas.families import BY_FORM_TYPE, DEFAULT_FAMILY, WeightRule
 from schemas.records import CheckResult, Form
 from schemas.vocabulary import canonical_level
 
@@ -113,6 +113,8 @@ def _stage(forms: list[Form]) -> dict[str, tuple[tuple[str, ...], list[tuple]]]:
             form.budget_weight,
             form.budget_score,
             form.total_score,
+            _weights(form).full_marks,
+            _weights(form).row_sum(form.budget_weight, form.total_weight),
         )
         for form in forms
     ]
@@ -125,6 +127,7 @@ def _stage(forms: list[Form]) -> dict[str, tuple[tuple[str, ...], list[tuple]]]:
             row.weight,
             row.score,
             _text(row.deviation_reason),
+            row.level1_weight,
         )
         for form in forms
         for row in form.indicators
@@ -163,12 +166,12 @@ def _stage(forms: list[Form]) -> dict[str, tuple[tuple[str, ...], list[tuple]]]:
         "forms": (
             ("form_id", "name", "fiscal_year", "money_factor", "budget_initial", "budget_full_year")
             + ("budget_executed", "execution_rate", "rate_decimals", "budget_weight")
-            + ("budget_score", "total_score"),
+            + ("budget_score", "total_score", "full_marks", "row_weight_expected"),
             form_rows,
         ),
         "indicators": (
             ("form_id", "row_ordinal", "level1_canonical", "level2_canonical", "weight", "score")
-            + ("deviation_reason",),
+            + ("deviation_reason", "level1_weight"),
             indicator_rows,
         ),
         "fund_lines": (
@@ -228,6 +231,11 @@ def _results(
         (r for r in results if r.check_name in applying[r.form_id]),
         key=lambda r: (order[r.form_id], checks.index(r.check_name), r.row_ordinal or 0),
     )
+
+
+def _weights(form: Form) -> WeightRule:
+    """How ``form``'s 分值 add up: its family's rule, a self-evaluation's for no known family."""
+    return BY_FORM_TYPE.get(form.form_type, DEFAULT_FAMILY).weights
 
 
 def _applying_checks(form: Form) -> frozenset[str]:

@@ -43,11 +43,11 @@ CREATE TABLE forms (
     form_id VARCHAR, name VARCHAR, fiscal_year INTEGER, money_factor INTEGER,
     budget_initial DECIMAL(18, 2), budget_full_year DECIMAL(18, 2), budget_executed DECIMAL(18, 2),
     execution_rate DOUBLE, rate_decimals INTEGER, budget_weight DOUBLE, budget_score DOUBLE,
-    total_score DOUBLE
+    total_score DOUBLE, full_marks DOUBLE, row_weight_expected DOUBLE
 );
 CREATE TABLE indicators (
     form_id VARCHAR, row_ordinal INTEGER, level1_canonical VARCHAR, level2_canonical VARCHAR,
-    weight DOUBLE, score DOUBLE, deviation_reason VARCHAR
+    weight DOUBLE, score DOUBLE, deviation_reason VARCHAR, level1_weight DOUBLE
 );
 CREATE TABLE flagged_cells (
     form_id VARCHAR, row_ordinal INTEGER, field VARCHAR, text VARCHAR, confidence DOUBLE,

@@ -143,18 +143,42 @@ WHERE f.total_score IS NOT NULL
 ORDER BY f.form_id
 """
 
+# The rows' 分值 against what the form's family has them add up to (schemas/families.py, staged
+# as row_weight_expected): funds 分值 + rows = the full marks, a 执行率分值 the form does not
+# print counting as its funds 分值.
 _WEIGHT_SUM = """
-SELECT f.form_id, f.budget_weight,
+SELECT f.form_id, f.budget_weight, f.full_marks, f.row_weight_expected,
+    f.full_marks - f.row_weight_expected AS funds_weight,
     coalesce(w.weight_sum, 0) AS indicator_weight_sum, coalesce(w.weighted_rows, 0) AS weighted_rows,
-    coalesce(f.budget_weight, 0) + coalesce(w.weight_sum, 0) AS weight_total
+    f.full_marks - f.row_weight_expected + coalesce(w.weight_sum, 0) AS weight_total
 FROM {batch} f
 LEFT JOIN (
     SELECT form_id, sum(weight) AS weight_sum, count(weight) AS weighted_rows
     FROM indicators GROUP BY form_id
 ) w ON w.form_id = f.form_id
 WHERE (f.budget_weight IS NOT NULL OR w.weighted_rows > 0)
-    AND abs(coalesce(f.budget_weight, 0) + coalesce(w.weight_sum, 0) - 100) > {tolerance}
+    AND abs(coalesce(w.weight_sum, 0) - f.row_weight_expected) > {tolerance}
 ORDER BY f.form_id
+"""
+
+# Per 一级 that prints its weight ('产出指标（50分）'), the 分值 of its rows, where every row has one.
+_LEVEL_WEIGHTS = """
+WITH levels AS (
+    SELECT i.form_id, i.level1_canonical AS level1, i.level1_weight,
+        sum(i.weight) AS weight_sum, count(*) AS level_rows, min(i.row_ordinal) AS first_row
+    FROM indicators i
+    JOIN {batch} f ON f.form_id = i.form_id
+    WHERE i.level1_weight IS NOT NULL
+    GROUP BY i.form_id, i.level1_canonical, i.level1_weight
+    HAVING count(i.weight) = count(*) AND abs(sum(i.weight) - i.level1_weight) > {tolerance}
+)
+SELECT form_id, list(struct_pack(
+        row_ordinal := first_row, level1 := level1, level1_weight := level1_weight,
+        weight_sum := weight_sum, level_rows := level_rows
+    ) ORDER BY first_row) AS mismatches
+FROM levels
+GROUP BY form_id
+ORDER BY form_id
 """
 
 # A query without a JOIN gets {batch} as an aliased subquery: no alias of its own.
@@ -342,12 +366,29 @@ def _total_score(ctx: Context) -> Message:
 
 def _total_weight_100(ctx: Context) -> Message:
     values = ctx.values
-    total = _num(values["weight_total"])
+    total, full = _num(values["weight_total"]), _num(values["full_marks"])
+    if values["budget_weight"] is not None:
+        funds = f"年度资金总额 分值 {_num(values['budget_weight'])}"
+    elif values["funds_weight"]:
+        funds = f"执行率分值 {_num(values['funds_weight'])} (not printed on a target declaration)"
+    else:
+        funds = "年度资金总额 分值 — (blank)"
     return (
         total,
-        "100",
-        f"分值 total {total} = 年度资金总额 分值 {_num(values['budget_weight'])} + Σ "
-        f"{values['weighted_rows']} 指标分值 {_num(values['indicator_weight_sum'])}; expected 100",
+        full,
+        f"分值 total {total} = {funds} + Σ {values['weighted_rows']} 指标分值 "
+        f"{_num(values['indicator_weight_sum'])}; expected {full}",
+    )
+
+
+def _level_weight_consistent(ctx: Context) -> Message:
+    values = ctx.values
+    weight, rows = _num(values["level1_weight"]), _num(values["weight_sum"])
+    return (
+        rows,
+        weight,
+        f"一级 {values['level1']} prints {weight}分, but the 分值 of its "
+        f"{values['level_rows']} rows add up to {rows}",
     )
 
 
@@ -551,6 +592,19 @@ CHECKS: tuple[Check, ...] = (
         "total_weight_100",
         "error",
         (Rule("total_weight_100", FORM, unexpected_rows(_WEIGHT_SUM), _total_weight_100),),
+        tolerance=1e-6,
+    ),
+    Check(
+        "level_weight_consistent",
+        "warning",
+        (
+            Rule(
+                "level_weight_consistent",
+                FORM,
+                unexpected_rows(_LEVEL_WEIGHTS),
+                _level_weight_consistent,
+            ),
+        ),
         tolerance=1e-6,
     ),
     Check(

@@ -1,9 +1,12 @@
 """The one form parser: grids from any reader → typed forms (schemas.records).
 
 It reads the document as one stream of rows, finds every form (a title or a new 项目名称 starts
-one), reads the header, funds and goal blocks by their labels, maps the indicator table by its
-header row, and recovers the 一级/二级/三级 hierarchy: from the merged-cell geometry where the
-reader saw it, by vocabulary-guided span inference where it did not (flat text).
+one; in a long table of project blocks, each block's project cell), reads the header, funds and
+goal blocks by their labels, maps each indicator-table column to its role by what its header says
+(schemas.vocabulary; other columns are kept as the row's extra), and recovers the 一级/二级/三级
+hierarchy: from the merged-cell geometry where the reader saw it, by vocabulary-guided span
+inference where it did not (flat text). The family comes from the title (schemas.families), the
+year from the best evidence printed (Form.year_source).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from extractors.values import (
     normalize_text,
     parse_date,
     parse_money,
+    parse_number,
     parse_points,
     parse_rate,
     parse_value,
@@ -229,7 +233,7 @@ def parse_forms(doc: Document) -> list[Form]:
     builder: FormBuilder | None = None
     last_title: Title | None = None  # the title over the forms that follow it
     pending_year: int | None = None  # a year line printed before the form's first label
-    previous_free_text = ""  # a free text line not yet read as anything (a title's first half)
+    previous_free_text = ""  # a line of one cell not read as a title (a title's first half?)
     repeated_title: Title | None = None  # a title over a form's next page, or over a new form
     last_layout: Layout | None = None
 
@@ -270,9 +274,9 @@ def parse_forms(doc: Document) -> list[Form]:
             continue
         joined = compact(row.joined())
         title = _title(row)
-        if title is None and not row.in_table and previous_free_text:
+        if title is None and len(items) == 1 and previous_free_text:
             title = _title_text(previous_free_text + joined)  # a title wrapped over two lines
-        previous_free_text = joined if not row.in_table and title is None else ""
+        previous_free_text = joined if len(items) == 1 and title is None else ""
         if title is not None:
             last_title = title
             if builder is not None and not builder.form.name and not builder.raw:
@@ -288,6 +292,8 @@ def parse_forms(doc: Document) -> list[Form]:
             continue
         year = _year_line(joined)
         if year is not None and len(items) <= 2:
+            if builder is not None:
+                _read_money_unit(builder, joined)  # '（2027年度）   单位：万元'
             if repeated_title is not None:
                 pending_year = year
             elif builder is not None and not builder.raw:
@@ -314,7 +320,8 @@ def parse_forms(doc: Document) -> list[Form]:
             project = _project_cell(row, builder.layout)
             if project is not None and _starts_project(builder, project, row):
                 builder = _next_project(builder, start(row), project, row)
-        builder.form.last_page = row.page or builder.form.last_page
+        if row.in_table or builder.layout is None:  # not the prose after a form's table
+            builder.form.last_page = row.page or builder.form.last_page
         if not builder.table_done:
             builder.labels.update(_label_key(text) for _, text in items)
         if builder.layout is None or _is_total(row.texts):
@@ -324,6 +331,7 @@ def parse_forms(doc: Document) -> list[Form]:
         if header:
             _apply_header(builder, header, row)
             if header.keys() & {"name", "unit_name", "department", "implementing_unit"}:
+                _read_fund_row(builder, row)  # '主管部门 | X | 年度资金总额 | 300' on one row
                 continue
         _read_row(builder, row, joined, layout)
     finish()
@@ -653,9 +661,13 @@ def _read_fund_row(builder: FormBuilder, row: Row) -> bool:
         if name and money is not None:
             _fund_line(form, name).budget_full_year = money
             return True
+    names = [_fund_line_name(text) for _, text in items]
+    if sum(name is not None for name in names) > 1 and not any(
+        parse_number(text) is not None for _, text in items
+    ):
+        return True  # a sub-header naming lines as columns ('总额 | 财政拨款 | 其他资金')
     matched = False
-    for k, (col, text) in enumerate(items):
-        name = _fund_line_name(text)
+    for k, ((col, _), name) in enumerate(zip(items, names, strict=True)):
         if name is None:
             continue
         matched = True
@@ -1207,9 +1219,7 @@ def _settle_family(builder: FormBuilder) -> None:
     if marked is not None:
         form.form_type = marked.form_type
     elif (
-        not builder.title_seen
-        and layout is not None
-        and not layout.roles.keys() & {"actual", "score"}
+        not builder.titled and layout is not None and not layout.roles.keys() & {"actual", "score"}
     ):
         form.form_type = DECLARATION_FAMILY.form_type
 

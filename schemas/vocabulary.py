@@ -70,6 +70,9 @@ LEVEL_ALIASES = {  # 二级 names printed without their 指标
     "生态效益": "生态效益指标",
     "可持续影响": "可持续影响指标",
     "服务对象满意度": "服务对象满意度指标",
+    "经济成本": "经济成本指标",
+    "社会成本": "社会成本指标",
+    "生态环境成本": "生态环境成本指标",
 }
 _SPACE = re.compile(r"\s+")
 _SCORE_SUFFIX = re.compile(r"[(（]\s*\d+(?:\.\d+)?\s*分\s*[)）]$")
@@ -171,7 +174,7 @@ FUND_COLUMNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^(全年预算|调整后预算)", "budget_full_year"),
         (r"^(全年执行|预算执行数|实际执行|执行数)", "budget_executed"),
         (r"^(预算)?执行率", "execution_rate"),
-        (r"^分值", "weight"),
+        (r"^(分值|权重)", "weight"),
         (r"^得分", "score"),
     )
 )

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from expectations import SEVERITY, validate
-from schemas.families import BY_FORM_TYPE
+from schemas.families import BY_FORM_TYPE, FAMILIES
 from schemas.records import CheckResult, FlaggedCell, Form, FundLine, Indicator, form_status
 from schemas.vocabulary import (
     LEVEL1,
@@ -164,6 +164,28 @@ DECLARATION = Form(
 )
 
 
+# The declaration with 分值 columns as Shandong and Hunan print them: rows add up to 90, the other
+# 10 is the funds line's 执行率分值, not printed. A 得分 column would be a self-evaluation's.
+DECLARATION_WEIGHTED = dataclasses.replace(
+    DECLARATION,
+    form_id="declaration-weighted",
+    indicators=[
+        dataclasses.replace(row, weight=weight)
+        for row, weight in zip(DECLARATION.indicators, (30, 20, 20, 20), strict=True)
+    ],
+)
+# The same rows under a printed total of 100 carry all of it.
+DECLARATION_PRINTING_100 = dataclasses.replace(
+    DECLARATION_WEIGHTED,
+    form_id="declaration-printing-100",
+    total_weight=100,
+    indicators=[
+        dataclasses.replace(row, weight=weight)
+        for row, weight in zip(DECLARATION.indicators, (40, 20, 20, 20), strict=True)
+    ],
+)
+
+
 def _variant(form_id: str, base: Form = SEED_1, rows: dict | None = None, **fields) -> Form:
     """A copy of `base` with some form fields and some rows ({row_ordinal: {field: value}}) changed."""
     form = copy.deepcopy(base)
@@ -232,6 +254,16 @@ BAD = {
         _variant("weights-not-100", rows={1: {"weight": 6, "deviation_reason": "超额完成"}}),
         {("total_weight_100", "error")},
     ),
+    "level-weight-off": (
+        # 产出指标 printed as 25分 over rows of 5 + 5 + 5 + 5
+        _variant("level-weight-off", rows={k: {"level1_weight": 25} for k in (1, 2, 3, 4)}),
+        {("level_weight_consistent", "warning")},
+    ),
+    "declaration-weights-100": (
+        # a target declaration's rows carry 90 (the 执行率分值 10 is not printed): 100 is too much
+        _variant("declaration-weights-100", base=DECLARATION_WEIGHTED, rows={4: {"weight": 30}}),
+        {("total_weight_100", "error")},
+    ),
     "level-unknown": (
         _variant("level-unknown", rows={4: {"level1": "社会效益指标"}, 5: {"level2": None}}),
         {("levels_known", "warning")},
@@ -259,7 +291,7 @@ BAD = {
         {("fund_lines_sum", "warning")},
     ),
 }
-CLEAN = [SEED_1, SEED_2, DECLARATION]
+CLEAN = [SEED_1, SEED_2, DECLARATION, DECLARATION_WEIGHTED, DECLARATION_PRINTING_100]
 
 
 @pytest.fixture(scope="module")
@@ -278,6 +310,35 @@ def test_clean_forms_raise_no_error(results):
     assert results.get("seed-1", []) == []
     assert results.get("declaration", []) == []
     assert not [r for form in CLEAN for r in results.get(form.form_id, []) if r.severity == "error"]
+
+
+def test_a_declaration_is_checked_only_for_what_it_prints(results):
+    assert results.get("declaration-weighted", []) == []
+    assert results.get("declaration-printing-100", []) == []
+    [weights] = results["declaration-weights-100"]
+    assert (weights.observed, weights.expected) == ("110", "100")
+    assert "执行率分值 10 (not printed" in weights.detail
+
+
+def test_a_self_evaluation_rule_is_not_applied_to_a_declaration():
+    scored = _variant(
+        "declaration-with-scores",
+        base=DECLARATION_WEIGHTED,
+        rows={1: {"score": 31}},  # a 得分 above its 分值: a self-evaluation's rule
+        budget_full_year=Decimal("100.00"),
+        budget_executed=Decimal("120.00"),  # 执行数 above 预算数: likewise
+    )
+    assert validate([scored]) == []
+
+
+def test_level_weight_names_the_level(results):
+    [level] = results["level-weight-off"]
+    assert (level.observed, level.expected, level.row_ordinal) == ("20", "25", 1)
+    assert "产出指标 prints 25分" in level.detail
+
+
+def test_every_check_belongs_to_a_family_and_every_family_check_exists():
+    assert set().union(*(family.checks for family in FAMILIES)) == set(SEVERITY)
 
 
 def test_printed_total_rounded_to_integer_is_a_warning(results):

@@ -23,7 +23,8 @@ from schemas.vocabulary import canonical_level
 
 REAL = Path(__file__).parents[1] / "data" / "real"
 EXPECTED = sorted((REAL / "expected").glob("*.json"))
-# One project a row with every indicator packed into one cell: read by a reader of its own.
+# One project a row with every indicator packed into one cell: read by extractors.project_lists,
+# whose own tests compare its forms with the transcription.
 PACKED_LISTS = {"renwu_005_广州_2026年广州市生态环境局部门预算.pdf"}
 # Where the text layer holds what the page does not show. Yantai's WPS pages carry a first copy of
 # the title and a '(2026年度)' line under an opaque image: the reader takes them as printed, so
@@ -34,6 +35,7 @@ HIDDEN_TEXT = {
     ("renwu_025_烟台_2026年烟台市自然资源和规划局部门预算.pdf", "year_source"),
 }
 FORM_FIELDS = (
+    "last_page",
     "form_type",
     "fiscal_year",
     "name",
@@ -147,15 +149,10 @@ def _expected(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _params() -> list[Any]:
-    params = []
-    for path in EXPECTED:
-        name = _expected(path)["file"]
-        marks = []
-        if name in PACKED_LISTS:
-            marks.append(pytest.mark.xfail(reason="one project a row, indicators packed"))
-        params.append(pytest.param(path, id=path.stem, marks=marks))
-    return params
+def _params(skip: set[str] = frozenset()) -> list[Any]:
+    return [
+        pytest.param(path, id=path.stem) for path in EXPECTED if _expected(path)["file"] not in skip
+    ]
 
 
 @pytest.mark.parametrize("path", _params())
@@ -171,7 +168,9 @@ def test_forms_and_blank_templates_counted(path: Path):
     assert (len(forms), blank) == (expected["forms_total"], expected["blank_templates"])
 
 
-@pytest.mark.parametrize("path", [p for p in _params() if _expected(p.values[0]).get("forms")])
+@pytest.mark.parametrize(
+    "path", [p for p in _params(PACKED_LISTS) if _expected(p.values[0]).get("forms")]
+)
 def test_transcribed_forms_read_as_printed(path: Path):
     expected = _expected(path)
     _, forms = _read(expected["file"])

@@ -1,0 +1,282 @@
+"""One small workbook per layout class of the real templates, each with its own column order and
+header wording (not the real file's): the parser must find every column by what its header says.
+
+Cells are written as a list of rows; ``^`` marks a slot merged with the cell above it, ``<`` one
+merged with the cell to its left.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from extractors import read_document
+from extractors.forms import parse_forms
+from schemas.records import Form
+
+
+def write_sheet(path: Path, rows: list[list[str]]) -> Path:
+    """An .xlsx of one sheet; '^' and '<' cells merge into the cell above / to the left."""
+    width = max(len(row) for row in rows)
+    grid = [row + [""] * (width - len(row)) for row in rows]
+    owner: dict[tuple[int, int], tuple[int, int]] = {}
+    for r, row in enumerate(grid):
+        for c, text in enumerate(row):
+            if text == "^":
+                owner[r, c] = owner.get((r - 1, c), (r - 1, c))
+            elif text == "<":
+                owner[r, c] = owner.get((r, c - 1), (r, c - 1))
+            else:
+                owner[r, c] = (r, c)
+    book = Workbook()
+    sheet = book.active
+    spans: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for slot, top_left in owner.items():
+        spans.setdefault(top_left, []).append(slot)
+    for (r, c), slots in spans.items():
+        sheet.cell(row=r + 1, column=c + 1, value=grid[r][c] or None)
+        bottom = max(s[0] for s in slots)
+        right = max(s[1] for s in slots)
+        if (bottom, right) != (r, c):
+            sheet.merge_cells(
+                start_row=r + 1, start_column=c + 1, end_row=bottom + 1, end_column=right + 1
+            )
+    book.save(path)
+    return path
+
+
+def indicators(form: Form) -> list[tuple]:
+    return [
+        (i.level1, i.level2, i.level3, i.target_text, i.target_op, i.target_value, i.target_unit)
+        for i in form.indicators
+    ]
+
+
+def test_a_list_of_project_blocks_reads_one_form_a_project(tmp_path: Path):
+    header = ["项目名称", "项目代码", "项目金额", "年度绩效目标", "一级目标", "二级目标"]
+    header += ["三级目标", "计量单位", "目标值", "指标性质", "评分规则"]
+    rows = [
+        ["2027年度重点项目绩效目标表"] + ["<"] * 10,
+        ["预算单位：某市文化和旅游局   金额单位：万元"] + ["<"] * 10,
+        header,
+        ["合计", "", "120.50", "", "", "", "", "", "", "", ""],
+        ["图书馆免费开放", "P01", "80.00", "保障全市图书馆免费开放", "产出指标", "数量指标"]
+        + ["接待读者人次", "万人次", "50", "≥", "每少1万人次扣1分"],
+        ["^", "^", "^", "^", "^", "质量指标", "读者满意度", "%", "90", "≥", "低于90%不得分"],
+        ["^", "^", "^", "^", "效益指标", "社会效益指标", "全民阅读氛围", "", "明显提升"]
+        + ["定性", ""],
+        ["文物保护修缮", "P02", "40.50", "完成两处文物修缮", "产出指标", "数量指标"]
+        + ["修缮文物点", "处", "2", "=", ""],
+        ["^", "^", "^", "^", "成本指标", "经济成本指标", "修缮成本", "万元", "40.5", "≤", ""],
+    ]
+    forms = parse_forms(read_document(write_sheet(tmp_path / "blocks.xlsx", rows)))
+    assert [(f.name, f.budget_full_year, f.goal_planned) for f in forms] == [
+        ("图书馆免费开放", Decimal("800000.00"), "保障全市图书馆免费开放"),
+        ("文物保护修缮", Decimal("405000.00"), "完成两处文物修缮"),
+    ]
+    library, relics = forms
+    assert {f.form_type for f in forms} == {"project_target_declaration"}
+    assert (library.fiscal_year, library.year_source, library.department) == (
+        2027,
+        "form",
+        "某市文化和旅游局",
+    )
+    assert indicators(library) == [
+        ("产出指标", "数量指标", "接待读者人次", "50", ">=", 500000.0, "人次"),
+        ("产出指标", "质量指标", "读者满意度", "90", ">=", 90.0, "%"),
+        ("效益指标", "社会效益指标", "全民阅读氛围", "明显提升", None, None, None),
+    ]
+    assert library.indicators[0].extra == {"评分规则": "每少1万人次扣1分"}
+    assert indicators(relics)[1] == (
+        "成本指标",
+        "经济成本指标",
+        "修缮成本",
+        "40.5",
+        "<=",
+        405000.0,
+        "元",
+    )
+
+
+def test_a_table_without_levels_keeps_them_empty(tmp_path: Path):
+    rows = [
+        ["某县农业农村局项目绩效目标表（2027年度）", "<", "<", "<", "<"],
+        ["项目名称：高标准农田建设", "<", "<", "<", "<"],
+        ["主管部门：某县农业农村局", "<", "<", "<", "<"],
+        ["序号", "指标名称", "指标值", "权重", "备注"],
+        ["1", "新建高标准农田面积", "≥1.2万亩", "40", ""],
+        ["2", "项目验收合格率", "100%", "30", "按省标准"],
+        ["3", "受益农户满意度", "≥90%", "20", ""],
+    ]
+    [form] = parse_forms(read_document(write_sheet(tmp_path / "no_levels.xlsx", rows)))
+    assert (form.name, form.department, form.fiscal_year) == (
+        "高标准农田建设",
+        "某县农业农村局",
+        2027,
+    )
+    assert form.form_type == "project_target_declaration"
+    assert indicators(form) == [
+        (None, None, "新建高标准农田面积", "≥1.2万亩", ">=", 12000.0, "亩"),
+        (None, None, "项目验收合格率", "100%", "=", 100.0, "%"),
+        (None, None, "受益农户满意度", "≥90%", ">=", 90.0, "%"),
+    ]
+    assert [i.weight for i in form.indicators] == [40, 30, 20]
+    assert [i.extra for i in form.indicators] == [
+        {"序号": "1"},
+        {"序号": "2", "备注": "按省标准"},
+        {"序号": "3"},
+    ]
+
+
+def test_operator_and_unit_in_their_own_columns_and_weights_in_the_level_cell(tmp_path: Path):
+    rows = [
+        ["项目支出绩效目标申报表", "<", "<", "<", "<", "<", "<"],
+        ["（2027年度）", "<", "<", "<", "<", "<", "单位：万元"],
+        ["项目名称", "城市道路养护", "<", "实施单位", "某区市政中心", "<", "<"],
+        ["主管部门及代码", "101-某区住建局", "<", "年度资金总额", "300", "<", "<"],
+        ["一级指标", "二级指标", "三级指标", "度量单位", "指标值类型", "指标值", "分值"],
+        ["产出指标（60分）", "数量指标", "指标1：养护道路长度", "公里", "≥", "35", "30"],
+        ["^", "时效指标", "指标2：病害处置时限", "小时", "≤", "48", "30"],
+        ["效益指标（30分）", "社会效益指标", "指标3：道路完好率", "%", "≥", "95", "30"],
+    ]
+    [form] = parse_forms(read_document(write_sheet(tmp_path / "op_unit.xlsx", rows)))
+    assert (form.name, form.department, form.implementing_unit) == (
+        "城市道路养护",
+        "101-某区住建局",
+        "某区市政中心",
+    )
+    assert (form.money_unit, form.budget_full_year) == ("万元", Decimal("3000000.00"))
+    assert indicators(form) == [
+        ("产出指标", "数量指标", "养护道路长度", "35", ">=", 35.0, "公里"),
+        ("产出指标", "时效指标", "病害处置时限", "48", "<=", 48.0, "小时"),
+        ("效益指标", "社会效益指标", "道路完好率", "95", ">=", 95.0, "%"),
+    ]
+    assert [i.level1_weight for i in form.indicators] == [60, 60, 30]
+
+
+def test_a_department_wide_declaration(tmp_path: Path):
+    rows = [
+        ["2027年部门整体支出绩效目标表", "<", "<", "<", "<", "<"],
+        ["部门（单位）名称", "某市统计局", "<", "<", "<", "<"],
+        ["年度主要任务", "任务名称", "主要内容", "预算金额（万元）", "<", "<"],
+        ["^", "^", "^", "总额", "财政拨款", "其他资金"],
+        ["^", "统计调查", "开展经济普查", "500.00", "500.00", ""],
+        ["^", "金额合计", "<", "500.00", "500.00", ""],
+        ["年度总体目标", "按期完成经济普查各阶段任务", "<", "<", "<", "<"],
+        ["绩效指标", "一级指标", "二级指标", "指标内容", "指标值", "<"],
+        ["^", "产出指标", "数量指标", "普查对象覆盖率", "100%", "<"],
+        ["^", "^", "时效指标", "数据上报及时率", "≥98%", "<"],
+        ["^", "满意度指标", "服务对象满意度指标", "调查对象满意度", "≥85%", "<"],
+    ]
+    [form] = parse_forms(read_document(write_sheet(tmp_path / "department.xlsx", rows)))
+    assert form.form_type == "department_target_declaration"
+    assert (form.name, form.department, form.fiscal_year) == ("某市统计局", "某市统计局", 2027)
+    assert form.budget_full_year == Decimal("5000000.00")
+    assert form.goal_planned == "按期完成经济普查各阶段任务"
+    assert [i.level3 for i in form.indicators] == [
+        "普查对象覆盖率",
+        "数据上报及时率",
+        "调查对象满意度",
+    ]
+
+
+def test_a_self_evaluation_with_other_funds_wording(tmp_path: Path):
+    rows = [
+        ["某区2026年度项目支出绩效自评表", "<", "<", "<", "<", "<", "<", "<"],
+        ["预算单位", "某区卫生健康局", "<", "<", "实施单位", "某区疾控中心", "<", "<"],
+        ["项目名称", "免疫规划", "<", "<", "<", "<", "<", "<"],
+        [
+            "项目资金（万元）",
+            "",
+            "年初预算",
+            "调整后预算数（A）",
+            "预算执行数（B）",
+            "执行率（B/A）",
+        ]
+        + ["权重", "得分"],
+        ["^", "资金总额", "100", "80", "72", "90%", "10", "9"],
+        ["^", "其中：本年财政拨款", "100", "80", "72", "", "", ""],
+        ["^", "上年结转", "0", "0", "0", "", "", ""],
+        ["^", "单位资金", "0", "0", "0", "", "", ""],
+        ["一级指标", "二级指标", "三级指标", "预期目标", "全年实际完成值", "权重", "得分"]
+        + ["未完成原因分析"],
+        ["产出指标（50分）", "数量指标", "接种人次", "≥2万人次", "2.1万人次", "50", "50", ""],
+        ["效益指标（40分）", "社会效益指标", "传染病发病率", "下降", "下降", "40", "40", ""],
+        ["总分", "<", "<", "<", "<", "100", "99", ""],
+    ]
+    [form] = parse_forms(read_document(write_sheet(tmp_path / "self_evaluation.xlsx", rows)))
+    assert (form.form_type, form.fiscal_year, form.year_source) == (
+        "project_self_evaluation",
+        2026,
+        "form",
+    )
+    assert (form.department, form.implementing_unit) == ("某区卫生健康局", "某区疾控中心")
+    assert (form.budget_initial, form.budget_full_year, form.budget_executed) == (
+        Decimal("1000000.00"),
+        Decimal("800000.00"),
+        Decimal("720000.00"),
+    )
+    assert (form.execution_rate, form.budget_weight, form.budget_score) == (0.9, 10, 9)
+    assert [line.line for line in form.fund_lines] == [
+        "年度资金总额",
+        "当年财政拨款",
+        "上年结转资金",
+        "其他资金",
+    ]
+    assert [
+        (i.level3, i.actual_text, i.weight, i.score, i.level1_weight) for i in form.indicators
+    ] == [
+        ("接种人次", "2.1万人次", 50, 50, 50),
+        ("传染病发病率", "下降", 40, 40, 40),
+    ]
+    assert (form.total_weight, form.total_score) == (100, 99)
+
+
+def test_a_blank_template_is_no_form_and_is_noted(tmp_path: Path):
+    rows = [
+        ["项目支出绩效目标表", "<", "<", "<"],
+        ["项目名称", "", "<", "<"],
+        ["一级指标", "二级指标", "三级指标", "指标值"],
+        ["产出指标", "数量指标", "", ""],
+        ["^", "质量指标", "", ""],
+        ["效益指标", "社会效益指标", "", ""],
+    ]
+    document = read_document(write_sheet(tmp_path / "template.xlsx", rows))
+    assert parse_forms(document) == []
+    assert any("1 blank template" in note for note in document.notes)
+
+
+def test_the_year_from_the_dates_and_last_from_the_file_name(tmp_path: Path):
+    def form_of(name: str, dates: list[str]) -> Form:
+        rows = [
+            ["项目支出绩效目标表", "<", "<", "<"],
+            ["项目名称", "社区养老", "<", "<"],
+            *([dates] if dates else []),
+            ["一级指标", "二级指标", "三级指标", "指标值"],
+            ["产出指标", "数量指标", "服务老人数", "≥300人"],
+        ]
+        [form] = parse_forms(read_document(write_sheet(tmp_path / name, rows)))
+        return form
+
+    dated = form_of("目标表.xlsx", ["计划开始日期", "2025/1/1", "计划完成日期", "2025/12/31"])
+    assert (dated.fiscal_year, dated.year_source) == (2025, "dates")
+    named = form_of("2024年目标表.xlsx", [])
+    assert (named.fiscal_year, named.year_source) == (2024, "file_name")
+
+
+def test_a_title_after_its_table_number_and_wrapped_over_two_lines(tmp_path: Path):
+    rows = [
+        ["表3-2 某区城市道路养护项目支出绩效目", "<", "<", "<"],
+        ["标申报表（2027年度）", "<", "<", "<"],
+        ["项目名称", "城市道路养护", "<", "<"],
+        ["一级指标", "二级指标", "三级指标", "指标值"],
+        ["产出指标", "数量指标", "养护道路长度", "≥35公里"],
+    ]
+    [form] = parse_forms(read_document(write_sheet(tmp_path / "wrapped.xlsx", rows)))
+    assert (form.form_type, form.fiscal_year, form.year_source) == (
+        "project_target_declaration",
+        2027,
+        "form",
+    )
