@@ -1,0 +1,112 @@
+"""Forms drawn on a ReportLab canvas with the rulings a producer chooses, for the PDF reader tests.
+
+A form is a list of rows as shown ('' under merged cells) with its merged cells; it is drawn as
+one table under its title, one line a row, merged labels at the top of their span. ``rulings``
+says which lines the producer draws: every cell's box (``grid``), a rule under every row across
+the table (``horizontal``), a frame around the table (``frame``) or nothing (``none``). A table
+longer than the page goes on on the next, where its header rows are printed again when asked.
+Fonts: ReportLab's built-in CID font STSong-Light (no font file needed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen import canvas
+
+FONT = "STSong-Light"
+SIZE = 9.0
+ROW = 20.0  # points: the height of a row
+MARGIN = 48.0
+RULINGS = ("grid", "horizontal", "frame", "none")
+
+
+@dataclass
+class DrawnForm:
+    """A form as drawn: title lines above its table; ``header_rows`` are repeated after a break."""
+
+    title: list[str]
+    rows: list[list[str]]
+    merges: list[tuple[int, int, int, int]]  # row, col, rowspan, colspan
+    widths: list[float]  # points
+    header_rows: list[int] = field(default_factory=list)
+    break_before: int | None = None  # the table goes on on a new page from this row
+    repeat_labels: bool = False  # a merged cell beside the repeated header prints its text again
+
+
+def draw(path: Path, forms: list[DrawnForm], rulings: str) -> None:
+    """Draw ``forms`` one after the other (each on a new page) into a PDF at ``path``."""
+    assert rulings in RULINGS
+    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    pdf = canvas.Canvas(str(path), pagesize=landscape(A4), invariant=1)
+    for number, form in enumerate(forms):
+        if number:
+            pdf.showPage()
+        _draw_form(pdf, form, rulings)
+    pdf.showPage()
+    pdf.save()
+
+
+def _draw_form(pdf: canvas.Canvas, form: DrawnForm, rulings: str) -> None:
+    width, height = landscape(A4)
+    y = height - MARGIN
+    for line in form.title:
+        pdf.setFont(FONT, SIZE + 3)
+        pdf.drawCentredString(width / 2, y - 12, line)
+        y -= 22
+    xs = [MARGIN]
+    for w in form.widths:
+        xs.append(xs[-1] + w)
+    assert xs[-1] <= width - MARGIN + 1, "table wider than the page"
+    boxes = _boxes(form)
+    pages = [list(range(len(form.rows)))]
+    if form.break_before is not None:
+        pages = [
+            list(range(form.break_before)),
+            form.header_rows + list(range(form.break_before, len(form.rows))),
+        ]
+    if form.break_before is not None:  # the first page's part ends at the page bottom
+        y = min(y, MARGIN + len(pages[0]) * ROW)
+    pdf.setLineWidth(0.5)
+    for k, page_rows in enumerate(pages):
+        if k:
+            pdf.showPage()
+            y = height - MARGIN
+        top_of = {r: y - i * ROW for i, r in enumerate(page_rows)}
+        for r, c, rs, cs in boxes:
+            here = [i for i, row in enumerate(page_rows) if r <= row < r + rs]
+            if not here:
+                continue
+            cell_top = y - here[0] * ROW
+            cell_bottom = y - (here[-1] + 1) * ROW
+            x0, x1 = xs[c], xs[c + cs]
+            if rulings == "grid":
+                pdf.rect(x0, cell_bottom, x1 - x0, cell_top - cell_bottom, stroke=1, fill=0)
+            text = form.rows[r][c]
+            first_page = k == 0 or r not in form.header_rows
+            if text and r in top_of and (first_page or rs == 1 or form.repeat_labels):
+                assert pdfmetrics.stringWidth(text, FONT, SIZE) <= x1 - x0 - 4, text
+                pdf.setFont(FONT, SIZE)
+                pdf.drawString(x0 + 3, top_of[r] - ROW / 2 - SIZE * 0.35, text)
+        top, bottom = y, y - len(page_rows) * ROW
+        if rulings == "horizontal":
+            for i in range(len(page_rows) + 1):
+                pdf.line(xs[0], top - i * ROW, xs[-1], top - i * ROW)
+        elif rulings == "frame":
+            pdf.rect(xs[0], bottom, xs[-1] - xs[0], top - bottom, stroke=1, fill=0)
+
+
+def _boxes(form: DrawnForm) -> list[tuple[int, int, int, int]]:
+    """Every cell as (row, col, rowspan, colspan): the merged cells and the slots outside them."""
+    hidden = {(r + i, c + j) for r, c, rs, cs in form.merges for i in range(rs) for j in range(cs)}
+    singles = [
+        (r, c, 1, 1)
+        for r, row in enumerate(form.rows)
+        for c in range(len(row))
+        if (r, c) not in hidden
+    ]
+    return sorted(form.merges + singles)
