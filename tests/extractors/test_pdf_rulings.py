@@ -8,16 +8,52 @@ page under its repeated header row.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import form_fixture as ff
-from drawn_forms import DrawnForm, draw
+import pytest
+from drawn_forms import RULINGS, DrawnForm, draw
 
 from extractors.forms import parse_forms
 from extractors.pdf import read_pdf
 from schemas.grid import Grid
 
 WIDTHS = [70, 88, 125, 70, 70, 36, 40, 170]
+
+# a 项目支出绩效目标申报表 in 万元: funds in one value column, goal beside its label, indicators
+# with a single 指标值 column
+DECLARATION = [
+    ["项目支出绩效目标申报表", "", "", ""],
+    ["（2024年度）", "", "", ""],
+    ["项目名称", "老旧小区加装电梯补助", "", ""],
+    ["主管部门", "某市住房和城乡建设局", "实施单位", "某市房屋安全服务中心"],
+    ["项目资金（万元）", "年度资金总额", "1,250.00", ""],
+    ["", "其中：财政拨款", "1,000.00", ""],
+    ["", "其他资金", "250.00", ""],
+    ["年度总体目标", "完成加装电梯120台，改善老年居民出行条件", "", ""],
+    ["一级指标", "二级指标", "三级指标", "指标值"],
+    ["产出指标", "数量指标", "加装电梯数量", "≥120台"],
+    ["", "质量指标", "电梯验收合格率", "100%"],
+    ["", "时效指标", "年内完工率", "≥90%"],
+    ["效益指标", "社会效益指标", "受益居民户数", "≥2400户"],
+    ["满意度指标", "服务对象满意度指标", "居民满意度", "≥90%"],
+]
+DECLARATION_MERGES = [
+    (0, 0, 1, 4),
+    (1, 0, 1, 4),
+    (2, 1, 1, 3),
+    (4, 0, 3, 1),
+    (7, 1, 1, 3),
+    (9, 0, 3, 1),
+]
+DECLARED = [
+    ("产出指标", "数量指标", "加装电梯数量", "≥120台"),
+    ("产出指标", "质量指标", "电梯验收合格率", "100%"),
+    ("产出指标", "时效指标", "年内完工率", "≥90%"),
+    ("效益指标", "社会效益指标", "受益居民户数", "≥2400户"),
+    ("满意度指标", "服务对象满意度指标", "居民满意度", "≥90%"),
+]
 
 
 def with_outer_column(label: str = "绩效指标") -> DrawnForm:
@@ -72,3 +108,46 @@ def test_a_repeated_header_with_its_label_is_dropped(tmp_path):
     assert [c.text for c in grid.cells].count("一级指标") == 1
     (form_read,) = parse_forms(read_pdf(pdf))
     ff.assert_form(form_read)
+
+
+@pytest.mark.parametrize("rulings", RULINGS)
+def test_a_self_evaluation_reads_back_however_it_is_ruled(tmp_path, rulings):
+    pdf = tmp_path / f"{rulings}.pdf"
+    draw(pdf, [DrawnForm(title=[], rows=ff.form_rows(), merges=ff.MERGES, widths=WIDTHS)], rulings)
+    document = read_pdf(pdf)
+    (grid,) = [g for g in document.grids if g.is_table]
+    assert grid.spans_known == (rulings == "grid")  # only a full lattice draws the merged cells
+    assert document.n_tables == 1
+    (form,) = parse_forms(document)
+    ff.assert_form(form)
+
+
+@pytest.mark.parametrize("rulings", RULINGS)
+def test_a_target_declaration_reads_back_however_it_is_ruled(tmp_path, rulings):
+    pdf = tmp_path / f"{rulings}.pdf"
+    widths = [100, 130, 150, 200]
+    draw(
+        pdf,
+        [DrawnForm(title=[], rows=DECLARATION, merges=DECLARATION_MERGES, widths=widths)],
+        rulings,
+    )
+    (form,) = parse_forms(read_pdf(pdf))
+    assert (form.form_type, form.fiscal_year, form.money_unit) == (
+        "project_target_declaration",
+        2024,
+        "万元",
+    )
+    assert (form.name, form.department, form.implementing_unit) == (
+        "老旧小区加装电梯补助",
+        "某市住房和城乡建设局",
+        "某市房屋安全服务中心",
+    )
+    assert form.goal_planned == "完成加装电梯120台，改善老年居民出行条件"
+    assert [(line.line, line.budget_full_year) for line in form.fund_lines] == [
+        ("年度资金总额", Decimal("12500000.00")),
+        ("当年财政拨款", Decimal("10000000.00")),
+        ("其他资金", Decimal("2500000.00")),
+    ]
+    assert form.budget_full_year == Decimal("12500000.00")
+    assert [(i.level1, i.level2, i.level3, i.target_text) for i in form.indicators] == DECLARED
+    assert [(i.weight, i.score, i.actual_text) for i in form.indicators] == [(None, None, None)] * 5
