@@ -29,6 +29,7 @@ from typing import Any
 from expectations import validate
 from extractors import read_document
 from extractors.errors import UnreadableFile
+from extractors.evidence import unread_forms_message
 from extractors.forms import parse_forms
 from schemas.records import CheckResult, Form
 from warehouse import Extraction, form_id_for
@@ -72,7 +73,8 @@ class Batch:
 
 
 def extract_path(path: str, sha256: str | None = None) -> Extraction:
-    """Read one file and parse its forms; any failure becomes the extraction's error message.
+    """Read one file and parse its forms; any failure becomes the extraction's error message, and
+    so does a file whose tables hold a form's words but give no form (never a silent no_forms).
 
     With the file's ``sha256`` the forms get their ids (:func:`warehouse.form_id_for`).
     """
@@ -83,6 +85,8 @@ def extract_path(path: str, sha256: str | None = None) -> Extraction:
         extraction.extractor = document.extractor
         extraction.n_tables = document.n_tables
         extraction.forms = parse_forms(document)
+        if not extraction.forms:
+            extraction.error = unread_forms_message(Path(path), document)
     except UnreadableFile as error:
         extraction.error = str(error)
     except Exception as error:  # a reader or parser bug must not stop the batch
