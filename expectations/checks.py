@@ -1,8 +1,8 @@
 """Consistency checks over a batch of parsed forms (SCHEMA.md check_results), run as GX validations.
 
 `validate` stages the batch in DuckDB and runs one Great Expectations Checkpoint over it (see
-`expectations.gx_suite`); this module holds the rule table and turns GX's failures into
-CheckResults a person can act on. great_expectations is imported on the first `validate` call.
+`expectations.gx_suite`, built from the rule table in `expectations.rules`); this module turns
+GX's failures into CheckResults a person can act on. great_expectations is imported on the first `validate` call.
 """
 
 from __future__ import annotations
@@ -14,43 +14,17 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from expectations.vocabulary import canonical_level
+from expectations.rules import (
+    BUDGET_SCORE_TOLERANCE,
+    RATE_PRINTED_DECIMALS,
+    SEVERITY,
+    TOTAL_SCORE_BANDS,
+)
 from schemas.records import CheckResult, Form, Indicator
+from schemas.vocabulary import canonical_level
 
 if TYPE_CHECKING:
     from expectations.gx_suite import Failure, Validator
-
-# check_name → severity of its failures: the one table the GX suites are built from. SCHEMA.md's
-# eight checks first, then two auditor warnings and the review flag for uncertain OCR cells.
-SEVERITY: dict[str, str] = {
-    "required_fields": "error",
-    "score_le_weight": "error",
-    "executed_le_budget": "error",
-    "execution_rate_consistent": "error",
-    "budget_score_consistent": "warning",
-    "total_score_consistent": "error",
-    "total_weight_100": "error",
-    "levels_known": "warning",
-    "deviation_reason_present": "warning",
-    "fund_lines_sum": "warning",
-    "ocr_low_confidence": "warning",
-    "value_unreadable": "warning",
-}
-# total_score_consistent: |printed total − (funds score + Σ row scores)| beyond a band's tolerance
-# fails with that band's severity; only the most severe band is reported. A total off by at most 1
-# is a printed total rounded to an integer (seed 000 prints 97 for 97.2): a warning.
-TOTAL_SCORE_BANDS: tuple[tuple[float, str], tuple[float, str]] = (
-    (1.0, SEVERITY["total_score_consistent"]),
-    (1e-6, "warning"),
-)
-EPSILON = 1e-9  # float slack added to the tolerances below
-# execution_rate_consistent: the printed 执行率 must lie within half a unit of its last printed
-# digit of 执行数 / 全年预算数. The Form keeps only the float, so the digits are read back from it:
-# 2 decimals of percent (71.67% → ±0.005 pp), fewer where the value has fewer (72% → ±0.5 pp).
-RATE_PRINTED_DECIMALS = 2
-BUDGET_SCORE_TOLERANCE = 0.05  # budget_score_consistent, around round(min(rate, 1) × weight, 1)
-WEIGHT_TOLERANCE = 1e-6  # total_weight_100
-FUND_SUM_TOLERANCE = 0.015  # fund_lines_sum, in the printed unit: three sub-lines rounded to 2 dp
 
 _BLANK = {"", "—", "-", "/", "*", "无"}
 _SPACE = re.compile(r"\s+")
@@ -84,14 +58,6 @@ def validate(forms: list[Form], gx_results: list[Any] | None = None) -> list[Che
             failures, form_rows = _validator().run(_stage(chunk), gx_results)
             results += _results(chunk, failures, form_rows)
     return results
-
-
-def form_status(results: list[CheckResult]) -> str:
-    """One form's status from its results: 'quarantined' on any error, 'warning', or 'clean'."""
-    severities = {result.severity for result in results}
-    if "error" in severities:
-        return "quarantined"
-    return "warning" if "warning" in severities else "clean"
 
 
 @functools.cache
@@ -436,7 +402,7 @@ def _levels_known(failures: list[Failure], row: Indicator) -> CheckResult:
         severity=first.severity,
         row_ordinal=first.row_ordinal,
         observed=f"{row.level1 or '—'} / {row.level2 or '—'}",
-        expected="一级 / 二级 names of the national framework (expectations.vocabulary)",
+        expected="一级 / 二级 names of the national framework (schemas.vocabulary)",
         detail=f"{'; '.join(problems)} on {_row(row, first.row_ordinal)}",
     )
 

@@ -27,7 +27,7 @@ from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 from great_expectations.expectations.metadata_types import FailureSeverity
 from great_expectations.expectations.row_conditions import Column
 
-from expectations.checks import (
+from expectations.rules import (
     BUDGET_SCORE_TOLERANCE,
     EPSILON,
     FUND_SUM_TOLERANCE,
@@ -35,7 +35,7 @@ from expectations.checks import (
     TOTAL_SCORE_BANDS,
     WEIGHT_TOLERANCE,
 )
-from expectations.vocabulary import LEVEL1, LEVEL2
+from schemas.vocabulary import LEVEL1, LEVEL2
 
 # UnexpectedRowsExpectation returns at most this many rows, and each of its queries yields at most
 # one row per form: a run holding no more forms than this never loses a failure.

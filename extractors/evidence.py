@@ -14,20 +14,15 @@ from pathlib import Path
 
 from extractors.values import compact, normalize_text
 from schemas.grid import Document
+from schemas.vocabulary import INDICATOR_HEADER_WORDS, LEVEL1
 
+# the header words that name an indicator's levels or values (分值/得分 head score tables too),
+# and the template wording that heads the 三级 column 指标内容 and the value column 指标值
 HEADER_WORDS = frozenset(
-    {
-        "一级指标",
-        "二级指标",
-        "三级指标",
-        "绩效指标",
-        "年度指标值",
-        "指标值",
-        "指标内容",
-        "实际完成值",
-    }
+    {compact(w) for w in INDICATOR_HEADER_WORDS if "指标" in w or "目标" in w}
+    | {"指标内容", "指标值"}
 )
-LEVEL1_WORDS = frozenset({"产出指标", "效益指标", "满意度指标", "成本指标"})
+LEVEL1_WORDS = frozenset(w for w in LEVEL1 if w.endswith("指标"))  # long enough to find in text
 
 
 def form_word_pages(document: Document) -> list[int | None]:
@@ -43,14 +38,14 @@ def form_word_pages(document: Document) -> list[int | None]:
                 continue
             page = cell.page if cell.page is not None else grid.page_of_row(cell.row)
             whole, packed = pages.setdefault(page, (set(), False))
-            if text in HEADER_WORDS or text in LEVEL1_WORDS:
+            if text in HEADER_WORDS or text in LEVEL1:
                 whole.add(text)
             elif any(word in text for word in LEVEL1_WORDS):
                 pages[page] = (whole, True)
     found = [
         page
         for page, (whole, packed) in pages.items()
-        if (len(whole) >= 2 and whole & HEADER_WORDS) or (whole & HEADER_WORDS and packed)
+        if whole & HEADER_WORDS and (len(whole) >= 2 or packed)
     ]
     return sorted(found, key=lambda p: (p is None, p or 0))
 

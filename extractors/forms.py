@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TypeVar
 
-from expectations.vocabulary import LEVEL1, LEVEL2, LEVEL2_PARENT, canonical_level, level2_affinity
 from extractors.hierarchy import infer_spans
 from extractors.values import (
     compact,
@@ -28,6 +27,20 @@ from extractors.values import (
 )
 from schemas.grid import Cell, Document
 from schemas.records import FlaggedCell, Form, FundLine, Indicator
+from schemas.vocabulary import (
+    FUND_COLUMNS,
+    FUND_LINES,
+    GOAL_ACTUAL,
+    GOAL_OVERALL,
+    GOAL_PLANNED,
+    HEADER_LABELS,
+    LEVEL1,
+    LEVEL2,
+    LEVEL2_PARENT,
+    TOTAL_WORDS,
+    canonical_level,
+    level2_affinity,
+)
 
 N = TypeVar("N", float, Decimal)  # a number read from a cell
 
@@ -38,46 +51,7 @@ YEAR_IN_PARENS = re.compile(r"[(（]\s*(\d{4})\s*年度?\s*[)）]")
 YEAR_OF_TITLE = re.compile(r"(\d{4})\s*年度")
 YEAR_ANYWHERE = re.compile(r"(\d{4})\s*年")
 
-HEADER_LABELS = {
-    "项目名称": "name",
-    "政策名称": "name",
-    "部门名称": "name",
-    "单位名称": "name",
-    "部门(单位)名称": "name",
-    "部门（单位）名称": "name",
-    "主管部门": "department",
-    "预算主管单位": "department",
-    "主管单位": "department",
-    "预算部门": "department",
-    "实施单位": "implementing_unit",
-    "计划开始日期": "planned_start",
-    "计划完成日期": "planned_end",
-    "政策日期": "policy_dates",
-    "项目资金总额": "project_funds_total",
-    "年度资金申请总额": "annual_request",
-}
 _LABEL_ORDER = sorted(HEADER_LABELS, key=len, reverse=True)
-
-FUND_COLUMNS = {
-    "年初预算数": "budget_initial",
-    "全年预算数": "budget_full_year",
-    "全年执行数": "budget_executed",
-    "分值": "weight",
-    "执行率": "execution_rate",
-    "预算执行率": "execution_rate",
-    "得分": "score",
-}
-FUND_LINES = {
-    "年度资金总额": "年度资金总额",
-    "当年财政拨款": "当年财政拨款",
-    "本年财政拨款": "当年财政拨款",
-    "财政拨款": "当年财政拨款",
-    "上年结转资金": "上年结转资金",
-    "其他资金": "其他资金",
-}
-GOAL_PLANNED = ("预算目标", "预期目标", "年初设定目标", "年度总体目标")
-GOAL_ACTUAL = ("实际完成情况", "全年预计完成情况", "实际完成")
-GOAL_OVERALL = ("项目总目标", "总目标")
 
 # indicator table header words → column roles
 # header text → column role, tried in order (实际完成值 before the generic 指标值/目标值)
@@ -93,25 +67,6 @@ ROLE_PATTERNS = [
     ("unit", re.compile(r"^计量单位|^单位$")),
     ("target", re.compile(r"(指标|目标)值|^目标$|^指标值")),
 ]
-# the indicator table's header words as printed on the national forms (OCR snaps to them)
-INDICATOR_HEADER_WORDS = (
-    "绩效指标",
-    "一级指标",
-    "二级指标",
-    "三级指标",
-    "一级目标",
-    "二级目标",
-    "三级目标",
-    "年度指标值",
-    "指标目标值",
-    "年度(/项目)指标值",
-    "实际完成值",
-    "分值",
-    "得分",
-    "偏差原因分析及改进措施",
-    "计量单位",
-)
-TOTAL_WORDS = ("总分", "合计", "总计")
 STRICT_LEVEL2 = frozenset({"服务对象满意度指标", "满意度指标", "时效指标"})
 VALUE_ROLES = ("target", "actual")
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 
-from expectations.vocabulary import LEVEL1, LEVEL2
-from extractors.forms import (
+from schemas.vocabulary import (
     FUND_COLUMNS,
     FUND_LINES,
     GOAL_ACTUAL,
@@ -19,6 +18,8 @@ from extractors.forms import (
     GOAL_PLANNED,
     HEADER_LABELS,
     INDICATOR_HEADER_WORDS,
+    LEVEL1,
+    LEVEL2,
     TOTAL_WORDS,
 )
 

@@ -1,4 +1,5 @@
-"""Typed records the form parser builds and the warehouse stores (columns as in SCHEMA.md)."""
+"""Typed records the form parser builds, the checks judge and the warehouse stores (columns as in
+SCHEMA.md), and what one file's reading hands to the layers above."""
 
 from __future__ import annotations
 
@@ -122,3 +123,27 @@ class CheckResult:
     observed: str | None = None
     expected: str | None = None
     detail: str | None = None
+
+
+def form_status(results: list[CheckResult]) -> str:
+    """One form's status from its results: 'quarantined' on any error, 'warning', or 'clean'."""
+    severities = {result.severity for result in results}
+    if "error" in severities:
+        return "quarantined"
+    return "warning" if "warning" in severities else "clean"
+
+
+def form_id_for(sha256: str, ordinal: int) -> str:
+    """Stable form id: the same file ingested twice gives the same ids."""
+    return f"{sha256[:16]}-{ordinal}"
+
+
+@dataclass
+class Extraction:
+    """What reading one file produced: its forms, or why it could not be read."""
+
+    forms: list[Form] = field(default_factory=list)
+    pages: int | None = None
+    extractor: str | None = None
+    n_tables: int = 0
+    error: str | None = None  # set when the file was unreadable: it is recorded as 'failed'

@@ -2,6 +2,8 @@
 
     .venv/bin/python scripts/benchmark.py [--copies N] [PDF_OR_FOLDER ...]
 
+The bare libraries it compares against are the ``benchmark`` extra: ``pip install -e ".[benchmark]"``.
+
 Each measurement runs in its own process, so peak memory is that step's alone; start-up (imports,
 Prefect's temporary server, the first Great Expectations validation) is excluded from the timings.
 The input defaults to samples/pdf; ``--copies`` repeats each file (made unique by a trailing
@@ -266,7 +268,7 @@ def backfill_scaling(kind: str, copies: int, repeat: int) -> None:
 
 def _read_all(paths: list[str]) -> None:
     """A bare reader process: read and parse ``paths`` one after the other."""
-    from flows.pool import extract_path
+    from flows.extraction.extract import extract_path
 
     for path in paths:
         extract_path(path)

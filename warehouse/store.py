@@ -27,8 +27,7 @@ from typing import Any, NamedTuple
 
 import duckdb
 
-from expectations import form_status
-from schemas.records import CheckResult, Form
+from schemas.records import CheckResult, Extraction, Form, form_id_for, form_status
 from warehouse.ddl import MIGRATIONS, SCHEMA_VERSION, TABLES, VIEWS
 
 DEFAULT_DB = Path("data") / "jixiao.duckdb"
@@ -256,11 +255,6 @@ def check_writable(db: str | Path) -> None:
         lock.release()
 
 
-def form_id_for(sha256: str, ordinal: int) -> str:
-    """Stable form id: the same file ingested twice gives the same ids."""
-    return f"{sha256[:16]}-{ordinal}"
-
-
 @dataclass(frozen=True)
 class SourceFile:
     """One file as pulled: the name it is stored under, its content hash and size."""
@@ -277,17 +271,6 @@ class SourceFile:
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
         return cls(str(path.resolve()), digest.hexdigest(), path.stat().st_size)
-
-
-@dataclass
-class Extraction:
-    """What reading one file produced: its forms, or why it could not be read."""
-
-    forms: list[Form] = field(default_factory=list)
-    pages: int | None = None
-    extractor: str | None = None
-    n_tables: int = 0
-    error: str | None = None  # set when the file was unreadable: it is recorded as 'failed'
 
 
 @dataclass(frozen=True)

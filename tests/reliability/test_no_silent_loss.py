@@ -10,7 +10,7 @@ import pytest
 
 from extractors.evidence import form_word_pages
 from extractors.pdf import read_pdf
-from flows.pool import extract_path
+from flows.extraction.extract import extract_path
 
 TESTS = Path(__file__).parents[1]
 sys.path.insert(0, str(TESTS / "extractors"))

@@ -145,7 +145,7 @@ def run_quarantine(args: argparse.Namespace) -> int:
     """Run one ``jixiao quarantine`` action; returns the exit code."""
     import getpass
 
-    from flows.quarantine import list_forms, page_images, show
+    from flows.app.review import list_forms, page_images, show
     from warehouse import Warehouse, WarehouseBusy, default_db_path
 
     db = Path(args.db) if args.db else default_db_path()
@@ -458,7 +458,7 @@ def _report_dir(args: argparse.Namespace, db: Path) -> str | None:
 
 
 def _print_summary(summary: object, db: Path) -> int:
-    from flows.ingest import display_path, summary_line
+    from flows.summary import display_path, summary_line
 
     print(f"warehouse: {display_path(db)}")
     print(summary_line(summary))
@@ -693,8 +693,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_sql(args: argparse.Namespace) -> int:
     """Run a query, the interactive prompt, or piped statements, read-only."""
-    from flows import sql
-    from warehouse import WarehouseBusy, default_db_path
+    from warehouse import WarehouseBusy, default_db_path, sql
 
     db = Path(args.db) if args.db else default_db_path()
     try:

@@ -1,4 +1,6 @@
-"""The national indicator framework's 一级/二级 names (DOMAIN.md §2), shared by parser and checks."""
+"""The words of the forms (DOMAIN.md §2): the national indicator framework's 一级/二级 names, the
+header, fund and goal labels, the indicator table's header words. Shared by the form parser, the
+OCR corrections and the checks."""
 
 from __future__ import annotations
 
@@ -113,3 +115,65 @@ def level2_affinity(level3_name: str) -> dict[str, float]:
         if strength > evidence.get(level2, 0.0) and any(k in text for k in keywords):
             evidence[level2] = strength
     return dict(sorted(evidence.items(), key=lambda item: -item[1]))
+
+
+# ---------------------------------------------------------------- labels of the form layout
+
+HEADER_LABELS = {
+    "项目名称": "name",
+    "政策名称": "name",
+    "部门名称": "name",
+    "单位名称": "name",
+    "部门(单位)名称": "name",
+    "部门（单位）名称": "name",
+    "主管部门": "department",
+    "预算主管单位": "department",
+    "主管单位": "department",
+    "预算部门": "department",
+    "实施单位": "implementing_unit",
+    "计划开始日期": "planned_start",
+    "计划完成日期": "planned_end",
+    "政策日期": "policy_dates",
+    "项目资金总额": "project_funds_total",
+    "年度资金申请总额": "annual_request",
+}
+
+FUND_COLUMNS = {
+    "年初预算数": "budget_initial",
+    "全年预算数": "budget_full_year",
+    "全年执行数": "budget_executed",
+    "分值": "weight",
+    "执行率": "execution_rate",
+    "预算执行率": "execution_rate",
+    "得分": "score",
+}
+FUND_LINES = {
+    "年度资金总额": "年度资金总额",
+    "当年财政拨款": "当年财政拨款",
+    "本年财政拨款": "当年财政拨款",
+    "财政拨款": "当年财政拨款",
+    "上年结转资金": "上年结转资金",
+    "其他资金": "其他资金",
+}
+GOAL_PLANNED = ("预算目标", "预期目标", "年初设定目标", "年度总体目标")
+GOAL_ACTUAL = ("实际完成情况", "全年预计完成情况", "实际完成")
+GOAL_OVERALL = ("项目总目标", "总目标")
+# the indicator table's header words as printed on the national forms (OCR snaps to them)
+INDICATOR_HEADER_WORDS = (
+    "绩效指标",
+    "一级指标",
+    "二级指标",
+    "三级指标",
+    "一级目标",
+    "二级目标",
+    "三级目标",
+    "年度指标值",
+    "指标目标值",
+    "年度(/项目)指标值",
+    "实际完成值",
+    "分值",
+    "得分",
+    "偏差原因分析及改进措施",
+    "计量单位",
+)
+TOTAL_WORDS = ("总分", "合计", "总计")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from flows.ingest import ingest
-from flows.sql import QueryError, format_rows, interactive, main, run_query
 from warehouse import Warehouse
+from warehouse.sql import QueryError, format_rows, interactive, main, run_query
 
 SEEDS = sorted((Path(__file__).parents[1] / "data" / "seeds").glob("*.txt"))
 

@@ -113,7 +113,7 @@ def test_a_missing_warehouse_says_what_to_do(tmp_path):
 
 
 def test_the_command_line_lists_every_command_and_exports(warehouse_file, tmp_path):
-    from tests.flows.test_cli import jixiao
+    from tests.flows.app.test_cli import jixiao
 
     listing = jixiao("--help", cwd=tmp_path)
     for command in ("ingest", "backfill", "serve", "export", "sql"):
