@@ -182,12 +182,39 @@ def _columns(lines: list[_Line]) -> list[float]:
         j = i
         while j < size and score[j] > 0:
             j += 1
-        best = max(score[i:j])
-        if best >= 2 or len(multi) < 4:
-            peak = [k for k in range(i, j) if score[k] == best]
-            bounds.append(left + (peak[0] + peak[-1]) / 2 * step)
+        for start, end in _peaks(score, i, j):
+            bounds.append(left + (start + end - 1) / 2 * step)
         i = j
     return bounds
+
+
+def _peaks(score: list[int], start: int, end: int) -> list[tuple[int, int]]:
+    """The runs [a, b) of ``score[start:end]`` (all positive) that stand out: at least twice as
+    high as the lowest point between them and a higher run (or the edge). Two columns' gaps that
+    only lines of wide text join make one stretch with two peaks."""
+    runs: list[list[int]] = []  # value, start, end
+    for k in range(start, end):
+        if runs and runs[-1][0] == score[k]:
+            runs[-1][2] = k + 1
+        else:
+            runs.append([score[k], k, k + 1])
+    peaks = []
+    for n, (value, a, b) in enumerate(runs):
+        if (n > 0 and runs[n - 1][0] > value) or (n + 1 < len(runs) and runs[n + 1][0] > value):
+            continue
+        lowest = []
+        for side in (range(n - 1, -1, -1), range(n + 1, len(runs))):
+            low = 0
+            for m in side:
+                if runs[m][0] > value:
+                    break
+                low = runs[m][0] if low == 0 else min(low, runs[m][0])
+            else:
+                low = 0  # the edge of the stretch: the score falls to nothing beyond it
+            lowest.append(low)
+        if value - max(lowest) >= value / 2:
+            peaks.append((a, b))
+    return peaks
 
 
 def _rows(lines: list[_Line], bands: list[float] | None) -> list[list[_Line]]:

@@ -80,14 +80,23 @@ class TableStitcher:
         self._align_left = align_left
         self._grids: list[Grid] = []
         self._open: PageTable | None = None  # the last table, if it may continue
+        self._last: tuple[Grid, int] | None = None  # the last block if a table, and its page
 
     def add_page(self, page: int, blocks: list[Grid | PageTable]) -> None:
-        """One page's text blocks and tables, in reading order."""
+        """One page's text blocks and tables, in reading order. A table without ruled cells
+        (``spans_known`` False) that opens a page loses the header rows it repeats from the table
+        that closed the previous page; it stays a grid of its own."""
         for i, block in enumerate(blocks):
             acc = self._open
+            last, self._last = self._last, None
             if isinstance(block, Grid):
+                opens_page = i == 0 and last is not None and last[1] == page - 1
+                if block.is_table and not block.spans_known and opens_page:
+                    drop_leading_rows(block, repeated_header_rows(last[0], block))
                 self._grids.append(block)
                 self._open = None
+                if block.is_table:
+                    self._last = (block, page)
                 continue
             col_map = None
             if i == 0 and acc is not None and acc.page == page - 1:
@@ -98,13 +107,16 @@ class TableStitcher:
                 self._grids.append(block.grid)
                 acc = block
             self._open = acc if acc.reaches_bottom else None
+            self._last = (acc.grid, page)
         if not blocks:
             self._open = None
+            self._last = None
 
     def add_grids(self, grids: list[Grid]) -> None:
         """Grids that no table continues from or into (pages another stitcher read)."""
         self._grids.extend(grids)
         self._open = None
+        self._last = None
 
     def grids(self) -> list[Grid]:
         """The grids of the pages added so far, in reading order."""
@@ -165,6 +177,17 @@ def repeated_header_rows(grid: Grid, part: Grid, continuing: set[int] = frozense
             k += 1
         return k
     return 0
+
+
+def drop_leading_rows(grid: Grid, rows: int) -> None:
+    """Remove the first ``rows`` rows of a grid whose cells are one row high."""
+    if rows <= 0:
+        return
+    grid.cells = [c for c in grid.cells if c.row >= rows]
+    for c in grid.cells:
+        c.row -= rows
+    grid.n_rows -= rows
+    grid.row_pages = grid.row_pages[rows:]
 
 
 def extend(

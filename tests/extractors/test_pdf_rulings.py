@@ -151,3 +151,25 @@ def test_a_target_declaration_reads_back_however_it_is_ruled(tmp_path, rulings):
     assert form.budget_full_year == Decimal("12500000.00")
     assert [(i.level1, i.level2, i.level3, i.target_text) for i in form.indicators] == DECLARED
     assert [(i.weight, i.score, i.actual_text) for i in form.indicators] == [(None, None, None)] * 5
+
+
+@pytest.mark.parametrize("break_before", [14, 16], ids=["inside_merged_cells", "between_levels"])
+@pytest.mark.parametrize("rulings", RULINGS)
+def test_a_table_continued_under_its_repeated_header(tmp_path, rulings, break_before):
+    """The form's table runs onto a second page, which prints the indicator header row again."""
+    pdf = tmp_path / f"{rulings}.pdf"
+    form = DrawnForm(
+        title=[],
+        rows=ff.form_rows(),
+        merges=ff.MERGES,
+        widths=WIDTHS,
+        header_rows=[ff.FORM_HEIGHT - 10],
+        break_before=break_before,
+    )
+    draw(pdf, [form], rulings)
+    document = read_pdf(pdf)
+    table_texts = [c.text for g in document.grids if g.is_table for c in g.cells]
+    assert table_texts.count("一级指标") == 1
+    assert {p for g in document.grids for p in g.row_pages} == {1, 2}
+    (form_read,) = parse_forms(document)
+    ff.assert_form(form_read)
