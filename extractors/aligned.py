@@ -6,9 +6,9 @@ reader works on the characters the lattice tables left over:
 
 1. ``_lines``: characters in lines (vertical overlap), each line cut into segments where the gap
    between two glyphs is wider than a word space.
-2. ``_regions``: where a table stands: between the outermost of a set of horizontal rules of the
-   same extent (a frame's top and bottom are two of them), or, without rules, a run of lines most
-   of which hold three or more segments.
+2. ``_regions``: where a table stands: between the outermost of a set of horizontal rules one
+   under the other (a frame's top and bottom are two of them), or, without rules, a run of lines
+   several of which hold three or more segments.
 3. ``_columns``: a column boundary lies where more lines have a gap between two segments than have
    a segment running across (the middle of the best stretch).
 4. Rows: the bands between the rules when every row is ruled; else text lines, joined where their
@@ -36,6 +36,9 @@ WORD_GAP = 0.3  # em: a narrower gap is no space at all
 SAME_EXTENT = 3.0  # points: rules whose ends are this close belong to one table
 MIN_TABULAR_LINES = 3  # lines with three or more segments that make a table
 ROW_JOIN = 0.5  # a gap below this share of the usual gap between lines joins two lines in a row
+MIN_RULE = 20.0  # points: a shorter rule underlines a word, it does not rule a table
+TABLE_GAP = 3.0  # a gap between rules this many times the usual one parts two tables
+MIN_TABLE_GAP = 30.0  # points: ... and at least this wide
 
 
 @dataclass
@@ -116,8 +119,7 @@ def _regions(
 ) -> list[tuple[float, float, list[float] | None]]:
     """(top, bottom, row boundaries or None) of each table candidate, top to bottom."""
     regions: list[tuple[float, float, list[float] | None]] = []
-    for group in _rule_sets(rules):
-        ys = sorted(y for y, _, _ in group)
+    for ys in _rule_sets(rules):
         top, bottom = ys[0], ys[-1]
         inside = [line for line in lines if top <= (line.top + line.bottom) / 2 <= bottom]
         ruled = len(ys) >= 3 and all(
@@ -142,18 +144,41 @@ def _regions(
     return sorted(regions)
 
 
-def _rule_sets(rules: list[Rule]) -> list[list[Rule]]:
-    """Horizontal rules of (nearly) the same extent, two or more: one table's rules each."""
-    sets: list[list[Rule]] = []
-    for rule in sorted(rules):
-        for group in sets:
-            y, x0, x1 = group[-1]
-            if abs(rule[1] - x0) <= SAME_EXTENT and abs(rule[2] - x1) <= SAME_EXTENT:
-                group.append(rule)
+def _rule_sets(rules: list[Rule]) -> list[list[float]]:
+    """The distinct heights of each table's horizontal rules, top to bottom: rules that overlap
+    along the page one under the other, two heights or more (a frame's top and bottom are two).
+    A rule may stop short where it would cross a merged cell; a gap far wider than the others
+    between two rules parts two tables."""
+    chains: list[list[Rule]] = []
+    extents: list[list[float]] = []
+    for rule in sorted(r for r in rules if r[2] - r[1] >= MIN_RULE):
+        for chain, extent in zip(chains, extents):
+            overlap = min(extent[1], rule[2]) - max(extent[0], rule[1])
+            if overlap >= 0.5 * min(extent[1] - extent[0], rule[2] - rule[1]):
+                chain.append(rule)
+                extent[0], extent[1] = min(extent[0], rule[1]), max(extent[1], rule[2])
                 break
         else:
-            sets.append([rule])
-    return [group for group in sets if len(group) >= 2]
+            chains.append([rule])
+            extents.append([rule[1], rule[2]])
+    out = []
+    for chain in chains:
+        ys: list[float] = []
+        for y, _, _ in chain:  # sorted by height
+            if not ys or y - ys[-1] > SAME_EXTENT:
+                ys.append(y)
+        gaps = [b - a for a, b in zip(ys, ys[1:])]
+        if not gaps:
+            continue
+        usual = median(gaps)
+        part = [ys[0]]
+        for gap, y in zip(gaps, ys[1:]):
+            if gap > TABLE_GAP * usual and gap > MIN_TABLE_GAP:
+                out.append(part)
+                part = []
+            part.append(y)
+        out.append(part)
+    return [ys for ys in out if len(ys) >= 2]
 
 
 def _columns(lines: list[_Line]) -> list[float]:

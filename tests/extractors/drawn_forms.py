@@ -2,8 +2,10 @@
 
 A form is a list of rows as shown ('' under merged cells) with its merged cells; it is drawn as
 one table under its title, one line a row, merged labels at the top of their span. ``rulings``
-says which lines the producer draws: every cell's box (``grid``), a rule under every row across
-the table (``horizontal``), a frame around the table (``frame``) or nothing (``none``). A table
+says which lines the producer draws: every cell's box (``grid``), every cell's top and bottom
+(``horizontal``: a Word table without vertical borders, so no rule crosses a merged cell), a rule
+across the table under every row (``rows``), a frame around the table (``frame``) or nothing
+(``none``). A table
 longer than the page goes on on the next, where its header rows are printed again when asked.
 Fonts: ReportLab's built-in CID font STSong-Light (no font file needed).
 """
@@ -22,7 +24,7 @@ FONT = "STSong-Light"
 SIZE = 9.0
 ROW = 20.0  # points: the height of a row
 MARGIN = 48.0
-RULINGS = ("grid", "horizontal", "frame", "none")
+RULINGS = ("grid", "horizontal", "rows", "frame", "none")
 
 
 @dataclass
@@ -86,6 +88,9 @@ def _draw_form(pdf: canvas.Canvas, form: DrawnForm, rulings: str) -> None:
             x0, x1 = xs[c], xs[c + cs]
             if rulings == "grid":
                 pdf.rect(x0, cell_bottom, x1 - x0, cell_top - cell_bottom, stroke=1, fill=0)
+            elif rulings == "horizontal":
+                pdf.line(x0, cell_top, x1, cell_top)
+                pdf.line(x0, cell_bottom, x1, cell_bottom)
             text = form.rows[r][c]
             first_page = k == 0 or r not in form.header_rows
             if text and r in top_of and (first_page or rs == 1 or form.repeat_labels):
@@ -93,7 +98,7 @@ def _draw_form(pdf: canvas.Canvas, form: DrawnForm, rulings: str) -> None:
                 pdf.setFont(FONT, SIZE)
                 pdf.drawString(x0 + 3, top_of[r] - ROW / 2 - SIZE * 0.35, text)
         top, bottom = y, y - len(page_rows) * ROW
-        if rulings == "horizontal":
+        if rulings == "rows":
             for i in range(len(page_rows) + 1):
                 pdf.line(xs[0], top - i * ROW, xs[-1], top - i * ROW)
         elif rulings == "frame":
