@@ -133,7 +133,7 @@ def _regions(
     ]
     run: list[_Line] = []
     for line in [*free, None]:
-        if line is not None and len(line.segments) >= 2:
+        if line is not None and (len(line.segments) >= 2 or _wraps_on(run, line)):
             run.append(line)
             continue
         while run and len(run[-1].segments) < 2:
@@ -142,6 +142,13 @@ def _regions(
             regions.append((run[0].top, run[-1].bottom, None))
         run = []
     return sorted(regions)
+
+
+def _wraps_on(run: list[_Line], line: _Line) -> bool:
+    """Whether ``line`` goes on with the last line of ``run`` (a wrapped cell): it follows after
+    a gap much narrower than the usual one between the run's lines."""
+    gaps = [b.top - a.bottom for a, b in zip(run, run[1:])]
+    return bool(gaps) and line.top - run[-1].bottom < ROW_JOIN * median(gaps)
 
 
 def _rule_sets(rules: list[Rule]) -> list[list[float]]:

@@ -173,3 +173,14 @@ def test_a_table_continued_under_its_repeated_header(tmp_path, rulings, break_be
     assert {p for g in document.grids for p in g.row_pages} == {1, 2}
     (form_read,) = parse_forms(document)
     ff.assert_form(form_read)
+
+
+@pytest.mark.parametrize("rulings", RULINGS)
+def test_cells_wrapped_over_two_lines_stay_one_cell(tmp_path, rulings):
+    """Narrow 三级指标 and 偏差原因 columns: the long indicator name and reason wrap; each is read
+    as one cell of its row, however the table is ruled."""
+    pdf = tmp_path / f"{rulings}.pdf"
+    widths = [70, 88, 100, 70, 70, 36, 40, 110]
+    draw(pdf, [DrawnForm(title=[], rows=ff.form_rows(), merges=ff.MERGES, widths=widths)], rulings)
+    (form,) = parse_forms(read_pdf(pdf))
+    ff.assert_form(form)
