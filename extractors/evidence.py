@@ -58,10 +58,10 @@ def unread_forms_message(path: Path, document: Document) -> str | None:
         return None
     numbered = [p for p in pages if p is not None]
     where = f" on {_page_ranges(numbered)}" if numbered else ""
-    page = f" --page {numbered[0]}" if numbered else ""
+    page = f" --page {numbered[0]} --png out.png" if numbered else ""
     return (
         f"{path.name} holds performance-form words{where} but no form could be read; run "
-        f"jixiao debug {path}{page} --png out.png and report it"
+        f"jixiao debug {path}{page} and report it"
     )
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 
 from schemas.vocabulary import (
-    FUND_COLUMNS,
+    FUND_COLUMN_WORDS,
     FUND_LINES,
     GOAL_ACTUAL,
     GOAL_OVERALL,
     GOAL_PLANNED,
-    HEADER_LABELS,
+    HEADER_WORDS,
     INDICATOR_HEADER_WORDS,
     LEVEL1,
     LEVEL2,
@@ -29,6 +29,7 @@ _EXTRA_LABELS = (
     "其中：财政资金",
     "子项目名称",
     "预算金额（元）",
+    "预算金额（万元）",
     "项目资金（元）",
     "项目资金（万元）",
     "年度总体目标",
@@ -44,7 +45,7 @@ _EXTRA_LABELS = (
     "全年执行数(B)",
 )
 VOCABULARY: frozenset[str] = frozenset(
-    {*LEVEL1, *LEVEL2, *HEADER_LABELS, *FUND_COLUMNS, *FUND_LINES, *TOTAL_WORDS}
+    {*LEVEL1, *LEVEL2, *HEADER_WORDS, *FUND_COLUMN_WORDS, *FUND_LINES, *TOTAL_WORDS}
     | {*GOAL_PLANNED, *GOAL_ACTUAL, *GOAL_OVERALL, *_EXTRA_LABELS}
     | set(INDICATOR_HEADER_WORDS)
 )
@@ -94,6 +95,8 @@ def snap_label(text: str) -> str | None:
     for word in _SNAPPABLE:
         if abs(len(word) - len(key)) > _allowed(word) or word in key:
             continue  # a label inside a longer text ('子项目名称') is another label, not a typo
+        if "元" in word and ("万" in word) != ("万" in key):
+            continue  # the money unit is what the label says: 预算金额（万元） is no typo of （元）
         d = edit_distance(key, word)
         if d <= _allowed(word):
             best.append((d, word))
