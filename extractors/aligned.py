@@ -273,9 +273,13 @@ def _rows(lines: list[_Line], bands: list[float] | None) -> list[list[_Line]]:
 def _grid(
     lines: list[_Line], bands: list[float] | None, page: int, join: Callable[[str, str], str]
 ) -> Grid | None:
+    """The flat grid of one table's lines: each segment in the column its left edge falls in, the
+    segments of one row and column joined top to bottom; None unless two rows and columns."""
     bounds = _columns(lines)
     rows = _rows(lines, bands)
     n_cols = len(bounds) + 1
+    if n_cols < 2 or len(rows) < 2:
+        return None
     cells: list[Cell] = []
     for r, row in enumerate(rows):
         texts: dict[int, list[_Segment]] = {}
@@ -294,8 +298,6 @@ def _grid(
                 round(max(s.bottom for s in segments), 2),
             )
             cells.append(Cell(row=r, col=col, text=text, page=page, bbox=bbox))
-    if n_cols < 2 or len(rows) < 2:
-        return None
     return Grid(
         cells=cells,
         n_rows=len(rows),
