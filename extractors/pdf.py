@@ -10,8 +10,11 @@ The algorithm follows the data, one page at a time:
    cells with rowspan/colspan are made by ``extractors.lattice``. Cell text from ``_PageText``: the
    characters inside the cell in visual order (lines by vertical overlap, then left to right), since
    some producers write a cell's glyphs out of order (LibreOffice puts “ ” in a later text run).
-5. ``_text_lines``: text outside the tables, as lines in reading order.
-6. ``extractors.stitching``: tables continued on the next page join the previous page's table
+5. ``extractors.aligned``: the characters and horizontal rules outside those tables, where they
+   line up as a table the page does not fully rule (horizontal rules only, a frame, no rules), as
+   a flat grid.
+6. ``_text_lines``: text outside the tables, as lines in reading order.
+7. ``extractors.stitching``: tables continued on the next page join the previous page's table
    (repeated header dropped, a row or a merged cell cut by the page break continued).
 """
 
