@@ -10,8 +10,11 @@ The algorithm follows the data, one page at a time:
    cells with rowspan/colspan are made by ``extractors.lattice``. Cell text from ``_PageText``: the
    characters inside the cell in visual order (lines by vertical overlap, then left to right), since
    some producers write a cell's glyphs out of order (LibreOffice puts “ ” in a later text run).
-5. ``_text_lines``: text outside the tables, as lines in reading order.
-6. ``extractors.stitching``: tables continued on the next page join the previous page's table
+5. ``extractors.aligned``: the characters and horizontal rules outside those tables, where they
+   line up as a table the page does not fully rule (horizontal rules only, a frame, no rules), as
+   a flat grid.
+6. ``_text_lines``: text outside the tables, as lines in reading order.
+7. ``extractors.stitching``: tables continued on the next page join the previous page's table
    (repeated header dropped, a row or a merged cell cut by the page break continued).
 """
 
@@ -28,6 +31,7 @@ from typing import TYPE_CHECKING
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from extractors.aligned import aligned_tables
 from extractors.errors import UnreadableFile
 from extractors.lattice import cells_from_rulings, drop_empty_virtual_rows, lattice_from_rulings
 from extractors.stitching import PageTable, TableStitcher, near_page_bottom, page_table
@@ -276,12 +280,19 @@ def _read_page(page: pdfium.PdfPage, page_no: int) -> tuple[list[Grid | PageTabl
         vs = _merge_edges(v_raw)
         if len(hs) + len(vs) > MAX_EDGES:  # pairing them all would take minutes
             hs, vs = [], []
-        tables = []
+        tables: list[tuple[PageTable | Grid, tuple[float, float, float, float]]] = []
         page_text = _PageText(textpage, frame)
         for group_h, group_v in _edge_groups(hs, vs):
             table = _table_from_edges(group_h, group_v, page_text, page_no)
             if table is not None:
                 tables.append(table)
+        boxes = [bbox for _, bbox in tables]
+        tables += aligned_tables(
+            [c for c in page_text.chars if not _in_any(c[2], c[0], c[3], c[1], boxes)],
+            [h for h in hs if not _in_any(h[1], h[0], h[2], h[0], boxes)],
+            page_no,
+            _join,
+        )
         lines = _text_lines(textpage, frame, [bbox for _, bbox in tables])
     finally:
         textpage.close()
@@ -290,7 +301,7 @@ def _read_page(page: pdfium.PdfPage, page_no: int) -> tuple[list[Grid | PageTabl
         [(bbox[1], 1, i) for i, (_, bbox) in enumerate(tables)]
         + [(top, 0, i) for i, (top, _) in enumerate(lines)]
     )
-    blocks: list[PageTable | list[str]] = []
+    blocks: list[PageTable | Grid | list[str]] = []
     for _, is_table, i in order:
         if is_table:
             blocks.append(tables[i][0])
@@ -562,6 +573,16 @@ def _table_from_edges(
     ]
     reaches_bottom = near_page_bottom(bbox[3], page_text.frame.height)
     return page_table(parts, xs, page_no, "pdf", reaches_bottom), bbox
+
+
+def _in_any(
+    x0: float, top: float, x1: float, bottom: float, boxes: list[tuple[float, float, float, float]]
+) -> bool:
+    """Whether the middle of a box lies in any of ``boxes`` (with a ruling's tolerance)."""
+    cx, cy = (x0 + x1) / 2, (top + bottom) / 2
+    return any(
+        b[0] - TOUCH <= cx <= b[2] + TOUCH and b[1] - TOUCH <= cy <= b[3] + TOUCH for b in boxes
+    )
 
 
 def _shrink(bbox: tuple[float, float, float, float]) -> tuple[float, float, float, float]:

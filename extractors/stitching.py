@@ -80,14 +80,23 @@ class TableStitcher:
         self._align_left = align_left
         self._grids: list[Grid] = []
         self._open: PageTable | None = None  # the last table, if it may continue
+        self._last: tuple[Grid, int] | None = None  # the last block if a table, and its page
 
     def add_page(self, page: int, blocks: list[Grid | PageTable]) -> None:
-        """One page's text blocks and tables, in reading order."""
+        """One page's text blocks and tables, in reading order. A table without ruled cells
+        (``spans_known`` False) that opens a page loses the header rows it repeats from the table
+        that closed the previous page; it stays a grid of its own."""
         for i, block in enumerate(blocks):
             acc = self._open
+            last, self._last = self._last, None
             if isinstance(block, Grid):
+                opens_page = i == 0 and last is not None and last[1] == page - 1
+                if block.is_table and not block.spans_known and opens_page:
+                    drop_leading_rows(block, repeated_header_rows(last[0], block))
                 self._grids.append(block)
                 self._open = None
+                if block.is_table:
+                    self._last = (block, page)
                 continue
             col_map = None
             if i == 0 and acc is not None and acc.page == page - 1:
@@ -98,13 +107,16 @@ class TableStitcher:
                 self._grids.append(block.grid)
                 acc = block
             self._open = acc if acc.reaches_bottom else None
+            self._last = (acc.grid, page)
         if not blocks:
             self._open = None
+            self._last = None
 
     def add_grids(self, grids: list[Grid]) -> None:
         """Grids that no table continues from or into (pages another stitcher read)."""
         self._grids.extend(grids)
         self._open = None
+        self._last = None
 
     def grids(self) -> list[Grid]:
         """The grids of the pages added so far, in reading order."""
@@ -134,29 +146,48 @@ def column_map(acc: PageTable, xs: list[float], align_left: bool = False) -> lis
     return [min(range(len(union)), key=lambda i: abs(union[i] - x)) for x in shifted]
 
 
-def _signature(cells: list[Cell], row: int) -> tuple[tuple[int, str], ...]:
-    return tuple(
-        sorted((c.col, compact(normalize_text(c.text))) for c in cells if c.row == row and c.text)
-    )
+def _header_texts(cells: list[Cell], row: int, skip_cols: set[int] = frozenset()) -> list[str]:
+    """The texts of the cells that start on ``row``, left to right, outside ``skip_cols``."""
+    starting = sorted((c.col, c.text) for c in cells if c.row == row and c.col not in skip_cols)
+    return [compact(normalize_text(text)) for _, text in starting if text.strip()]
 
 
-def repeated_header_rows(grid: Grid, part: Grid) -> int:
-    """How many leading rows of ``part`` repeat rows of the table built so far."""
-    first = _signature(part.cells, 0)
+def repeated_header_rows(grid: Grid, part: Grid, continuing: set[int] = frozenset()) -> int:
+    """How many leading rows of ``part`` print again rows of the table built so far (a header
+    repeated on a continuation page): the same texts in the same order. The columns where the
+    part's first row has no text of its own (an empty cell, or one of ``continuing``: a merged cell
+    cut by the break that goes on from the previous page) are left out on both sides."""
+    through = {
+        col
+        for c in part.cells
+        if c.row == 0 and (id(c) in continuing or not c.text.strip())
+        for col in range(c.col, c.col + c.colspan)
+    }
+    first = _header_texts(part.cells, 0, through)
     if len(first) < 2:
         return 0
     for h in range(grid.n_rows):
-        if _signature(grid.cells, h) == first:
-            k = 1
-            while (
-                k < part.n_rows
-                and h + k < grid.n_rows
-                and _signature(part.cells, k)
-                and _signature(grid.cells, h + k) == _signature(part.cells, k)
-            ):
-                k += 1
-            return k
+        if _header_texts(grid.cells, h, through) != first:
+            continue
+        k = 1
+        while k < part.n_rows and h + k < grid.n_rows:
+            texts = _header_texts(part.cells, k, through)
+            if not texts or _header_texts(grid.cells, h + k, through) != texts:
+                break
+            k += 1
+        return k
     return 0
+
+
+def drop_leading_rows(grid: Grid, rows: int) -> None:
+    """Remove the first ``rows`` rows of a grid whose cells are one row high."""
+    if rows <= 0:
+        return
+    grid.cells = [c for c in grid.cells if c.row >= rows]
+    for c in grid.cells:
+        c.row -= rows
+    grid.n_rows -= rows
+    grid.row_pages = grid.row_pages[rows:]
 
 
 def extend(
@@ -168,13 +199,12 @@ def extend(
         end = col_map[c.col + c.colspan]
         c.col = col_map[c.col]
         c.colspan = end - c.col
-    skip = repeated_header_rows(grid, part.grid)
+    skip = repeated_header_rows(grid, part.grid, part.open_top)
     cells = [c for c in part.grid.cells if c.row + c.rowspan > skip]
     for c in cells:
-        if c.row < skip:  # cut by the dropped header: its top is that header's ruling
+        if c.row < skip:  # runs beside the dropped header: it begins below it
             c.rowspan -= skip - c.row
             c.row = skip
-            part.open_top.discard(id(c))
     last = grid.n_rows - 1
     starting = [c for c in cells if c.row == skip]
     continuing: dict[int, Cell] = {}

@@ -14,6 +14,7 @@ from typing import Any
 from expectations import validate
 from extractors import read_document
 from extractors.errors import UnreadableFile
+from extractors.evidence import unread_forms_message
 from extractors.forms import parse_forms
 from schemas.grid import Document
 from schemas.records import CheckResult, Extraction, Form, form_id_for
@@ -43,7 +44,8 @@ class Batch:
 
 
 def extract_path(path: str, sha256: str | None = None) -> Extraction:
-    """Read one file and parse its forms; any failure becomes the extraction's error message.
+    """Read one file and parse its forms; any failure becomes the extraction's error message, and
+    so does a file whose tables hold a form's words but give no form (never a silent no_forms).
 
     With the file's ``sha256`` the forms get their ids (:func:`schemas.records.form_id_for`).
     """
@@ -56,7 +58,9 @@ def extract_path(path: str, sha256: str | None = None) -> Extraction:
         extraction.forms = parse_forms(document)
         extraction.notes = list(document.notes)
         if not extraction.forms:
-            extraction.notes.append(debug_hint(path, document))
+            extraction.error = unread_forms_message(Path(path), document)
+            if extraction.error is None:
+                extraction.notes.append(debug_hint(path, document))
     except UnreadableFile as error:
         extraction.error = str(error)
     except Exception as error:  # a reader or parser bug must not stop the batch

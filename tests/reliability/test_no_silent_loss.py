@@ -1,0 +1,63 @@
+"""A file whose tables hold a performance form's words but give no form fails loudly; a budget
+package or a goal-only project list, which only speak of 绩效目标, stays no_forms."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from extractors.evidence import form_word_pages
+from extractors.pdf import read_pdf
+from flows.extraction.extract import extract_path
+
+TESTS = Path(__file__).parents[1]
+sys.path.insert(0, str(TESTS / "extractors"))
+
+import form_fixture as ff  # noqa: E402
+from drawn_forms import RULINGS, DrawnForm, draw  # noqa: E402
+
+FORMS = TESTS / "data" / "real" / "forms"
+GOAL_ONLY = [
+    FORMS / "renwu_008_杭州_2026年杭州市交通运输局部门预算.pdf",  # 项目名称 | 金额 | 绩效目标 list
+    FORMS / "renwu_005_广州_2026年广州市交通运输局部门预算.pdf",  # a 绩效目标 paragraph a project
+    FORMS / "renwu_006_苏州_2026年苏州市交通运输局部门预算.pdf",  # 绩效目标 in prose only
+]
+WIDTHS = [70, 88, 125, 70, 70, 36, 40, 170]
+
+
+def continuation_page() -> DrawnForm:
+    """The indicator table of the fixture form alone, as on the second page of a form whose first
+    page the publisher left out: no title, no 项目名称, nothing the parser can start a form on."""
+    first, last = ff.FORM_HEIGHT - 10, ff.FORM_HEIGHT - 2
+    rows = ff.form_rows()[first : last + 1]
+    merges = [(r - first, c, rs, cs) for r, c, rs, cs in ff.MERGES if first < r <= last]
+    return DrawnForm(title=[], rows=rows, merges=merges, widths=WIDTHS)
+
+
+@pytest.mark.parametrize("rulings", RULINGS)
+def test_a_table_of_indicators_that_gives_no_form_fails_and_says_what_to_do(tmp_path, rulings):
+    pdf = tmp_path / "second_page_only.pdf"
+    draw(pdf, [continuation_page()], rulings)
+    extraction = extract_path(str(pdf))
+    assert extraction.forms == []
+    assert extraction.error == (
+        "second_page_only.pdf holds performance-form words on page 1 but no form could be read; "
+        f"run jixiao debug {pdf} --page 1 --png out.png and report it"
+    )
+
+
+def test_the_pages_named_are_those_of_the_indicator_tables(tmp_path):
+    pdf = tmp_path / "three.pdf"
+    cover = DrawnForm(title=["附表"], rows=[["说明", "见下页"]], merges=[], widths=[80, 80])
+    draw(pdf, [cover, continuation_page(), continuation_page(), cover, continuation_page()], "grid")
+    assert form_word_pages(read_pdf(pdf)) == [2, 3, 5]
+    assert "on pages 2–3, 5 but" in extract_path(str(pdf)).error
+
+
+@pytest.mark.parametrize("path", GOAL_ONLY, ids=lambda path: path.name[:12])
+def test_a_goal_only_list_stays_no_forms(path):
+    extraction = extract_path(str(path))
+    assert (extraction.forms, extraction.error) == ([], None)
+    assert extraction.pages and extraction.pages > 10
