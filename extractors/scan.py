@@ -42,6 +42,8 @@ from extractors.lattice import (
     LatticeCell,
     cells_from_rulings,
     drop_empty_virtual_rows,
+    is_rectangle,
+    joined_slots,
     lattice_from_rulings,
 )
 from extractors.ocr_corrections import correct
@@ -122,9 +124,9 @@ class ScannedPages:
 def _read_page(gray: np.ndarray, page: int) -> list[Grid | PageTable]:
     """The tables and text blocks of a prepared (``_prepare``) page, top to bottom."""
     binary = _binarise(gray)
-    h_mask, v_mask = _rulings(binary)
-    tables = _tables(h_mask, v_mask)
+    h_mask, v_mask = _rulings(gray, binary)
     ink = _text_ink(binary, h_mask, v_mask)
+    tables = _tables(h_mask, v_mask, ink)
 
     clean = gray.copy()
     clean[cv2.dilate(h_mask | v_mask, np.ones((3, 3), np.uint8)) > 0] = 255  # rulings out
@@ -350,18 +352,39 @@ def _probe_crop(gray: np.ndarray, lines: np.ndarray, box: tuple[int, int, int, i
     return crop
 
 
-def _rulings(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Masks of the horizontal and the vertical ruling lines (longer than any text stroke)."""
+def _rulings(gray: np.ndarray, binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the horizontal and the vertical ruling lines (longer than any text stroke), faint
+    ones included (``_faint_lines``)."""
     h_len, v_len, bridge = WORK_DPI // 4, WORK_DPI * 3 // 20, WORK_DPI // 40
-    h = cv2.morphologyEx(
-        binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (h_len, 1))
-    )
-    v = cv2.morphologyEx(
-        binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, v_len))
-    )
+    h_kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (h_len, 1))
+    v_kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (1, v_len))
+    h = cv2.morphologyEx(binary | _faint_lines(gray, binary, True), cv2.MORPH_OPEN, h_kernel)
+    v = cv2.morphologyEx(binary | _faint_lines(gray, binary, False), cv2.MORPH_OPEN, v_kernel)
     h = cv2.morphologyEx(h, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (bridge, 1)))
     v = cv2.morphologyEx(v, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, bridge)))
     return h, v
+
+
+FAINT_CAP = 40  # grey levels: how much darker than the paper beside it a thin line counts at most
+FAINT_SHARE = 0.75  # of FAINT_CAP, averaged over half an inch of line: a ruling, not noise
+
+
+def _faint_lines(gray: np.ndarray, binary: np.ndarray, horizontal: bool) -> np.ndarray:
+    """Thin lines too light for the binarisation (a faded or lightly printed ruling): pixels
+    darker than the paper a few pixels across the line, averaged along it (each counts at most
+    ``FAINT_CAP``, so a speck does not make a line). Only light pixels away from the binarised
+    ink count: text is never taken for a faint line, and dark rulings are found anyway."""
+    across, along = WORK_DPI // 30 | 1, WORK_DPI // 2
+    size = (1, across) if horizontal else (across, 1)
+    paper = cv2.dilate(gray, cv2.getStructuringElement(cv2.MORPH_RECT, size))
+    light = cv2.dilate(binary, np.ones((5, 5), np.uint8)) == 0
+    darker = np.minimum(cv2.subtract(paper, gray), FAINT_CAP).astype(np.float32) * light
+    window = (along, 1) if horizontal else (1, along)
+    counted = cv2.blur(light.astype(np.float32), window)
+    mean = cv2.blur(darker, window) / np.maximum(counted, 1e-3)
+    return np.where(light & (counted >= 0.5) & (mean >= FAINT_SHARE * FAINT_CAP), 255, 0).astype(
+        np.uint8
+    )
 
 
 @dataclass
@@ -385,38 +408,53 @@ def _drop_empty_virtual_rows(table: _Table, blank: set[int]) -> None:
         table.box = (min(x0s), min(tops), max(x1s), max(bottoms))
 
 
-def _segments(mask: np.ndarray, horizontal: bool, min_len: int) -> list[tuple[float, int, int]]:
-    """Ruling segments of a mask: (position across, start, end along the line)."""
-    n, _, stats, centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    out = []
+def _segments(
+    mask: np.ndarray, horizontal: bool, min_len: int
+) -> tuple[list[tuple[float, int, int]], list[int], np.ndarray]:
+    """Ruling segments of a mask: (position across, start, end along the line), with the label of
+    each in the mask's connected components (returned too)."""
+    n, labels, stats, centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    out, ids = [], []
     for i in range(1, n):
         x, y, w, h, _ = stats[i]
         if horizontal and w >= min_len:
             out.append((float(centroids[i][1]), int(x), int(x + w - 1)))
+            ids.append(i)
         elif not horizontal and h >= min_len:
             out.append((float(centroids[i][0]), int(y), int(y + h - 1)))
-    return out
+            ids.append(i)
+    return out, ids, labels
 
 
 def _crossing(
     segments: list[tuple[float, int, int]], others: list[tuple[float, int, int]], tol: int
-) -> list[tuple[float, int, int]]:
-    """Segments that meet a ruling of the other direction: a long stroke of text meets none."""
+) -> list[bool]:
+    """Which segments meet a ruling of the other direction: a long stroke of text meets none."""
     return [
-        (pos, a, b)
+        any(a - tol <= o <= b + tol and oa - tol <= pos <= ob + tol for o, oa, ob in others)
         for pos, a, b in segments
-        if any(a - tol <= o <= b + tol and oa - tol <= pos <= ob + tol for o, oa, ob in others)
     ]
 
 
-def _tables(h_mask: np.ndarray, v_mask: np.ndarray) -> list[_Table]:
+def _kept(labels: np.ndarray, ids: list[int], keep: list[bool]) -> np.ndarray:
+    """The mask of the kept components only."""
+    lut = np.zeros(int(labels.max()) + 1, np.uint8)
+    lut[[i for i, k in zip(ids, keep) if k]] = 255
+    return lut[labels]
+
+
+def _tables(h_mask: np.ndarray, v_mask: np.ndarray, ink: np.ndarray) -> list[_Table]:
     """Each group of touching rulings, as a table of the lattice cells they enclose."""
     tol = max(3, WORK_DPI // 50)
     both = cv2.dilate(h_mask | v_mask, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
     n, _, stats, _ = cv2.connectedComponentsWithStats(both, connectivity=8)
-    hs = _segments(h_mask, True, WORK_DPI // 4)
-    vs = _segments(v_mask, False, WORK_DPI * 3 // 20)
-    hs, vs = _crossing(hs, vs, 2 * tol), _crossing(vs, hs, 2 * tol)
+    hs, h_ids, h_labels = _segments(h_mask, True, WORK_DPI // 4)
+    vs, v_ids, v_labels = _segments(v_mask, False, WORK_DPI * 3 // 20)
+    h_keep, v_keep = _crossing(hs, vs, 2 * tol), _crossing(vs, hs, 2 * tol)
+    # edges are judged on the rulings alone: a stroke of text on a lattice line is not one
+    h_mask, v_mask = _kept(h_labels, h_ids, h_keep), _kept(v_labels, v_ids, v_keep)
+    hs = [s for s, k in zip(hs, h_keep) if k]
+    vs = [s for s, k in zip(vs, v_keep) if k]
     tables = []
     for i in range(1, n):
         x, y, w, h, _ = stats[i]
@@ -432,7 +470,7 @@ def _tables(h_mask: np.ndarray, v_mask: np.ndarray) -> list[_Table]:
             for s in vs
             if x - tol <= s[0] <= x + w + tol and s[1] >= y - tol and s[2] <= y + h + tol
         ]
-        table = _lattice(inside_h, inside_v, h_mask, v_mask, tol)
+        table = _lattice(inside_h, inside_v, h_mask, v_mask, ink, tol)
         if table is not None:
             tables.append(table)
     tables.sort(key=lambda t: t.box[1])
@@ -459,25 +497,164 @@ def _lattice(
     vs: list[tuple[float, int, int]],
     h_mask: np.ndarray,
     v_mask: np.ndarray,
+    ink: np.ndarray,
     tol: int,
 ) -> _Table | None:
-    """One table's cells (``extractors.lattice``): a lattice edge is ruled where the masks cover
-    most of it."""
+    """One table's cells (``extractors.lattice``), its lattice edges judged by ``_EdgeJudge``."""
     lattice = lattice_from_rulings(hs, vs, tol, 2 * tol + 2)
     if lattice is None:
         return None
-    xs, ys, n_rows, n_cols = lattice.xs, lattice.ys, lattice.n_rows, lattice.n_cols
-    h_rule = [
-        [_coverage(h_mask, ys[r], xs[c], xs[c + 1], True, tol) >= 0.6 for c in range(n_cols)]
-        for r in range(n_rows + 1)
-    ]
-    v_rule = [
-        [_coverage(v_mask, xs[c], ys[r], ys[r + 1], False, tol) >= 0.6 for c in range(n_cols + 1)]
-        for r in range(n_rows)
-    ]
+    h_rule, v_rule = _EdgeJudge(lattice, h_mask, v_mask, ink, tol).rules()
+    xs, ys = lattice.xs, lattice.ys
     cells = cells_from_rulings(xs, ys, h_rule, v_rule)
     box = (round(xs[0]), round(ys[0]), round(xs[-1]), round(ys[-1]))
     return _Table(box, lattice, cells)
+
+
+class _EdgeJudge:
+    """Which lattice edges are ruled, when rulings may be faint, broken or under a seal.
+
+    An edge is ruled when a ruling covers most of it (``RULED``). Below that, text decides
+    first: ink running across the edge joins its two slots (a merged cell's label sits on its
+    interior lines). A ruling that still covers a fair share (``BROKEN``) separates them; so does
+    a clear gap between text on both sides (``SEPARATED``: more than lines of one cell leave, a
+    lost ruling between two cells' texts). A region of joined slots that is not a rectangle cannot
+    be a cell: a ruling was lost, and the edge inside it with the most ruling left is restored
+    until every region is one.
+    """
+
+    RULED = 0.6  # share of an edge a ruling covers beyond doubt
+    BROKEN = 0.1  # share a broken or faded ruling still covers; an edge inside a merged cell: none
+    SEPARATED = 0.35  # gap between text above and below an edge, in text line heights
+    PARAGRAPH = 0.6  # lines closer than this (in line heights) may be one text's
+
+    def __init__(
+        self, lattice: Lattice, h_mask: np.ndarray, v_mask: np.ndarray, ink: np.ndarray, tol: int
+    ) -> None:
+        self.lattice, self.ink, self.tol = lattice, ink, tol
+        xs, ys = lattice.xs, lattice.ys
+        self.h_cov = [
+            [_coverage(h_mask, ys[r], xs[c], xs[c + 1], True, tol) for c in range(lattice.n_cols)]
+            for r in range(lattice.n_rows + 1)
+        ]
+        self.v_cov = [
+            [
+                _coverage(v_mask, xs[c], ys[r], ys[r + 1], False, tol)
+                for c in range(lattice.n_cols + 1)
+            ]
+            for r in range(lattice.n_rows)
+        ]
+        self.line_height = self._line_height()
+
+    def rules(self) -> tuple[list[list[bool]], list[list[bool]]]:
+        """``h_rule``, ``v_rule`` as ``extractors.lattice.cells_from_rulings`` takes them."""
+        n_rows, n_cols = self.lattice.n_rows, self.lattice.n_cols
+        h_rule = [
+            [self._ruled(cov, r, c, True) for c, cov in enumerate(row)]
+            for r, row in enumerate(self.h_cov)
+        ]
+        v_rule = [
+            [self._ruled(cov, r, c, False) for c, cov in enumerate(row)]
+            for r, row in enumerate(self.v_cov)
+        ]
+        while True:
+            regions = joined_slots(h_rule, v_rule, n_rows, n_cols)
+            lost = [max(self._inner_edges(s, h_rule, v_rule), default=None) for s in regions]
+            lost = [edge for s, edge in zip(regions, lost) if edge and not is_rectangle(s, n_cols)]
+            if not lost:
+                return h_rule, v_rule
+            for _, horizontal, r, c in lost:
+                (h_rule if horizontal else v_rule)[r][c] = True
+
+    def _ruled(self, cov: float, r: int, c: int, horizontal: bool) -> bool:
+        if cov >= self.RULED:
+            return True
+        inner = 0 < r < self.lattice.n_rows if horizontal else 0 < c < self.lattice.n_cols
+        if not inner:
+            return cov >= self.BROKEN
+        crossed, separated = self._text_across(r, c, horizontal)
+        return not crossed and (cov >= self.BROKEN or separated)
+
+    def _inner_edges(
+        self, slots: list[int], h_rule: list[list[bool]], v_rule: list[list[bool]]
+    ) -> list[tuple[float, bool, int, int]]:
+        """The unruled edges between slots of one region, each with how likely it is a lost
+        ruling: the share a ruling still covers, and more when the ruling runs on both sides of
+        it (the lines inside a merged cell end at its border)."""
+        n_cols, members, out = self.lattice.n_cols, set(slots), []
+        for s in slots:
+            r, c = divmod(s, n_cols)
+            if s + n_cols in members and not h_rule[r + 1][c]:
+                line = h_rule[r + 1]
+                on = [line[i] for i in (c - 1, c + 1) if 0 <= i < len(line)]
+                out.append((self.h_cov[r + 1][c] + sum(on) / 4, True, r + 1, c))
+            if c + 1 < n_cols and s + 1 in members and not v_rule[r][c + 1]:
+                on = [v_rule[i][c + 1] for i in (r - 1, r + 1) if 0 <= i < len(v_rule)]
+                out.append((self.v_cov[r][c + 1] + sum(on) / 4, False, r, c + 1))
+        return out
+
+    def _line_height(self) -> float:
+        """The typical height of a text line in the table's slots, in pixels."""
+        xs, ys = self.lattice.xs, self.lattice.ys
+        heights = [
+            bottom - top
+            for r in range(self.lattice.n_rows)
+            for c in range(self.lattice.n_cols)
+            for _, top, _, bottom in _cell_lines(
+                self.ink, _pixels((xs[c], ys[r], xs[c + 1], ys[r + 1]))
+            )
+        ]
+        return float(np.median(heights)) if heights else WORK_DPI / 8
+
+    def _text_across(self, r: int, c: int, horizontal: bool) -> tuple[bool, bool]:
+        """Whether text runs across the inner edge (r, c); and, for an edge between rows, whether
+        the texts nearest above and below it stand apart as two cells' do: a clear gap, and not
+        pressed against the edge from both sides as the halves of one cell's lines are. Above
+        and below, the column is looked at up to the nearest edge ruled beyond doubt (a label
+        centred in a cell of several rows lies rows away from the edge)."""
+        xs, ys, pad = self.lattice.xs, self.lattice.ys, self.tol + 2
+        if horizontal:  # the edge between rows r-1 and r, over column c
+            top = max(i for i in range(r) if i == 0 or self.h_cov[i][c] >= self.RULED)
+            bottom = min(
+                i
+                for i in range(r + 1, self.lattice.n_rows + 1)
+                if i == self.lattice.n_rows or self.h_cov[i][c] >= self.RULED
+            )
+            y0, y1 = round(ys[top]) + pad, round(ys[bottom]) - pad
+            region = self.ink[y0:y1, round(xs[c]) + pad : round(xs[c + 1]) - pad]
+            profile, at = np.count_nonzero(region, axis=1) > 0, round(ys[r]) - y0
+        else:  # the edge between columns c-1 and c, beside row r
+            x0, x1 = round(xs[c - 1]) + pad, round(xs[c + 1]) - pad
+            region = self.ink[round(ys[r]) + pad : round(ys[r + 1]) - pad, x0:x1]
+            profile, at = np.count_nonzero(region, axis=0) > 0, round(xs[c]) - x0
+        if region.size == 0 or not pad <= at < profile.size - pad:
+            return False, False
+        for a, b in _runs(profile):  # a sliver (what is left of a ruling, a speck) is no text
+            if b - a < 0.25 * self.line_height:
+                profile[a:b] = False
+        runs = []
+        for a, b in _runs(profile):
+            if a < at - pad and b > at + pad + 1:
+                return True, False
+            if a < at - pad or b > at + pad + 1:  # within the ruling's band: what is left of it
+                runs.append((a, b))
+        above = [run for run in runs if run[0] + run[1] < 2 * at]
+        below = [run for run in runs if run[0] + run[1] >= 2 * at]
+        if not horizontal or not above or not below:
+            return False, False  # words of one line stand as far apart as two cells' texts do
+        gaps = [b[0] - a[1] for a, b in zip(runs, runs[1:])]  # between consecutive text lines
+        k = len(above) - 1  # the gap across the edge
+        beside = [g for g in gaps[max(k - 1, 0) : k] + gaps[k + 1 : k + 2]]
+        paragraph = [g for g in beside if g < self.PARAGRAPH * self.line_height]
+        if gaps[k] < self.SEPARATED * self.line_height or (
+            paragraph and gaps[k] < 1.5 * max(paragraph)
+        ):
+            return False, False  # as close as the lines of one text
+        above_top = above[-1][0] - (above[-2][1] if len(above) > 1 else 0)
+        below_bottom = (below[1][0] if len(below) > 1 else profile.size) - below[0][1]
+        above_bottom, below_top = at - pad - above[-1][1], below[0][0] - at - pad
+        pressed = above_bottom < 0.5 * above_top and below_top < 0.5 * below_bottom
+        return False, not pressed
 
 
 # --- text -------------------------------------------------------------------------------------
