@@ -30,6 +30,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import combinations
 from pathlib import Path
 
 import cv2
@@ -46,7 +47,7 @@ from extractors.lattice import (
     joined_slots,
     lattice_from_rulings,
 )
-from extractors.ocr_corrections import correct
+from extractors.ocr_corrections import correct, holds_labels, is_label
 from extractors.stitching import PageTable, TableStitcher, near_page_bottom, page_table
 from schemas.grid import Cell, Document, Grid, text_block
 
@@ -135,21 +136,20 @@ def _read_page(gray: np.ndarray, page: int) -> list[Grid | PageTable]:
     for table in tables:
         _drop_empty_virtual_rows(table, blank)
     tables = [t for t in tables if len(t.cells) >= 2]  # else a frame or a box, not a table
-    jobs = [(c, in_cells[id(c)]) for table in tables for c in table.cells]
-    heights = [b[3] - b[1] for _, boxes in jobs for b in boxes]
+    heights = [b[3] - b[1] for boxes in in_cells.values() for b in boxes]
     typical = int(np.median(heights)) if heights else WORK_DPI // 8
-    crops = [_line_crop(clean, b, _pixels(c.bbox), typical) for c, boxes in jobs for b in boxes]
-    texts = ocr_engine.recognize(crops)
+    cells = [c for table in tables for c in table.cells]
+    lines = _recognise_cells(cells, in_cells, clean, typical)
+    for table in tables:
+        _split_joined_labels(table, lines, ink, clean, typical)
     read: dict[int, tuple[str, float | None]] = {}  # cell id → text, confidence
-    cursor = 0
-    for c, boxes in jobs:
-        lines = texts[cursor : cursor + len(boxes)]
-        cursor += len(boxes)
-        scores = [s for t, s in lines if t]
-        read[id(c)] = (
-            _join_lines([t for t, _ in lines if t]),
-            round(sum(scores) / len(scores), 3) if scores else None,
-        )
+    for table in tables:
+        for c in table.cells:
+            scores = [score for _, score, _ in lines[id(c)]]
+            read[id(c)] = (
+                _join_lines([text for text, _, _ in lines[id(c)]]),
+                round(sum(scores) / len(scores), 3) if scores else None,
+            )
 
     blocks: list[tuple[float, Grid | PageTable]] = [
         (t.box[1], _page_table(t, read, page, gray.shape[0])) for t in tables
@@ -545,6 +545,7 @@ class _EdgeJudge:
             for r in range(lattice.n_rows)
         ]
         self.line_height = self._line_height()
+        self.joined_by_text: set[tuple[bool, int, int]] = set()  # edges text runs across
 
     def rules(self) -> tuple[list[list[bool]], list[list[bool]]]:
         """``h_rule``, ``v_rule`` as ``extractors.lattice.cells_from_rulings`` takes them."""
@@ -573,6 +574,8 @@ class _EdgeJudge:
         if not inner:
             return cov >= self.BROKEN
         crossed, separated = self._text_across(r, c, horizontal)
+        if crossed:
+            self.joined_by_text.add((horizontal, r, c))
         return not crossed and (cov >= self.BROKEN or separated)
 
     def _inner_edges(
@@ -580,17 +583,23 @@ class _EdgeJudge:
     ) -> list[tuple[float, bool, int, int]]:
         """The unruled edges between slots of one region, each with how likely it is a lost
         ruling: the share a ruling still covers, and more when the ruling runs on both sides of
-        it (the lines inside a merged cell end at its border)."""
+        it (the lines inside a merged cell end at its border), less when text runs across it."""
         n_cols, members, out = self.lattice.n_cols, set(slots), []
         for s in slots:
             r, c = divmod(s, n_cols)
             if s + n_cols in members and not h_rule[r + 1][c]:
                 line = h_rule[r + 1]
                 on = [line[i] for i in (c - 1, c + 1) if 0 <= i < len(line)]
-                out.append((self.h_cov[r + 1][c] + sum(on) / 4, True, r + 1, c))
+                lost = (
+                    self.h_cov[r + 1][c] + sum(on) / 4 - ((True, r + 1, c) in self.joined_by_text)
+                )
+                out.append((lost, True, r + 1, c))
             if c + 1 < n_cols and s + 1 in members and not v_rule[r][c + 1]:
                 on = [v_rule[i][c + 1] for i in (r - 1, r + 1) if 0 <= i < len(v_rule)]
-                out.append((self.v_cov[r][c + 1] + sum(on) / 4, False, r, c + 1))
+                lost = (
+                    self.v_cov[r][c + 1] + sum(on) / 4 - ((False, r, c + 1) in self.joined_by_text)
+                )
+                out.append((lost, False, r, c + 1))
         return out
 
     def _line_height(self) -> float:
@@ -687,6 +696,124 @@ def _cell_lines(ink: np.ndarray, box: tuple[int, int, int, int]) -> list[tuple[i
         if cols.size:
             out.append((x0 + int(cols[0]), top + r0, x0 + int(cols[-1]) + 1, top + r1))
     return out
+
+
+def _recognise_cells(
+    cells: list[LatticeCell],
+    boxes: dict[int, list[tuple[int, int, int, int]]],
+    clean: np.ndarray,
+    typical: int,
+) -> dict[int, list[_TextLine]]:
+    """The text lines read in each cell (cell id → lines with text), all in one batch."""
+    jobs = [(c, b) for c in cells for b in boxes[id(c)]]
+    texts = ocr_engine.recognize([_line_crop(clean, b, _pixels(c.bbox), typical) for c, b in jobs])
+    out: dict[int, list[_TextLine]] = {id(c): [] for c in cells}
+    for (c, box), (text, score) in zip(jobs, texts):
+        if text:
+            out[id(c)].append((text, score, box))
+    return out
+
+
+def _split_joined_labels(
+    table: _Table,
+    lines: dict[int, list[_TextLine]],
+    ink: np.ndarray,
+    clean: np.ndarray,
+    typical: int,
+) -> None:
+    """Split a merged cell whose text is two or more labels of the form's vocabulary standing
+    apart at lattice lines ('产出指标' over '效益指标', '绩效指标 产出指标'): the ruling between
+    those cells was lost (faint, broken, under a seal) and no ruling or gap told. Rows are split
+    first (at the lattice line in the gap between the labels' lines), then columns (at lattice
+    lines no ink crosses; the parts are read again)."""
+    out: list[LatticeCell] = []
+    for cell in table.cells:
+        if not holds_labels(_join_lines([t for t, _, _ in lines[id(cell)]])):
+            out.append(cell)
+            continue
+        for part in _split_rows(cell, lines, table.lattice):
+            out += _split_columns(part, lines, table.lattice, ink, clean, typical)
+    table.cells = sorted(out, key=lambda c: (c.row, c.col))
+
+
+def _part(cell: LatticeCell, r0: int, r1: int, c0: int, c1: int, lattice: Lattice) -> LatticeCell:
+    """The slots [r0, r1) x [c0, c1) of a cell, as a cell of their own."""
+    xs, ys = lattice.xs, lattice.ys
+    return LatticeCell(
+        r0,
+        c0,
+        r1 - r0,
+        c1 - c0,
+        (xs[c0], ys[r0], xs[c1], ys[r1]),
+        cell.open_top and r0 == cell.row,
+        cell.open_bottom and r1 == cell.row + cell.rowspan,
+    )
+
+
+def _split_rows(
+    cell: LatticeCell, lines: dict[int, list[_TextLine]], lattice: Lattice
+) -> list[LatticeCell]:
+    """The cell split between rows into parts whose lines each read as one label (fewest
+    parts), or the cell itself."""
+    read, ys = sorted(lines[id(cell)], key=lambda line: line[2][1]), lattice.ys
+    inner = range(cell.row + 1, cell.row + cell.rowspan)
+    cuts: list[int | None] = []  # per gap between consecutive lines: the lattice line in it
+    for upper, lower in zip(read, read[1:]):
+        low, high = upper[2][3], lower[2][1]
+        inside = [r for r in inner if low <= ys[r] <= high]
+        cuts.append(min(inside, key=lambda r: abs(ys[r] - (low + high) / 2)) if inside else None)
+    usable = [i for i, row in enumerate(cuts) if row is not None]
+    for n in range(1, len(usable) + 1):
+        for chosen in combinations(usable, n):
+            groups = [read[a + 1 : b + 1] for a, b in zip((-1, *chosen), (*chosen, len(read) - 1))]
+            if all(is_label(_join_lines([t for t, _, _ in g])) for g in groups):
+                rows = [cell.row, *(cuts[i] for i in chosen), cell.row + cell.rowspan]
+                parts = []
+                for (r0, r1), group in zip(zip(rows, rows[1:]), groups):
+                    part = _part(cell, r0, r1, cell.col, cell.col + cell.colspan, lattice)
+                    lines[id(part)] = group
+                    parts.append(part)
+                return parts
+    return [cell]
+
+
+def _split_columns(
+    cell: LatticeCell,
+    lines: dict[int, list[_TextLine]],
+    lattice: Lattice,
+    ink: np.ndarray,
+    clean: np.ndarray,
+    typical: int,
+) -> list[LatticeCell]:
+    """The cell split at the inner column lines no ink crosses, when every part with ink then
+    reads as one label (a part without ink joins the part before it), or the cell itself."""
+    x0, top, x1, bottom = _pixels(cell.bbox)
+    xs, pad = lattice.xs, max(3, WORK_DPI // 50)
+    inked = np.count_nonzero(ink[top + pad : bottom - pad, x0:x1], axis=0) > 0
+    free = [
+        k
+        for k in range(cell.col + 1, cell.col + cell.colspan)
+        if not inked[max(round(xs[k]) - x0 - pad, 0) : round(xs[k]) - x0 + pad + 1].any()
+    ]
+    if not free:
+        return [cell]
+    bounds = [cell.col, *free, cell.col + cell.colspan]
+    rows = (cell.row, cell.row + cell.rowspan)
+    parts: list[LatticeCell] = []
+    for c0, c1 in zip(bounds, bounds[1:]):
+        part = _part(cell, *rows, c0, c1, lattice)
+        if parts and not _cell_lines(ink, _pixels(part.bbox)):
+            parts[-1] = _part(cell, *rows, parts[-1].col, c1, lattice)
+        else:
+            parts.append(part)
+    if len(parts) < 2:
+        return [cell]
+    boxes = {id(p): _cell_lines(ink, _pixels(p.bbox)) for p in parts}
+    read = _recognise_cells(parts, boxes, clean, typical)
+    if not all(is_label(_join_lines([t for t, _, _ in read[id(p)]])) for p in parts):
+        return [cell]
+    lines.update(read)
+    return parts
 
 
 def _line_crop(
