@@ -22,8 +22,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from extractors.containers import OLE_MAGIC, check_area, guard_zip
 from extractors.errors import UnreadableFile
-from extractors.xlsx import check_area, guard_zip, ole_is_encrypted, password_message, sniff
 from schemas.grid import Cell, Document, Grid, text_block
 
 if TYPE_CHECKING:
@@ -45,13 +45,8 @@ def read_docx(path: Path, password: str | None = None) -> Document:
     """Read a .docx (or .docm) body into table grids and text blocks, in body order.
 
     ``password`` is accepted for the uniform reader signature: encrypted documents are refused
-    with a message.
+    by ``read_document`` with a message.
     """
-    kind = sniff(path)
-    if kind == "ole":
-        if ole_is_encrypted(path):
-            raise UnreadableFile(password_message(path))
-        return read_legacy_word(path)
     guard_zip(path, ".docx")
     from docx.opc.part import XmlPart
     from docx.oxml.parser import parse_xml
@@ -87,21 +82,14 @@ def read_docx(path: Path, password: str | None = None) -> Document:
 def read_legacy_word(path: Path, password: str | None = None) -> Document:
     """Read a .doc/.wps file by converting it to .docx with LibreOffice (``soffice``).
 
-    HTML or .docx content under a .doc name is read directly. ``password`` is accepted for the
-    uniform reader signature: encrypted documents are refused with a message.
+    (``read_document`` hands HTML or .docx content under a .doc name to its own reader.)
+    ``password`` is accepted for the uniform reader signature: encrypted documents are refused
+    by ``read_document`` with a message.
     """
-    kind = sniff(path)
-    if kind == "zip":
-        return read_docx(path)
-    if kind == "html":
-        from extractors.html import read_html
-
-        return read_html(path)
     word_filter = None
-    if kind == "ole":
-        if ole_is_encrypted(path):
-            raise UnreadableFile(password_message(path))
-        if _WORD_STREAM in path.read_bytes():
+    data = path.read_bytes()
+    if data.startswith(OLE_MAGIC):
+        if _WORD_STREAM in data:
             word_filter = "MS Word 97"  # so a damaged file fails instead of loading as plain text
         elif path.suffix.lower() == ".doc":
             raise UnreadableFile(

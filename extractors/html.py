@@ -17,9 +17,8 @@ from pathlib import Path
 from lxml import etree
 from lxml import html as lxml_html
 
+from extractors.containers import MAX_SLOTS, decode_text
 from extractors.errors import UnreadableFile
-from extractors.text import decode_text
-from extractors.xlsx import MAX_SLOTS
 from schemas.grid import Cell, Document, Grid, text_block
 
 MAX_BYTES = 100 * 1024 * 1024

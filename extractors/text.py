@@ -9,22 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from extractors.containers import MAX_SLOTS, decode_text
 from extractors.errors import UnreadableFile
-from extractors.xlsx import MAX_SLOTS
 from schemas.grid import Cell, Document, Grid
 
-ENCODINGS = ("utf-8-sig", "gb18030")
 MAX_BYTES = 50 * 1024 * 1024  # a text export of forms is kilobytes; larger is something else
-
-
-def decode_text(data: bytes, what: str) -> str:
-    """Decode UTF-8 (with or without BOM) or GBK/GB18030 text."""
-    for encoding in ENCODINGS:
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise UnreadableFile(f"{what} is neither UTF-8 nor GBK text; re-export it as UTF-8")
 
 
 def read_text(path: Path, password: str | None = None) -> Document:

@@ -1,7 +1,7 @@
 """Excel 97-2003 workbooks (.xls, BIFF) via xlrd: one grid per visible sheet, merges as spans.
 
-Government sites often publish other things under an .xls name: an .xlsx (read as .xlsx) or an
-Excel "Save as Web Page" HTML file (read as HTML). The bytes decide, not the suffix.
+Government sites often publish other things under an .xls name: an .xlsx or an Excel "Save as
+Web Page" HTML file; ``read_document`` hands those to their own readers.
 """
 
 from __future__ import annotations
@@ -9,15 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from extractors.containers import OLE_MAGIC, password_message
 from extractors.errors import UnreadableFile
-from extractors.xlsx import (
-    cell_text,
-    display_datetime,
-    display_number,
-    password_message,
-    sheet_grid,
-    sniff,
-)
+from extractors.sheets import cell_text, display_datetime, display_number, sheet_grid
 from schemas.grid import Document, Grid
 
 if TYPE_CHECKING:
@@ -31,16 +25,9 @@ def read_xls(path: Path, password: str | None = None) -> Document:
     ``password`` is accepted for the uniform reader signature: encrypted workbooks are refused
     with a message.
     """
-    kind = sniff(path)
-    if kind == "zip":
-        from extractors.xlsx import read_xlsx
-
-        return read_xlsx(path)
-    if kind == "html":
-        from extractors.html import read_html
-
-        return read_html(path)
-    if kind != "ole":
+    with path.open("rb") as handle:
+        has_ole_header = handle.read(len(OLE_MAGIC)) == OLE_MAGIC
+    if not has_ole_header:
         raise UnreadableFile(
             f"{path.name} is not a valid .xls (no Excel 97-2003 header); re-save it from "
             "Excel/WPS as .xlsx"

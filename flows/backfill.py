@@ -17,9 +17,11 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger
 
-from flows.ingest import CHUNK_FILES, Engine, RunSummary, collect, run_items
-from flows.pool import DEFAULT_TIMEOUT
-from flows.sources import read_manifest
+from flows.engine import Engine
+from flows.extraction.pool import DEFAULT_TIMEOUT
+from flows.pipeline import CHUNK_FILES, run_items
+from flows.sources import collect, read_manifest
+from flows.summary import RunSummary
 
 
 @dataclass

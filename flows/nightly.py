@@ -26,8 +26,10 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
 from prefect.types.entrypoint import EntrypointType
 
-from flows.ingest import CHUNK_FILES, RunSummary, ingest
-from flows.pool import DEFAULT_TIMEOUT
+from flows.extraction.pool import DEFAULT_TIMEOUT
+from flows.ingest import ingest
+from flows.pipeline import CHUNK_FILES
+from flows.summary import RunSummary
 
 DEFAULT_CRON = "0 2 * * *"
 DEFAULT_TIMEZONE = "Asia/Shanghai"

@@ -12,14 +12,12 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from prefect import get_run_logger
 
+from flows.summary import RunSummary, display_path, summary_line
 from warehouse import Warehouse
-
-if TYPE_CHECKING:
-    from flows.ingest import RunSummary
 
 SUMMARY_ARTIFACT = "jixiao-run-summary"
 QUARANTINE_LIMIT = 50  # rows of quarantined forms and failed files shown in full
@@ -79,8 +77,6 @@ def new_quarantines(warehouse: Warehouse, run_id: str) -> list[tuple]:
 
 def summary_markdown(warehouse: Warehouse, summary: RunSummary) -> str:
     """The morning summary of a run, in Markdown."""
-    from flows.ingest import display_path, summary_line
-
     lines = [
         f"## jixiao {summary.flow} run: {summary.status}",
         "",
@@ -196,8 +192,6 @@ def write_report(
     warehouse: Warehouse, summary: RunSummary, reports: Path, gx_log: ValidationLog | None
 ) -> Path:
     """Write ``reports/<run_id>/report.html`` (and its Data Docs) for a finished run."""
-    from flows.ingest import display_path
-
     folder = reports / summary.run_id
     folder.mkdir(parents=True, exist_ok=True)
     con = warehouse.connection

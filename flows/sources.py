@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from extractors import SUPPORTED_SUFFIXES
+from warehouse import default_db_path
 
 WAREHOUSE_SUFFIXES = frozenset({".duckdb", ".wal"})  # our own files: never ingested, never reported
 CONTENT_TYPES = {
@@ -363,3 +364,26 @@ def _write_atomically(path: Path, data: bytes) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(partial, path)
+
+
+def collect(
+    paths: list[str],
+    manifest: str | None,
+    db: str | Path | None,
+    log: Callable[[str], None],
+    max_download_mb: float = 200,
+    keep: Callable[[int | None], bool] = lambda year: True,
+) -> tuple[list[Item], list[str]]:
+    """Items for ``paths`` (files, folders, URLs) and the manifest's lines; the ignored files.
+
+    URLs are downloaded to ``downloads/`` beside the warehouse; ``keep`` filters by year.
+    """
+    entries = list(paths)
+    if manifest:
+        entries += read_manifest(manifest)
+    download = Download(
+        cache_dir=Path(db or default_db_path()).parent / "downloads",
+        max_bytes=int(max_download_mb * 2**20),
+    )
+    items, ignored = resolve(entries, download, log, keep)
+    return items, [str(path) for path in ignored]

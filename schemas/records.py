@@ -1,18 +1,11 @@
-"""Typed records the form parser builds and the warehouse stores (columns as in SCHEMA.md)."""
+"""Typed records the form parser builds, the checks judge and the warehouse stores (columns as in
+SCHEMA.md), and what one file's reading hands to the layers above."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-
-FORM_TYPES = {
-    "project_self_evaluation": "项目支出绩效自评表",
-    "policy_target_declaration": "政策绩效目标申报表",
-    "project_target_declaration": "项目支出绩效目标申报表",
-    "department_self_evaluation": "部门整体支出绩效自评表",
-    "department_target_declaration": "部门整体支出绩效目标表",
-}
 
 
 @dataclass
@@ -54,6 +47,7 @@ class Indicator:
     )
     bbox: tuple[float, float, float, float] | None = None  # its cells on ``page``, as FundLine
     extra: dict[str, str] | None = None  # columns without a known role: header → text as printed
+    level1_weight: float | None = None  # a weight printed in the 一级 cell: 产出指标（50分）
 
 
 @dataclass
@@ -122,3 +116,28 @@ class CheckResult:
     observed: str | None = None
     expected: str | None = None
     detail: str | None = None
+
+
+def form_status(results: list[CheckResult]) -> str:
+    """One form's status from its results: 'quarantined' on any error, 'warning', or 'clean'."""
+    severities = {result.severity for result in results}
+    if "error" in severities:
+        return "quarantined"
+    return "warning" if "warning" in severities else "clean"
+
+
+def form_id_for(sha256: str, ordinal: int) -> str:
+    """Stable form id: the same file ingested twice gives the same ids."""
+    return f"{sha256[:16]}-{ordinal}"
+
+
+@dataclass
+class Extraction:
+    """What reading one file produced: its forms, or why it could not be read."""
+
+    forms: list[Form] = field(default_factory=list)
+    pages: int | None = None
+    extractor: str | None = None
+    n_tables: int = 0
+    error: str | None = None  # set when the file was unreadable: it is recorded as 'failed'
+    notes: list[str] = field(default_factory=list)  # the reader's and parser's remarks on the file

@@ -1,7 +1,6 @@
 """The DuckDB warehouse behind the SCHEMA.md views: schema, loader and run log."""
 
 from warehouse.store import (
-    Extraction,
     FileCheck,
     FileLoad,
     LoadResult,
@@ -12,13 +11,11 @@ from warehouse.store import (
     WarehouseBusy,
     check_writable,
     default_db_path,
-    form_id_for,
     no_forms_message,
 )
 
 __all__ = [
     "FileLoad",
-    "Extraction",
     "FileCheck",
     "LoadResult",
     "RunCounts",
@@ -28,6 +25,5 @@ __all__ = [
     "WarehouseBusy",
     "check_writable",
     "default_db_path",
-    "form_id_for",
     "no_forms_message",
 ]

@@ -1,11 +1,11 @@
 """Export the analyst views as Parquet for engines beyond DuckDB (Spark, Trino, Polars, pandas).
 
-Every SCHEMA.md view goes to ``DIR/<view>/``, hive-partitioned by ``fiscal_year``
-(``DIR/forms/fiscal_year=2023/data_0.parquet``; forms without a year under
+Every analyst view (``warehouse.ddl.VIEWS``) goes to ``DIR/<view>/``, hive-partitioned by
+``fiscal_year`` (``DIR/forms/fiscal_year=2023/data_0.parquet``; forms without a year under
 ``fiscal_year=__HIVE_DEFAULT_PARTITION__``, read back as NULL). Views without a fiscal_year
-column get their form's: fund_lines, indicators and check_results by form_id, source_files the
-earliest year among the file's forms. ingest_runs is about runs, not years: one unpartitioned
-file. A view with no rows is written as one empty file, so its schema is still there. Each view
+column get their form's (fund_lines, indicators, check_results, reviews: by form_id) or, for
+source_files, the earliest year among the file's forms. ingest_runs is about runs, not years:
+one unpartitioned file. A view with no rows is written as one empty file, so its schema is still there. Each view
 is written beside its old export and swapped in by renaming, so a reader never sees half of one.
 """
 
@@ -15,6 +15,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from warehouse.ddl import VIEWS, View
 from warehouse.store import Warehouse
 
 # every form with its year, landed or held back (check_results covers both)
@@ -23,26 +24,22 @@ _FORM_YEARS = """
     UNION ALL
     SELECT form_id, fiscal_year FROM quarantine
 """
+# each file's earliest year among its forms
+_FILE_YEARS = """
+    SELECT source_file, min(fiscal_year) AS fiscal_year FROM (
+        SELECT source_file, fiscal_year FROM forms
+        UNION ALL SELECT source_file, fiscal_year FROM quarantine
+    ) GROUP BY source_file
+"""
+_YEAR_JOINS = {"form": (_FORM_YEARS, "form_id"), "file": (_FILE_YEARS, "source_file")}
 
-QUERIES: dict[str, str] = {
-    "forms": "SELECT * FROM forms",
-    "fund_lines": f"SELECT v.*, y.fiscal_year FROM fund_lines v LEFT JOIN ({_FORM_YEARS}) y USING (form_id)",
-    "indicators": f"SELECT v.*, y.fiscal_year FROM indicators v LEFT JOIN ({_FORM_YEARS}) y USING (form_id)",
-    "check_results": (
-        f"SELECT v.*, y.fiscal_year FROM check_results v LEFT JOIN ({_FORM_YEARS}) y USING (form_id)"
-    ),
-    "quarantine": "SELECT * FROM quarantine",
-    "source_files": """
-        SELECT v.*, y.fiscal_year FROM source_files v LEFT JOIN (
-            SELECT source_file, min(fiscal_year) AS fiscal_year FROM (
-                SELECT source_file, fiscal_year FROM forms
-                UNION ALL SELECT source_file, fiscal_year FROM quarantine
-            ) GROUP BY source_file
-        ) y USING (source_file)
-    """,
-    "ingest_runs": "SELECT * FROM ingest_runs",
-}
-UNPARTITIONED = frozenset({"ingest_runs"})
+
+def export_query(name: str, view: View) -> str:
+    """The rows of ``view`` as exported: with the fiscal_year its partitions are named by."""
+    if view.year in _YEAR_JOINS:
+        years, key = _YEAR_JOINS[view.year]
+        return f"SELECT v.*, y.fiscal_year FROM {name} v LEFT JOIN ({years}) y USING ({key})"
+    return f"SELECT * FROM {name}"
 
 
 @dataclass(frozen=True)
@@ -61,13 +58,14 @@ def export_parquet(db: str | Path, target: str | Path) -> list[Exported]:
     exported = []
     with Warehouse.open(db, read_only=True) as warehouse:
         con = warehouse.connection
-        for view, query in QUERIES.items():
+        for view, definition in VIEWS.items():
+            query = export_query(view, definition)
             (rows,) = con.execute(f"SELECT count(*) FROM ({query})").fetchone()
             folder = target / view
             staging = target / f".{view}.partial"
             shutil.rmtree(staging, ignore_errors=True)
             staging.mkdir()
-            if rows and view not in UNPARTITIONED:
+            if rows and definition.year is not None:
                 con.execute(
                     f"COPY ({query}) TO '{_quoted(staging)}' "
                     "(FORMAT parquet, PARTITION_BY (fiscal_year), OVERWRITE)"

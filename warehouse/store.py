@@ -27,9 +27,8 @@ from typing import Any, NamedTuple
 
 import duckdb
 
-from expectations import form_status
-from schemas.records import CheckResult, Form
-from warehouse.ddl import MIGRATIONS, SCHEMA_VERSION, TABLES, VIEWS
+from schemas.records import CheckResult, Extraction, Form, form_id_for, form_status
+from warehouse.ddl import MIGRATIONS, SCHEMA_VERSION, TABLES, view_statements
 
 DEFAULT_DB = Path("data") / "jixiao.duckdb"
 
@@ -256,11 +255,6 @@ def check_writable(db: str | Path) -> None:
         lock.release()
 
 
-def form_id_for(sha256: str, ordinal: int) -> str:
-    """Stable form id: the same file ingested twice gives the same ids."""
-    return f"{sha256[:16]}-{ordinal}"
-
-
 @dataclass(frozen=True)
 class SourceFile:
     """One file as pulled: the name it is stored under, its content hash and size."""
@@ -277,17 +271,6 @@ class SourceFile:
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
         return cls(str(path.resolve()), digest.hexdigest(), path.stat().st_size)
-
-
-@dataclass
-class Extraction:
-    """What reading one file produced: its forms, or why it could not be read."""
-
-    forms: list[Form] = field(default_factory=list)
-    pages: int | None = None
-    extractor: str | None = None
-    n_tables: int = 0
-    error: str | None = None  # set when the file was unreadable: it is recorded as 'failed'
 
 
 @dataclass(frozen=True)
@@ -400,7 +383,8 @@ class _StagedRows:
             return LoadResult(source.source_file, "failed", message=extraction.error)
         forms = extraction.forms
         if not forms:
-            return LoadResult(source.source_file, "no_forms", message=no_forms_message(extraction))
+            message = _with_notes(no_forms_message(extraction), extraction)
+            return LoadResult(source.source_file, "no_forms", message=message)
         results_by_form: dict[str, list[CheckResult]] = defaultdict(list)
         for result in results:
             results_by_form[result.form_id].append(result)
@@ -435,10 +419,14 @@ class _StagedRows:
                 len(forms) - quarantined,
                 quarantined,
                 warnings,
-                f"{quarantined} of {_plural(len(forms), 'form')} quarantined: "
-                "see the quarantine and check_results views",
+                _with_notes(
+                    f"{quarantined} of {_plural(len(forms), 'form')} quarantined: "
+                    "see the quarantine and check_results views",
+                    extraction,
+                ),
             )
-        return LoadResult(source.source_file, "loaded", len(forms), 0, warnings)
+        message = _with_notes(None, extraction)
+        return LoadResult(source.source_file, "loaded", len(forms), 0, warnings, message)
 
     def insert_into(self, warehouse: Warehouse) -> None:
         """Insert the staged rows into ``store.<table>``, one statement per table.
@@ -488,11 +476,17 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
+def _with_notes(message: str | None, extraction: Extraction) -> str | None:
+    """A file's source_files note: its status message, then what reading it remarked."""
+    parts = [message, *extraction.notes] if message else extraction.notes
+    return "; ".join(parts) or None
+
+
 def no_forms_message(extraction: Extraction) -> str:
     """What a readable file held instead of a form, e.g. '31 pages, 12 tables, no performance form'."""
     found = [] if extraction.pages is None else [_plural(extraction.pages, "page")]
     found.append(_plural(extraction.n_tables, "table"))
-    return ", ".join([*found, "no performance form"])
+    return "; ".join([", ".join([*found, "no performance form"]), *extraction.notes])
 
 
 def _form_row(
@@ -632,7 +626,7 @@ class Warehouse:
         self.close()
 
     def _create_schema(self) -> None:
-        for statement in [*TABLES, *MIGRATIONS, *VIEWS]:
+        for statement in [*TABLES, *MIGRATIONS, *view_statements()]:
             self.connection.execute(statement)
         (current,) = self.connection.execute(
             "SELECT max(version) FROM store.schema_version"

@@ -11,15 +11,15 @@ from decimal import Decimal
 
 import pytest
 
-from expectations import SEVERITY, form_status, validate
-from expectations.vocabulary import (
+from expectations import SEVERITY, validate
+from schemas.records import CheckResult, FlaggedCell, Form, FundLine, Indicator, form_status
+from schemas.vocabulary import (
     LEVEL1,
     LEVEL2,
     LEVEL2_PARENT,
     canonical_level,
     level2_affinity,
 )
-from schemas.records import CheckResult, FlaggedCell, Form, FundLine, Indicator
 
 COVID = "因疫情影响部分职业无法开展培训工作"
 

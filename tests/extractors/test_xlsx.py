@@ -15,7 +15,7 @@ from openpyxl import Workbook
 
 from extractors import UnreadableFile, read_document
 from extractors.forms import parse_forms
-from extractors.xlsx import display_number
+from extractors.sheets import display_number
 
 
 def fill(sheet, lay: Layout) -> None:

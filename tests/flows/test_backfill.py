@@ -9,8 +9,9 @@ import pytest
 
 from expectations import validate
 from flows.backfill import backfill, per_year, year_table
+from flows.extraction.extract import extract_path
+from flows.extraction.pool import ExtractionPool, ExtractionTimeout
 from flows.ingest import ingest
-from flows.pool import ExtractionPool, ExtractionTimeout, extract_path
 from warehouse import Warehouse
 
 ROOT = Path(__file__).parents[2]

@@ -9,8 +9,12 @@ import pytest
 from prefect import flow
 
 from extractors import SUPPORTED_SUFFIXES
-from flows.ingest import Pipeline, Reporter, RunSummary, discover_files, ingest
-from flows.pool import check_forms, extract_path
+from flows.extraction.extract import check_forms, extract_path
+from flows.ingest import ingest
+from flows.pipeline import Pipeline
+from flows.progress import Reporter
+from flows.sources import discover_files
+from flows.summary import RunSummary
 from warehouse import FileLoad, SourceFile, Warehouse
 
 SEEDS = sorted((Path(__file__).parents[1] / "data" / "seeds").glob("*.txt"))

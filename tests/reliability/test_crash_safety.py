@@ -45,7 +45,17 @@ def start_ingest(inbox: Path, db: Path, cwd: Path) -> subprocess.Popen:
     for name in ("JIXIAO_DB", "JIXIAO_WAIT"):
         env.pop(name, None)
     return subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "ingest", str(inbox), "--db", str(db), "--chunk", "4"],
+        [
+            sys.executable,
+            "-m",
+            "flows.app.cli",
+            "ingest",
+            str(inbox),
+            "--db",
+            str(db),
+            "--chunk",
+            "4",
+        ],
         cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,

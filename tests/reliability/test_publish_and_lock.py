@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from schemas.records import Form, Indicator
-from warehouse import Extraction, SourceFile, Warehouse, WarehouseBusy, form_id_for
+from schemas.records import Extraction, Form, Indicator, form_id_for
+from warehouse import SourceFile, Warehouse, WarehouseBusy
 
 PROJECT = Path(__file__).parents[2]
 
@@ -234,7 +234,7 @@ def test_jixiao_ingest_names_the_run_it_would_collide_with(tmp_path):
         env = {**os.environ, "PYTHONPATH": str(PROJECT)}
         env.pop("JIXIAO_WAIT", None)
         result = subprocess.run(
-            [sys.executable, "-m", "flows.cli", "ingest", str(seed), "--db", str(db)],
+            [sys.executable, "-m", "flows.app.cli", "ingest", str(seed), "--db", str(db)],
             capture_output=True,
             text=True,
             env=env,

@@ -14,7 +14,8 @@ from PIL import Image
 from expectations import validate
 from extractors import read_document
 from extractors.forms import parse_forms
-from warehouse import Extraction, SourceFile, Warehouse, form_id_for
+from schemas.records import Extraction, form_id_for
+from warehouse import SourceFile, Warehouse
 
 PROJECT = Path(__file__).parents[2]
 FAULTS = PROJECT / "samples" / "pdf" / "self_eval_arithmetic_faults.pdf"
@@ -38,7 +39,7 @@ def jixiao(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(PROJECT)}
     env.pop("JIXIAO_DB", None)
     return subprocess.run(
-        [sys.executable, "-m", "flows.cli", "quarantine", *args],
+        [sys.executable, "-m", "flows.app.cli", "quarantine", *args],
         cwd=cwd,
         env=env,
         capture_output=True,

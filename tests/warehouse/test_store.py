@@ -9,9 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from schemas.records import CheckResult, Form, FundLine, Indicator
+from schemas.records import CheckResult, Extraction, Form, FundLine, Indicator, form_id_for
 from warehouse import (
-    Extraction,
     FileLoad,
     RunCounts,
     SourceFile,
@@ -19,7 +18,6 @@ from warehouse import (
     Warehouse,
     WarehouseBusy,
     default_db_path,
-    form_id_for,
 )
 from warehouse.ddl import SCHEMA_VERSION
 

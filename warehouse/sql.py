@@ -17,19 +17,11 @@ from typing import Any, TextIO
 
 import duckdb
 
-from warehouse import Warehouse
+from warehouse.ddl import VIEWS
+from warehouse.store import Warehouse
 
 FORMATS = ("table", "csv", "json")
 CELL_WIDTH = 60  # longer text is cut in table output
-VIEWS = (
-    "forms",
-    "fund_lines",
-    "indicators",
-    "check_results",
-    "quarantine",
-    "source_files",
-    "ingest_runs",
-)
 HELP = """\
 Statements end with ';' and may span lines. Views: {views}.
   .tables         list the views and their row counts

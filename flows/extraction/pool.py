@@ -19,23 +19,23 @@ import multiprocessing
 import os
 import threading
 import time
-from collections import defaultdict, deque
+from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
-from pathlib import Path
 from typing import Any
 
-from expectations import validate
-from extractors import read_document
-from extractors.errors import UnreadableFile
-from extractors.forms import parse_forms
-from schemas.records import CheckResult, Form
-from warehouse import Extraction, form_id_for
+from flows.extraction.extract import Batch, Checks, check_forms, extract_path
+from schemas.records import Extraction, Form
 
 DEFAULT_TIMEOUT = 300.0
 # imported once, by the forkserver, before it forks the workers: each starts with them loaded
-WORKER_PRELOAD = ["flows.pool", "extractors.pdf", "extractors.text", "expectations.gx_suite"]
+WORKER_PRELOAD = [
+    "flows.extraction.pool",
+    "extractors.pdf",
+    "extractors.text",
+    "expectations.gx_suite",
+]
 
 
 class ExtractionTimeout(Exception):
@@ -48,62 +48,6 @@ class WorkerCrashed(Exception):
 
 class ChecksFailed(Exception):
     """Great Expectations could not check a batch of forms (a bug: the run stops)."""
-
-
-@dataclass
-class Checks:
-    """The failed checks of a batch of forms by form id, and GX's own results when asked."""
-
-    results: dict[str, list[CheckResult]] = field(default_factory=dict)
-    gx_results: list[Any] = field(default_factory=list)  # (identifier, validation result) pairs
-
-    def add(self, other: Checks) -> None:
-        """Take in the checks of another batch (of other forms)."""
-        self.results.update(other.results)
-        self.gx_results += other.gx_results
-
-
-@dataclass
-class Batch:
-    """A batch of files read and checked together: an extraction per file, in order, and checks."""
-
-    extractions: list[Extraction]
-    checks: Checks
-
-
-def extract_path(path: str, sha256: str | None = None) -> Extraction:
-    """Read one file and parse its forms; any failure becomes the extraction's error message.
-
-    With the file's ``sha256`` the forms get their ids (:func:`warehouse.form_id_for`).
-    """
-    extraction = Extraction()
-    try:
-        document = read_document(Path(path))
-        extraction.pages = document.pages
-        extraction.extractor = document.extractor
-        extraction.n_tables = document.n_tables
-        extraction.forms = parse_forms(document)
-    except UnreadableFile as error:
-        extraction.error = str(error)
-    except Exception as error:  # a reader or parser bug must not stop the batch
-        extraction.forms = []
-        extraction.error = (
-            f"could not extract forms ({type(error).__name__}: {error}); "
-            "this is a bug in jixiao: please report it with the file"
-        )
-    if sha256 is not None:
-        for form in extraction.forms:
-            form.form_id = form_id_for(sha256, form.form_ordinal)
-    return extraction
-
-
-def check_forms(forms: list[Form], keep_gx: bool = False) -> Checks:
-    """Run every check on ``forms`` in one GX call; ``keep_gx`` keeps GX's results (Data Docs)."""
-    gx_results: list[Any] | None = [] if keep_gx else None
-    results: dict[str, list[CheckResult]] = defaultdict(list)
-    for result in validate(forms, gx_results):
-        results[result.form_id].append(result)
-    return Checks(dict(results), gx_results or [])
 
 
 def timeout_message(seconds: float) -> str:

@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(commands, common, pipeline)
     _add_export(commands)
     _add_sql(commands)
+    _add_debug(commands)
     return parser
 
 
@@ -145,7 +146,7 @@ def run_quarantine(args: argparse.Namespace) -> int:
     """Run one ``jixiao quarantine`` action; returns the exit code."""
     import getpass
 
-    from flows.quarantine import list_forms, page_images, show
+    from flows.app.review import list_forms, page_images, show
     from warehouse import Warehouse, WarehouseBusy, default_db_path
 
     db = Path(args.db) if args.db else default_db_path()
@@ -376,6 +377,25 @@ def _add_export(commands: argparse._SubParsersAction) -> None:
     export.set_defaults(run=run_export)
 
 
+def _add_debug(commands: argparse._SubParsersAction) -> None:
+    debug = commands.add_parser(
+        "debug",
+        help="show what the reader saw on a page: rulings, cells, column roles, forms",
+        description=textwrap.fill(
+            "Read FILE and print, for one page, the rulings found, every cell with its span, "
+            "the role each column was given and where each form starts and ends; with --png, "
+            "draw the same over the rendered page (PDFs and scans). Writes no warehouse.",
+            width=80,
+        ),
+    )
+    debug.add_argument("file", metavar="FILE", help="the file to look at")
+    debug.add_argument(
+        "--page", type=_positive_int, help="1-based page (default: the first with a table)"
+    )
+    debug.add_argument("--png", metavar="OUT", help="draw the page into this PNG file")
+    debug.set_defaults(run=run_debug)
+
+
 def _add_sql(commands: argparse._SubParsersAction) -> None:
     sql = commands.add_parser(
         "sql",
@@ -458,7 +478,7 @@ def _report_dir(args: argparse.Namespace, db: Path) -> str | None:
 
 
 def _print_summary(summary: object, db: Path) -> int:
-    from flows.ingest import display_path, summary_line
+    from flows.summary import display_path, summary_line
 
     print(f"warehouse: {display_path(db)}")
     print(summary_line(summary))
@@ -605,6 +625,30 @@ def run_backfill(args: argparse.Namespace) -> int:
     return code
 
 
+def run_debug(args: argparse.Namespace) -> int:
+    """Print (and with --png draw) what was read on one page of a file."""
+    from extractors import UnreadableFile
+    from flows.app.debug import debug_page, draw_page
+
+    path = Path(args.file)
+    if not path.is_file():
+        _error(f"no such file: {path}")
+        return EXIT_USAGE
+    try:
+        view = debug_page(path, args.page)
+    except UnreadableFile as error:
+        _error(str(error))
+        return EXIT_FILES_FAILED
+    print(view.report())
+    if args.png:
+        try:
+            print(f"drawn: {draw_page(view, Path(args.png))}")
+        except ValueError as error:
+            _error(str(error))
+            return EXIT_USAGE
+    return EXIT_OK
+
+
 def run_serve(args: argparse.Namespace) -> int:
     """Register the nightly deployment and serve it until interrupted."""
     if usage := _engine_usage(args):
@@ -693,8 +737,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_sql(args: argparse.Namespace) -> int:
     """Run a query, the interactive prompt, or piped statements, read-only."""
-    from flows import sql
-    from warehouse import WarehouseBusy, default_db_path
+    from warehouse import WarehouseBusy, default_db_path, sql
 
     db = Path(args.db) if args.db else default_db_path()
     try:

@@ -1,0 +1,1 @@
+"""What people use: the ``jixiao`` command line and the quarantine review commands."""

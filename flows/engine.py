@@ -1,0 +1,231 @@
+"""How a run's files are read and their forms checked: local worker processes or a Dask cluster,
+with or without a Prefect task run per file.
+
+Reading can be a Prefect task per file (``extract_file``: cached on the file's content and the
+reader code, visible in the Prefect UI), the chunk's forms then checked in shares by the same
+workers (local processes, or ``check_batch`` task runs on the Dask workers); or, for large
+backfills, each worker gets its share of a chunk to read and check without a task run per file.
+:class:`Workers` is where this is decided.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.context import TaskRunContext
+
+import flows.extraction.pool as pool_module
+from flows.extraction.extract import Checks
+from flows.extraction.pool import (
+    DEFAULT_TIMEOUT,
+    ExtractionPool,
+    ExtractionTimeout,
+    WorkerCrashed,
+)
+from schemas.records import Extraction, Form
+
+TASK_RUNNERS = ("process", "dask")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _code_version() -> str:
+    """A fingerprint of the reader code: cached extractions end when a reader changes."""
+    digest = hashlib.sha256()
+    paths = [ROOT / "flows" / "extraction" / "extract.py"]  # what an extraction holds
+    for package in ("extractors", "schemas"):
+        paths += sorted((ROOT / package).rglob("*.py"))
+    for path in paths:
+        digest.update(path.relative_to(ROOT).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+CODE_VERSION = _code_version()
+
+
+@dataclass(frozen=True)
+class Engine:
+    """How files are read.
+
+    ``task_runner`` 'process': ``workers`` local processes; 'dask': the Dask scheduler at
+    ``address`` through Prefect's DaskTaskRunner. ``per_file_tasks`` makes each file a Prefect
+    task run (always so on Dask). ``timeout`` is the limit per file, in seconds.
+    """
+
+    task_runner: str = "process"
+    workers: int = 1
+    address: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    per_file_tasks: bool = True
+
+    def __post_init__(self) -> None:
+        if self.task_runner not in TASK_RUNNERS:
+            raise ValueError(f"task_runner must be one of {TASK_RUNNERS}, not {self.task_runner!r}")
+        if self.task_runner == "dask" and not self.address:
+            raise ValueError("the dask task runner needs the scheduler's address (tcp://HOST:PORT)")
+        if self.workers < 1 or self.timeout <= 0:
+            raise ValueError("workers must be at least 1 and the timeout positive")
+
+
+def _content_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    return f"jixiao-extract-{parameters['sha256']}-{CODE_VERSION}"
+
+
+@task(
+    name="extract",
+    task_run_name="read {path}",
+    cache_key_fn=_content_key,
+    cache_expiration=timedelta(days=30),
+    persist_result=True,
+    retries=0,  # reading is deterministic; timeouts and crashes are reported, not retried
+)
+def extract_file(path: str, sha256: str, timeout: float = DEFAULT_TIMEOUT) -> Extraction:
+    """Read one file and parse its forms (ids from ``sha256``) in a worker process, stopped after
+    ``timeout`` s.
+
+    Locally the run's pool reads it; on a Dask worker, a reader process of that worker's own
+    (see :func:`flows.extraction.pool.read_here_or_in_pool`). Cached on ``sha256`` (the file's content) and
+    the reader code's fingerprint.
+    """
+    return pool_module.read_here_or_in_pool(path, sha256, timeout)
+
+
+@task(name="check", task_run_name="check forms", cache_policy=NO_CACHE, persist_result=False)
+def check_batch(forms: list[Form], keep_gx: bool = False) -> Checks:
+    """Check a share of a chunk's forms in one Great Expectations call on a Dask worker (see
+    :func:`flows.extraction.pool.check_here_or_in_pool`); ``keep_gx`` returns GX's results too."""
+    return pool_module.check_here_or_in_pool(forms, keep_gx)
+
+
+T = TypeVar("T")
+ChunkRead = tuple[dict[str, Extraction], Checks]  # extractions by file name, checks of their forms
+
+
+def _shares(items: Sequence[T], count: int) -> list[list[T]]:
+    """``items`` cut in order into at most ``count`` runs of near-equal length (none if empty)."""
+    count = min(count, len(items))
+    shares, start = [], 0
+    for index in range(count):
+        end = start + len(items) // count + (index < len(items) % count)
+        shares.append(list(items[start:end]))
+        start = end
+    return shares
+
+
+class Workers:
+    """Reads a chunk's files and checks their forms on the chosen engine: the one place that
+    decides how.
+
+    - local processes, no task per file: each of the ``workers`` processes gets a share of the
+      chunk's files, reads it and checks its forms in one GX call;
+    - local processes, a Prefect task per file: the tasks read through the pool; once the chunk
+      is read, the same processes check its forms in ``workers`` shares, ahead of any reading;
+    - Dask: a Prefect task per file, then ``workers`` ``check_batch`` task runs, on the Dask
+      workers too.
+
+    ``keep_gx`` tells whether GX's own results are still wanted (for Data Docs).
+    """
+
+    def __init__(self, engine: Engine, keep_gx: Callable[[], bool]) -> None:
+        self.engine = engine
+        self.keep_gx = keep_gx
+        self.pool: ExtractionPool | None = None
+        self.runner: Any = None
+
+    def __enter__(self) -> Workers:
+        engine = self.engine
+        if engine.task_runner == "dask":
+            from prefect_dask import DaskTaskRunner
+
+            self.runner = DaskTaskRunner(address=engine.address)
+        else:
+            self.pool = ExtractionPool(engine.workers, engine.timeout)
+            if engine.per_file_tasks:
+                from prefect.task_runners import ThreadPoolTaskRunner
+
+                pool_module.LOCAL_POOL = self.pool
+                self.runner = ThreadPoolTaskRunner(max_workers=engine.workers)
+        if self.runner is not None:
+            try:
+                self.runner.__enter__()
+            except BaseException:
+                self._close_pool()
+                raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            if self.runner is not None:
+                self.runner.__exit__(*exc_info)
+        finally:
+            self._close_pool()
+
+    def _close_pool(self) -> None:
+        if self.pool is not None:
+            pool_module.LOCAL_POOL = None
+            self.pool.close()
+
+    def submit(self, files: dict[str, tuple[str, str]]) -> Callable[[], ChunkRead]:
+        """Start reading ``files`` (name → (path, sha256)) and checking their forms; the returned
+        function waits for the extractions and the checks."""
+        if self.runner is None:
+            keep_gx = self.keep_gx()
+            batches = [
+                (names, self.pool.submit_checked([files[name] for name in names], keep_gx))
+                for names in _shares(list(files), self.engine.workers)
+            ]
+            return lambda: self._gather(batches)
+        reads = {
+            name: self.runner.submit(
+                extract_file, {"path": path, "sha256": sha256, "timeout": self.engine.timeout}
+            )
+            for name, (path, sha256) in files.items()
+        }
+        return lambda: self._read_then_check(reads)
+
+    @staticmethod
+    def _gather(batches: list[tuple[list[str], Any]]) -> ChunkRead:
+        extractions: dict[str, Extraction] = {}
+        checks = Checks()
+        for names, future in batches:
+            batch = future.result()
+            extractions.update(zip(names, batch.extractions))
+            checks.add(batch.checks)
+        return extractions, checks
+
+    def _read_then_check(self, reads: dict[str, Any]) -> ChunkRead:
+        extractions = {name: self._settle(future) for name, future in reads.items()}
+        forms = [form for extraction in extractions.values() for form in extraction.forms]
+        keep_gx = self.keep_gx()
+        shares = _shares(forms, self.engine.workers)
+        if self.pool is not None:
+            futures = [self.pool.submit_checks(share, keep_gx) for share in shares]
+        else:
+            futures = [
+                self.runner.submit(check_batch, {"forms": share, "keep_gx": keep_gx})
+                for share in shares
+            ]
+        checks = Checks()
+        for future in futures:
+            checks.add(future.result())
+        return extractions, checks
+
+    @staticmethod
+    def _settle(future: Any) -> Extraction:
+        """The extraction of a finished future; a timeout or crash becomes its error message."""
+        try:
+            return future.result()
+        except (ExtractionTimeout, WorkerCrashed) as error:
+            return Extraction(error=str(error))
+        except Exception as error:
+            return Extraction(
+                error=f"could not be read ({type(error).__name__}: {error}); run again, or "
+                "report this with the file if it persists"
+            )

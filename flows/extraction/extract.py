@@ -1,0 +1,92 @@
+"""The extraction entry point: one file read and its forms parsed, a batch of forms checked.
+
+Both run in the worker processes of :mod:`flows.extraction.pool` (or on Dask workers).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from expectations import validate
+from extractors import read_document
+from extractors.errors import UnreadableFile
+from extractors.forms import parse_forms
+from schemas.grid import Document
+from schemas.records import CheckResult, Extraction, Form, form_id_for
+
+SPEAKS_OF_FORMS = re.compile(r"绩效(目标|指标)|[一二三]级(指标|目标)|指标值")
+
+
+@dataclass
+class Checks:
+    """The failed checks of a batch of forms by form id, and GX's own results when asked."""
+
+    results: dict[str, list[CheckResult]] = field(default_factory=dict)
+    gx_results: list[Any] = field(default_factory=list)  # (identifier, validation result) pairs
+
+    def add(self, other: Checks) -> None:
+        """Take in the checks of another batch (of other forms)."""
+        self.results.update(other.results)
+        self.gx_results += other.gx_results
+
+
+@dataclass
+class Batch:
+    """A batch of files read and checked together: an extraction per file, in order, and checks."""
+
+    extractions: list[Extraction]
+    checks: Checks
+
+
+def extract_path(path: str, sha256: str | None = None) -> Extraction:
+    """Read one file and parse its forms; any failure becomes the extraction's error message.
+
+    With the file's ``sha256`` the forms get their ids (:func:`schemas.records.form_id_for`).
+    """
+    extraction = Extraction()
+    try:
+        document = read_document(Path(path))
+        extraction.pages = document.pages
+        extraction.extractor = document.extractor
+        extraction.n_tables = document.n_tables
+        extraction.forms = parse_forms(document)
+        extraction.notes = list(document.notes)
+        if not extraction.forms:
+            extraction.notes.append(debug_hint(path, document))
+    except UnreadableFile as error:
+        extraction.error = str(error)
+    except Exception as error:  # a reader or parser bug must not stop the batch
+        extraction.forms = []
+        extraction.error = (
+            f"could not extract forms ({type(error).__name__}: {error}); "
+            "this is a bug in jixiao: please report it with the file"
+        )
+    if sha256 is not None:
+        for form in extraction.forms:
+            form.form_id = form_id_for(sha256, form.form_ordinal)
+    return extraction
+
+
+def debug_hint(path: str | Path, doc: Document) -> str:
+    """How to see what was read in a file that gave no form: the ``jixiao debug`` command for its
+    likeliest page (the first whose tables print 绩效目标, 绩效指标 or an indicator header, else
+    the first with a table)."""
+    tables = [g for g in doc.grids if g.is_table]
+    pages = [c.page for g in tables for c in g.cells if c.page and SPEAKS_OF_FORMS.search(c.text)]
+    pages = pages or [c.page for g in tables for c in g.cells if c.page]
+    page = f" --page {min(pages)}" if pages else ""
+    drawn = " --png out.png" if doc.pages is not None else ""
+    return f"to see what was read, run: jixiao debug {path}{page}{drawn}"
+
+
+def check_forms(forms: list[Form], keep_gx: bool = False) -> Checks:
+    """Run every check on ``forms`` in one GX call; ``keep_gx`` keeps GX's results (Data Docs)."""
+    gx_results: list[Any] | None = [] if keep_gx else None
+    results: dict[str, list[CheckResult]] = defaultdict(list)
+    for result in validate(forms, gx_results):
+        results[result.form_id].append(result)
+    return Checks(dict(results), gx_results or [])

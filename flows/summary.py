@@ -1,0 +1,63 @@
+"""What one run did: its counts and each file's outcome, and how they read in one line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from warehouse import RunCounts
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one file in a run.
+
+    ``status`` is a source_files status, or 'skipped' for a file unchanged since its last ingest.
+    """
+
+    path: str
+    status: str
+    forms_landed: int = 0
+    forms_quarantined: int = 0
+    warnings: int = 0
+    message: str | None = None
+    year: int | None = None
+
+
+@dataclass
+class RunSummary(RunCounts):
+    """The counts of one run (as in ingest_runs), its warning count and each file's outcome.
+
+    ``files_skipped`` counts unchanged files and duplicates of content already ingested;
+    ``warnings`` counts failed warning-level checks on the forms loaded in this run.
+    """
+
+    run_id: str = ""
+    flow: str = "ingest"
+    status: str = "running"
+    warnings: int = 0
+    files: list[FileOutcome] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # named files of an unsupported type
+    report: str | None = None  # the run's HTML report, when one was written
+    check_failures: dict[str, int] = field(default_factory=dict)  # check_name → failed checks
+
+
+def display_path(path: str | Path) -> str:
+    """A path relative to the working directory when it lies under it; URLs as they are."""
+    if "://" in str(path):
+        return str(path)
+    path = Path(path)
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def summary_line(summary: RunSummary) -> str:
+    """One line with the run's counts."""
+    return (
+        f"{summary.files_seen} files seen: {summary.files_new} new, "
+        f"{summary.files_skipped} skipped, {summary.files_failed} failed; "
+        f"{summary.forms_landed} forms landed, {summary.forms_quarantined} quarantined, "
+        f"{summary.warnings} warnings"
+    )
