@@ -599,8 +599,9 @@ class _EdgeJudge:
     interior lines). A ruling that still covers a fair share (``BROKEN``) separates them; so does
     a clear gap between text on both sides (``SEPARATED``: more than lines of one cell leave, a
     lost ruling between two cells' texts). A region of joined slots that is not a rectangle cannot
-    be a cell: a ruling was lost, and the edge inside it with the most ruling left is restored
-    until every region is one.
+    be a cell, nor can one with a ruling inside it: a ruling was lost, and is restored (the rest of
+    a lattice line ruled inside the region, else the edge with the most ruling left) until every
+    region is a rectangle without rulings inside.
     """
 
     RULED = 0.6  # share of an edge a ruling covers beyond doubt
@@ -640,12 +641,38 @@ class _EdgeJudge:
         ]
         while True:
             regions = joined_slots(h_rule, v_rule, n_rows, n_cols)
-            lost = [max(self._inner_edges(s, h_rule, v_rule), default=None) for s in regions]
-            lost = [edge for s, edge in zip(regions, lost) if edge and not is_rectangle(s, n_cols)]
+            lost = [edge for s in regions for edge in self._cut_lines(s, h_rule, v_rule)]
+            for s in regions:
+                if not lost and not is_rectangle(s, n_cols):
+                    lost.append(max(self._inner_edges(s, h_rule, v_rule))[1:])
             if not lost:
                 return h_rule, v_rule
-            for _, horizontal, r, c in lost:
+            for horizontal, r, c in lost:
                 (h_rule if horizontal else v_rule)[r][c] = True
+
+    def _cut_lines(
+        self, slots: list[int], h_rule: list[list[bool]], v_rule: list[list[bool]]
+    ) -> list[tuple[bool, int, int]]:
+        """The unruled edges of lattice lines that are ruled elsewhere inside the same region: a
+        ruling inside one cell cannot be, so the line was lost where it is missing (unless text
+        runs across it there)."""
+        n_cols, members, lines = self.lattice.n_cols, set(slots), {}
+        for s in slots:
+            r, c = divmod(s, n_cols)
+            if s + n_cols in members:
+                lines.setdefault((True, r + 1), []).append((h_rule[r + 1][c], c))
+            if c + 1 < n_cols and s + 1 in members:
+                lines.setdefault((False, c + 1), []).append((v_rule[r][c + 1], r))
+        out = []
+        for (horizontal, at), edges in lines.items():
+            if any(ruled for ruled, _ in edges):
+                edges = [
+                    (horizontal, at, i) if horizontal else (horizontal, i, at)
+                    for r, i in edges
+                    if not r
+                ]
+                out += [edge for edge in edges if edge not in self.joined_by_text]
+        return out
 
     def _ruled(self, cov: float, r: int, c: int, horizontal: bool) -> bool:
         if cov >= self.RULED:
