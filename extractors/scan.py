@@ -829,17 +829,29 @@ def _split_joined_labels(
     typical: int,
 ) -> None:
     """Split a merged cell whose text is two or more labels of the form's vocabulary standing
-    apart at lattice lines ('产出指标' over '效益指标', '绩效指标 产出指标'): the ruling between
-    those cells was lost (faint, broken, under a seal) and no ruling or gap told. Rows are split
-    first (at the lattice line in the gap between the labels' lines), then columns (at lattice
-    lines no ink crosses; the parts are read again)."""
+     apart at lattice lines ('产出指标' over '效益指标', '绩效指标 产出指标'): the ruling between
+     those cells was lost (faint, broken, under a seal) and no ruling or gap told. Rows are split
+     first (at the lattice line in the gap between the labels' lines), then columns (at lattice
+    lines no ink crosses; the parts are read again). A column line that the rows above or below
+     the cell have is tried too, even when the cell's text holds one label or none that was read
+     ('二级 三级指标' read as one line)."""
+    bounds: dict[int, set[int]] = {}  # row → the column lines its cells have
+    for c in table.cells:
+        for r in range(c.row, c.row + c.rowspan):
+            bounds.setdefault(r, set()).update((c.col, c.col + c.colspan))
     out: list[LatticeCell] = []
     for cell in table.cells:
-        if not holds_labels(_join_lines([t for t, _, _ in lines[id(cell)]])):
-            out.append(cell)
+        text = _join_lines([t for t, _, _ in lines[id(cell)]])
+        if holds_labels(text):
+            for part in _split_rows(cell, lines, table.lattice):
+                out += _split_columns(part, lines, table.lattice, ink, clean, typical)
             continue
-        for part in _split_rows(cell, lines, table.lattice):
-            out += _split_columns(part, lines, table.lattice, ink, clean, typical)
+        around = bounds.get(cell.row - 1, set()) | bounds.get(cell.row + cell.rowspan, set())
+        inner = set(range(cell.col + 1, cell.col + cell.colspan)) & around
+        if text and inner and not is_label(text):
+            out += _split_columns(cell, lines, table.lattice, ink, clean, typical, inner)
+        else:
+            out.append(cell)
     table.cells = sorted(out, key=lambda c: (c.row, c.col))
 
 
@@ -891,16 +903,22 @@ def _split_columns(
     ink: np.ndarray,
     clean: np.ndarray,
     typical: int,
+    only: set[int] | None = None,
 ) -> list[LatticeCell]:
-    """The cell split at the inner column lines no ink crosses, when every part with ink then
-    reads as one label (a part without ink joins the part before it), or the cell itself."""
+    """The cell split at the inner column lines (``only`` these, if given) no ink crosses, when
+    every part with ink then reads as one label (a part without ink joins the part before it),
+    or the cell itself."""
     x0, top, x1, bottom = _pixels(cell.bbox)
     xs, pad = lattice.xs, max(3, WORK_DPI // 50)
     inked = np.count_nonzero(ink[top + pad : bottom - pad, x0:x1], axis=0) > 0
+    for a, b in _runs(inked):  # a sliver (what is left of a ruling) is no text
+        if b - a < 0.25 * typical:
+            inked[a:b] = False
     free = [
         k
         for k in range(cell.col + 1, cell.col + cell.colspan)
-        if not inked[max(round(xs[k]) - x0 - pad, 0) : round(xs[k]) - x0 + pad + 1].any()
+        if (only is None or k in only)
+        and not inked[max(round(xs[k]) - x0 - pad, 0) : round(xs[k]) - x0 + pad + 1].any()
     ]
     if not free:
         return [cell]

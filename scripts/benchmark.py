@@ -539,6 +539,7 @@ def real_scans_table() -> None:
         listing = Path(tmp) / "files.txt"
         listing.write_text("\n".join(map(str, images)))
         os.environ["PREFECT_HOME"] = tempfile.mkdtemp(dir=tmp)
+        os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
         pipeline = _run_child(
             [
                 "--child",
