@@ -261,7 +261,11 @@ def _page_outline(image: np.ndarray) -> np.ndarray | None:
     factor = OUTLINE_SIZE / max(h, w)
     small = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
     small = cv2.GaussianBlur(small, (0, 0), 3)
-    light = cv2.GaussianBlur(small, (0, 0), OUTLINE_SIZE / 6).astype(np.float32) + 1
+    # the very wide blur on a tenth of the copy (as smooth, a hundredth of the work)
+    tiny = cv2.resize(small, None, fx=0.1, fy=0.1, interpolation=cv2.INTER_AREA)
+    light = cv2.GaussianBlur(tiny, (0, 0), OUTLINE_SIZE / 60)
+    light = cv2.resize(light, small.shape[::-1], interpolation=cv2.INTER_LINEAR)
+    light = light.astype(np.float32) + 1
     level = np.clip(small / light * 128, 0, 255).astype(np.uint8)
     _, paper = cv2.threshold(level, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     paper = cv2.morphologyEx(paper, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
