@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from expectations.registry import BY_NAME, CHECKS, Context, Failure
+from schemas.families import BY_FORM_TYPE
 from schemas.records import CheckResult, Form
 from schemas.vocabulary import canonical_level
 
@@ -32,7 +33,10 @@ _LOCK = threading.Lock()
 
 
 def validate(forms: list[Form], gx_results: list[Any] | None = None) -> list[CheckResult]:
-    """Run every check on the batch; one CheckResult per failure (per failing row for row checks).
+    """Run the checks on the batch; one CheckResult per failure (per failing row for row checks).
+
+    A form is judged by the checks its family applies (``schemas.families``; a form of no known
+    family by every check).
 
     Forms need unique, non-empty form_ids. The GX context and suites are built on the first call
     and reused; batches larger than one GX run can report completely are split. ``gx_results``,
@@ -217,9 +221,16 @@ def _results(
         BY_NAME[name].per_row(group, indicators[(form_id, row_ordinal)])
         for (name, form_id, row_ordinal), group in per_row.items()
     ]
+    applying = {form.form_id: _applying_checks(form) for form in forms}
     order = {form.form_id: i for i, form in enumerate(forms)}
     checks = [check.name for check in CHECKS]
     return sorted(
-        results,
+        (r for r in results if r.check_name in applying[r.form_id]),
         key=lambda r: (order[r.form_id], checks.index(r.check_name), r.row_ordinal or 0),
     )
+
+
+def _applying_checks(form: Form) -> frozenset[str]:
+    """The names of the checks that judge ``form``: its family's, or all for no known family."""
+    family = BY_FORM_TYPE.get(form.form_type)
+    return family.checks if family else frozenset(BY_NAME)

@@ -138,14 +138,18 @@ def jixiao_pipeline(files: list[Path]) -> int:
     import pypdfium2 as pdfium
 
     from flows.ingest import ingest
+    from flows.options import RunOptions
 
     stop, worker_mb = threading.Event(), [0.0]
     watcher = threading.Thread(target=_watch_workers, args=(stop, worker_mb), daemon=True)
     with tempfile.TemporaryDirectory() as tmp:
-        ingest(paths=[str(files[0])], db=str(Path(tmp) / "warmup.duckdb"))  # server, GX import
+        warmup = RunOptions(db=str(Path(tmp) / "warmup.duckdb"))
+        ingest(paths=[str(files[0])], options=warmup)  # server, GX import
         watcher.start()
         start = time.perf_counter()
-        ingest(paths=[str(p) for p in files], db=str(Path(tmp) / "bench.duckdb"))
+        ingest(
+            paths=[str(p) for p in files], options=RunOptions(db=str(Path(tmp) / "bench.duckdb"))
+        )
         elapsed = time.perf_counter() - start
         stop.set()
         watcher.join()
@@ -244,6 +248,7 @@ def backfill_scaling(kind: str, copies: int, repeat: int) -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from flows.backfill import backfill
+    from flows.options import RunOptions
 
     best: dict[int, float] = {}
     bare: dict[int, float] = {}  # the same files read by 1 and 2 bare processes, no pipeline
@@ -251,7 +256,9 @@ def backfill_scaling(kind: str, copies: int, repeat: int) -> None:
     with tempfile.TemporaryDirectory() as tmp, get_context("spawn").Pool(2) as readers:
         tmp = Path(tmp)
         _archive(kind, 1, tmp / "warmup")  # server, GX import, first pool start
-        backfill(source=str(tmp / "warmup"), db=str(tmp / "warmup.duckdb"), workers=2)
+        backfill(
+            source=str(tmp / "warmup"), options=RunOptions(db=str(tmp / "warmup.duckdb"), workers=2)
+        )
         readers.map(_read_all, [[], []])  # the bare readers' imports
         for attempt in range(repeat):
             for workers in (1, 2):
@@ -264,7 +271,8 @@ def backfill_scaling(kind: str, copies: int, repeat: int) -> None:
                 bare[workers] = min(bare.get(workers, elapsed), elapsed)
                 start, cpu = time.perf_counter(), time.process_time()
                 summary = backfill(
-                    source=str(archive), db=str(tmp / f"{archive.name}.duckdb"), workers=workers
+                    source=str(archive),
+                    options=RunOptions(db=str(tmp / f"{archive.name}.duckdb"), workers=workers),
                 )
                 elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
                 assert summary.files_new == files and summary.files_failed == 0

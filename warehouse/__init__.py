@@ -10,7 +10,7 @@ from warehouse.store import (
     Warehouse,
     WarehouseBusy,
     check_writable,
-    default_db_path,
+    db_path,
     no_forms_message,
 )
 
@@ -24,6 +24,6 @@ __all__ = [
     "Warehouse",
     "WarehouseBusy",
     "check_writable",
-    "default_db_path",
+    "db_path",
     "no_forms_message",
 ]

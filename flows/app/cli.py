@@ -8,8 +8,12 @@ import os
 import sys
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from extractors import SUPPORTED_SUFFIXES
+
+if TYPE_CHECKING:
+    from flows.options import RunOptions
 
 SUFFIXES = " ".join(sorted(SUPPORTED_SUFFIXES))
 
@@ -147,12 +151,11 @@ def run_quarantine(args: argparse.Namespace) -> int:
     import getpass
 
     from flows.app.review import list_forms, page_images, show
-    from warehouse import Warehouse, WarehouseBusy, default_db_path
+    from warehouse import Warehouse
 
-    db = Path(args.db) if args.db else default_db_path()
     writing = args.action in ("release", "reject")
     try:
-        with Warehouse.open(db, read_only=not writing, wait=args.wait or None) as warehouse:
+        with Warehouse.open(_db(args), read_only=not writing, wait=args.wait or None) as warehouse:
             if args.action == "list":
                 forms = list_forms(warehouse, include_rejected=args.all)
                 for form_id, name, year, reasons, rejected, source in forms:
@@ -170,12 +173,9 @@ def run_quarantine(args: argparse.Namespace) -> int:
                 decision = {"release": "released", "reject": "rejected"}[args.action]
                 warehouse.review(args.form_id, decision, args.note, by)
                 print(f"{args.form_id} {decision} by {by}: {args.note.strip()}")
-    except (FileNotFoundError, LookupError, ValueError) as error:
+    except (LookupError, ValueError) as error:
         _error(str(error))
         return EXIT_USAGE
-    except WarehouseBusy as error:
-        _error(str(error))
-        return EXIT_RUN_FAILED
     return EXIT_OK
 
 
@@ -359,13 +359,15 @@ def _add_serve(
 
 
 def _add_export(commands: argparse._SubParsersAction) -> None:
+    from warehouse.ddl import VIEWS
+
+    unpartitioned = [name for name, view in VIEWS.items() if view.year is None]
     export = commands.add_parser(
         "export",
         help="write every analyst view as Parquet, partitioned by fiscal_year",
         description=textwrap.fill(
-            "Write each analyst view (forms, fund_lines, indicators, check_results, "
-            "quarantine, source_files, ingest_runs) as Parquet under DIR/<view>/, "
-            "hive-partitioned by fiscal_year (ingest_runs unpartitioned), for Spark, Trino, "
+            f"Write each analyst view ({', '.join(VIEWS)}) as Parquet under DIR/<view>/, "
+            f"hive-partitioned by fiscal_year ({', '.join(unpartitioned)} unpartitioned), for Spark, Trino, "
             "Polars or pandas. Reads the warehouse read-only; each view is swapped in whole.",
             width=80,
         ),
@@ -437,18 +439,6 @@ def _missing_local(entries: list[str]) -> list[str]:
     return [entry for entry in entries if not is_url(entry) and not Path(entry).exists()]
 
 
-def _check_writer(db: Path) -> bool:
-    """Fail fast, before Prefect starts, if another program holds the warehouse."""
-    from warehouse import WarehouseBusy, check_writable
-
-    try:
-        check_writable(db)
-    except WarehouseBusy as error:
-        _error(str(error))
-        return False
-    return True
-
-
 def _announce_prefect() -> None:
     from prefect.settings import get_current_settings
 
@@ -471,10 +461,32 @@ def _run_failed(error: Exception, what: str) -> int:
     return EXIT_RUN_FAILED
 
 
-def _report_dir(args: argparse.Namespace, db: Path) -> str | None:
-    if args.no_report:
-        return None
-    return str(Path(args.report_dir) if args.report_dir else db.parent / "reports")
+def _db(args: argparse.Namespace) -> Path:
+    """The warehouse a command works on: ``--db``, else the default."""
+    from warehouse import db_path
+
+    return db_path(args.db)
+
+
+def _run_options(args: argparse.Namespace, db: Path, workers: int, progress: bool) -> RunOptions:
+    """The run options of a pipeline command (``workers`` when --workers is not given)."""
+    from flows.options import RunOptions
+
+    report_dir = None
+    if not args.no_report:
+        report_dir = str(Path(args.report_dir) if args.report_dir else db.parent / "reports")
+    return RunOptions(
+        db=str(db),
+        workers=args.workers or workers,
+        timeout=args.timeout,
+        chunk_files=args.chunk,
+        task_runner=args.task_runner,
+        address=args.address,
+        report_dir=report_dir,
+        retry_failed=args.retry_failed,
+        progress=progress,
+        max_download_mb=getattr(args, "max_download_mb", 200.0),
+    )
 
 
 def _print_summary(summary: object, db: Path) -> int:
@@ -520,11 +532,7 @@ def run_ingest(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     entries = list(args.paths)
     if args.manifest:
-        try:
-            listed = read_manifest(args.manifest)
-        except FileNotFoundError as error:
-            _error(str(error))
-            return EXIT_USAGE
+        listed = read_manifest(args.manifest)
         if missing := _missing_local(listed):
             _error(f"{args.manifest} lists paths that do not exist: {', '.join(missing[:5])}")
             return EXIT_USAGE
@@ -538,37 +546,22 @@ def run_ingest(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
     db = _writer_db(args)
-    if db is None:
-        return EXIT_RUN_FAILED
     from flows.ingest import ingest
 
+    options = _run_options(args, db, workers=1, progress=not args.verbose)
     try:
-        summary = ingest(
-            paths=args.paths,
-            db=str(db),
-            progress=not args.verbose,
-            manifest=args.manifest,
-            workers=args.workers or 1,
-            timeout=args.timeout,
-            chunk_files=args.chunk,
-            task_runner=args.task_runner,
-            address=args.address,
-            report_dir=_report_dir(args, db),
-            retry_failed=args.retry_failed,
-            max_download_mb=args.max_download_mb,
-        )
+        summary = ingest(paths=args.paths, manifest=args.manifest, options=options)
     except Exception as error:
         return _run_failed(error, "ingest")
     return _print_summary(summary, db)
 
 
-def _writer_db(args: argparse.Namespace) -> Path | None:
-    """The warehouse a run will write, once it is known to be free; None after saying why not."""
-    from warehouse import default_db_path
+def _writer_db(args: argparse.Namespace) -> Path:
+    """The warehouse a run will write, checked free before Prefect starts (else WarehouseBusy)."""
+    from warehouse import check_writable
 
-    db = Path(args.db) if args.db else default_db_path()
-    if not _check_writer(db):
-        return None
+    db = _db(args)
+    check_writable(db)
     _announce_prefect()
     return db
 
@@ -584,33 +577,17 @@ def run_backfill(args: argparse.Namespace) -> int:
     _quiet_logs(args.verbose)
     from flows.backfill import archive_entries
 
-    try:
-        entries = archive_entries(args.source)
-    except FileNotFoundError as error:
-        _error(str(error))
-        return EXIT_USAGE
+    entries = archive_entries(args.source)
     if missing := _missing_local(entries):
         _error(f"{args.source} lists paths that do not exist: {', '.join(missing[:5])}")
         return EXIT_USAGE
     db = _writer_db(args)
-    if db is None:
-        return EXIT_RUN_FAILED
     from flows.backfill import backfill, year_table
 
+    options = _run_options(args, db, workers=os.cpu_count() or 1, progress=not args.verbose)
     try:
         summary = backfill(
-            source=args.source,
-            db=str(db),
-            from_year=args.from_year,
-            to_year=args.to_year,
-            workers=args.workers or os.cpu_count() or 1,
-            timeout=args.timeout,
-            task_runner=args.task_runner,
-            address=args.address,
-            chunk_files=args.chunk,
-            progress=not args.verbose,
-            report_dir=_report_dir(args, db),
-            retry_failed=args.retry_failed,
+            source=args.source, from_year=args.from_year, to_year=args.to_year, options=options
         )
     except Exception as error:
         return _run_failed(error, "backfill")
@@ -639,6 +616,15 @@ def run_debug(args: argparse.Namespace) -> int:
     except UnreadableFile as error:
         _error(str(error))
         return EXIT_FILES_FAILED
+    except ValueError as error:
+        _error(str(error))
+        return EXIT_USAGE
+    except Exception as error:  # a reader or parser bug: say so, without a traceback
+        _error(
+            f"could not read {path.name} ({type(error).__name__}: {error}); this is a bug in "
+            "jixiao: please report it with the file"
+        )
+        return EXIT_RUN_FAILED
     print(view.report())
     if args.png:
         try:
@@ -681,24 +667,16 @@ def run_serve(args: argparse.Namespace) -> int:
             "hour day month weekday, e.g. '0 2 * * *') and an IANA time zone (Asia/Shanghai)"
         )
         return EXIT_USAGE
-    from warehouse import default_db_path
-
-    db = Path(args.db) if args.db else default_db_path()
+    db = _db(args)
     from flows.nightly import nightly_deployment, serve
 
     try:
         deployment = nightly_deployment(
             inbox,
-            db,
+            _run_options(args, db, workers=1, progress=False),
             manifest=args.manifest,
             cron=args.cron,
             timezone=args.timezone,
-            workers=args.workers or 1,
-            timeout=args.timeout,
-            chunk_files=args.chunk,
-            task_runner=args.task_runner,
-            address=args.address,
-            report_dir=_report_dir(args, db),
             name=args.name,
         )
         print(
@@ -718,36 +696,18 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     """Export every analyst view as Parquet and print the row counts."""
-    from warehouse import WarehouseBusy, default_db_path
     from warehouse.export import export_parquet
 
-    db = Path(args.db) if args.db else default_db_path()
-    try:
-        exported = export_parquet(db, args.parquet)
-    except FileNotFoundError as error:
-        _error(str(error))
-        return EXIT_USAGE
-    except WarehouseBusy as error:
-        _error(str(error))
-        return EXIT_RUN_FAILED
-    for item in exported:
+    for item in export_parquet(_db(args), args.parquet):
         print(f"{item.view}: {item.rows} rows → {item.folder}")
     return EXIT_OK
 
 
 def run_sql(args: argparse.Namespace) -> int:
     """Run a query, the interactive prompt, or piped statements, read-only."""
-    from warehouse import WarehouseBusy, default_db_path, sql
+    from warehouse import sql
 
-    db = Path(args.db) if args.db else default_db_path()
-    try:
-        return sql.main(str(db), args.query, args.format, args.max_rows)
-    except FileNotFoundError as error:
-        _error(str(error))
-        return EXIT_USAGE
-    except WarehouseBusy as error:
-        _error(str(error))
-        return EXIT_RUN_FAILED
+    return sql.main(str(_db(args)), args.query, args.format, args.max_rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -755,7 +715,16 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "wait", False):  # sql and export only read: they never wait
         os.environ["JIXIAO_WAIT"] = "1"  # read by Warehouse.open wherever the run opens it
-    code = args.run(args)
+    from warehouse import WarehouseBusy
+
+    try:
+        code = args.run(args)
+    except WarehouseBusy as error:  # another program holds the warehouse
+        _error(str(error))
+        code = EXIT_RUN_FAILED
+    except FileNotFoundError as error:  # a warehouse, manifest or archive that is not there
+        _error(str(error))
+        code = EXIT_USAGE
     if argv is None:
         _silence_shutdown()
     return code

@@ -33,11 +33,12 @@ def test_a_budget_package_yields_no_form(path):
 @pytest.mark.usefixtures("prefect_harness")
 def test_an_ingest_of_the_packages_records_each_as_no_forms(tmp_path):
     from flows.ingest import ingest
+    from flows.options import RunOptions
     from warehouse import Warehouse
 
     unique = {path.read_bytes(): path for path in reversed(PACKAGES)}  # tests/data has copies
     db = tmp_path / "w.duckdb"
-    summary = ingest(paths=[str(path) for path in unique.values()], db=str(db))
+    summary = ingest(paths=[str(path) for path in unique.values()], options=RunOptions(db=str(db)))
 
     assert (summary.files_failed, summary.forms_landed, summary.forms_quarantined) == (0, 0, 0)
     with Warehouse.open(db, read_only=True) as warehouse:

@@ -7,6 +7,7 @@ import duckdb
 import pytest
 
 from flows.ingest import ingest
+from flows.options import RunOptions
 from warehouse import Warehouse
 from warehouse.export import export_parquet
 
@@ -40,7 +41,7 @@ def warehouse_file(tmp_path_factory, prefect_harness) -> Path:
     for seed in sorted((ROOT / "tests" / "data" / "seeds").glob("*.txt")):
         shutil.copyfile(seed, inbox / seed.name)
     db = folder / "w.duckdb"
-    ingest(paths=[str(inbox)], db=str(db))
+    ingest(paths=[str(inbox)], options=RunOptions(db=str(db)))
     return db
 
 
@@ -58,8 +59,9 @@ def test_every_view_reads_back_with_the_warehouse_row_counts(warehouse_file, tmp
 
     expected = counts(warehouse_file)
     assert {item.view: item.rows for item in exported} == expected  # every view, none missing
-    assert {"forms", "reviews", "ingest_runs"} <= set(expected)
+    assert {"forms", "reviews", "ingest_runs", "projects", "target_vs_actual"} <= set(expected)
     assert expected["forms"] and expected["quarantine"] and expected["check_results"]
+    assert expected["quarantine_indicators"] and expected["projects"]
     con = duckdb.connect()
     for view in expected:
         files = f"{tmp_path / 'pq' / view}/**/*.parquet"
