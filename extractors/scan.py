@@ -532,7 +532,8 @@ def _without_glyph_strokes(v_mask: np.ndarray, h_mask: np.ndarray) -> np.ndarray
     """The vertical rulings without the vertical strokes of large glyphs (市, 中, 率 at 10 pt and
     more are as tall as the shortest ruling): a piece shorter than half an inch must run from one
     horizontal ruling to another. Else the stroke would be taken for a column boundary and erased
-    from the glyph before it is read."""
+    from the glyph before it is read. A short piece in line with such a ruling is what is left
+    of a broken one, and stays."""
     tol = 2 * max(3, WORK_DPI // 50)
     horizontals, _, _ = _segments(h_mask, True, WORK_DPI // 4)
     n, labels, stats, centroids = cv2.connectedComponentsWithStats(v_mask, connectivity=8)
@@ -541,6 +542,9 @@ def _without_glyph_strokes(v_mask: np.ndarray, h_mask: np.ndarray) -> np.ndarray
         _, y, _, h, _ = stats[i]
         vertical = (float(centroids[i][0]), int(y), int(y + h - 1))
         stroke[i] = h < WORK_DPI // 2 and not _spans_a_row(vertical, horizontals, tol)
+    rulings = [float(centroids[i][0]) for i in range(1, n) if not stroke[i]]
+    for i in np.flatnonzero(stroke):
+        stroke[i] = not any(abs(x - centroids[i][0]) <= tol / 2 for x in rulings)
     if not stroke.any():
         return v_mask
     return np.where(stroke[labels], 0, v_mask).astype(v_mask.dtype)
