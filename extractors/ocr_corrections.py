@@ -109,10 +109,13 @@ def snap_label(text: str) -> str | None:
     return best[0][1] + suffix
 
 
-def is_label(text: str) -> bool:
-    """Whether ``text`` is one label of the form's vocabulary, as printed or a near miss."""
+def is_label(text: str, near_miss: bool = True) -> bool:
+    """Whether ``text`` is one label of the form's vocabulary, as printed or (``near_miss``) a
+    near miss."""
     key = re.sub(r"\s+", "", text)
-    return key in VOCABULARY or canonical_level(key) in VOCABULARY or snap_label(key) is not None
+    if key in VOCABULARY or canonical_level(key) in VOCABULARY:
+        return True
+    return near_miss and snap_label(key) is not None
 
 
 def holds_labels(text: str) -> bool:

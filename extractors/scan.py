@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
 
@@ -144,6 +144,7 @@ def _read_page(gray: np.ndarray, page: int) -> list[Grid | PageTable]:
     cells = [c for table in tables for c in table.cells]
     lines = _recognise_cells(cells, in_cells, clean, typical)
     for table in tables:
+        _rejoin_wrapped_labels(table, lines)
         _split_joined_labels(table, lines, ink, clean, typical)
     read: dict[int, tuple[str, float | None]] = {}  # cell id → text, confidence
     for table in tables:
@@ -479,6 +480,7 @@ class _Table:
     box: tuple[int, int, int, int]  # x0, top, x1, bottom
     lattice: Lattice
     cells: list[LatticeCell]
+    apart: set[tuple[int, int]] = field(default_factory=set)  # edges (r, c) only text ruled
 
 
 def _pixels(bbox: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
@@ -624,11 +626,12 @@ def _lattice(
     lattice = lattice_from_rulings(hs, vs, tol, 2 * tol + 2)
     if lattice is None:
         return None
-    h_rule, v_rule = _EdgeJudge(lattice, h_mask, v_mask, ink, tol).rules()
+    judge = _EdgeJudge(lattice, h_mask, v_mask, ink, tol)
+    h_rule, v_rule = judge.rules()
     xs, ys = lattice.xs, lattice.ys
     cells = cells_from_rulings(xs, ys, h_rule, v_rule)
     box = (round(xs[0]), round(ys[0]), round(xs[-1]), round(ys[-1]))
-    return _Table(box, lattice, cells)
+    return _Table(box, lattice, cells, judge.apart)
 
 
 class _EdgeJudge:
@@ -667,6 +670,7 @@ class _EdgeJudge:
         ]
         self.line_height = self._line_height()
         self.joined_by_text: set[tuple[bool, int, int]] = set()  # edges text runs across
+        self.apart: set[tuple[int, int]] = set()  # edges between rows only the text separates
 
     def rules(self) -> tuple[list[list[bool]], list[list[bool]]]:
         """``h_rule``, ``v_rule`` as ``extractors.lattice.cells_from_rulings`` takes them."""
@@ -723,6 +727,8 @@ class _EdgeJudge:
         crossed, separated = self._text_across(r, c, horizontal)
         if crossed:
             self.joined_by_text.add((horizontal, r, c))
+        if not crossed and cov < self.BROKEN and separated:
+            self.apart.add((r, c))
         return not crossed and (cov >= self.BROKEN or separated)
 
     def _inner_edges(
@@ -859,6 +865,32 @@ def _recognise_cells(
         if text:
             out[id(c)].append((text, score, box))
     return out
+
+
+def _rejoin_wrapped_labels(table: _Table, lines: dict[int, list[_TextLine]]) -> None:
+    """Join again two cells that only a gap between their texts set apart when together they
+    read as one label of the vocabulary and the lower alone is none ('服务对象满意度' over
+    '指标'): one label wrapped with loose line spacing."""
+    below = {(c.row, c.col, c.colspan): c for c in table.cells}
+    dropped: set[int] = set()
+    for cell in sorted(table.cells, key=lambda c: (c.row, c.col)):
+        if id(cell) in dropped:
+            continue
+        while True:
+            nxt = below.get((cell.row + cell.rowspan, cell.col, cell.colspan))
+            cols = range(cell.col, cell.col + cell.colspan)
+            if nxt is None or not all((nxt.row, c) in table.apart for c in cols):
+                break
+            lower = _join_lines([t for t, _, _ in lines[id(nxt)]])
+            both = _join_lines([t for t, _, _ in lines[id(cell)] + lines[id(nxt)]])
+            if not lower or is_label(lower, near_miss=False) or not is_label(both):
+                break
+            cell.rowspan += nxt.rowspan
+            cell.bbox = (cell.bbox[0], cell.bbox[1], cell.bbox[2], nxt.bbox[3])
+            cell.open_bottom = nxt.open_bottom
+            lines[id(cell)] = lines[id(cell)] + lines[id(nxt)]
+            dropped.add(id(nxt))
+    table.cells = [c for c in table.cells if id(c) not in dropped]
 
 
 def _split_joined_labels(
