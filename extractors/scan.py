@@ -857,12 +857,15 @@ def _recognise_cells(
     clean: np.ndarray,
     typical: int,
 ) -> dict[int, list[_TextLine]]:
-    """The text lines read in each cell (cell id → lines with text), all in one batch."""
+    """The text lines read in each cell (cell id → lines with text), all in one batch. A speck
+    smaller than a glyph that reads as nothing clear (what is left of a broken ruling read as
+    '7' or '!') is no line."""
     jobs = [(c, b) for c in cells for b in boxes[id(c)]]
     texts = ocr_engine.recognize([_line_crop(clean, b, _pixels(c.bbox), typical) for c, b in jobs])
     out: dict[int, list[_TextLine]] = {id(c): [] for c in cells}
     for (c, box), (text, score) in zip(jobs, texts):
-        if text:
+        speck = box[2] - box[0] < typical and box[3] - box[1] < 0.8 * typical
+        if text and not (speck and score < ocr_engine.MIN_SCORE):
             out[id(c)].append((text, score, box))
     return out
 
