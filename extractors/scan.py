@@ -7,17 +7,22 @@ line crops (fast) instead of detecting text over the whole page:
    turned upright (``_upright``: text lines running up the page make it sideways, and a few lines
    read both ways up tell upright from upside down; a turned page is noted on the Document), then
    deskewed by the angle of the long horizontal rulings.
-2. ``_rulings``: adaptive binarisation, then morphological opening with long horizontal/vertical
+2. ``_rulings``: adaptive binarisation (and ``_faint_lines`` for rulings too light for it), then
+   morphological opening with long horizontal/vertical
    kernels leaves the ruling lines; their connected components are the ruling segments, kept
    when they meet a ruling of the other direction (a long text stroke meets none).
-3. ``_tables``: touching rulings form a table; a lattice edge counts as ruled where the mask covers
-   most of it, and ``extractors.lattice`` makes the cells with rowspan/colspan from that.
+3. ``_tables``: touching rulings form a table; ``_EdgeJudge`` says which lattice edges are ruled
+   when rulings are faint, broken or under a seal (ruling left on the edge, text across or apart,
+   cells that must be rectangles), and ``extractors.lattice`` makes the cells with
+   rowspan/colspan from that.
 4. ``_cell_lines``: each cell's ink (rulings and specks removed) is split into text lines by its
    horizontal projection; blank cells are skipped. All lines of the page are recognised in
    batches (``ocr_engine.recognize``).
 5. Text outside the tables (titles, ``单位：元``) is read by detection + recognition on those bands.
-6. ``ocr_corrections.correct`` snaps near-miss labels and repairs number glyphs, with a note.
-7. ``extractors.stitching``: a table continued on the next scanned page is joined to it, as the
+6. ``_rejoin_wrapped_labels`` / ``_split_joined_labels``: the vocabulary as a second signal for
+   merged cells (a wrapped label joined again, two labels in one cell split).
+7. ``ocr_corrections.correct`` snaps near-miss labels and repairs number glyphs, with a note.
+8. ``extractors.stitching``: a table continued on the next scanned page is joined to it, as the
    PDF reader does for born-digital pages.
 
 Bboxes are in points (pixels × 72 / dpi) of the upright, deskewed page; confidence is the mean
