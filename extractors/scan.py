@@ -8,9 +8,9 @@ line crops (fast) instead of detecting text over the whole page:
    read both ways up tell upright from upside down; a turned page is noted on the Document), then
    deskewed by the angle of the long horizontal rulings.
 2. ``_rulings``: adaptive binarisation (and ``_faint_lines`` for rulings too light for it), then
-   morphological opening with long horizontal/vertical
-   kernels leaves the ruling lines; their connected components are the ruling segments, kept
-   when they meet a ruling of the other direction (a long text stroke meets none).
+   morphological opening with long horizontal/vertical kernels leaves the ruling lines; their
+   connected components are the ruling segments, kept when they meet a ruling of the other
+   direction (a long text stroke meets none).
 3. ``_tables``: touching rulings form a table; ``_EdgeJudge`` says which lattice edges are ruled
    when rulings are faint, broken or under a seal (ruling left on the edge, text across or apart,
    cells that must be rectangles), and ``extractors.lattice`` makes the cells with
