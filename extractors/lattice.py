@@ -104,11 +104,11 @@ def cells_from_rulings(
     return cells
 
 
-def _regions(
+def joined_slots(
     h_rule: list[list[bool]], v_rule: list[list[bool]], n_rows: int, n_cols: int
-) -> list[tuple[int, int, int, int]]:
-    """Slots joined where no ruling separates them, as disjoint rectangles (r0, c0, r1, c1); a
-    region that is not rectangular takes its bounding box, merging what that overlaps."""
+) -> list[list[int]]:
+    """Lattice slots (``row * n_cols + col``) joined where no ruling separates them, one list
+    per region, whatever its shape."""
     parent = list(range(n_rows * n_cols))
 
     def find(i: int) -> int:
@@ -126,6 +126,22 @@ def _regions(
     regions: dict[int, list[int]] = {}
     for i in range(n_rows * n_cols):
         regions.setdefault(find(i), []).append(i)
+    return list(regions.values())
+
+
+def is_rectangle(slots: list[int], n_cols: int) -> bool:
+    """Whether joined slots fill their bounding box."""
+    rows = [s // n_cols for s in slots]
+    cols = [s % n_cols for s in slots]
+    return (max(rows) - min(rows) + 1) * (max(cols) - min(cols) + 1) == len(slots)
+
+
+def _regions(
+    h_rule: list[list[bool]], v_rule: list[list[bool]], n_rows: int, n_cols: int
+) -> list[tuple[int, int, int, int]]:
+    """Slots joined where no ruling separates them, as disjoint rectangles (r0, c0, r1, c1); a
+    region that is not rectangular takes its bounding box, merging what that overlaps."""
+    regions = joined_slots(h_rule, v_rule, n_rows, n_cols)
     rects = [
         (
             min(s // n_cols for s in slots),
@@ -133,12 +149,9 @@ def _regions(
             max(s // n_cols for s in slots),
             max(s % n_cols for s in slots),
         )
-        for slots in regions.values()
+        for slots in regions
     ]
-    if all(
-        (r1 - r0 + 1) * (c1 - c0 + 1) == len(slots)
-        for (r0, c0, r1, c1), slots in zip(rects, regions.values())
-    ):
+    if all(is_rectangle(slots, n_cols) for slots in regions):
         return rects  # all rectangular, hence disjoint
     merged = True
     while merged:

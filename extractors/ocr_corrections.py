@@ -21,6 +21,7 @@ from schemas.vocabulary import (
     LEVEL1,
     LEVEL2,
     TOTAL_WORDS,
+    canonical_level,
 )
 
 _EXTRA_LABELS = (
@@ -106,6 +107,22 @@ def snap_label(text: str) -> str | None:
     if len(best) > 1 and best[1][0] == best[0][0]:
         return None  # two labels equally close: leave the text as read
     return best[0][1] + suffix
+
+
+def is_label(text: str, near_miss: bool = True) -> bool:
+    """Whether ``text`` is one label of the form's vocabulary, as printed or (``near_miss``) a
+    near miss."""
+    key = re.sub(r"\s+", "", text)
+    if key in VOCABULARY or canonical_level(key) in VOCABULARY:
+        return True
+    return near_miss and snap_label(key) is not None
+
+
+def holds_labels(text: str) -> bool:
+    """Whether ``text`` holds two or more labels of the vocabulary and is not one itself (the
+    labels of cells that a lost ruling joined)."""
+    key = re.sub(r"\s+", "", text)
+    return not is_label(key) and sum(word in key for word in _SNAPPABLE) >= 2
 
 
 def fix_number(text: str) -> str | None:

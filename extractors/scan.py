@@ -7,17 +7,22 @@ line crops (fast) instead of detecting text over the whole page:
    turned upright (``_upright``: text lines running up the page make it sideways, and a few lines
    read both ways up tell upright from upside down; a turned page is noted on the Document), then
    deskewed by the angle of the long horizontal rulings.
-2. ``_rulings``: adaptive binarisation, then morphological opening with long horizontal/vertical
-   kernels leaves the ruling lines; their connected components are the ruling segments, kept
-   when they meet a ruling of the other direction (a long text stroke meets none).
-3. ``_tables``: touching rulings form a table; a lattice edge counts as ruled where the mask covers
-   most of it, and ``extractors.lattice`` makes the cells with rowspan/colspan from that.
+2. ``_rulings``: adaptive binarisation (and ``_faint_lines`` for rulings too light for it), then
+   morphological opening with long horizontal/vertical kernels leaves the ruling lines; their
+   connected components are the ruling segments, kept when they meet a ruling of the other
+   direction (a long text stroke meets none).
+3. ``_tables``: touching rulings form a table; ``_EdgeJudge`` says which lattice edges are ruled
+   when rulings are faint, broken or under a seal (ruling left on the edge, text across or apart,
+   cells that must be rectangles), and ``extractors.lattice`` makes the cells with
+   rowspan/colspan from that.
 4. ``_cell_lines``: each cell's ink (rulings and specks removed) is split into text lines by its
    horizontal projection; blank cells are skipped. All lines of the page are recognised in
    batches (``ocr_engine.recognize``).
 5. Text outside the tables (titles, ``单位：元``) is read by detection + recognition on those bands.
-6. ``ocr_corrections.correct`` snaps near-miss labels and repairs number glyphs, with a note.
-7. ``extractors.stitching``: a table continued on the next scanned page is joined to it, as the
+6. ``_rejoin_wrapped_labels`` / ``_split_joined_labels``: the vocabulary as a second signal for
+   merged cells (a wrapped label joined again, two labels in one cell split).
+7. ``ocr_corrections.correct`` snaps near-miss labels and repairs number glyphs, with a note.
+8. ``extractors.stitching``: a table continued on the next scanned page is joined to it, as the
    PDF reader does for born-digital pages.
 
 Bboxes are in points (pixels × 72 / dpi) of the upright, deskewed page; confidence is the mean
@@ -29,7 +34,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import combinations
 from pathlib import Path
 
 import cv2
@@ -42,9 +48,11 @@ from extractors.lattice import (
     LatticeCell,
     cells_from_rulings,
     drop_empty_virtual_rows,
+    is_rectangle,
+    joined_slots,
     lattice_from_rulings,
 )
-from extractors.ocr_corrections import correct
+from extractors.ocr_corrections import correct, holds_labels, is_label
 from extractors.stitching import PageTable, TableStitcher, near_page_bottom, page_table
 from schemas.grid import Cell, Document, Grid, text_block
 
@@ -125,10 +133,10 @@ class ScannedPages:
 def _read_page(gray: np.ndarray, page: int) -> list[Grid | PageTable]:
     """The tables and text blocks of a prepared (``_prepare``) page, top to bottom."""
     binary = _binarise(gray)
-    h_mask, v_mask = _rulings(binary)
+    h_mask, v_mask = _rulings(gray, binary)
     v_mask = _without_glyph_strokes(v_mask, h_mask)
-    tables = _tables(h_mask, v_mask)
     ink = _text_ink(binary, h_mask, v_mask)
+    tables = _tables(h_mask, v_mask, ink)
 
     clean = gray.copy()
     clean[cv2.dilate(h_mask | v_mask, np.ones((3, 3), np.uint8)) > 0] = 255  # rulings out
@@ -137,21 +145,21 @@ def _read_page(gray: np.ndarray, page: int) -> list[Grid | PageTable]:
     for table in tables:
         _drop_empty_virtual_rows(table, blank)
     tables = [t for t in tables if len(t.cells) >= 2]  # else a frame or a box, not a table
-    jobs = [(c, in_cells[id(c)]) for table in tables for c in table.cells]
-    heights = [b[3] - b[1] for _, boxes in jobs for b in boxes]
+    heights = [b[3] - b[1] for boxes in in_cells.values() for b in boxes]
     typical = int(np.median(heights)) if heights else WORK_DPI // 8
-    crops = [_line_crop(clean, b, _pixels(c.bbox), typical) for c, boxes in jobs for b in boxes]
-    texts = ocr_engine.recognize(crops)
+    cells = [c for table in tables for c in table.cells]
+    lines = _recognise_cells(cells, in_cells, clean, typical)
+    for table in tables:
+        _rejoin_wrapped_labels(table, lines)
+        _split_joined_labels(table, lines, ink, clean, typical)
     read: dict[int, tuple[str, float | None]] = {}  # cell id → text, confidence
-    cursor = 0
-    for c, boxes in jobs:
-        lines = texts[cursor : cursor + len(boxes)]
-        cursor += len(boxes)
-        scores = [s for t, s in lines if t]
-        read[id(c)] = (
-            _join_lines([t for t, _ in lines if t]),
-            round(sum(scores) / len(scores), 3) if scores else None,
-        )
+    for table in tables:
+        for c in table.cells:
+            scores = [score for _, score, _ in lines[id(c)]]
+            read[id(c)] = (
+                _join_lines([text for text, _, _ in lines[id(c)]]),
+                round(sum(scores) / len(scores), 3) if scores else None,
+            )
 
     blocks: list[tuple[float, Grid | PageTable]] = [
         (t.box[1], _page_table(t, read, page, gray.shape[0])) for t in tables
@@ -261,7 +269,11 @@ def _page_outline(image: np.ndarray) -> np.ndarray | None:
     factor = OUTLINE_SIZE / max(h, w)
     small = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
     small = cv2.GaussianBlur(small, (0, 0), 3)
-    light = cv2.GaussianBlur(small, (0, 0), OUTLINE_SIZE / 6).astype(np.float32) + 1
+    # the very wide blur on a tenth of the copy (as smooth, a hundredth of the work)
+    tiny = cv2.resize(small, None, fx=0.1, fy=0.1, interpolation=cv2.INTER_AREA)
+    light = cv2.GaussianBlur(tiny, (0, 0), OUTLINE_SIZE / 60)
+    light = cv2.resize(light, small.shape[::-1], interpolation=cv2.INTER_LINEAR)
+    light = light.astype(np.float32) + 1
     level = np.clip(small / light * 128, 0, 255).astype(np.uint8)
     _, paper = cv2.threshold(level, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     paper = cv2.morphologyEx(paper, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
@@ -476,18 +488,39 @@ def _probe_crop(gray: np.ndarray, lines: np.ndarray, box: tuple[int, int, int, i
     return crop
 
 
-def _rulings(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Masks of the horizontal and the vertical ruling lines (longer than any text stroke)."""
+def _rulings(gray: np.ndarray, binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the horizontal and the vertical ruling lines (longer than any text stroke), faint
+    ones included (``_faint_lines``)."""
     h_len, v_len, bridge = WORK_DPI // 4, WORK_DPI * 3 // 20, WORK_DPI // 40
-    h = cv2.morphologyEx(
-        binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (h_len, 1))
-    )
-    v = cv2.morphologyEx(
-        binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, v_len))
-    )
+    h_kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (h_len, 1))
+    v_kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (1, v_len))
+    h = cv2.morphologyEx(binary | _faint_lines(gray, binary, True), cv2.MORPH_OPEN, h_kernel)
+    v = cv2.morphologyEx(binary | _faint_lines(gray, binary, False), cv2.MORPH_OPEN, v_kernel)
     h = cv2.morphologyEx(h, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (bridge, 1)))
     v = cv2.morphologyEx(v, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, bridge)))
     return h, v
+
+
+FAINT_CAP = 40  # grey levels: how much darker than the paper beside it a thin line counts at most
+FAINT_SHARE = 0.75  # of FAINT_CAP, averaged over half an inch of line: a ruling, not noise
+
+
+def _faint_lines(gray: np.ndarray, binary: np.ndarray, horizontal: bool) -> np.ndarray:
+    """Thin lines too light for the binarisation (a faded or lightly printed ruling): pixels
+    darker than the paper a few pixels across the line, averaged along it (each counts at most
+    ``FAINT_CAP``, so a speck does not make a line). Only light pixels away from the binarised
+    ink count: text is never taken for a faint line, and dark rulings are found anyway."""
+    across, along = WORK_DPI // 30 | 1, WORK_DPI // 2
+    size = (1, across) if horizontal else (across, 1)
+    paper = cv2.dilate(gray, cv2.getStructuringElement(cv2.MORPH_RECT, size))
+    light = cv2.dilate(binary, np.ones((5, 5), np.uint8)) == 0
+    darker = np.minimum(cv2.subtract(paper, gray), FAINT_CAP).astype(np.float32) * light
+    window = (along, 1) if horizontal else (1, along)
+    counted = cv2.blur(light.astype(np.float32), window)
+    mean = cv2.blur(darker, window) / np.maximum(counted, 1e-3)
+    return np.where(light & (counted >= 0.5) & (mean >= FAINT_SHARE * FAINT_CAP), 255, 0).astype(
+        np.uint8
+    )
 
 
 @dataclass
@@ -497,6 +530,7 @@ class _Table:
     box: tuple[int, int, int, int]  # x0, top, x1, bottom
     lattice: Lattice
     cells: list[LatticeCell]
+    apart: set[tuple[int, int]] = field(default_factory=set)  # edges (r, c) only text ruled
 
 
 def _pixels(bbox: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
@@ -511,37 +545,50 @@ def _drop_empty_virtual_rows(table: _Table, blank: set[int]) -> None:
         table.box = (min(x0s), min(tops), max(x1s), max(bottoms))
 
 
-def _segments(mask: np.ndarray, horizontal: bool, min_len: int) -> list[tuple[float, int, int]]:
-    """Ruling segments of a mask: (position across, start, end along the line)."""
-    n, _, stats, centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    out = []
+def _segments(
+    mask: np.ndarray, horizontal: bool, min_len: int
+) -> tuple[list[tuple[float, int, int]], list[int], np.ndarray]:
+    """Ruling segments of a mask: (position across, start, end along the line), with the label of
+    each in the mask's connected components (returned too)."""
+    n, labels, stats, centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    out, ids = [], []
     for i in range(1, n):
         x, y, w, h, _ = stats[i]
         if horizontal and w >= min_len:
             out.append((float(centroids[i][1]), int(x), int(x + w - 1)))
+            ids.append(i)
         elif not horizontal and h >= min_len:
             out.append((float(centroids[i][0]), int(y), int(y + h - 1)))
-    return out
+            ids.append(i)
+    return out, ids, labels
 
 
 def _crossing(
     segments: list[tuple[float, int, int]], others: list[tuple[float, int, int]], tol: int
-) -> list[tuple[float, int, int]]:
-    """Segments that meet a ruling of the other direction: a long stroke of text meets none."""
+) -> list[bool]:
+    """Which segments meet a ruling of the other direction: a long stroke of text meets none."""
     return [
-        (pos, a, b)
+        any(a - tol <= o <= b + tol and oa - tol <= pos <= ob + tol for o, oa, ob in others)
         for pos, a, b in segments
-        if any(a - tol <= o <= b + tol and oa - tol <= pos <= ob + tol for o, oa, ob in others)
     ]
+
+
+def _kept(labels: np.ndarray, ids: list[int], keep: list[bool]) -> np.ndarray:
+    """The mask of the kept components only."""
+    lut = np.zeros(int(labels.max()) + 1, np.uint8)
+    lut[[i for i, k in zip(ids, keep) if k]] = 255
+    return lut[labels]
 
 
 def _without_glyph_strokes(v_mask: np.ndarray, h_mask: np.ndarray) -> np.ndarray:
     """The vertical rulings without the vertical strokes of large glyphs (市, 中, 率 at 10 pt and
     more are as tall as the shortest ruling): a piece shorter than half an inch must run from one
     horizontal ruling to another, or carry on a longer vertical ruling (a row cut by the page
-    break). Else the stroke would be taken for a column boundary and erased from the glyph."""
+    break). Else the stroke would be taken for a column boundary and erased from the glyph before
+    it is read. A short piece in line with such a ruling is what is left of a broken one, and
+    stays."""
     tol = 2 * max(3, WORK_DPI // 50)
-    horizontals = _segments(h_mask, True, WORK_DPI // 4)
+    horizontals, _, _ = _segments(h_mask, True, WORK_DPI // 4)
     n, labels, stats, centroids = cv2.connectedComponentsWithStats(v_mask, connectivity=8)
     pieces = [
         (float(centroids[i][0]), int(stats[i][1]), int(stats[i][1] + stats[i][3] - 1))
@@ -560,6 +607,9 @@ def _without_glyph_strokes(v_mask: np.ndarray, h_mask: np.ndarray) -> np.ndarray
     for i, piece in enumerate(pieces, start=1):
         short = piece[2] - piece[1] < WORK_DPI // 2
         stroke[i] = short and not _spans_a_row(piece, horizontals, tol) and not carries_on(piece)
+    rulings = [pieces[i - 1][0] for i in range(1, n) if not stroke[i]]
+    for i in np.flatnonzero(stroke):
+        stroke[i] = not any(abs(x - pieces[i - 1][0]) <= tol / 2 for x in rulings)
     if not stroke.any():
         return v_mask
     return np.where(stroke[labels], 0, v_mask).astype(v_mask.dtype)
@@ -578,14 +628,18 @@ def _spans_a_row(
     return meets(top) and meets(bottom)
 
 
-def _tables(h_mask: np.ndarray, v_mask: np.ndarray) -> list[_Table]:
+def _tables(h_mask: np.ndarray, v_mask: np.ndarray, ink: np.ndarray) -> list[_Table]:
     """Each group of touching rulings, as a table of the lattice cells they enclose."""
     tol = max(3, WORK_DPI // 50)
     both = cv2.dilate(h_mask | v_mask, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
     n, _, stats, _ = cv2.connectedComponentsWithStats(both, connectivity=8)
-    hs = _segments(h_mask, True, WORK_DPI // 4)
-    vs = _segments(v_mask, False, WORK_DPI * 3 // 20)
-    hs, vs = _crossing(hs, vs, 2 * tol), _crossing(vs, hs, 2 * tol)
+    hs, h_ids, h_labels = _segments(h_mask, True, WORK_DPI // 4)
+    vs, v_ids, v_labels = _segments(v_mask, False, WORK_DPI * 3 // 20)
+    h_keep, v_keep = _crossing(hs, vs, 2 * tol), _crossing(vs, hs, 2 * tol)
+    # edges are judged on the rulings alone: a stroke of text on a lattice line is not one
+    h_mask, v_mask = _kept(h_labels, h_ids, h_keep), _kept(v_labels, v_ids, v_keep)
+    hs = [s for s, k in zip(hs, h_keep) if k]
+    vs = [s for s, k in zip(vs, v_keep) if k]
     tables = []
     for i in range(1, n):
         x, y, w, h, _ = stats[i]
@@ -601,7 +655,7 @@ def _tables(h_mask: np.ndarray, v_mask: np.ndarray) -> list[_Table]:
             for s in vs
             if x - tol <= s[0] <= x + w + tol and s[1] >= y - tol and s[2] <= y + h + tol
         ]
-        table = _lattice(inside_h, inside_v, h_mask, v_mask, tol)
+        table = _lattice(inside_h, inside_v, h_mask, v_mask, ink, tol)
         if table is not None:
             tables.append(table)
     tables.sort(key=lambda t: t.box[1])
@@ -628,25 +682,204 @@ def _lattice(
     vs: list[tuple[float, int, int]],
     h_mask: np.ndarray,
     v_mask: np.ndarray,
+    ink: np.ndarray,
     tol: int,
 ) -> _Table | None:
-    """One table's cells (``extractors.lattice``): a lattice edge is ruled where the masks cover
-    most of it."""
+    """One table's cells (``extractors.lattice``), its lattice edges judged by ``_EdgeJudge``."""
     lattice = lattice_from_rulings(hs, vs, tol, 2 * tol + 2)
     if lattice is None:
         return None
-    xs, ys, n_rows, n_cols = lattice.xs, lattice.ys, lattice.n_rows, lattice.n_cols
-    h_rule = [
-        [_coverage(h_mask, ys[r], xs[c], xs[c + 1], True, tol) >= 0.6 for c in range(n_cols)]
-        for r in range(n_rows + 1)
-    ]
-    v_rule = [
-        [_coverage(v_mask, xs[c], ys[r], ys[r + 1], False, tol) >= 0.6 for c in range(n_cols + 1)]
-        for r in range(n_rows)
-    ]
+    judge = _EdgeJudge(lattice, h_mask, v_mask, ink, tol)
+    h_rule, v_rule = judge.rules()
+    xs, ys = lattice.xs, lattice.ys
     cells = cells_from_rulings(xs, ys, h_rule, v_rule)
     box = (round(xs[0]), round(ys[0]), round(xs[-1]), round(ys[-1]))
-    return _Table(box, lattice, cells)
+    return _Table(box, lattice, cells, judge.apart)
+
+
+class _EdgeJudge:
+    """Which lattice edges are ruled, when rulings may be faint, broken or under a seal.
+
+    An edge is ruled when a ruling covers most of it (``RULED``). Below that, text decides
+    first: ink running across the edge joins its two slots (a merged cell's label sits on its
+    interior lines). A ruling that still covers a fair share (``BROKEN``) separates them; so does
+    a clear gap between text on both sides (``SEPARATED``: more than lines of one cell leave, a
+    lost ruling between two cells' texts). A region of joined slots that is not a rectangle cannot
+    be a cell, nor can one with a ruling inside it: a ruling was lost, and is restored (the rest of
+    a lattice line ruled inside the region, else the edge with the most ruling left) until every
+    region is a rectangle without rulings inside.
+    """
+
+    RULED = 0.6  # share of an edge a ruling covers beyond doubt
+    BROKEN = 0.1  # share a broken or faded ruling still covers; an edge inside a merged cell: none
+    SEPARATED = 0.35  # gap between text above and below an edge, in text line heights
+    PARAGRAPH = 0.6  # lines closer than this (in line heights) may be one text's
+
+    def __init__(
+        self, lattice: Lattice, h_mask: np.ndarray, v_mask: np.ndarray, ink: np.ndarray, tol: int
+    ) -> None:
+        self.lattice, self.ink, self.tol = lattice, ink, tol
+        xs, ys = lattice.xs, lattice.ys
+        self.h_cov = [
+            [_coverage(h_mask, ys[r], xs[c], xs[c + 1], True, tol) for c in range(lattice.n_cols)]
+            for r in range(lattice.n_rows + 1)
+        ]
+        self.v_cov = [
+            [
+                _coverage(v_mask, xs[c], ys[r], ys[r + 1], False, tol)
+                for c in range(lattice.n_cols + 1)
+            ]
+            for r in range(lattice.n_rows)
+        ]
+        self.line_height = self._line_height()
+        self.joined_by_text: set[tuple[bool, int, int]] = set()  # edges text runs across
+        self.apart: set[tuple[int, int]] = set()  # edges between rows only the text separates
+
+    def rules(self) -> tuple[list[list[bool]], list[list[bool]]]:
+        """``h_rule``, ``v_rule`` as ``extractors.lattice.cells_from_rulings`` takes them."""
+        n_rows, n_cols = self.lattice.n_rows, self.lattice.n_cols
+        h_rule = [
+            [self._ruled(cov, r, c, True) for c, cov in enumerate(row)]
+            for r, row in enumerate(self.h_cov)
+        ]
+        v_rule = [
+            [self._ruled(cov, r, c, False) for c, cov in enumerate(row)]
+            for r, row in enumerate(self.v_cov)
+        ]
+        while True:
+            regions = joined_slots(h_rule, v_rule, n_rows, n_cols)
+            lost = [edge for s in regions for edge in self._cut_lines(s, h_rule, v_rule)]
+            for s in regions:
+                if not lost and not is_rectangle(s, n_cols):
+                    lost.append(max(self._inner_edges(s, h_rule, v_rule))[1:])
+            if not lost:
+                return h_rule, v_rule
+            for horizontal, r, c in lost:
+                (h_rule if horizontal else v_rule)[r][c] = True
+
+    def _cut_lines(
+        self, slots: list[int], h_rule: list[list[bool]], v_rule: list[list[bool]]
+    ) -> list[tuple[bool, int, int]]:
+        """The unruled edges of lattice lines that are ruled elsewhere inside the same region: a
+        ruling inside one cell cannot be, so the line was lost where it is missing (unless text
+        runs across it there)."""
+        n_cols, members, lines = self.lattice.n_cols, set(slots), {}
+        for s in slots:
+            r, c = divmod(s, n_cols)
+            if s + n_cols in members:
+                lines.setdefault((True, r + 1), []).append((h_rule[r + 1][c], c))
+            if c + 1 < n_cols and s + 1 in members:
+                lines.setdefault((False, c + 1), []).append((v_rule[r][c + 1], r))
+        out = []
+        for (horizontal, at), edges in lines.items():
+            if any(ruled for ruled, _ in edges):
+                edges = [
+                    (horizontal, at, i) if horizontal else (horizontal, i, at)
+                    for r, i in edges
+                    if not r
+                ]
+                out += [edge for edge in edges if edge not in self.joined_by_text]
+        return out
+
+    def _ruled(self, cov: float, r: int, c: int, horizontal: bool) -> bool:
+        if cov >= self.RULED:
+            return True
+        inner = 0 < r < self.lattice.n_rows if horizontal else 0 < c < self.lattice.n_cols
+        if not inner:
+            return cov >= self.BROKEN
+        crossed, separated = self._text_across(r, c, horizontal)
+        if crossed:
+            self.joined_by_text.add((horizontal, r, c))
+        if not crossed and cov < self.BROKEN and separated:
+            self.apart.add((r, c))
+        return not crossed and (cov >= self.BROKEN or separated)
+
+    def _inner_edges(
+        self, slots: list[int], h_rule: list[list[bool]], v_rule: list[list[bool]]
+    ) -> list[tuple[float, bool, int, int]]:
+        """The unruled edges between slots of one region, each with how likely it is a lost
+        ruling: the share a ruling still covers, and more when the ruling runs on both sides of
+        it (the lines inside a merged cell end at its border), less when text runs across it."""
+        n_cols, members, out = self.lattice.n_cols, set(slots), []
+        for s in slots:
+            r, c = divmod(s, n_cols)
+            if s + n_cols in members and not h_rule[r + 1][c]:
+                line = h_rule[r + 1]
+                on = [line[i] for i in (c - 1, c + 1) if 0 <= i < len(line)]
+                lost = (
+                    self.h_cov[r + 1][c] + sum(on) / 4 - ((True, r + 1, c) in self.joined_by_text)
+                )
+                out.append((lost, True, r + 1, c))
+            if c + 1 < n_cols and s + 1 in members and not v_rule[r][c + 1]:
+                on = [v_rule[i][c + 1] for i in (r - 1, r + 1) if 0 <= i < len(v_rule)]
+                lost = (
+                    self.v_cov[r][c + 1] + sum(on) / 4 - ((False, r, c + 1) in self.joined_by_text)
+                )
+                out.append((lost, False, r, c + 1))
+        return out
+
+    def _line_height(self) -> float:
+        """The typical height of a text line in the table's slots, in pixels."""
+        xs, ys = self.lattice.xs, self.lattice.ys
+        heights = [
+            bottom - top
+            for r in range(self.lattice.n_rows)
+            for c in range(self.lattice.n_cols)
+            for _, top, _, bottom in _cell_lines(
+                self.ink, _pixels((xs[c], ys[r], xs[c + 1], ys[r + 1]))
+            )
+        ]
+        return float(np.median(heights)) if heights else WORK_DPI / 8
+
+    def _text_across(self, r: int, c: int, horizontal: bool) -> tuple[bool, bool]:
+        """Whether text runs across the inner edge (r, c); and, for an edge between rows, whether
+        the texts nearest above and below it stand apart as two cells' do: a clear gap, and not
+        pressed against the edge from both sides as the halves of one cell's lines are. Above
+        and below, the column is looked at up to the nearest edge ruled beyond doubt (a label
+        centred in a cell of several rows lies rows away from the edge)."""
+        xs, ys, pad = self.lattice.xs, self.lattice.ys, self.tol + 2
+        if horizontal:  # the edge between rows r-1 and r, over column c
+            top = max(i for i in range(r) if i == 0 or self.h_cov[i][c] >= self.RULED)
+            bottom = min(
+                i
+                for i in range(r + 1, self.lattice.n_rows + 1)
+                if i == self.lattice.n_rows or self.h_cov[i][c] >= self.RULED
+            )
+            y0, y1 = round(ys[top]) + pad, round(ys[bottom]) - pad
+            region = self.ink[y0:y1, round(xs[c]) + pad : round(xs[c + 1]) - pad]
+            profile, at = np.count_nonzero(region, axis=1) > 0, round(ys[r]) - y0
+        else:  # the edge between columns c-1 and c, beside row r
+            x0, x1 = round(xs[c - 1]) + pad, round(xs[c + 1]) - pad
+            region = self.ink[round(ys[r]) + pad : round(ys[r + 1]) - pad, x0:x1]
+            profile, at = np.count_nonzero(region, axis=0) > 0, round(xs[c]) - x0
+        if region.size == 0 or not pad <= at < profile.size - pad:
+            return False, False
+        for a, b in _runs(profile):  # a sliver (what is left of a ruling, a speck) is no text
+            if b - a < 0.25 * self.line_height:
+                profile[a:b] = False
+        runs = []
+        for a, b in _runs(profile):
+            if a < at - pad and b > at + pad + 1:
+                return True, False
+            if a < at - pad or b > at + pad + 1:  # within the ruling's band: what is left of it
+                runs.append((a, b))
+        above = [run for run in runs if run[0] + run[1] < 2 * at]
+        below = [run for run in runs if run[0] + run[1] >= 2 * at]
+        if not horizontal or not above or not below:
+            return False, False  # words of one line stand as far apart as two cells' texts do
+        gaps = [b[0] - a[1] for a, b in zip(runs, runs[1:])]  # between consecutive text lines
+        k = len(above) - 1  # the gap across the edge
+        beside = [g for g in gaps[max(k - 1, 0) : k] + gaps[k + 1 : k + 2]]
+        paragraph = [g for g in beside if g < self.PARAGRAPH * self.line_height]
+        if gaps[k] < self.SEPARATED * self.line_height or (
+            paragraph and gaps[k] < 1.5 * max(paragraph)
+        ):
+            return False, False  # as close as the lines of one text
+        above_top = above[-1][0] - (above[-2][1] if len(above) > 1 else 0)
+        below_bottom = (below[1][0] if len(below) > 1 else profile.size) - below[0][1]
+        above_bottom, below_top = at - pad - above[-1][1], below[0][0] - at - pad
+        pressed = above_bottom < 0.5 * above_top and below_top < 0.5 * below_bottom
+        return False, not pressed
 
 
 # --- text -------------------------------------------------------------------------------------
@@ -679,6 +912,171 @@ def _cell_lines(ink: np.ndarray, box: tuple[int, int, int, int]) -> list[tuple[i
         if cols.size:
             out.append((x0 + int(cols[0]), top + r0, x0 + int(cols[-1]) + 1, top + r1))
     return out
+
+
+def _recognise_cells(
+    cells: list[LatticeCell],
+    boxes: dict[int, list[tuple[int, int, int, int]]],
+    clean: np.ndarray,
+    typical: int,
+) -> dict[int, list[_TextLine]]:
+    """The text lines read in each cell (cell id → lines with text), all in one batch. A speck
+    smaller than a glyph that reads as nothing clear (what is left of a broken ruling read as
+    '7' or '!') is no line."""
+    jobs = [(c, b) for c in cells for b in boxes[id(c)]]
+    texts = ocr_engine.recognize([_line_crop(clean, b, _pixels(c.bbox), typical) for c, b in jobs])
+    out: dict[int, list[_TextLine]] = {id(c): [] for c in cells}
+    for (c, box), (text, score) in zip(jobs, texts):
+        speck = box[2] - box[0] < typical and box[3] - box[1] < 0.8 * typical
+        if text and not (speck and score < ocr_engine.MIN_SCORE):
+            out[id(c)].append((text, score, box))
+    return out
+
+
+def _rejoin_wrapped_labels(table: _Table, lines: dict[int, list[_TextLine]]) -> None:
+    """Join again two cells that only a gap between their texts set apart when together they
+    read as one label of the vocabulary and the lower alone is none ('服务对象满意度' over
+    '指标'): one label wrapped with loose line spacing."""
+    below = {(c.row, c.col, c.colspan): c for c in table.cells}
+    dropped: set[int] = set()
+    for cell in sorted(table.cells, key=lambda c: (c.row, c.col)):
+        if id(cell) in dropped:
+            continue
+        while True:
+            nxt = below.get((cell.row + cell.rowspan, cell.col, cell.colspan))
+            cols = range(cell.col, cell.col + cell.colspan)
+            if nxt is None or not all((nxt.row, c) in table.apart for c in cols):
+                break
+            lower = _join_lines([t for t, _, _ in lines[id(nxt)]])
+            both = _join_lines([t for t, _, _ in lines[id(cell)] + lines[id(nxt)]])
+            if not lower or is_label(lower, near_miss=False) or not is_label(both):
+                break
+            cell.rowspan += nxt.rowspan
+            cell.bbox = (cell.bbox[0], cell.bbox[1], cell.bbox[2], nxt.bbox[3])
+            cell.open_bottom = nxt.open_bottom
+            lines[id(cell)] = lines[id(cell)] + lines[id(nxt)]
+            dropped.add(id(nxt))
+    table.cells = [c for c in table.cells if id(c) not in dropped]
+
+
+def _split_joined_labels(
+    table: _Table,
+    lines: dict[int, list[_TextLine]],
+    ink: np.ndarray,
+    clean: np.ndarray,
+    typical: int,
+) -> None:
+    """Split a merged cell whose text is two or more labels of the form's vocabulary standing
+     apart at lattice lines ('产出指标' over '效益指标', '绩效指标 产出指标'): the ruling between
+     those cells was lost (faint, broken, under a seal) and no ruling or gap told. Rows are split
+     first (at the lattice line in the gap between the labels' lines), then columns (at lattice
+    lines no ink crosses; the parts are read again). A column line that the rows above or below
+     the cell have is tried too, even when the cell's text holds one label or none that was read
+     ('二级 三级指标' read as one line)."""
+    bounds: dict[int, set[int]] = {}  # row → the column lines its cells have
+    for c in table.cells:
+        for r in range(c.row, c.row + c.rowspan):
+            bounds.setdefault(r, set()).update((c.col, c.col + c.colspan))
+    out: list[LatticeCell] = []
+    for cell in table.cells:
+        text = _join_lines([t for t, _, _ in lines[id(cell)]])
+        if holds_labels(text):
+            for part in _split_rows(cell, lines, table.lattice):
+                out += _split_columns(part, lines, table.lattice, ink, clean, typical)
+            continue
+        around = bounds.get(cell.row - 1, set()) | bounds.get(cell.row + cell.rowspan, set())
+        inner = set(range(cell.col + 1, cell.col + cell.colspan)) & around
+        if text and inner and not is_label(text):
+            out += _split_columns(cell, lines, table.lattice, ink, clean, typical, inner)
+        else:
+            out.append(cell)
+    table.cells = sorted(out, key=lambda c: (c.row, c.col))
+
+
+def _part(cell: LatticeCell, r0: int, r1: int, c0: int, c1: int, lattice: Lattice) -> LatticeCell:
+    """The slots [r0, r1) x [c0, c1) of a cell, as a cell of their own."""
+    xs, ys = lattice.xs, lattice.ys
+    return LatticeCell(
+        r0,
+        c0,
+        r1 - r0,
+        c1 - c0,
+        (xs[c0], ys[r0], xs[c1], ys[r1]),
+        cell.open_top and r0 == cell.row,
+        cell.open_bottom and r1 == cell.row + cell.rowspan,
+    )
+
+
+def _split_rows(
+    cell: LatticeCell, lines: dict[int, list[_TextLine]], lattice: Lattice
+) -> list[LatticeCell]:
+    """The cell split between rows into parts whose lines each read as one label (fewest
+    parts), or the cell itself."""
+    read, ys = sorted(lines[id(cell)], key=lambda line: line[2][1]), lattice.ys
+    inner = range(cell.row + 1, cell.row + cell.rowspan)
+    cuts: list[int | None] = []  # per gap between consecutive lines: the lattice line in it
+    for upper, lower in zip(read, read[1:]):
+        low, high = upper[2][3], lower[2][1]
+        inside = [r for r in inner if low <= ys[r] <= high]
+        cuts.append(min(inside, key=lambda r: abs(ys[r] - (low + high) / 2)) if inside else None)
+    usable = [i for i, row in enumerate(cuts) if row is not None]
+    for n in range(1, len(usable) + 1):
+        for chosen in combinations(usable, n):
+            groups = [read[a + 1 : b + 1] for a, b in zip((-1, *chosen), (*chosen, len(read) - 1))]
+            if all(is_label(_join_lines([t for t, _, _ in g])) for g in groups):
+                rows = [cell.row, *(cuts[i] for i in chosen), cell.row + cell.rowspan]
+                parts = []
+                for (r0, r1), group in zip(zip(rows, rows[1:]), groups):
+                    part = _part(cell, r0, r1, cell.col, cell.col + cell.colspan, lattice)
+                    lines[id(part)] = group
+                    parts.append(part)
+                return parts
+    return [cell]
+
+
+def _split_columns(
+    cell: LatticeCell,
+    lines: dict[int, list[_TextLine]],
+    lattice: Lattice,
+    ink: np.ndarray,
+    clean: np.ndarray,
+    typical: int,
+    only: set[int] | None = None,
+) -> list[LatticeCell]:
+    """The cell split at the inner column lines (``only`` these, if given) no ink crosses, when
+    every part with ink then reads as one label (a part without ink joins the part before it),
+    or the cell itself."""
+    x0, top, x1, bottom = _pixels(cell.bbox)
+    xs, pad = lattice.xs, max(3, WORK_DPI // 50)
+    inked = np.count_nonzero(ink[top + pad : bottom - pad, x0:x1], axis=0) > 0
+    for a, b in _runs(inked):  # a sliver (what is left of a ruling) is no text
+        if b - a < 0.25 * typical:
+            inked[a:b] = False
+    free = [
+        k
+        for k in range(cell.col + 1, cell.col + cell.colspan)
+        if (only is None or k in only)
+        and not inked[max(round(xs[k]) - x0 - pad, 0) : round(xs[k]) - x0 + pad + 1].any()
+    ]
+    if not free:
+        return [cell]
+    bounds = [cell.col, *free, cell.col + cell.colspan]
+    rows = (cell.row, cell.row + cell.rowspan)
+    parts: list[LatticeCell] = []
+    for c0, c1 in zip(bounds, bounds[1:]):
+        part = _part(cell, *rows, c0, c1, lattice)
+        if parts and not _cell_lines(ink, _pixels(part.bbox)):
+            parts[-1] = _part(cell, *rows, parts[-1].col, c1, lattice)
+        else:
+            parts.append(part)
+    if len(parts) < 2:
+        return [cell]
+    boxes = {id(p): _cell_lines(ink, _pixels(p.bbox)) for p in parts}
+    read = _recognise_cells(parts, boxes, clean, typical)
+    if not all(is_label(_join_lines([t for t, _, _ in read[id(p)]])) for p in parts):
+        return [cell]
+    lines.update(read)
+    return parts
 
 
 def _line_crop(

@@ -12,6 +12,7 @@ table for the README.
 
     .venv/bin/python scripts/benchmark.py --formats     # forms/s of every other reader
     .venv/bin/python scripts/benchmark.py --scans       # scanned s/page and character errors
+    .venv/bin/python scripts/benchmark.py --real-scans  # real pages scanned badly, cold pipeline
 
 ``--formats`` reads the samples rendered as XLSX, DOCX, HTML and LibreOffice PDF
 (tests/data/rendered) and the seed text exports, each through its reader and the form parser.
@@ -152,7 +153,7 @@ def jixiao_pipeline(files: list[Path]) -> int:
         elapsed = time.perf_counter() - start
         stop.set()
         watcher.join()
-    pages = sum(len(pdfium.PdfDocument(p)) for p in files)
+    pages = sum(len(pdfium.PdfDocument(p)) if p.suffix == ".pdf" else 1 for p in files)
     _report(pages, elapsed, len(files), worker_mb[0])
     return -1
 
@@ -483,6 +484,92 @@ def fuzz_table(n: int, first: int, degradations: list[str], degraded: int) -> No
     print("\n".join(misses) or "none")
 
 
+REAL = ROOT / "tests" / "data" / "real" / "forms"
+REAL_SCAN_PAGES = [  # (publication, page, dpi): two producers' forms, portrait and landscape
+    *[("renwu_020_西安_卫生健康委员会_2022年度部门决算_p1-99.pdf", p, 150) for p in range(56, 66)],
+    *[("renwu_020_西安_卫生健康委员会_2022年度部门决算_p1-99.pdf", p, 200) for p in range(80, 85)],
+    *[("renwu_025_烟台_2026年烟台市民政局部门预算.pdf", p, 200) for p in range(35, 40)],
+]
+
+
+def _rasterize_module() -> object:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "rasterize", ROOT / "tests" / "data" / "scans" / "rasterize.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def real_scans_table() -> None:
+    """Real publications' pages rasterised (pypdfium2) at 150/200 dpi, rulings lightened and
+    broken in stretches, a red seal, rotation, noise and JPEG: rows and 一级/二级 read against the
+    same page's text layer, seconds a page of the reader alone (models loaded: wall and CPU),
+    then the whole ingest flow over the same images with nothing cached (its own process, a fresh
+    PREFECT_HOME and warehouse)."""
+    import os
+
+    import numpy as np
+    import pypdfium2 as pdfium
+    from PIL import Image
+
+    from extractors import ocr_engine, read_document
+    from extractors.forms import parse_forms
+
+    rasterize = _rasterize_module()
+    ocr_engine.engine()
+    wall, cpu, rows, levels, want_rows = 0.0, 0.0, 0, 0, 0
+    with tempfile.TemporaryDirectory() as tmp:
+        images = []
+        for name, page, dpi in REAL_SCAN_PAGES:
+            source = pdfium.PdfDocument(REAL / name)
+            gray = source[page - 1].render(scale=dpi / 72, grayscale=True).to_numpy()
+            spoiled = rasterize.spoil_rulings(np.ascontiguousarray(gray), seed=page)
+            image = rasterize.degrade(spoiled, seed=page, angle=(-0.9, 0.7)[page % 2], quality=80)
+            path = Path(tmp) / f"{Path(name).stem[:12]}_p{page}_{dpi}.jpg"
+            Image.fromarray(image).save(path, quality=90, dpi=(dpi, dpi))
+            images.append(path)
+            single = pdfium.PdfDocument.new()
+            single.import_pages(source, [page - 1])
+            single.save(Path(tmp) / "page.pdf")
+            truth = [
+                i for f in parse_forms(read_document(Path(tmp) / "page.pdf")) for i in f.indicators
+            ]
+            start, cpu_start = time.perf_counter(), time.process_time()
+            got = [i for f in parse_forms(read_document(path)) for i in f.indicators]
+            wall += time.perf_counter() - start
+            cpu += time.process_time() - cpu_start
+            want_rows += len(truth)
+            rows += min(len(got), len(truth))
+            levels += sum((a.level1, a.level2) == (b.level1, b.level2) for a, b in zip(got, truth))
+        listing = Path(tmp) / "files.txt"
+        listing.write_text("\n".join(map(str, images)))
+        os.environ["PREFECT_HOME"] = tempfile.mkdtemp(dir=tmp)
+        os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+        pipeline = _run_child(
+            [
+                "--child",
+                "jixiao whole pipeline (Prefect flow, GX, DuckDB)",
+                "--listing",
+                str(listing),
+            ],
+            columns=6,
+        )
+    n = len(REAL_SCAN_PAGES)
+    print(
+        "| scanned real pages | rows kept | 一级/二级 right | reader s/page | reader CPU s/page "
+        "| whole pipeline s/page (cold) |"
+    )
+    print("|---|---|---|---|---|---|")
+    whole = f"{pipeline['seconds'] / pipeline['pages']:.2f}" if pipeline else "failed"
+    print(
+        f"| {n} (150/200 dpi, faint and broken rulings, seal, JPEG) | {rows}/{want_rows} "
+        f"| {levels}/{want_rows} | {wall / n:.2f} | {cpu / n:.2f} | {whole} |"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("paths", nargs="*", default=[str(ROOT / "samples" / "pdf")])
@@ -501,6 +588,9 @@ def main() -> None:
     )
     parser.add_argument("--formats", action="store_true", help="forms/s of the other readers")
     parser.add_argument("--scans", action="store_true", help="scanned s/page and character errors")
+    parser.add_argument(
+        "--real-scans", action="store_true", help="real pages scanned badly: rows, levels, s/page"
+    )
     parser.add_argument(
         "--fuzz", type=int, metavar="N", help="round trip of N random forms through each producer"
     )
@@ -537,6 +627,9 @@ def main() -> None:
         return
     if args.scans:
         scans_table()
+        return
+    if args.real_scans:
+        real_scans_table()
         return
     if args.child:
         _child(args.child, Path(args.listing))
