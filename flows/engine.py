@@ -75,7 +75,10 @@ class Engine:
 
 
 def _content_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
-    return f"jixiao-extract-{parameters['sha256']}-{CODE_VERSION}"
+    """What an extraction depends on: the bytes, the reader code, and the file's name (its
+    suffix picks the reader, and messages name the file)."""
+    name = hashlib.sha256(Path(parameters["path"]).name.encode()).hexdigest()[:16]
+    return f"jixiao-extract-{parameters['sha256']}-{name}-{CODE_VERSION}"
 
 
 @task(
@@ -91,8 +94,8 @@ def extract_file(path: str, sha256: str, timeout: float = DEFAULT_TIMEOUT) -> Ex
     ``timeout`` s.
 
     Locally the run's pool reads it; on a Dask worker, a reader process of that worker's own
-    (see :func:`flows.extraction.pool.read_here_or_in_pool`). Cached on ``sha256`` (the file's content) and
-    the reader code's fingerprint.
+    (see :func:`flows.extraction.pool.read_here_or_in_pool`). Cached on ``sha256`` (the file's
+    content), the file's name and the reader code's fingerprint.
     """
     return pool_module.read_here_or_in_pool(path, sha256, timeout)
 

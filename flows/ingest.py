@@ -33,8 +33,8 @@ def ingest(
 
     ``db`` defaults to ``$JIXIAO_DB`` or ``data/jixiao.duckdb``; ``flow_label`` is recorded in
     ingest_runs ('ingest', 'nightly' or 'backfill'); ``progress`` also prints progress to stderr.
-    Files are read by ``workers`` processes (each file a Prefect task run, cached on its content,
-    stopped after ``timeout`` seconds), or on the Dask cluster at ``address`` when
+    Files are read by ``workers`` processes (each file a Prefect task run, cached on its content
+    and name, stopped after ``timeout`` seconds), or on the Dask cluster at ``address`` when
     ``task_runner`` is 'dask'; the same workers check the forms, ``chunk_files`` files at a time.
     ``report_dir`` receives the run's HTML report and Data Docs; downloads larger than
     ``max_download_mb`` are refused; ``wait`` waits for another writer.

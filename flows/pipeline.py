@@ -21,13 +21,12 @@ from pathlib import Path
 from prefect import get_run_logger
 from prefect.runtime import flow_run
 
-from extractors import SUPPORTED_SUFFIXES
 from flows.engine import ChunkRead, Engine, Workers
 from flows.extraction.extract import Checks
 from flows.progress import Reporter
 from flows.report import ValidationLog, publish_summary, write_report
 from flows.sources import Item
-from flows.summary import FileOutcome, RunSummary, summary_line
+from flows.summary import UNSUPPORTED, FileOutcome, RunSummary, summary_line
 from warehouse import FileLoad, SourceFile, Unpulled, Warehouse, default_db_path
 
 FLOW_LABELS = ("ingest", "nightly", "backfill")
@@ -208,10 +207,8 @@ def run_items(
         Reporter(len(items), progress) as reporter,
         Warehouse.open(db or default_db_path(), wait=wait) as warehouse,
     ):
-        for path in summary.ignored:
-            reporter.note(
-                f"ignored {path}: not a supported file type ({' '.join(sorted(SUPPORTED_SUFFIXES))})"
-            )
+        for path in summary.ignored:  # listed with the summary
+            reporter.logger.info("skipped %s: %s", path, UNSUPPORTED)
         if retry_failed:
             dropped = warehouse.forget_failed([item.source_file for item in items])
             reporter.note(f"reading {dropped} file(s) recorded as failed again")

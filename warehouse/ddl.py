@@ -10,6 +10,8 @@ statements are idempotent and run on every open; ``MIGRATIONS`` bring older file
 
 from __future__ import annotations
 
+import re
+
 SCHEMA_VERSION = 3
 
 MONEY = "DECIMAL(18,2)"
@@ -230,3 +232,6 @@ VIEWS = [
     FROM store.ingest_run
     """,
 ]
+
+# The analyst views by name, in the order above: the one list the SQL shell and export use.
+VIEW_NAMES = tuple(re.search(r"VIEW (\w+) AS", statement).group(1) for statement in VIEWS)

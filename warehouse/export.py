@@ -1,12 +1,12 @@
 """Export the analyst views as Parquet for engines beyond DuckDB (Spark, Trino, Polars, pandas).
 
-Every SCHEMA.md view goes to ``DIR/<view>/``, hive-partitioned by ``fiscal_year``
-(``DIR/forms/fiscal_year=2023/data_0.parquet``; forms without a year under
+Every analyst view (``warehouse.ddl.VIEW_NAMES``) goes to ``DIR/<view>/``, hive-partitioned by
+``fiscal_year`` (``DIR/forms/fiscal_year=2023/data_0.parquet``; forms without a year under
 ``fiscal_year=__HIVE_DEFAULT_PARTITION__``, read back as NULL). Views without a fiscal_year
-column get their form's: fund_lines, indicators and check_results by form_id, source_files the
-earliest year among the file's forms. ingest_runs is about runs, not years: one unpartitioned
-file. A view with no rows is written as one empty file, so its schema is still there. Each view
-is written beside its old export and swapped in by renaming, so a reader never sees half of one.
+column get their form's (fund_lines, indicators, check_results, reviews: by form_id), or the
+earliest year among their file's forms (source_files). ingest_runs is about runs, not years: one
+unpartitioned file. A view with no rows is written as one empty file, so its schema is still
+there. Each view is written beside its old export and swapped in by renaming, so a reader never sees half of one.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
+from warehouse.ddl import VIEW_NAMES
 from warehouse.store import Warehouse
 
 # every form with its year, landed or held back (check_results covers both)
@@ -23,26 +26,28 @@ _FORM_YEARS = """
     UNION ALL
     SELECT form_id, fiscal_year FROM quarantine
 """
+_FILE_YEARS = """
+    SELECT source_file, min(fiscal_year) AS fiscal_year FROM (
+        SELECT source_file, fiscal_year FROM forms
+        UNION ALL SELECT source_file, fiscal_year FROM quarantine
+    ) GROUP BY source_file
+"""
 
-QUERIES: dict[str, str] = {
-    "forms": "SELECT * FROM forms",
-    "fund_lines": f"SELECT v.*, y.fiscal_year FROM fund_lines v LEFT JOIN ({_FORM_YEARS}) y USING (form_id)",
-    "indicators": f"SELECT v.*, y.fiscal_year FROM indicators v LEFT JOIN ({_FORM_YEARS}) y USING (form_id)",
-    "check_results": (
-        f"SELECT v.*, y.fiscal_year FROM check_results v LEFT JOIN ({_FORM_YEARS}) y USING (form_id)"
-    ),
-    "quarantine": "SELECT * FROM quarantine",
-    "source_files": """
-        SELECT v.*, y.fiscal_year FROM source_files v LEFT JOIN (
-            SELECT source_file, min(fiscal_year) AS fiscal_year FROM (
-                SELECT source_file, fiscal_year FROM forms
-                UNION ALL SELECT source_file, fiscal_year FROM quarantine
-            ) GROUP BY source_file
-        ) y USING (source_file)
-    """,
-    "ingest_runs": "SELECT * FROM ingest_runs",
-}
-UNPARTITIONED = frozenset({"ingest_runs"})
+
+def view_query(connection: duckdb.DuckDBPyConnection, view: str) -> str | None:
+    """The query exporting ``view`` with its fiscal_year: its own column, else its form's (by
+    form_id), else the earliest among its file's forms (by source_file); None when the view
+    is about neither forms nor files (ingest_runs): it is written unpartitioned."""
+    columns = {row[0] for row in connection.execute(f"DESCRIBE {view}").fetchall()}
+    if "fiscal_year" in columns:
+        return f"SELECT * FROM {view}"
+    if "form_id" in columns:
+        return (
+            f"SELECT v.*, y.fiscal_year FROM {view} v LEFT JOIN ({_FORM_YEARS}) y USING (form_id)"
+        )
+    if "source_file" in columns:
+        return f"SELECT v.*, y.fiscal_year FROM {view} v LEFT JOIN ({_FILE_YEARS}) y USING (source_file)"
+    return None
 
 
 @dataclass(frozen=True)
@@ -55,19 +60,24 @@ class Exported:
 
 
 def export_parquet(db: str | Path, target: str | Path) -> list[Exported]:
-    """Write every analyst view of the warehouse ``db`` under ``target``; read-only on ``db``."""
+    """Write every analyst view of the warehouse ``db`` under ``target``; read-only on ``db``.
+
+    Nothing is created when ``db`` cannot be opened."""
     target = Path(target)
-    target.mkdir(parents=True, exist_ok=True)
     exported = []
     with Warehouse.open(db, read_only=True) as warehouse:
         con = warehouse.connection
-        for view, query in QUERIES.items():
+        target.mkdir(parents=True, exist_ok=True)
+        for view in VIEW_NAMES:
+            query = view_query(con, view)
+            partitioned = query is not None
+            query = query or f"SELECT * FROM {view}"
             (rows,) = con.execute(f"SELECT count(*) FROM ({query})").fetchone()
             folder = target / view
             staging = target / f".{view}.partial"
             shutil.rmtree(staging, ignore_errors=True)
             staging.mkdir()
-            if rows and view not in UNPARTITIONED:
+            if rows and partitioned:
                 con.execute(
                     f"COPY ({query}) TO '{_quoted(staging)}' "
                     "(FORMAT parquet, PARTITION_BY (fiscal_year), OVERWRITE)"

@@ -135,6 +135,15 @@ class WarehouseBusy(Exception):
     """The warehouse file is locked by another process."""
 
 
+class NotAWarehouse(Exception):
+    """The file named as the warehouse is not one: a folder, another kind of file, or damaged."""
+
+
+class WarehouseTooNew(Exception):
+    """The warehouse was written by a newer DuckDB, or brought to a newer schema by a newer
+    jixiao: this one must not change it."""
+
+
 def default_db_path() -> Path:
     """The warehouse file: ``$JIXIAO_DB`` if set, else ``data/jixiao.duckdb`` under the cwd."""
     return Path(os.environ.get("JIXIAO_DB") or Path.cwd() / DEFAULT_DB)
@@ -146,6 +155,50 @@ def _sibling(path: Path, suffix: str) -> Path:
 
 def _is_lock_error(error: duckdb.Error) -> bool:
     return "lock" in str(error).lower()
+
+
+def _connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """``duckdb.connect``, its refusals told in the warehouse's terms: held by another program
+    (WarehouseBusy), not a DuckDB file (NotAWarehouse), from a newer DuckDB (WarehouseTooNew)."""
+    if path.is_dir():
+        raise NotAWarehouse(
+            f"{path} is a folder: --db names the warehouse file, e.g. {path / DEFAULT_DB.name}"
+        )
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.ConnectionException as error:  # this very process has it open for writing
+        raise WarehouseBusy(_writers_elsewhere(path)) from error
+    except duckdb.Error as error:
+        message = str(error)
+        if "newer version" in message or "storage version" in message:
+            raise WarehouseTooNew(
+                f"{path} was written by a newer version of DuckDB than this jixiao has "
+                f"(duckdb {duckdb.__version__}): upgrade jixiao (pip install -U jixiao duckdb)"
+            ) from error
+        if "not a valid DuckDB database" in message or "Corrupt database" in message:
+            raise NotAWarehouse(
+                f"{path} is not a DuckDB warehouse (or it is damaged): check --db "
+                "or $JIXIAO_DB, which name the warehouse file"
+            ) from error
+        if isinstance(error, duckdb.IOException) and _is_lock_error(error):
+            raise WarehouseBusy(_writers_elsewhere(path)) from error
+        raise
+
+
+def _refuse_newer_schema(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Raise WarehouseTooNew if a newer jixiao brought the open warehouse past SCHEMA_VERSION."""
+    (known,) = connection.execute(
+        "SELECT count(*) FROM duckdb_tables() "
+        "WHERE schema_name = 'store' AND table_name = 'schema_version'"
+    ).fetchone()
+    if not known:
+        return
+    (version,) = connection.execute("SELECT max(version) FROM store.schema_version").fetchone()
+    if version is not None and version > SCHEMA_VERSION:
+        raise WarehouseTooNew(
+            f"{path} was written by a newer jixiao (warehouse schema {version}; this one knows "
+            f"up to {SCHEMA_VERSION}): upgrade jixiao to write to it"
+        )
 
 
 def _fsync(path: Path) -> None:
@@ -227,18 +280,8 @@ def _check_no_other_writer(db: Path) -> None:
     """
     if not db.exists():
         return
-    wal = _sibling(db, ".wal")
-    try:
-        if wal.exists():  # written in place by another program: fold its log in first
-            duckdb.connect(str(db)).close()
-        else:
-            duckdb.connect(str(db), read_only=True).close()
-    except duckdb.ConnectionException as error:  # this very process has it open for writing
-        raise WarehouseBusy(_writers_elsewhere(db)) from error
-    except duckdb.IOException as error:
-        if _is_lock_error(error):
-            raise WarehouseBusy(_writers_elsewhere(db)) from error
-        raise
+    # written in place by another program when it has a log: fold the log in first
+    _connect(db, read_only=not _sibling(db, ".wal").exists()).close()
 
 
 def check_writable(db: str | Path) -> None:
@@ -247,6 +290,12 @@ def check_writable(db: str | Path) -> None:
     Takes and drops the lock without copying anything (waits for it under ``$JIXIAO_WAIT``).
     """
     db = Path(db)
+    if db.exists():  # refuse a file this jixiao cannot write before creating anything
+        connection = _connect(db, read_only=True)
+        try:
+            _refuse_newer_schema(connection, db)
+        finally:
+            connection.close()
     db.parent.mkdir(parents=True, exist_ok=True)
     lock = _WriterLock.acquire(db, os.environ.get(WAIT_ENV, "") not in ("", "0"))
     try:
@@ -530,16 +579,14 @@ class Warehouse:
         lock = _WriterLock.acquire(path, wait)
         try:
             work = cls._working_copy(path)
-            try:
-                connection = duckdb.connect(str(work))
-            except duckdb.IOException as error:
-                if _is_lock_error(error):
-                    raise WarehouseBusy(_writers_elsewhere(work)) from error
-                raise
-            warehouse = cls(connection, path, lock, work)
-            warehouse._create_schema()
+            warehouse = cls(_connect(work), path, lock, work)
         except BaseException:
             lock.release()
+            raise
+        try:
+            warehouse._create_schema()
+        except BaseException:
+            warehouse.abandon()
             raise
         return warehouse
 
@@ -549,13 +596,7 @@ class Warehouse:
             raise FileNotFoundError(
                 f"no warehouse at {path}: run `jixiao ingest` first, or pass --db FILE"
             )
-        try:
-            connection = duckdb.connect(str(path), read_only=True)
-        except duckdb.IOException as error:
-            if _is_lock_error(error):
-                raise WarehouseBusy(_writers_elsewhere(path)) from error
-            raise
-        return cls(connection, path)
+        return cls(_connect(path, read_only=True), path)
 
     @staticmethod
     def _working_copy(path: Path) -> Path:
@@ -592,6 +633,15 @@ class Warehouse:
         finally:
             self._lock.release()
 
+    def abandon(self) -> None:
+        """Close without publishing: the warehouse file stays as it was, and the next writer
+        resumes the working copy (what was committed in it is kept)."""
+        try:
+            self.connection.close()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+
     def _publish(self) -> None:
         assert self._work is not None
         if _sibling(self._work, ".wal").exists():
@@ -612,9 +662,13 @@ class Warehouse:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self.close()
+        if exc_type is not None and not issubclass(exc_type, Exception):
+            self.abandon()  # interrupted (Ctrl-C): leave the warehouse as it was
+        else:
+            self.close()
 
     def _create_schema(self) -> None:
+        _refuse_newer_schema(self.connection, self.path)
         for statement in [*TABLES, *MIGRATIONS, *VIEWS]:
             self.connection.execute(statement)
         (current,) = self.connection.execute(
@@ -802,23 +856,28 @@ class Warehouse:
     def review(self, form_id: str, action: str, note: str, by: str) -> None:
         """Release a quarantined form into ``forms`` ('released') or keep it out ('rejected').
 
-        The decision is logged in ``store.review`` with who, when and why; a later decision on
-        the same form overrides an earlier one. Raises LookupError for a form that is not
-        quarantined, ValueError for an empty note.
+        The decision is logged in ``store.review`` with who, when and why. A form is decided
+        once: a second decision raises ValueError quoting the first. Raises LookupError for a
+        form that is not quarantined, ValueError for an empty note.
         """
         if action not in ("released", "rejected"):
             raise ValueError(f"action must be 'released' or 'rejected', not {action!r}")
         if not note.strip():
             raise ValueError("a review needs a note saying why")
         row = self.connection.execute(
-            "SELECT status FROM store.form WHERE form_id = ?", [form_id]
+            "SELECT status, released OR coalesce(rejected, false) FROM store.form "
+            "WHERE form_id = ?",
+            [form_id],
         ).fetchone()
         if row is None:
             raise LookupError(f"no form {form_id} in {self.path}")
-        if row[0] != "quarantined":
+        status, decided = row
+        if status != "quarantined":
             raise LookupError(
-                f"form {form_id} is {row[0]}, not quarantined: it is in forms already"
+                f"form {form_id} is {status}, not quarantined: it is in forms already"
             )
+        if decided:
+            raise ValueError(f"form {form_id} was already {self._last_review(form_id)}")
         con = self.connection
         con.execute("BEGIN TRANSACTION")
         try:
@@ -835,3 +894,15 @@ class Warehouse:
         except BaseException:
             con.execute("ROLLBACK")
             raise
+
+    def _last_review(self, form_id: str) -> str:
+        """'released by ann on 2024-05-01 09:30 UTC: "totals checked by hand"'."""
+        row = self.connection.execute(
+            "SELECT action, reviewed_by, reviewed_at, note FROM store.review WHERE form_id = ? "
+            "ORDER BY reviewed_at DESC LIMIT 1",
+            [form_id],
+        ).fetchone()
+        if row is None:
+            return "decided"
+        action, by, at, note = row
+        return f'{action} by {by} on {at.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC: "{note}"'
