@@ -62,38 +62,55 @@ class Exported:
 def export_parquet(db: str | Path, target: str | Path) -> list[Exported]:
     """Write every analyst view of the warehouse ``db`` under ``target``; read-only on ``db``.
 
-    Nothing is created when ``db`` cannot be opened."""
+    Nothing is created when ``db`` cannot be opened; a view that cannot be written (a full
+    disk) leaves its earlier export as it was and nothing of its own.
+    """
     target = Path(target)
     exported = []
     with Warehouse.open(db, read_only=True) as warehouse:
         con = warehouse.connection
+        created = not target.exists()
         target.mkdir(parents=True, exist_ok=True)
-        for view in VIEW_NAMES:
-            query = view_query(con, view)
-            partitioned = query is not None
-            query = query or f"SELECT * FROM {view}"
-            (rows,) = con.execute(f"SELECT count(*) FROM ({query})").fetchone()
-            folder = target / view
-            staging = target / f".{view}.partial"
-            shutil.rmtree(staging, ignore_errors=True)
-            staging.mkdir()
-            if rows and partitioned:
-                con.execute(
-                    f"COPY ({query}) TO '{_quoted(staging)}' "
-                    "(FORMAT parquet, PARTITION_BY (fiscal_year), OVERWRITE)"
-                )
-            else:
-                con.execute(
-                    f"COPY ({query}) TO '{_quoted(staging / 'data_0.parquet')}' (FORMAT parquet)"
-                )
-            old = target / f".{view}.old"
-            shutil.rmtree(old, ignore_errors=True)
-            if folder.exists():
-                folder.rename(old)
-            staging.rename(folder)
-            shutil.rmtree(old, ignore_errors=True)
-            exported.append(Exported(view, folder, rows))
+        try:
+            for view in VIEW_NAMES:
+                exported.append(_export_view(con, view, target))
+        except BaseException:
+            if created and not exported:
+                shutil.rmtree(target, ignore_errors=True)
+            raise
     return exported
+
+
+def _export_view(con: duckdb.DuckDBPyConnection, view: str, target: Path) -> Exported:
+    """Write ``view`` beside its old export under ``target``, then swap it in."""
+    query = view_query(con, view)
+    partitioned = query is not None
+    query = query or f"SELECT * FROM {view}"
+    (rows,) = con.execute(f"SELECT count(*) FROM ({query})").fetchone()
+    folder = target / view
+    staging = target / f".{view}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        staging.mkdir()
+        if rows and partitioned:
+            con.execute(
+                f"COPY ({query}) TO '{_quoted(staging)}' "
+                "(FORMAT parquet, PARTITION_BY (fiscal_year), OVERWRITE)"
+            )
+        else:
+            con.execute(
+                f"COPY ({query}) TO '{_quoted(staging / 'data_0.parquet')}' (FORMAT parquet)"
+            )
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    old = target / f".{view}.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if folder.exists():
+        folder.rename(old)
+    staging.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+    return Exported(view, folder, rows)
 
 
 def _quoted(path: Path) -> str:

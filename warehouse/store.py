@@ -235,6 +235,17 @@ class _WriterLock:
             raise WarehouseBusy(f"{db} is already open for writing in this process")
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
+            cls._take(fd, path, db, wait)
+        except BaseException:
+            os.close(fd)
+            raise
+        cls._held.add(path)
+        return cls(path, fd)
+
+    @classmethod
+    def _take(cls, fd: int, path: Path, db: Path, wait: bool) -> None:
+        """Lock ``fd`` (waiting if asked) and write this process's pid into it."""
+        try:
             try:
                 fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as error:
@@ -243,11 +254,10 @@ class _WriterLock:
                 fcntl.lockf(fd, fcntl.LOCK_EX)
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        except BaseException:
-            os.close(fd)
-            raise
-        cls._held.add(path)
-        return cls(path, fd)
+        except OSError as error:
+            if error.filename is not None:
+                raise
+            raise OSError(error.errno, error.strerror, str(path)) from error
 
     @staticmethod
     def _busy_message(db: Path, fd: int) -> str:

@@ -19,6 +19,7 @@ from flows.app.errors import (
     EXIT_OK,
     EXIT_REFUSED,
     EXIT_USAGE,
+    Refused,
     UsageError,
     explain,
 )
@@ -563,13 +564,15 @@ def _writer_db(args: argparse.Namespace) -> Path:
 
 def _check_space(db: Path) -> None:
     """Refuse to start a run the disk cannot hold: a writer copies the warehouse, then grows it."""
-    import errno
     import shutil
 
     needed = (db.stat().st_size if db.is_file() else 0) + MIN_FREE_BYTES
     free = shutil.disk_usage(db.parent).free
     if free < needed:
-        raise OSError(errno.ENOSPC, f"{free / 2**20:.1f} MB free", str(db.parent))
+        raise Refused(
+            f"not enough free space for the warehouse in {db.parent}: {free / 2**20:.1f} MB "
+            f"free, a run needs about {needed / 2**20:.0f} MB; free some space or {ELSEWHERE_DEFAULT}"
+        )
 
 
 def run_backfill(args: argparse.Namespace) -> int:

@@ -41,6 +41,10 @@ class UsageError(Exception):
     """A mistake in what was asked; the message says how to ask instead."""
 
 
+class Refused(Exception):
+    """The machine cannot do what was asked (no room, say); the message says what to do."""
+
+
 def _os_error(code: int | None, where: str, elsewhere: str) -> str:
     if code in DISK_FULL:
         return f"the disk is full (writing {where}): free some space or {elsewhere}, then run again"
@@ -58,7 +62,7 @@ def explain(error: BaseException, elsewhere: str) -> tuple[str, int]:
 
     if isinstance(error, (UsageError, NotAWarehouse)):
         return str(error), EXIT_USAGE
-    if isinstance(error, (WarehouseBusy, WarehouseTooNew)):
+    if isinstance(error, (Refused, WarehouseBusy, WarehouseTooNew)):
         return str(error), EXIT_REFUSED
     if isinstance(error, FileNotFoundError):
         if error.filename is None:  # raised with a message of its own
