@@ -3,6 +3,7 @@
 Importing this package is cheap: great_expectations is imported on the first `validate` call.
 """
 
-from expectations.checks import SEVERITY, validate
+from expectations.checks import validate
+from expectations.registry import CHECKS, SEVERITY
 
-__all__ = ["SEVERITY", "validate"]
+__all__ = ["CHECKS", "SEVERITY", "validate"]

@@ -1,5 +1,5 @@
 """The Great Expectations side of the checks: one ephemeral context per process, a DuckDB SQL data
-source holding the staged batch, two suites and one Checkpoint.
+source holding the staged batch, two suites built from `expectations.registry` and one Checkpoint.
 
 Imported lazily by `expectations.checks.validate` (great_expectations takes seconds to import).
 
@@ -13,7 +13,7 @@ nothing else is overridden.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 from uuid import uuid4
 
 import great_expectations as gx
@@ -25,17 +25,8 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.datasource.fluent import SQLDatasource
 from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 from great_expectations.expectations.metadata_types import FailureSeverity
-from great_expectations.expectations.row_conditions import Column
 
-from expectations.rules import (
-    BUDGET_SCORE_TOLERANCE,
-    EPSILON,
-    FUND_SUM_TOLERANCE,
-    SEVERITY,
-    TOTAL_SCORE_BANDS,
-    WEIGHT_TOLERANCE,
-)
-from schemas.vocabulary import LEVEL1, LEVEL2
+from expectations.registry import CHECKS, EPSILON, FORM, INDICATOR, Failure
 
 # UnexpectedRowsExpectation returns at most this many rows, and each of its queries yields at most
 # one row per form: a run holding no more forms than this never loses a failure.
@@ -93,112 +84,6 @@ FROM forms
     "indicator_checks": "SELECT *, score < weight AS reason_required FROM indicators",
 }
 
-_SCORE_SUMS = """
-SELECT f.form_id, f.total_score, f.budget_score,
-    coalesce(i.score_sum, 0) AS indicator_score_sum, coalesce(i.scored_rows, 0) AS scored_rows,
-    coalesce(f.budget_score, 0) + coalesce(i.score_sum, 0) AS computed_total
-FROM {{batch}} f
-LEFT JOIN (
-    SELECT form_id, sum(score) AS score_sum, count(score) AS scored_rows
-    FROM indicators GROUP BY form_id
-) i ON i.form_id = f.form_id
-WHERE f.total_score IS NOT NULL
-    AND abs(f.total_score - (coalesce(f.budget_score, 0) + coalesce(i.score_sum, 0))) > {tolerance}
-ORDER BY f.form_id
-"""
-
-_WEIGHT_SUM = f"""
-SELECT f.form_id, f.budget_weight,
-    coalesce(w.weight_sum, 0) AS indicator_weight_sum, coalesce(w.weighted_rows, 0) AS weighted_rows,
-    coalesce(f.budget_weight, 0) + coalesce(w.weight_sum, 0) AS weight_total
-FROM {{batch}} f
-LEFT JOIN (
-    SELECT form_id, sum(weight) AS weight_sum, count(weight) AS weighted_rows
-    FROM indicators GROUP BY form_id
-) w ON w.form_id = f.form_id
-WHERE (f.budget_weight IS NOT NULL OR w.weighted_rows > 0)
-    AND abs(coalesce(f.budget_weight, 0) + coalesce(w.weight_sum, 0) - 100) > {WEIGHT_TOLERANCE}
-ORDER BY f.form_id
-"""
-
-# A query without a JOIN gets {batch} as an aliased subquery: no alias of its own.
-_HAS_INDICATORS = """
-SELECT form_id, 0 AS indicator_rows
-FROM {batch}
-WHERE form_id NOT IN (SELECT form_id FROM indicators)
-ORDER BY form_id
-"""
-
-# Per amount column: 年度资金总额 (its own line, else the form's money block) against the sum of
-# the three sub-lines, where all three are filled; one row per form listing the columns that differ.
-# A line printed twice (其他资金 on a 申报表, once per block) counts once: its last printing, which
-# belongs to the annual block.
-_FUND_LINES_SUM = f"""
-WITH last_lines AS (
-    SELECT * FROM fund_lines
-    QUALIFY row_number() OVER (PARTITION BY form_id, line ORDER BY line_no DESC) = 1
-),
-amounts AS (
-    UNPIVOT (SELECT form_id, line, budget_initial, budget_full_year, budget_executed FROM last_lines)
-    ON budget_initial, budget_full_year, budget_executed INTO NAME amount_column VALUE amount
-),
-form_amounts AS (
-    UNPIVOT (SELECT form_id, budget_initial, budget_full_year, budget_executed FROM {{batch}})
-    ON budget_initial, budget_full_year, budget_executed INTO NAME amount_column VALUE amount
-),
-parts AS (
-    SELECT form_id, amount_column,
-        max(amount) FILTER (WHERE line = '年度资金总额') AS total_line,
-        max(amount) FILTER (WHERE line = '当年财政拨款') AS appropriation,
-        max(amount) FILTER (WHERE line = '上年结转资金') AS carried_over,
-        max(amount) FILTER (WHERE line = '其他资金') AS other
-    FROM amounts GROUP BY form_id, amount_column
-),
-compared AS (
-    SELECT p.form_id, p.amount_column, coalesce(p.total_line, fa.amount) AS total,
-        p.appropriation, p.carried_over, p.other,
-        p.appropriation + p.carried_over + p.other AS parts_sum
-    FROM parts p
-    LEFT JOIN form_amounts fa ON fa.form_id = p.form_id AND fa.amount_column = p.amount_column
-    WHERE p.appropriation IS NOT NULL AND p.carried_over IS NOT NULL AND p.other IS NOT NULL
-)
-SELECT f.form_id, list(struct_pack(
-        amount_column := c.amount_column, total := c.total, appropriation := c.appropriation,
-        carried_over := c.carried_over, other := c.other, parts_sum := c.parts_sum
-    ) ORDER BY c.amount_column) AS mismatches
-FROM compared c
-JOIN {{batch}} f ON f.form_id = c.form_id
-WHERE abs(c.total - c.parts_sum) > {FUND_SUM_TOLERANCE} * f.money_factor
-GROUP BY f.form_id
-ORDER BY f.form_id
-"""
-
-
-# OCR cells read with low confidence or corrected by a domain rule: one row per form listing them
-# ocr_low_confidence (unreadable = false) and value_unreadable (true): one row per form
-_FLAGGED_CELLS = """
-SELECT f.form_id, list(struct_pack(
-        row_ordinal := c.row_ordinal, field := c.field, text := c.text,
-        confidence := c.confidence, note := c.note, page := c.page
-    ) ORDER BY c.page, c.row_ordinal, c.field) AS mismatches
-FROM flagged_cells c
-JOIN {{batch}} f ON f.form_id = c.form_id
-WHERE c.unreadable = {unreadable}
-GROUP BY f.form_id
-ORDER BY f.form_id
-"""
-
-
-class Failure(NamedTuple):
-    """One failing row of one expectation, as GX reported it."""
-
-    rule: str
-    check: str
-    severity: str
-    form_id: str
-    row_ordinal: int | None
-    values: dict[str, Any]
-
 
 class _DuckDBExecutionEngine(SqlAlchemyExecutionEngine):
     """GX's SQL execution engine, reading each result before its connection goes back."""
@@ -221,163 +106,21 @@ class DuckDBDatasource(SQLDatasource):
         return _DuckDBExecutionEngine
 
 
-def _expectation(
-    expectation: gxe.Expectation, rule: str, check: str, severity: str | None = None
-) -> gxe.Expectation:
-    expectation.meta = {"rule": rule, "check": check}
-    level = severity or SEVERITY[check]
-    expectation.severity = FailureSeverity.CRITICAL if level == "error" else FailureSeverity.WARNING
-    return expectation
-
-
-def _indicator_expectations() -> list[gxe.Expectation]:
-    return [
-        _expectation(
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="weight",
-                column_B="score",
-                or_equal=True,
-                ignore_row_if="either_value_is_missing",
-            ),
-            "row_score_le_weight",
-            "score_le_weight",
-        ),
-        _expectation(
-            gxe.ExpectColumnValuesToBeBetween(column="score", min_value=0),
-            "row_score_ge_0",
-            "score_le_weight",
-        ),
-        _expectation(
-            gxe.ExpectColumnValuesToNotBeNull(column="level1_canonical"),
-            "level1_present",
-            "levels_known",
-        ),
-        _expectation(
-            gxe.ExpectColumnValuesToBeInSet(column="level1_canonical", value_set=sorted(LEVEL1)),
-            "level1_known",
-            "levels_known",
-        ),
-        _expectation(
-            gxe.ExpectColumnValuesToNotBeNull(column="level2_canonical"),
-            "level2_present",
-            "levels_known",
-        ),
-        _expectation(
-            gxe.ExpectColumnValuesToBeInSet(column="level2_canonical", value_set=sorted(LEVEL2)),
-            "level2_known",
-            "levels_known",
-        ),
-        _expectation(
-            gxe.ExpectColumnValuesToNotBeNull(
-                column="deviation_reason",
-                row_condition=Column("reason_required") == True,  # noqa: E712
-            ),
-            "deviation_reason_present",
-            "deviation_reason_present",
-        ),
-    ]
-
-
-def _form_expectations() -> list[gxe.Expectation]:
-    (error_band, _), (exact_band, exact_severity) = TOTAL_SCORE_BANDS
-    return [
-        _expectation(
-            gxe.ExpectColumnValuesToNotBeNull(column="name"), "name_present", "required_fields"
-        ),
-        _expectation(
-            gxe.ExpectColumnValuesToNotBeNull(column="fiscal_year"),
-            "fiscal_year_present",
-            "required_fields",
-        ),
-        _expectation(
-            gxe.UnexpectedRowsExpectation(unexpected_rows_query=_HAS_INDICATORS),
-            "has_indicators",
-            "required_fields",
-        ),
-        _expectation(
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="budget_weight",
-                column_B="budget_score",
-                or_equal=True,
-                ignore_row_if="either_value_is_missing",
-            ),
-            "funds_score_le_weight",
-            "score_le_weight",
-        ),
-        _expectation(
-            gxe.ExpectColumnValuesToBeBetween(column="budget_score", min_value=0),
-            "funds_score_ge_0",
-            "score_le_weight",
-        ),
-        _expectation(
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="budget_full_year",
-                column_B="budget_executed",
-                or_equal=True,
-                ignore_row_if="either_value_is_missing",
-            ),
-            "executed_le_budget",
-            "executed_le_budget",
-        ),
-        _expectation(
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="rate_tolerance",
-                column_B="rate_abs_diff",
-                or_equal=True,
-                ignore_row_if="either_value_is_missing",
-            ),
-            "execution_rate_consistent",
-            "execution_rate_consistent",
-        ),
-        _expectation(
-            gxe.ExpectColumnValuesToBeBetween(
-                column="budget_score_diff",
-                min_value=-BUDGET_SCORE_TOLERANCE - EPSILON,
-                max_value=BUDGET_SCORE_TOLERANCE + EPSILON,
-            ),
-            "budget_score_consistent",
-            "budget_score_consistent",
-        ),
-        _expectation(
-            gxe.UnexpectedRowsExpectation(
-                unexpected_rows_query=_SCORE_SUMS.format(tolerance=error_band + EPSILON)
-            ),
-            "total_score_off",
-            "total_score_consistent",
-        ),
-        _expectation(
-            gxe.UnexpectedRowsExpectation(
-                unexpected_rows_query=_SCORE_SUMS.format(tolerance=exact_band)
-            ),
-            "total_score_rounded",
-            "total_score_consistent",
-            exact_severity,
-        ),
-        _expectation(
-            gxe.UnexpectedRowsExpectation(unexpected_rows_query=_WEIGHT_SUM),
-            "total_weight_100",
-            "total_weight_100",
-        ),
-        _expectation(
-            gxe.UnexpectedRowsExpectation(unexpected_rows_query=_FUND_LINES_SUM),
-            "fund_lines_sum",
-            "fund_lines_sum",
-        ),
-        _expectation(
-            gxe.UnexpectedRowsExpectation(
-                unexpected_rows_query=_FLAGGED_CELLS.format(unreadable="false")
-            ),
-            "ocr_low_confidence",
-            "ocr_low_confidence",
-        ),
-        _expectation(
-            gxe.UnexpectedRowsExpectation(
-                unexpected_rows_query=_FLAGGED_CELLS.format(unreadable="true")
-            ),
-            "value_unreadable",
-            "value_unreadable",
-        ),
-    ]
+def _suite_expectations(table: str) -> list[gxe.Expectation]:
+    """The expectations of every check's rules on ``table``, tagged with rule and check."""
+    expectations = []
+    for check in CHECKS:
+        for rule in check.rules:
+            if rule.table != table:
+                continue
+            expectation = rule.expectation(rule.tolerance or check.tolerance)
+            expectation.meta = {"rule": rule.name, "check": check.name}
+            severity = rule.severity or check.severity
+            expectation.severity = (
+                FailureSeverity.CRITICAL if severity == "error" else FailureSeverity.WARNING
+            )
+            expectations.append(expectation)
+    return expectations
 
 
 class Validator:
@@ -404,10 +147,8 @@ class Validator:
         # from the Checkpoint's result (as are the Data Docs'): keep none, save the serialising.
         context.validation_results_store.store_validation_results = _keep_nothing
         definitions = []
-        for table, expectations in (
-            ("form_checks", _form_expectations()),
-            ("indicator_checks", _indicator_expectations()),
-        ):
+        for table in (FORM, INDICATOR):
+            expectations = _suite_expectations(table)
             batch = self._datasource.add_table_asset(table, table_name=table)
             suite = context.suites.add(gx.ExpectationSuite(name=table, expectations=expectations))
             definitions.append(

@@ -64,7 +64,9 @@ def read_document(path: Path, password: str | None = None) -> Document:
         raise UnreadableFile(password_message(path))
     module_name, function_name = by_kind.get(kind, by_kind["*"]).split(":")
     reader = getattr(import_module(module_name), function_name)
-    return reader(path, password=password)
+    document: Document = reader(path, password=password)
+    document.source_name = path.name
+    return document
 
 
 __all__ = ["READERS", "SUPPORTED_SUFFIXES", "UnreadableFile", "read_document"]

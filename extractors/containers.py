@@ -100,7 +100,11 @@ def guard_zip(path: Path, kind: str) -> None:
 
 
 def decode_text(data: bytes, what: str) -> str:
-    """Decode UTF-8 (with or without BOM) or GBK/GB18030 text."""
+    """Decode UTF-8 (with or without BOM) or GBK/GB18030 text.
+
+    (Not charset-normalizer: Chinese publications are UTF-8 or GB18030, and trying the two strictly
+    is exact, where a statistical guess on a short export can pick Big5 or a Latin code page.)
+    """
     for encoding in ENCODINGS:
         try:
             return data.decode(encoding)

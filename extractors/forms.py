@@ -15,7 +15,9 @@ from decimal import Decimal
 from typing import TypeVar
 
 from extractors.hierarchy import infer_spans
+from extractors.project_lists import read_project_lists
 from extractors.values import (
+    Value,
     compact,
     is_blank,
     normalize_text,
@@ -25,48 +27,44 @@ from extractors.values import (
     parse_rate,
     parse_value,
 )
+from schemas.families import (
+    BY_FORM_TYPE,
+    DECLARATION_FAMILY,
+    DEFAULT_FAMILY,
+    family_of_marks,
+    family_of_title,
+)
 from schemas.grid import Cell, Document
 from schemas.records import FlaggedCell, Form, FundLine, Indicator
 from schemas.vocabulary import (
+    BLOCK_ROLES,
+    COLUMN_ROLES,
     FUND_COLUMNS,
     FUND_LINES,
     GOAL_ACTUAL,
+    GOAL_GROUPS,
     GOAL_OVERALL,
     GOAL_PLANNED,
     HEADER_LABELS,
+    INDICATOR_PREFIX,
     LEVEL1,
     LEVEL2,
     LEVEL2_PARENT,
+    LEVEL_WEIGHT,
+    OPERATORS,
+    PACKAGE_HEADING,
+    TITLE_PREFIX,
     TOTAL_WORDS,
+    YEAR_ANYWHERE,
+    YEAR_IN_PARENS,
+    YEAR_OF_TITLE,
     canonical_level,
     level2_affinity,
 )
 
 N = TypeVar("N", float, Decimal)  # a number read from a cell
 
-# ---------------------------------------------------------------- vocabulary of the form layout
-
-TITLE = re.compile(r"(绩效自评表|绩效目标申报表|绩效目标表|绩效自评价表|绩效评价表|绩效目标批复表)")
-YEAR_IN_PARENS = re.compile(r"[(（]\s*(\d{4})\s*年度?\s*[)）]")
-YEAR_OF_TITLE = re.compile(r"(\d{4})\s*年度")
-YEAR_ANYWHERE = re.compile(r"(\d{4})\s*年")
-
-_LABEL_ORDER = sorted(HEADER_LABELS, key=len, reverse=True)
-
-# indicator table header words → column roles
-# header text → column role, tried in order (实际完成值 before the generic 指标值/目标值)
-ROLE_PATTERNS = [
-    ("outer", re.compile(r"^绩效(指标|目标)$")),
-    ("l1", re.compile(r"^一级(指标|目标)")),
-    ("l2", re.compile(r"^二级(指标|目标)")),
-    ("l3", re.compile(r"^三级(指标|目标)")),
-    ("actual", re.compile(r"实际|^完成值")),
-    ("weight", re.compile(r"^(分值|权重|指标分值)")),
-    ("score", re.compile(r"得分$|^得分|^自评得分")),
-    ("reason", re.compile(r"原因|偏差")),
-    ("unit", re.compile(r"^计量单位|^单位$")),
-    ("target", re.compile(r"(指标|目标)值|^目标$|^指标值")),
-]
+PLACEHOLDER = re.compile(r"[-—－/／*]+")  # printed in a cell that holds nothing
 STRICT_LEVEL2 = frozenset({"服务对象满意度指标", "满意度指标", "时效指标"})
 VALUE_ROLES = ("target", "actual")
 
@@ -137,6 +135,9 @@ class Layout:
 
     roles: dict[str, list[int]]  # role → columns
     n_cols: int
+    extra: dict[int, str] = field(default_factory=dict)  # column → header, of no known role
+    blocks: dict[str, int] = field(default_factory=dict)  # project block column roles (labels.py)
+    header_cells: set[int] = field(default_factory=set)  # ids of the header row's cells
 
     def first(self, role: str) -> int | None:
         cols = self.roles.get(role)
@@ -164,6 +165,8 @@ class RawIndicator:
     block: int
     spans_known: bool
     label_only: bool = False  # a 二级 row printed with no 三级 under it
+    op: str = ""  # an operator column's text (指标值类型: ≥, 定性, …)
+    extra: dict[str, str] = field(default_factory=dict)  # header → text of unknown columns
     bbox: tuple[float, float, float, float] | None = None
     uncertain: list[tuple[str, Cell]] = field(default_factory=list)  # (field, OCR cell to flag)
 
@@ -174,6 +177,7 @@ class FormBuilder:
 
     form: Form
     title_seen: bool = False
+    titled: bool = False  # the family is a title's: its own or the one over the forms before it
     money_multiplier: int = 1
     fund_columns: dict[str, int] | None = None
     goal_columns: dict[str, int] | None = None
@@ -183,105 +187,183 @@ class FormBuilder:
     table_done: bool = False
     pending_fragment: str = ""
     pending_block: int = -1
+    labels: set[str] = field(default_factory=set)  # cell texts read, for the family without title
+    unit_name: str | None = None  # 部门名称 / 单位名称: the department, or a department form's name
+    project: tuple[Cell, str] | None = None  # a project block's name cell and its block's key
+    previous_layout: Layout | None = None  # the previous form's table, for one printing no header
 
     def parse_money(self, text: str | None) -> Decimal | None:
         """An amount printed in this form's unit, in 元."""
         return parse_money(text, self.money_multiplier)
 
 
+@dataclass
+class Title:
+    """A form title line: the family it names and the year it prints, if any."""
+
+    form_type: str
+    year: int | None
+
+
+@dataclass
+class YearEvidence:
+    """Where a year is printed outside the forms: page headings and the document's own title."""
+
+    pages: dict[int | None, int]
+    document: int | None
+    file_name: int | None
+
+
 def parse_forms(doc: Document) -> list[Form]:
-    """Find and read every performance form in a document; pages without one yield nothing."""
+    """Find and read every performance form in a document; pages without one yield nothing.
+
+    A table printed with no values (a blank template) is not a form: it is noted in
+    ``doc.notes``. Lists of one project a row are read by ``read_project_lists`` first.
+    """
+    listed = read_project_lists(doc)
+    doc = listed.rest
+    rows = document_rows(doc)
+    evidence = _year_evidence(rows, doc.source_name)
     forms: list[Form] = []
+    blank_pages: list[int | None] = []
     builder: FormBuilder | None = None
+    last_title: Title | None = None  # the title over the forms that follow it
     pending_year: int | None = None  # a year line printed before the form's first label
+    previous_free_text = ""  # a free text line not yet read as anything (a title's first half)
+    repeated_title: Title | None = None  # a title over a form's next page, or over a new form
+    last_layout: Layout | None = None
 
     def finish() -> None:
-        nonlocal builder
+        nonlocal builder, last_layout
         if builder is not None:
-            form = _finish(builder)
+            last_layout = builder.layout or last_layout
+            form = _finish(builder, evidence)
             if form is not None:
                 form.form_ordinal = len(forms) + 1
                 forms.append(form)
+            elif _is_blank_template(builder):
+                blank_pages.append(builder.form.first_page)
         builder = None
 
-    def start(row: Row, title: tuple[str, int | None] | None = None) -> FormBuilder:
+    def start(row: Row, title: Title | None = None) -> FormBuilder:
+        """A new form from ``row``: its own title's family and year, else the last title's."""
         nonlocal pending_year
         finish()
+        inherited = title or last_title
         form = Form(
-            form_type=title[0] if title else "project_self_evaluation",
-            first_page=row.page,
-            fiscal_year=(title[1] if title else None) or pending_year,
+            form_type=inherited.form_type if inherited else DEFAULT_FAMILY.form_type,
+            first_page=None if title else row.page,  # a title may end the previous page
         )
+        year = (title.year if title else None) or pending_year
+        form.fiscal_year, form.year_source = year, "form" if year else None
         pending_year = None
-        return FormBuilder(form=form, title_seen=title is not None)
+        return FormBuilder(
+            form=form,
+            title_seen=title is not None,
+            titled=inherited is not None,
+            previous_layout=last_layout,
+        )
 
-    for row in document_rows(doc):
+    for row in rows:
         items = row.items()
         if not items:
             continue
         joined = compact(row.joined())
         title = _title(row)
+        if title is None and not row.in_table and previous_free_text:
+            title = _title_text(previous_free_text + joined)  # a title wrapped over two lines
+        previous_free_text = joined if not row.in_table and title is None else ""
         if title is not None:
+            last_title = title
             if builder is not None and not builder.form.name and not builder.raw:
-                builder.title_seen = True  # a title repeated before anything was read
-                builder.form.form_type = title[0]
-                builder.form.fiscal_year = builder.form.fiscal_year or title[1]
+                builder.title_seen = builder.titled = True  # a title before anything was read
+                builder.form.first_page = None
+                builder.form.form_type = title.form_type
+                if builder.form.fiscal_year is None and title.year:
+                    builder.form.fiscal_year, builder.form.year_source = title.year, "form"
             elif builder is None or not _same_title_repeated(builder, title):
                 builder = start(row, title)
-            continue  # else: the title printed again on the form's next page
+            else:  # the title printed again on the form's next page, or a new form's
+                repeated_title = title
+            continue
         year = _year_line(joined)
         if year is not None and len(items) <= 2:
-            if builder is not None and not builder.raw:
-                builder.form.fiscal_year = builder.form.fiscal_year or year
+            if repeated_title is not None:
+                pending_year = year
+            elif builder is not None and not builder.raw:
+                if builder.form.fiscal_year is None:
+                    builder.form.fiscal_year, builder.form.year_source = year, "form"
             elif builder is None or builder.table_done:
                 pending_year = year
             continue
 
-        header = _header_fields(row)
-        if "name" in header and (builder is None or builder.form.name or builder.table_done):
-            builder = start(row)
+        layout = _indicator_layout(row)
+        header = _header_fields(row) if layout is None else {}
+        if "name" in header and (
+            builder is None or (header["name"][1] and (builder.form.name or builder.table_done))
+        ):
+            builder = start(row, repeated_title)  # a header over no value starts nothing
+        elif repeated_title is not None:
+            pending_year = None  # the repeated title's year line: the current form's
+        repeated_title = None
         if builder is None:
+            if row.in_table:
+                pending_year = None  # a year line over some other table
             continue
+        if builder.layout is not None and builder.layout.blocks and row.in_table:
+            project = _project_cell(row, builder.layout)
+            if project is not None and _starts_project(builder, project, row):
+                builder = _next_project(builder, start(row), project, row)
         builder.form.last_page = row.page or builder.form.last_page
+        if not builder.table_done:
+            builder.labels.update(_label_key(text) for _, text in items)
         if builder.layout is None or _is_total(row.texts):
             _flag_cells(builder.form, row, "total" if builder.layout else "header")
+        builder.form.first_page = builder.form.first_page or row.page
+        _read_money_unit(builder, joined)
         if header:
             _apply_header(builder, header, row)
-            if "name" in header or "department" in header or "implementing_unit" in header:
+            if header.keys() & {"name", "unit_name", "department", "implementing_unit"}:
                 continue
-        _read_row(builder, row, joined)
+        _read_row(builder, row, joined, layout)
     finish()
-    return forms
+    if blank_pages:
+        pages = ", ".join(str(p) for p in blank_pages if p is not None)
+        doc.notes.append(
+            f"{len(blank_pages)} blank template(s) (a form's table printed with no values, "
+            f"not a form) on page(s) {pages}"
+        )
+    return listed.with_forms(forms)
 
 
-def _title(row: Row) -> tuple[str, int | None] | None:
-    items = row.items()
-    if len(items) > 2:
+def _label_key(text: str) -> str:
+    """A cell's text as labels are matched: no spaces, ASCII parentheses, no trailing colon."""
+    return compact(text).replace("（", "(").replace("）", ")").rstrip(":：")
+
+
+def _title(row: Row) -> Title | None:
+    if len(row.items()) > 2:
         return None
-    text = compact(row.joined())
-    if len(text) > 40 or not TITLE.search(text):
+    return _title_text(compact(row.joined()))
+
+
+def _title_text(text: str) -> Title | None:
+    """A title line, after any table number or unit code printed before it."""
+    text = TITLE_PREFIX.sub("", text)
+    family = family_of_title(text) if len(text) <= 50 else None
+    if family is None:
         return None
     year = YEAR_IN_PARENS.search(text) or YEAR_OF_TITLE.search(text)
-    return _form_type(text), int(year.group(1)) if year else None
+    return Title(family.form_type, int(year.group(1)) if year else None)
 
 
-def _form_type(title: str) -> str:
-    if "政策" in title:
-        return "policy_target_declaration"
-    if "部门整体" in title or "整体支出" in title or "整体绩效" in title:
-        return "department_self_evaluation" if "自评" in title else "department_target_declaration"
-    if "目标" in title:
-        return "project_target_declaration"
-    return "project_self_evaluation"
-
-
-def _same_title_repeated(builder: FormBuilder, title: tuple[str, int | None]) -> bool:
+def _same_title_repeated(builder: FormBuilder, title: Title) -> bool:
     """A title reprinted on the next page of a form whose table is still being read."""
     return (
         builder.title_seen
         and not builder.table_done
-        and title[0] == builder.form.form_type
-        and (title[1] is None or title[1] == builder.form.fiscal_year)
+        and title.form_type == builder.form.form_type
+        and (title.year is None or title.year == builder.form.fiscal_year)
     )
 
 
@@ -295,16 +377,62 @@ def _year_line(text: str) -> int | None:
     return None
 
 
-_INLINE_LABELS = re.compile(
-    "(" + "|".join(re.escape(label) for label in _LABEL_ORDER) + r")\s*[:：]"
+DOCUMENT_TITLE_PAGES = 3  # the pages where a package prints its own title (cover, contents)
+HEADING_LENGTH = 40  # a line longer than this is prose, not a heading
+
+
+def _year_evidence(rows: list[Row], source_name: str) -> YearEvidence:
+    """Years printed in page headings and in the document's title, and the file name's."""
+    pages: dict[int | None, int] = {}
+    first_page = next((r.page for r in rows if r.page is not None), None)
+    opening: dict[int | None, str] = {}  # the first pages' headings, a title over several lines
+    for row in rows:
+        if row.in_table:
+            continue
+        text = compact(row.joined())
+        if len(text) > HEADING_LENGTH:
+            continue
+        near_start = row.page is None or first_page is None or row.page < first_page + 3
+        if near_start:
+            opening[row.page] = opening.get(row.page, "") + text
+        match = PACKAGE_HEADING.search(text)
+        if match is not None:
+            pages.setdefault(row.page, int(match.group(1)))
+    titles = (PACKAGE_HEADING.search(text) for text in opening.values())
+    document = next((int(match.group(1)) for match in titles if match), None)
+    named = re.search(r"(?<!\d)(19|20)\d{2}(?!\d)", source_name)
+    return YearEvidence(pages, document, int(named.group(0)) if named else None)
+
+
+def _settle_year(form: Form, evidence: YearEvidence) -> None:
+    """The year from the best evidence where the form prints none (Form.year_source)."""
+    if form.fiscal_year is not None:
+        return
+    candidates = (
+        ("page", evidence.pages.get(form.first_page)),
+        ("document", evidence.document),
+        ("dates", form.planned_start.year if form.planned_start else None),
+        ("file_name", evidence.file_name),
+    )
+    for source, year in candidates:
+        if year is not None:
+            form.fiscal_year, form.year_source = year, source
+            return
+
+
+_INLINE_LABEL = re.compile(
+    "(" + "|".join(pattern.pattern for pattern, _ in HEADER_LABELS) + r")\s*[:：]"
 )
+_MONEY_UNIT = re.compile(r"(金额)?单位[:：]\s*(万元|元)\s*$")
 
 
 def _split_inline_labels(items: list[tuple[int, str]]) -> list[tuple[int, str]]:
-    """'项目名称：X 主管部门：Y' printed as one line → one item per label."""
+    """'项目名称：X 主管部门：Y' printed as one line → one item per label; '单位：万元' dropped."""
     out: list[tuple[int, str]] = []
     for col, text in items:
-        starts = [m.start() for m in _INLINE_LABELS.finditer(text)]
+        text = _MONEY_UNIT.sub("", text.strip()) or text
+        same_length = text.replace("（", "(").replace("）", ")")
+        starts = [m.start() for m in _INLINE_LABEL.finditer(same_length)]
         if len(starts) < 2:
             out.append((col, text))
             continue
@@ -313,28 +441,52 @@ def _split_inline_labels(items: list[tuple[int, str]]) -> list[tuple[int, str]]:
     return out
 
 
+def _label_field(text: str) -> str | None:
+    """The header field a label names ('项目名称', '主管部门及代码：'), or None."""
+    key = _label_key(text)
+    return next((name for pattern, name in HEADER_LABELS if pattern.fullmatch(key)), None)
+
+
 def _header_fields(row: Row) -> dict[str, tuple[int, str]]:
-    """Label → (label column, value) for header labels on this row ('项目名称 | X')."""
+    """Field → (label column, value) for header labels on this row ('项目名称 | X')."""
     found: dict[str, tuple[int, str]] = {}
     items = _split_inline_labels(row.items())
     for k, (col, text) in enumerate(items):
-        key = compact(text)
-        for label in _LABEL_ORDER:
-            if key == label or re.fullmatch(rf"{re.escape(label)}[:：].*", key):
-                inline = re.split(r"[:：]", text, maxsplit=1)
-                value = inline[1].strip() if len(inline) == 2 and inline[1].strip() else ""
-                if not value and k + 1 < len(items) and not _is_label(items[k + 1][1]):
-                    value = items[k + 1][1]
-                field_name = HEADER_LABELS[label]
-                if field_name not in found:
-                    found[field_name] = (col, value)
-                break
+        label, _, inline = re.sub("：", ":", text).partition(":")
+        field_name = _label_field(label)
+        if field_name is None and len(items) == 1 and row.in_table:
+            field_name, inline = _label_run_on(text)  # '专项（项目）名称伯乐奖': one cell
+        if field_name is None:
+            continue
+        value = inline.strip()
+        if not value and k + 1 < len(items) and not _is_label(items[k + 1][1]):
+            value = items[k + 1][1]
+        if field_name not in found:
+            found[field_name] = (col, value)
     return found
 
 
+_RUN_ON_LABEL = re.compile(
+    "(" + "|".join(pattern.pattern for pattern, name in HEADER_LABELS if name == "name") + ")"
+)
+
+
+def _label_run_on(text: str) -> tuple[str | None, str]:
+    """A name label with its value run on in the same cell, no colon between them."""
+    same_length = text.replace("（", "(").replace("）", ")")
+    match = _RUN_ON_LABEL.match(same_length)
+    if match is None or match.end() == len(text):
+        return None, ""
+    return "name", text[match.end() :]
+
+
 def _is_label(text: str) -> bool:
-    key = compact(text).rstrip(":：")
-    return key in HEADER_LABELS or key in FUND_LINES or any(key.startswith(w) for w in FUND_COLUMNS)
+    key = _label_key(text)
+    return (
+        _label_field(key) is not None
+        or _fund_line_name(key) is not None
+        or any(pattern.match(key) for pattern, _ in FUND_COLUMNS)
+    )
 
 
 def _apply_header(builder: FormBuilder, header: dict[str, tuple[int, str]], row: Row) -> None:
@@ -343,6 +495,8 @@ def _apply_header(builder: FormBuilder, header: dict[str, tuple[int, str]], row:
         if name in ("name", "department", "implementing_unit"):
             if value and not getattr(form, name):
                 setattr(form, name, value)
+        elif name == "unit_name":
+            builder.unit_name = builder.unit_name or value or None
         elif name == "planned_start":
             form.planned_start = parse_date(value)
         elif name == "planned_end":
@@ -358,7 +512,7 @@ def _apply_header(builder: FormBuilder, header: dict[str, tuple[int, str]], row:
             amount = _read_number(form, "budget_full_year", value, builder.parse_money)
             form.budget_full_year = amount
             _fund_line(form, "年度资金总额").budget_full_year = amount
-    if form.department is None and form.form_type == "department_self_evaluation" and form.name:
+    if form.department is None and form.form_type.startswith("department_") and form.name:
         form.department = form.name
 
 
@@ -371,18 +525,31 @@ def _fund_line(form: Form, name: str) -> FundLine:
     return line
 
 
-def _read_row(builder: FormBuilder, row: Row, joined: str) -> None:
-    """Dispatch a row of a form to the block it belongs to."""
+def _prints_levels_like(layout: Layout | None, row: Row) -> bool:
+    """A table row of the same width printing a 一级 name where the layout has its 一级 column."""
+    if layout is None or not row.in_table or len(row.texts) != layout.n_cols:
+        return False
+    col = layout.first("l1")
+    return col is not None and canonical_level(LEVEL_WEIGHT.sub("", row.texts[col])) in LEVEL1
+
+
+def _read_money_unit(builder: FormBuilder, joined: str) -> None:
+    """'单位：万元' above the table or '（万元）' in a funds label: amounts are in 万元."""
     if re.search(r"[(（]\s*万元\s*[)）]|单位[:：]\s*万元", joined) and not builder.raw:
         builder.money_multiplier = 10000
         builder.form.money_unit = "万元"
-    layout = _indicator_layout(row)
+
+
+def _read_row(builder: FormBuilder, row: Row, joined: str, layout: Layout | None) -> None:
+    """Dispatch a row of a form to the block it belongs to (``layout``: it is a table header)."""
     if layout is not None:
         builder.layout = layout
         builder.goal_columns = None
         return
     if builder.table_done:
         return
+    if builder.layout is None and _prints_levels_like(builder.previous_layout, row):
+        builder.layout = builder.previous_layout  # the template's table, its header not reprinted
     if builder.layout is not None:
         if row.in_table:  # free text after the table (填表人, a note) holds no indicator
             _read_indicator_row(builder, row)
@@ -457,16 +624,17 @@ def _fund_header(row: Row) -> dict[str, int] | None:
         return {"subproject": sub, "budget_full_year": amount}
     columns: dict[str, int] = {}
     for col, text in row.items():
-        key = compact(text)
-        for word, role in FUND_COLUMNS.items():
-            if key.startswith(word) and role not in columns:
-                columns[role] = col
+        key = _label_key(text)
+        role = next((role for pattern, role in FUND_COLUMNS if pattern.match(key)), None)
+        if role is not None and role not in columns:
+            columns[role] = col
     money = {"budget_initial", "budget_full_year", "budget_executed"}
     return columns if len(money & set(columns)) >= 2 else None
 
 
 def _fund_line_name(text: str) -> str | None:
-    key = re.sub(r"^其中[:：]?", "", compact(text)).rstrip(":：")
+    key = re.sub(r"^其中[:：]?", "", _label_key(text))
+    key = re.sub(r"\((万?元)\)$", "", key).rstrip(":：")
     return FUND_LINES.get(key)
 
 
@@ -577,41 +745,109 @@ def _read_goal_row(builder: FormBuilder, row: Row) -> None:
 
 
 def _is_goal_label(key: str) -> bool:
-    return (
-        key in GOAL_PLANNED
-        or key in GOAL_ACTUAL
-        or key in GOAL_OVERALL
-        or key
-        in (
-            "年度目标",
-            "政策目标",
-            "项目绩效目标",
-            "绩效目标",
-        )
-    )
+    return key in GOAL_PLANNED or key in GOAL_ACTUAL or key in GOAL_OVERALL or key in GOAL_GROUPS
 
 
 # ---------------------------------------------------------------- indicator table
 
 
 def _indicator_layout(row: Row) -> Layout | None:
+    """The indicator table's columns from its header row, each by what its header says."""
     roles: dict[str, list[int]] = {}
+    blocks: dict[str, int] = {}
+    unknown: dict[int, str] = {}
     for col, text in enumerate(row.texts):
         if not text or not row.lefts[col]:
             continue
-        key = compact(text).replace("（", "(").replace("）", ")")
-        for role, pattern in ROLE_PATTERNS:
-            if pattern.search(key):
-                cell = row.cells[col]
-                span = cell.colspan if cell is not None and row.spans_known else 1
-                if role not in roles:
-                    roles[role] = list(range(col, col + span))
-                break
-    if "l1" in roles and ("l3" in roles or "l2" in roles):
-        if "outer" in roles and roles["outer"][0] > roles["l1"][0]:
-            del roles["outer"]
-        return Layout(roles=roles, n_cols=len(row.texts))
-    return None
+        key = _label_key(text)
+        block = next((name for name, pattern in BLOCK_ROLES if pattern.search(key)), None)
+        if block is not None and block not in blocks:
+            blocks[block] = col
+            continue
+        role = next((name for name, pattern in COLUMN_ROLES if pattern.search(key)), None)
+        if role is None:
+            unknown[col] = compact(text)
+        elif role not in roles:
+            cell = row.cells[col]
+            span = cell.colspan if cell is not None and row.spans_known else 1
+            roles[role] = list(range(col, col + span))
+    levels = "l1" in roles and ("l3" in roles or "l2" in roles)
+    no_levels = "l3" in roles and bool(roles.keys() & {"target", "actual", "weight"})
+    if not (levels or no_levels):
+        return None
+    if "outer" in roles and "l1" in roles and roles["outer"][0] > roles["l1"][0]:
+        del roles["outer"]
+    if "project_name" not in blocks:
+        blocks = {}  # a 绩效目标 column without project columns is the outer label
+    else:  # columns left of the indicators belong to the project block (its amounts)
+        first = min(c for cols in roles.values() for c in cols)
+        unknown = {c: h for c, h in unknown.items() if c > first}
+    header_cells = {id(cell) for cell in row.cells if cell is not None}
+    return Layout(roles, len(row.texts), unknown, blocks, header_cells)
+
+
+def _project_cell(row: Row, layout: Layout) -> tuple[Cell, str] | None:
+    """A project block's name cell on this row, and the block's key (code, name, amount)."""
+    col = layout.blocks["project_name"]
+    cell = row.cells[col] if col < len(row.cells) else None
+    if cell is None or not row.texts[col] or id(cell) in layout.header_cells:
+        return None
+    if any(pattern.search(_label_key(row.texts[col])) for _, pattern in BLOCK_ROLES):
+        return None  # the table's header printed again on its next page
+    key = "|".join(
+        compact(row.texts[c]) if c < len(row.texts) else ""
+        for role, c in layout.blocks.items()
+        if role != "project_goal"  # a goal cut by the page break reads differently
+    )
+    return cell, key
+
+
+def _starts_project(builder: FormBuilder, project: tuple[Cell, str], row: Row) -> bool:
+    """A new project block; the same block's cell printed again on its next page continues it."""
+    if builder.project is None:
+        return True
+    cell, key = project
+    current_cell, current_key = builder.project
+    if cell is current_cell:
+        return False
+    if key == current_key and cell.page != current_cell.page:
+        builder.project = project
+        return False
+    return True
+
+
+def _next_project(
+    previous: FormBuilder, builder: FormBuilder, project: tuple[Cell, str], row: Row
+) -> FormBuilder:
+    """A form for the next project block: the table's header carries over, the block's cells
+    give its name, 资金总额 and goal."""
+    layout = previous.layout
+    assert layout is not None
+    form, before = builder.form, previous.form
+    form.form_type, form.department = before.form_type, before.department
+    form.fiscal_year, form.year_source = before.fiscal_year, before.year_source
+    form.implementing_unit, form.money_unit = before.implementing_unit, before.money_unit
+    builder.money_multiplier, builder.unit_name = previous.money_multiplier, previous.unit_name
+    builder.title_seen, builder.labels, builder.layout = (
+        previous.title_seen,
+        previous.labels,
+        layout,
+    )
+    builder.project = project
+    form.name = row.texts[layout.blocks["project_name"]]
+
+    def block_text(role: str) -> str:
+        col = layout.blocks.get(role)
+        return row.texts[col] if col is not None and col < len(row.texts) else ""
+
+    amount = _read_number(
+        form, "budget_full_year", block_text("project_funds"), builder.parse_money
+    )
+    if amount is not None:
+        form.budget_full_year = amount
+        _fund_line(form, "年度资金总额").budget_full_year = amount
+    form.goal_planned = block_text("project_goal") or None
+    return builder
 
 
 def _is_total(texts: list[str]) -> bool:
@@ -622,6 +858,10 @@ def _read_indicator_row(builder: FormBuilder, row: Row) -> None:
     layout = builder.layout
     assert layout is not None
     texts = row.texts
+    if layout.blocks and not any(
+        texts[c] for cols in layout.roles.values() for c in cols if c < len(texts)
+    ):
+        return  # a list's total or unit line: project columns only, no indicator
     if _is_total(texts):
         numbers = [parse_points(t) for t in texts if parse_points(t) is not None]
         weight = _role_text(row, layout, "weight") if row.spans_known else ""
@@ -648,13 +888,18 @@ def _read_indicator_row(builder: FormBuilder, row: Row) -> None:
 
 
 def _role_text(row: Row, layout: Layout, role: str, top_only: bool = True) -> str:
+    """The text of the cells in a role's columns; a cell reaching in from another column (a
+    continuation page whose columns sit apart from the header's) is not this role's."""
     parts: list[str] = []
     seen: set[int] = set()
-    for col in layout.roles.get(role, []):
+    columns = layout.roles.get(role, [])
+    for col in columns:
         if col >= len(row.texts):
             continue
         cell = row.cells[col]
         if cell is None or id(cell) in seen or (top_only and not row.starts[col]):
+            continue
+        if cell.col not in columns:
             continue
         seen.add(id(cell))
         if row.texts[col]:
@@ -674,6 +919,12 @@ def _row_by_geometry(row: Row, layout: Layout) -> RawIndicator | None:
         score=_role_text(row, layout, "score"),
         reason=_role_text(row, layout, "reason"),
         unit=_role_text(row, layout, "unit"),
+        op=_role_text(row, layout, "op"),
+        extra={
+            header: row.texts[col]
+            for col, header in layout.extra.items()
+            if col < len(row.texts) and row.texts[col] and row.starts[col]
+        },
         page=row.page,
         block=row.block,
         spans_known=True,
@@ -843,6 +1094,8 @@ def _continues_previous(layout: Layout, previous: RawIndicator, raw: RawIndicato
 def _join_rows(previous: RawIndicator, raw: RawIndicator) -> None:
     for name in ("l3", "target", "actual", "reason"):
         setattr(previous, name, getattr(previous, name) + getattr(raw, name))
+    for header, text in raw.extra.items():
+        previous.extra[header] = previous.extra.get(header, "") + text
     previous.uncertain.extend(raw.uncertain)
 
 
@@ -876,35 +1129,45 @@ def _take_fragment(builder: FormBuilder, raw: RawIndicator) -> None:
 # ---------------------------------------------------------------- finishing a form
 
 
-def _finish(builder: FormBuilder) -> Form | None:
+def _finish(builder: FormBuilder, evidence: YearEvidence) -> Form | None:
     """Settle the hierarchy and build the indicator records; drop what is not a form."""
     form = builder.form
     if builder.pending_fragment and builder.raw:
         last = builder.raw[-1]
         last.reason = last.reason + builder.pending_fragment
-    if builder.layout is None and not (builder.title_seen and form.name):
-        return None
-    if builder.layout is None and not builder.raw and not form.fund_lines:
+    if builder.layout is None:
+        return None  # no indicator table: a budget table or a goal-only list, not a form
+    if (
+        builder.layout is not None
+        and not builder.raw
+        and (builder.layout.blocks or builder.project)
+    ):
+        return None  # a list's header or its line for a unit, holding no indicator
+    if _is_blank_template(builder):
         return None
     levels = _settle_hierarchy(builder.raw, form)
     ordinal = 0
     for raw, (l1, l2, inferred) in zip(builder.raw, levels, strict=True):
-        if raw.label_only or not raw.l3:
-            continue
+        if raw.label_only or not raw.l3 or PLACEHOLDER.fullmatch(raw.l3):
+            continue  # a level printed with no indicator under it ('-' in the 三级 cell)
         ordinal += 1
-        target, actual = parse_value(raw.target), parse_value(raw.actual)
-        unit_column = raw.unit or None
+        target = _target_value(raw)
+        actual = parse_value(raw.actual)
+        unit_column = raw.unit if compact(raw.unit) not in OPERATORS else None
+        level1_weight = LEVEL_WEIGHT.search(l1)
+        l1_weight = level1_weight and (level1_weight.group(1) or level1_weight.group(2))
         form.indicators.append(
             Indicator(
                 row_ordinal=ordinal,
-                level1=canonical_level(l1) or None,
-                level2=canonical_level(l2) or None,
-                level3=raw.l3,
-                target_text=None if is_blank(raw.target) else raw.target,
+                level1=canonical_level(LEVEL_WEIGHT.sub("", l1)) or None,
+                level2=canonical_level(LEVEL_WEIGHT.sub("", l2)) or None,
+                level3=INDICATOR_PREFIX.sub("", raw.l3) or raw.l3,
+                level1_weight=float(l1_weight) if l1_weight else None,
+                target_text=raw.target or None,
                 target_op=target.op,
                 target_value=target.value,
-                target_unit=target.unit or unit_column,
-                actual_text=None if is_blank(raw.actual) else raw.actual,
+                target_unit=target.unit or unit_column or None,
+                actual_text=raw.actual or None,
                 actual_value=actual.value,
                 actual_unit=(actual.unit or target.unit or unit_column)
                 if actual.value is not None
@@ -915,15 +1178,60 @@ def _finish(builder: FormBuilder) -> Form | None:
                 page=raw.page,
                 hierarchy_inferred=inferred,
                 bbox=raw.bbox,
+                extra=raw.extra or None,
             )
         )
         form.flagged_cells.extend(_flag(name, cell, ordinal) for name, cell in raw.uncertain)
     if form.budget_full_year is None:
         total = next((f for f in form.fund_lines if f.line == "年度资金总额"), None)
         form.budget_full_year = total.budget_full_year if total else None
-    if form.project_funds_total is not None and form.form_type == "project_self_evaluation":
-        form.form_type = "project_target_declaration"
+    _settle_family(builder)
+    if BY_FORM_TYPE[form.form_type].department_wide:
+        form.name = form.name or builder.unit_name or form.department
+        form.department = form.department or builder.unit_name or form.name
+    else:
+        form.department = form.department or builder.unit_name
+    _settle_year(form, evidence)
     return form
+
+
+def _settle_family(builder: FormBuilder) -> None:
+    """The family a title named; else the one its labels mark; else a table printing no actual
+    nor score is a target declaration."""
+    form, layout = builder.form, builder.layout
+    if builder.titled and form.form_type != DEFAULT_FAMILY.form_type:
+        return
+    marked = family_of_marks(builder.labels)
+    if marked is not None:
+        form.form_type = marked.form_type
+    elif (
+        not builder.title_seen
+        and layout is not None
+        and not layout.roles.keys() & {"actual", "score"}
+    ):
+        form.form_type = DECLARATION_FAMILY.form_type
+
+
+def _is_blank_template(builder: FormBuilder) -> bool:
+    """An indicator table printed with no value in any row, under no name: not a form."""
+    if builder.layout is None or builder.layout.blocks or builder.form.name:
+        return False
+    return not any(r.target or r.actual or r.weight or r.score for r in builder.raw)
+
+
+def _target_value(raw: RawIndicator) -> Value:
+    """The target as printed, with the operator and unit of their own columns where it has none."""
+    text, unit = raw.target, raw.unit
+    op = OPERATORS.get(compact(raw.op))
+    if op is None and compact(raw.unit) in OPERATORS:  # the two printed in each other's column
+        op, unit = OPERATORS[compact(raw.unit)], raw.op
+    if op and not is_blank(text) and not re.match(r"\s*[<>=≥≤≧≦＜＞＝]", text):
+        text = op + text
+    value = parse_value(text)
+    if value.value is None or value.unit is not None or not unit:
+        return value
+    with_unit = parse_value(text + unit)  # '35.78' | '万元' → 357800 元
+    return with_unit if with_unit.value is not None else Value(value.op, value.value, unit)
 
 
 def _settle_hierarchy(raws: list[RawIndicator], form: Form) -> list[tuple[str, str, bool]]:

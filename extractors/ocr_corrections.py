@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 
 from schemas.vocabulary import (
-    FUND_COLUMNS,
+    FUND_COLUMN_WORDS,
     FUND_LINES,
     GOAL_ACTUAL,
     GOAL_OVERALL,
     GOAL_PLANNED,
-    HEADER_LABELS,
+    HEADER_WORDS,
     INDICATOR_HEADER_WORDS,
     LEVEL1,
     LEVEL2,
@@ -44,7 +44,7 @@ _EXTRA_LABELS = (
     "全年执行数(B)",
 )
 VOCABULARY: frozenset[str] = frozenset(
-    {*LEVEL1, *LEVEL2, *HEADER_LABELS, *FUND_COLUMNS, *FUND_LINES, *TOTAL_WORDS}
+    {*LEVEL1, *LEVEL2, *HEADER_WORDS, *FUND_COLUMN_WORDS, *FUND_LINES, *TOTAL_WORDS}
     | {*GOAL_PLANNED, *GOAL_ACTUAL, *GOAL_OVERALL, *_EXTRA_LABELS}
     | set(INDICATOR_HEADER_WORDS)
 )

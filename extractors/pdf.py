@@ -123,6 +123,27 @@ def read_pdf(path: Path, password: str | None = None) -> Document:
     )
 
 
+def page_rulings(
+    path: Path, page_no: int, password: str | None = None
+) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]], tuple[float, float]]:
+    """The ruling lines the reader finds on one page (1-based), merged as for its tables:
+    horizontal (y, x0, x1) and vertical (x, top, bottom) in page points, and the page size."""
+    pdf = _open(Path(path), password or os.environ.get(PASSWORD_ENV) or None)
+    try:
+        page = pdf[page_no - 1]
+        try:
+            frame = _Frame(page)
+            hs, vs, _ = _page_edges(page, frame)
+        finally:
+            page.close()
+    finally:
+        pdf.close()
+    width, height = frame.x1 - frame.x0, frame.y1 - frame.y0
+    if frame.rotation in (90, 270):
+        width, height = height, width
+    return _merge_edges(hs), _merge_edges(vs), (width, height)
+
+
 # --- scanned pages: no text layer, read by OCR (extractors.scan) -------------------------------
 
 SCAN_DPI = 200

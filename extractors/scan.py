@@ -60,6 +60,8 @@ MIN_TEXT = 3 * WORK_DPI  # pixels: total length of text lines below which a page
 PROBE_LINES = 6  # text lines recognised to tell a page the right way up from one upside down
 READS_WELL = 0.9  # mean recognition score of the probe lines at which the page is the right way up
 CLEARLY = 0.1  # score by which the lines turned a half turn must read better to turn the page
+OUTLINE_SIZE = 600  # pixels: the long side of the copy a photographed page's outline is found on
+MIN_PAGE_AREA, MAX_PAGE_AREA = 0.25, 0.93  # share of a photo the page covers, a margin left over
 _TURNED = {1: "turned 90° clockwise", 2: "upside down", 3: "turned 90° anticlockwise"}
 
 _TextLine = tuple[str, float, tuple[float, float, float, float]]  # text, score, pixel box
@@ -196,6 +198,12 @@ def _frames(path: Path) -> Iterator[tuple[np.ndarray, int]]:
         raise UnreadableFile(f"{path.name} holds no image frames; check the file")
 
 
+def image_dpi(image: object) -> int:
+    """The resolution the reader takes for a PIL image frame (as :func:`_dpi`)."""
+    width, height = image.size  # type: ignore[attr-defined]
+    return _dpi(image.info.get("dpi"), width, height)  # type: ignore[attr-defined]
+
+
 def _dpi(info: object, width: int, height: int) -> int:
     """The resolution an image declares, or a guess from its size as an A4 page."""
     if isinstance(info, tuple) and info and 72 <= float(info[0]) <= 1200:
@@ -210,12 +218,17 @@ def _dpi(info: object, width: int, height: int) -> int:
 def _prepare(image: np.ndarray, dpi: int) -> tuple[np.ndarray, int]:
     """Grey page resampled to WORK_DPI, without red seals or speckle, turned upright and deskewed;
     with the quarter turns (``np.rot90``'s k) that made it upright."""
+    photo = _page_outline(image)
+    if photo is not None:
+        image, dpi = _flatten(image, photo)
     gray = _without_red(image) if image.ndim == 3 else image
     gray = np.ascontiguousarray(gray, dtype=np.uint8)
     scale = WORK_DPI / dpi if dpi > 0 else 1.0
     if abs(scale - 1) > 0.05:
         interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=interp)
+    if photo is not None:
+        gray = _even_light(gray)
     dark = (gray < 128).astype(np.uint8)
     neighbours = cv2.boxFilter(dark, cv2.CV_16U, (3, 3), normalize=False) - dark
     if np.count_nonzero(dark & (neighbours == 0)) > SPECKLE * gray.size:
@@ -231,6 +244,73 @@ def _prepare(image: np.ndarray, dpi: int) -> tuple[np.ndarray, int]:
         matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
         gray = cv2.warpAffine(gray, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=(255,))
     return gray, turns
+
+
+def _page_outline(image: np.ndarray) -> np.ndarray | None:
+    """The four corners (TL, TR, BR, BL, image pixels) of a sheet of paper photographed on a
+    darker surround, or None when the image is the page itself (a scan, or a photo filling it).
+
+    Looked for on a small copy: the bright paper is what Otsu's threshold keeps of a heavily
+    blurred image (text blurs into the paper; uneven light is levelled first by dividing by a
+    very wide blur), its largest blob's convex hull is simplified to a quadrilateral.
+    """
+    gray = cv2.cvtColor(image[:, :, :3], cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+    h, w = gray.shape
+    factor = OUTLINE_SIZE / max(h, w)
+    small = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), 3)
+    light = cv2.GaussianBlur(small, (0, 0), OUTLINE_SIZE / 6).astype(np.float32) + 1
+    level = np.clip(small / light * 128, 0, 255).astype(np.uint8)
+    _, paper = cv2.threshold(level, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    paper = cv2.morphologyEx(paper, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    contours, _ = cv2.findContours(paper, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    hull = cv2.convexHull(max(contours, key=cv2.contourArea))
+    area = cv2.contourArea(hull) / (small.shape[0] * small.shape[1])
+    if not MIN_PAGE_AREA <= area <= MAX_PAGE_AREA:
+        return None
+    perimeter = cv2.arcLength(hull, True)
+    for tolerance in (0.01, 0.02, 0.03, 0.05):
+        corners = cv2.approxPolyDP(hull, tolerance * perimeter, True)
+        if len(corners) == 4:
+            break
+    else:
+        return None
+    corners = corners.reshape(4, 2).astype(np.float32) / factor
+    by_sum, by_diff = corners.sum(axis=1), np.diff(corners, axis=1).ravel()
+    return np.float32(
+        [
+            corners[np.argmin(by_sum)],
+            corners[np.argmin(by_diff)],
+            corners[np.argmax(by_sum)],
+            corners[np.argmax(by_diff)],
+        ]
+    )
+
+
+def _flatten(image: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, int]:
+    """The photographed page warped to a flat rectangle, with the dpi that makes it a sheet of
+    A4 (the long side 11.69 in)."""
+    tl, tr, br, bl = corners
+    width = int(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl)))
+    height = int(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr)))
+    target = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+    matrix = cv2.getPerspectiveTransform(corners, target)
+    flat = cv2.warpPerspective(
+        np.ascontiguousarray(image), matrix, (width, height), flags=cv2.INTER_LINEAR
+    )
+    return flat, max(round(max(width, height) / 11.69), 72)
+
+
+def _even_light(gray: np.ndarray) -> np.ndarray:
+    """A page lit unevenly (a photo) divided by its paper's own brightness: white paper
+    everywhere, the ink as dark as it was against the paper around it."""
+    small = cv2.resize(gray, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    paper = cv2.dilate(small, np.ones((9, 9), np.uint8))  # the ink closed over by the paper
+    paper = cv2.GaussianBlur(paper, (0, 0), 5)
+    paper = cv2.resize(paper, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return np.clip(gray.astype(np.float32) / np.maximum(paper, 1) * 255, 0, 255).astype(np.uint8)
 
 
 def _without_red(rgb: np.ndarray) -> np.ndarray:

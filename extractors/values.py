@@ -131,9 +131,31 @@ _OPS = [
     (">", ">"),
     ("<", "<"),
     ("=", "="),
+    ("大于等于", ">="),
+    ("小于等于", "<="),
+    ("不低于", ">="),
+    ("不少于", ">="),
+    ("不高于", "<="),
+    ("不超过", "<="),
+    ("不多于", "<="),
+    ("大于", ">"),
+    ("高于", ">"),
+    ("超过", ">"),
+    ("小于", "<"),
+    ("低于", "<"),
+    ("等于", "="),
 ]
+# words before the operator: '均大于95%', '满意度>95%' (the indicator's name said again)
+_FILLER = re.compile(
+    r"^(均|全部|均应|应)(?=[大小高低不等超><=≥≤])|^[\u4e00-\u9fff]{1,8}(?=[<>=≥≤≧≦])"
+)
 _SUFFIX_OPS = [("及以上", ">="), ("以上", ">="), ("及以下", "<="), ("以下", "<="), ("以内", "<=")]
 _MULTIPLIERS = {"万": 1e4, "亿": 1e8, "千": 1e3}
+# A unit: up to 4 characters, or a rate of such parts ('元/人.天', '次/台/月'); no digits.
+_UNIT = re.compile(
+    r"(?![^/]*[前后]$)([^\d./()（）]{0,4}|[^\d./]{1,4}(/[^\d./]{1,4}){1,2}(\.[^\d./]{1,2})?)"
+    r"([(（][^\d()（）]{1,4}[)）])?"
+)
 _UNIT_ALIASES = {"(%)": "%", "（%）": "%", "百分比": "%", "百分点": "%"}
 
 
@@ -153,7 +175,7 @@ def parse_value(text: str | None) -> Value:
     """Read '>5000人', '≥16万人次', '=100.00(%)', '95%以上', '125家'; free text is qualitative."""
     if is_blank(text) or _PLACEHOLDER.search(text):
         return QUALITATIVE
-    rest = normalize_text(text).replace(" ", "")
+    rest = _FILLER.sub("", normalize_text(text).replace(" ", ""))
     op = None
     for token, name in _OPS:
         if rest.startswith(token):
@@ -173,7 +195,7 @@ def parse_value(text: str | None) -> Value:
         number *= _MULTIPLIERS[unit[0]]
         unit = unit[1:]
     unit = _UNIT_ALIASES.get(unit, unit)
-    if len(unit) > 4 or re.search(r"[0-9.]", unit) or not math.isfinite(number):
+    if not _UNIT.fullmatch(unit) or not math.isfinite(number):
         return QUALITATIVE  # '2026年12月底前', '2026.1.1': dates and prose, not quantities
     return Value(op or "=", round(number, 10), unit or None)
 

@@ -17,9 +17,8 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger
 
-from flows.engine import Engine
-from flows.extraction.pool import DEFAULT_TIMEOUT
-from flows.pipeline import CHUNK_FILES, run_items
+from flows.options import RunOptions
+from flows.pipeline import run_items
 from flows.sources import collect, read_manifest
 from flows.summary import RunSummary
 
@@ -38,6 +37,7 @@ class YearLine:
 
 
 READ_STATUSES = ("loaded", "partial", "no_forms")
+BACKFILL_OPTIONS = RunOptions(workers=os.cpu_count() or 1)
 
 
 def per_year(summary: RunSummary) -> list[YearLine]:
@@ -97,24 +97,16 @@ def archive_entries(source: str) -> list[str]:
 @flow(name="backfill")
 def backfill(
     source: str,
-    db: str | None = None,
     from_year: int | None = None,
     to_year: int | None = None,
-    workers: int = os.cpu_count() or 1,
-    timeout: float = DEFAULT_TIMEOUT,
-    task_runner: str = "process",
-    address: str | None = None,
-    chunk_files: int = CHUNK_FILES,
-    progress: bool = False,
-    report_dir: str | None = None,
-    retry_failed: bool = False,
+    options: RunOptions = BACKFILL_OPTIONS,
 ) -> RunSummary:
-    """Backfill the archive ``source`` (a folder of year folders, or a manifest) into ``db``.
+    """Backfill the archive ``source`` (a folder of year folders, or a manifest) as ``options``
+    say (default: a worker process per core).
 
     Years ``from_year``..``to_year`` (inclusive, by folder name) are taken, oldest first. Files
-    are read and their forms checked by ``workers`` processes (``timeout`` seconds a file), or as
-    Prefect task runs on the Dask cluster at ``address`` (``task_runner='dask'``), ``chunk_files``
-    at a time.
+    are read and their forms checked by the worker processes without a Prefect task run per file
+    (on a Dask cluster: a task run per file).
     """
     logger = get_run_logger()
 
@@ -124,20 +116,19 @@ def backfill(
         return year is not None and (from_year or 0) <= year <= (to_year or 9999)
 
     items, ignored = collect(
-        archive_entries(source), None, db, lambda message: logger.info("%s", message), keep=keep
+        archive_entries(source),
+        None,
+        options.download(),
+        lambda message: logger.info("%s", message),
+        keep=keep,
     )
     items.sort(key=lambda item: (item.year is None, item.year or 0, item.source_file))
-    engine = Engine(task_runner, workers, address, timeout, per_file_tasks=task_runner == "dask")
     summary = run_items(
         items,
-        db=db,
+        options,
         flow_label="backfill",
-        engine=engine,
-        progress=progress,
+        per_file_tasks=options.task_runner == "dask",
         ignored=ignored,
-        report_dir=report_dir,
-        retry_failed=retry_failed,
-        chunk_files=chunk_files,
     )
     logger.info("by year:\n%s", year_table(summary))
     return summary

@@ -18,6 +18,7 @@ and URLs, if given) with the flow label 'nightly':
 
 from __future__ import annotations
 
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from prefect import flow
@@ -26,9 +27,8 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
 from prefect.types.entrypoint import EntrypointType
 
-from flows.extraction.pool import DEFAULT_TIMEOUT
 from flows.ingest import ingest
-from flows.pipeline import CHUNK_FILES
+from flows.options import DEFAULT_OPTIONS, RunOptions
 from flows.summary import RunSummary
 
 DEFAULT_CRON = "0 2 * * *"
@@ -39,65 +39,47 @@ WRITER_LIMIT = "jixiao-warehouse-writer"
 
 @flow(name="nightly", retries=2, retry_delay_seconds=900)
 def nightly(
-    inbox: str,
-    db: str | None = None,
-    manifest: str | None = None,
-    workers: int = 1,
-    timeout: float = DEFAULT_TIMEOUT,
-    chunk_files: int = CHUNK_FILES,
-    task_runner: str = "process",
-    address: str | None = None,
-    report_dir: str | None = None,
+    inbox: str, manifest: str | None = None, options: RunOptions = DEFAULT_OPTIONS
 ) -> RunSummary:
     """Ingest ``inbox`` (and ``manifest``'s lines) as the nightly run; one writer at a time."""
     with concurrency(WRITER_LIMIT, occupy=1):
         return ingest(
             paths=[inbox],
-            db=db,
-            flow_label="nightly",
             manifest=manifest,
-            workers=workers,
-            timeout=timeout,
-            chunk_files=chunk_files,
-            task_runner=task_runner,
-            address=address,
-            report_dir=report_dir,
-            wait=True,
+            options=replace(options, wait=True),
+            flow_label="nightly",
         )
 
 
 def nightly_deployment(
     inbox: str | Path,
-    db: str | Path,
+    options: RunOptions,
     manifest: str | Path | None = None,
     cron: str = DEFAULT_CRON,
     timezone: str = DEFAULT_TIMEZONE,
-    workers: int = 1,
-    timeout: float = DEFAULT_TIMEOUT,
-    chunk_files: int = CHUNK_FILES,
-    task_runner: str = "process",
-    address: str | None = None,
-    report_dir: str | Path | None = None,
     name: str = DEPLOYMENT,
 ) -> RunnerDeployment:
-    """The nightly deployment: the flow, its parameters and its cron schedule (not yet served)."""
+    """The nightly deployment: the flow, its parameters and its cron schedule (not yet served).
+
+    Paths are made absolute: the served runs may start in another folder.
+    """
+    report_dir = options.report_dir
+    options = replace(
+        options,
+        db=str(options.warehouse().resolve()),
+        report_dir=str(Path(report_dir).resolve()) if report_dir else None,
+    )
     parameters = {
         "inbox": str(Path(inbox).resolve()),
-        "db": str(Path(db).resolve()),
         "manifest": str(Path(manifest).resolve()) if manifest else None,
-        "workers": workers,
-        "timeout": timeout,
-        "chunk_files": chunk_files,
-        "task_runner": task_runner,
-        "address": address,
-        "report_dir": str(Path(report_dir).resolve()) if report_dir else None,
+        "options": asdict(options),
     }
     return nightly.to_deployment(
         name=name,
         schedule=Cron(cron, timezone=timezone),
         concurrency_limit=1,
         parameters=parameters,
-        description=f"jixiao nightly ingest of {parameters['inbox']} into {parameters['db']}",
+        description=f"jixiao nightly ingest of {parameters['inbox']} into {options.db}",
         tags=["jixiao"],
         entrypoint_type=EntrypointType.MODULE_PATH,
     )

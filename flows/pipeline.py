@@ -23,14 +23,14 @@ from prefect.runtime import flow_run
 
 from flows.engine import ChunkRead, Engine, Workers
 from flows.extraction.extract import Checks
+from flows.options import CHUNK_FILES, RunOptions
 from flows.progress import Reporter
 from flows.report import ValidationLog, publish_summary, write_report
 from flows.sources import Item
 from flows.summary import UNSUPPORTED, FileOutcome, RunSummary, summary_line
-from warehouse import FileLoad, SourceFile, Unpulled, Warehouse, default_db_path
+from warehouse import FileLoad, SourceFile, Unpulled, Warehouse
 
 FLOW_LABELS = ("ingest", "nightly", "backfill")
-CHUNK_FILES = 100
 
 
 @dataclass
@@ -179,24 +179,20 @@ def _run_id() -> str:
 
 def run_items(
     items: list[Item],
+    options: RunOptions,
     *,
-    db: str | Path | None,
     flow_label: str,
-    engine: Engine,
-    progress: bool = False,
+    per_file_tasks: bool,
     ignored: list[str] | None = None,
-    report_dir: str | Path | None = None,
-    retry_failed: bool = False,
-    chunk_files: int = CHUNK_FILES,
-    wait: bool | None = None,
 ) -> RunSummary:
     """Take ``items`` through the pipeline as one run, recorded in ingest_runs.
 
     The run is 'completed', 'failed' (an error stopped it) or 'crashed' (interrupted); files
-    loaded before an interruption stay loaded. With ``report_dir`` an HTML report and GX Data
-    Docs are written there; ``retry_failed`` reads files recorded 'failed' again; ``wait``
-    waits for another writer instead of failing (default: ``$JIXIAO_WAIT``).
+    loaded before an interruption stay loaded. ``per_file_tasks`` makes each file a Prefect task
+    run; ``ignored`` are named files of an unsupported type, noted in the run log.
     """
+    engine = options.engine(per_file_tasks)
+    report_dir = options.report_dir
     if flow_label not in FLOW_LABELS:
         raise ValueError(f"flow_label must be one of {FLOW_LABELS}, not {flow_label!r}")
     summary = RunSummary(
@@ -204,17 +200,17 @@ def run_items(
     )
     gx_log = ValidationLog() if report_dir else None
     with (
-        Reporter(len(items), progress) as reporter,
-        Warehouse.open(db or default_db_path(), wait=wait) as warehouse,
+        Reporter(len(items), options.progress) as reporter,
+        Warehouse.open(options.warehouse(), wait=options.wait) as warehouse,
     ):
         for path in summary.ignored:  # listed with the summary
             reporter.logger.info("skipped %s: %s", path, UNSUPPORTED)
-        if retry_failed:
+        if options.retry_failed:
             dropped = warehouse.forget_failed([item.source_file for item in items])
             reporter.note(f"reading {dropped} file(s) recorded as failed again")
         warehouse.start_run(summary.run_id, flow_label)
         try:
-            Pipeline(warehouse, summary, reporter, gx_log).run(items, engine, chunk_files)
+            Pipeline(warehouse, summary, reporter, gx_log).run(items, engine, options.chunk_files)
         except Exception:
             summary.status = "failed"
             warehouse.finish_run(summary.run_id, "failed", summary)

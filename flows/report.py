@@ -2,23 +2,30 @@
 
 The summary (counts, the forms quarantined by this run and why, the files that failed and their
 messages) goes to the run log and to a Prefect markdown artifact ``jixiao-run-summary``. The
-report is one self-contained HTML file per run, ``REPORTS/<run_id>/report.html``: charts of
-execution rates, total scores and failed checks by type (inline SVG, no network needed), the
-failures, and a link to Great Expectations' Data Docs of the run's validations beside it.
+report is one self-contained HTML file per run, ``REPORTS/<run_id>/report.html``, rendered from
+the Jinja2 templates in ``flows/templates``: charts of execution rates, total scores and failed
+checks by type (inline SVG, no network needed), the failures, and a link to Great Expectations'
+Data Docs of the run's validations beside it.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from prefect import get_run_logger
 
 from flows.summary import RunSummary, display_path, summary_line
 from warehouse import Warehouse
 
+_TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+)
 SUMMARY_ARTIFACT = "jixiao-run-summary"
 QUARANTINE_LIMIT = 50  # rows of quarantined forms and failed files shown in full
 RATE_BINS = [(i / 10, (i + 1) / 10, f"{i * 10}–{(i + 1) * 10}%") for i in range(10)]
@@ -133,26 +140,8 @@ def _histogram(values: list[float], bins: list[tuple[float, float, str]]) -> lis
 
 
 def bar_chart(title: str, rows: list[tuple[str, int]], color: str = "#3b6ea5") -> str:
-    """A horizontal bar chart as inline SVG."""
-    if not rows:
-        return f"<h3>{html.escape(title)}</h3><p class=note>nothing to show for this run</p>"
-    width, label_width, bar_height = 640, 210, 22
-    top = max(count for _, count in rows) or 1
-    height = bar_height * len(rows) + 10
-    parts = [
-        f'<svg width="{width}" height="{height}" role="img" aria-label="{html.escape(title)}">'
-    ]
-    for index, (label, count) in enumerate(rows):
-        y = 5 + index * bar_height
-        length = (width - label_width - 60) * count / top
-        parts += [
-            f'<text x="{label_width - 8}" y="{y + 15}" text-anchor="end">{html.escape(label)}</text>',
-            f'<rect x="{label_width}" y="{y + 3}" width="{length:.1f}" height="{bar_height - 6}" '
-            f'fill="{color}"/>',
-            f'<text x="{label_width + length + 6:.1f}" y="{y + 15}">{count}</text>',
-        ]
-    parts.append("</svg>")
-    return f"<h3>{html.escape(title)}</h3>" + "".join(parts)
+    """A horizontal bar chart as inline SVG (templates/bar_chart.html)."""
+    return str(_TEMPLATES.get_template("bar_chart.html").module.bar_chart(title, rows, color))
 
 
 def build_data_docs(gx_log: ValidationLog, target: Path) -> Path | None:
@@ -177,15 +166,6 @@ def build_data_docs(gx_log: ValidationLog, target: Path) -> Path | None:
         context.validation_results_store.set(key, result)
     context.build_data_docs(site_names=["run"])
     return target / "index.html"
-
-
-STYLE = """
-body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:980px;color:#222}
-h1{font-size:1.5em} table{border-collapse:collapse;margin:.5em 0}
-td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
-th{background:#f3f3f3} .note{color:#666} svg text{font:12px system-ui,sans-serif}
-.counts td:nth-child(2){text-align:right}
-"""
 
 
 def write_report(
@@ -218,7 +198,6 @@ def write_report(
     ).fetchall()
     docs = build_data_docs(gx_log, folder / "data_docs") if gx_log is not None else None
 
-    esc = html.escape
     counts = [
         ("files seen", summary.files_seen),
         ("files read (new or changed)", summary.files_new),
@@ -228,53 +207,23 @@ def write_report(
         ("forms quarantined", summary.forms_quarantined),
         ("warnings", summary.warnings),
     ]
-    body = [
-        f"<h1>jixiao {esc(summary.flow)} run</h1>",
-        f"<p>run <code>{esc(summary.run_id)}</code>, status <b>{esc(summary.status)}</b>, "
-        f"warehouse <code>{esc(str(warehouse.path))}</code></p>",
-        "<table class=counts>"
-        + "".join(f"<tr><td>{esc(k)}</td><td>{v}</td></tr>" for k, v in counts)
-        + "</table>",
-    ]
-    if docs:
-        note = f" (the first {len(gx_log)} validations; {gx_log.dropped} more not shown)"
-        body.append(
-            f'<p><a href="{docs.relative_to(folder).as_posix()}">Great Expectations Data Docs '
-            f"for this run</a>{note if gx_log.dropped else ''}</p>"
-        )
-    else:
-        body.append("<p class=note>No form was checked in this run, so there are no Data Docs.</p>")
-    body += [
-        bar_chart("Execution rate (执行率) of the forms landed", _histogram(rates, RATE_BINS)),
-        bar_chart(
-            "Total score (总分 得分) of the forms landed", _histogram(scores, SCORE_BINS), "#5a9e6f"
-        ),
-        bar_chart("Failed checks by type", [(name, n) for name, n in checks], "#c0504d"),
-    ]
-    quarantined = new_quarantines(warehouse, summary.run_id)
-    body.append(f"<h2>Forms quarantined by this run ({len(quarantined)})</h2>")
-    if quarantined:
-        body.append("<table><tr><th>form</th><th>year</th><th>failed checks</th><th>file</th></tr>")
-        body += [
-            f"<tr><td>{esc(name or '?')}</td><td>{year or '?'}</td><td>{esc(reasons)}</td>"
-            f"<td>{esc(display_path(source))}</td></tr>"
-            for name, year, reasons, source in quarantined
-        ]
-        body.append("</table>")
-    failed = [outcome for outcome in summary.files if outcome.status == "failed"]
-    body.append(f"<h2>Files that failed ({len(failed)})</h2>")
-    if failed:
-        body.append("<table><tr><th>file</th><th>what to do</th></tr>")
-        body += [
-            f"<tr><td>{esc(display_path(o.path))}</td><td>{esc(o.message or '')}</td></tr>"
-            for o in failed
-        ]
-        body.append("</table>")
-    page = (
-        "<!doctype html><html lang=en><head><meta charset=utf-8>"
-        f"<title>jixiao run {esc(summary.run_id)}</title><style>{STYLE}</style></head><body>"
-        + "\n".join(body)
-        + "</body></html>\n"
+    page = _TEMPLATES.get_template("report.html").render(
+        summary=summary,
+        warehouse=warehouse.path,
+        counts=counts,
+        docs=docs.relative_to(folder).as_posix() if docs else None,
+        docs_shown=len(gx_log or []),
+        docs_dropped=gx_log.dropped if gx_log is not None else 0,
+        rates=_histogram(rates, RATE_BINS),
+        scores=_histogram(scores, SCORE_BINS),
+        checks=[(name, n) for name, n in checks],
+        quarantined=[
+            (name, year, reasons, display_path(source))
+            for name, year, reasons, source in new_quarantines(warehouse, summary.run_id)
+        ],
+        failed=[
+            (display_path(o.path), o.message or "") for o in summary.files if o.status == "failed"
+        ],
     )
     report = folder / "report.html"
     partial = folder / ".report.html.part"

@@ -1,9 +1,10 @@
 """Where files come from: local files and folders, http(s) URLs, and manifests listing either.
 
 A URL is downloaded into a cache folder (by default ``downloads/`` beside the warehouse) and
-stored in the warehouse under the URL itself. Downloads are retried with exponential backoff on
-connection errors, timeouts, 429 and 5xx answers; they are size-capped and written atomically (a
-temporary file renamed into place). A cached URL is asked for again with its ETag and
+stored in the warehouse under the URL itself. Downloads are retried (tenacity) on connection
+errors, timeouts, 429 and 5xx answers, with exponential backoff and jitter, waiting at least what
+a ``Retry-After`` header asks for (up to ``Download.max_wait``); they are size-capped and written
+atomically (a temporary file renamed into place). A cached URL is asked for again with its ETag and
 Last-Modified (a 304 answer downloads nothing); a server without either sends the bytes, and an
 unchanged sha256 then keeps the cached copy. Whether a file needs reading at all is the
 warehouse's decision: same name and same sha256 is never extracted again.
@@ -15,17 +16,24 @@ import hashlib
 import json
 import os
 import re
-import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
 from extractors import SUPPORTED_SUFFIXES
-from warehouse import default_db_path
 
 # our own files (the warehouse, its log, lock and working copy): never ingested, never reported
 WAREHOUSE_SUFFIXES = frozenset({".duckdb", ".wal", ".lock", ".work"})
@@ -64,7 +72,9 @@ class Download:
 
     cache_dir: Path
     retries: int = 4
-    backoff: float = 1.0  # seconds before the first retry; doubled for each further one
+    backoff: float = 1.0  # seconds before the first retry, doubled for each further one, plus
+    # up to as much again at random (so that many clients do not come back at once)
+    max_wait: float = 300.0  # seconds: the longest wait between two attempts, Retry-After too
     timeout: float = 60.0  # seconds to connect, and between two reads of the body
     max_bytes: int = 200 * 1024 * 1024
     parallel: int = 4
@@ -256,23 +266,57 @@ def fetch(url: str, download: Download) -> Fetched:
             headers["If-None-Match"] = meta["etag"]
         if meta.get("last_modified"):
             headers["If-Modified-Since"] = meta["last_modified"]
-    timeout = httpx.Timeout(download.timeout)
-    with httpx.Client(timeout=timeout, follow_redirects=True) as client:
-        for attempt in range(download.retries + 1):
-            try:
-                return _attempt(client, url, headers, key, cache, meta, download)
-            except _Transient as error:
-                if attempt == download.retries:
-                    raise DownloadError(
-                        f"{error} (gave up after {download.retries + 1} attempts; check that "
-                        "the server is up and run again: nothing was written)"
-                    ) from None
-                time.sleep(download.backoff * 2**attempt)
-    raise AssertionError("unreachable")
+    retrying = Retrying(
+        retry=retry_if_exception_type(_Transient),
+        stop=stop_after_attempt(download.retries + 1),
+        wait=_backoff(download),
+        reraise=True,
+    )
+    with httpx.Client(timeout=httpx.Timeout(download.timeout), follow_redirects=True) as client:
+        try:
+            return retrying(_attempt, client, url, headers, key, cache, meta, download)
+        except _Transient as error:
+            raise DownloadError(
+                f"{error} (gave up after {download.retries + 1} attempts; check that "
+                "the server is up and run again: nothing was written)"
+            ) from None
 
 
 class _Transient(Exception):
-    """A failure worth another attempt."""
+    """A failure worth another attempt; ``retry_after``: the seconds the server asked to wait."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _backoff(download: Download) -> Callable[[RetryCallState], float]:
+    """Exponential backoff with jitter, at least a Retry-After, at most ``download.max_wait``."""
+    exponential = wait_exponential_jitter(multiplier=download.backoff, jitter=download.backoff)
+
+    def wait(state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        asked = getattr(error, "retry_after", None) or 0.0
+        return min(max(exponential(state), asked), download.max_wait)
+
+    return wait
+
+
+def _retry_after(value: str | None) -> float | None:
+    """The seconds a ``Retry-After`` header asks for: a number of seconds, or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 def _read_meta(meta_path: Path, cache: Path) -> dict | None:
@@ -297,7 +341,10 @@ def _attempt(
             if response.status_code == 304 and meta:
                 return Fetched(url, cache / meta["file"], "not_modified")
             if response.status_code == 429 or response.status_code >= 500:
-                raise _Transient(f"the server answered {response.status_code}")
+                raise _Transient(
+                    f"the server answered {response.status_code}",
+                    _retry_after(response.headers.get("retry-after")),
+                )
             if response.status_code != 200:
                 raise DownloadError(
                     f"the server answered {response.status_code} {response.reason_phrase}; "
@@ -375,21 +422,16 @@ def _write_atomically(path: Path, data: bytes) -> None:
 def collect(
     paths: list[str],
     manifest: str | None,
-    db: str | Path | None,
+    download: Download,
     log: Callable[[str], None],
-    max_download_mb: float = 200,
     keep: Callable[[int | None], bool] = lambda year: True,
 ) -> tuple[list[Item], list[str]]:
     """Items for ``paths`` (files, folders, URLs) and the manifest's lines; the ignored files.
 
-    URLs are downloaded to ``downloads/`` beside the warehouse; ``keep`` filters by year.
+    URLs are downloaded as ``download`` says; ``keep`` filters by year.
     """
     entries = list(paths)
     if manifest:
         entries += read_manifest(manifest)
-    download = Download(
-        cache_dir=Path(db or default_db_path()).parent / "downloads",
-        max_bytes=int(max_download_mb * 2**20),
-    )
     items, ignored = resolve(entries, download, log, keep)
     return items, [str(path) for path in ignored]

@@ -2,7 +2,6 @@
 
 from schemas.grid import Cell, Document, Grid, text_block
 from schemas.records import (
-    FORM_TYPES,
     CheckResult,
     Extraction,
     FlaggedCell,
@@ -14,7 +13,6 @@ from schemas.records import (
 )
 
 __all__ = [
-    "FORM_TYPES",
     "Cell",
     "CheckResult",
     "Document",

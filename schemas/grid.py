@@ -82,3 +82,4 @@ class Document:
     n_tables: int = 0  # tables seen, for the no_forms message
     scanned_pages: list[int] = field(default_factory=list)  # 1-based pages with no text layer
     notes: list[str] = field(default_factory=list)  # reader remarks worth showing the user
+    source_name: str = ""  # the file's name, the last evidence of its year

@@ -7,14 +7,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-FORM_TYPES = {
-    "project_self_evaluation": "项目支出绩效自评表",
-    "policy_target_declaration": "政策绩效目标申报表",
-    "project_target_declaration": "项目支出绩效目标申报表",
-    "department_self_evaluation": "部门整体支出绩效自评表",
-    "department_target_declaration": "部门整体支出绩效目标表",
-}
-
 
 @dataclass
 class FundLine:
@@ -55,6 +47,7 @@ class Indicator:
     )
     bbox: tuple[float, float, float, float] | None = None  # its cells on ``page``, as FundLine
     extra: dict[str, str] | None = None  # columns without a known role: header → text as printed
+    level1_weight: float | None = None  # a weight printed in the 一级 cell: 产出指标（50分）
 
 
 @dataclass
@@ -147,3 +140,4 @@ class Extraction:
     extractor: str | None = None
     n_tables: int = 0
     error: str | None = None  # set when the file was unreadable: it is recorded as 'failed'
+    notes: list[str] = field(default_factory=list)  # the reader's and parser's remarks on the file

@@ -19,6 +19,14 @@ table for the README.
 noise, JPEG; tests/data/scans/rasterize.py), reads them whole (OCR, grid, forms) after the models
 are loaded, and compares each table's text with the born-digital page's (character error rate).
 
+    .venv/bin/python scripts/benchmark.py --fuzz N [--seed S] [--degraded M]
+
+``--fuzz`` generates N random forms (scripts/fuzz_forms.py: every family, varied columns, labels,
+units, level layouts and page breaks), prints each through ReportLab, LibreOffice Writer (DOCX),
+LibreOffice Calc (XLSX) and headless Chromium (HTML), reads the PDFs as they are and (the first M)
+as scans and as phone photos, and prints the share of cells and of 一级/二级 levels read right per
+producer and degradation, then one line per form not read exactly, with its seed to reproduce it.
+
     .venv/bin/python scripts/benchmark.py --backfill [--copies N] [--repeat N] [--archive A]
 
 measures instead ``jixiao backfill`` with 1 and 2 worker processes over two archives of three
@@ -129,14 +137,18 @@ def jixiao_pipeline(files: list[Path]) -> int:
     import pypdfium2 as pdfium
 
     from flows.ingest import ingest
+    from flows.options import RunOptions
 
     stop, worker_mb = threading.Event(), [0.0]
     watcher = threading.Thread(target=_watch_workers, args=(stop, worker_mb), daemon=True)
     with tempfile.TemporaryDirectory() as tmp:
-        ingest(paths=[str(files[0])], db=str(Path(tmp) / "warmup.duckdb"))  # server, GX import
+        warmup = RunOptions(db=str(Path(tmp) / "warmup.duckdb"))
+        ingest(paths=[str(files[0])], options=warmup)  # server, GX import
         watcher.start()
         start = time.perf_counter()
-        ingest(paths=[str(p) for p in files], db=str(Path(tmp) / "bench.duckdb"))
+        ingest(
+            paths=[str(p) for p in files], options=RunOptions(db=str(Path(tmp) / "bench.duckdb"))
+        )
         elapsed = time.perf_counter() - start
         stop.set()
         watcher.join()
@@ -235,6 +247,7 @@ def backfill_scaling(kind: str, copies: int, repeat: int) -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from flows.backfill import backfill
+    from flows.options import RunOptions
 
     best: dict[int, float] = {}
     bare: dict[int, float] = {}  # the same files read by 1 and 2 bare processes, no pipeline
@@ -242,7 +255,9 @@ def backfill_scaling(kind: str, copies: int, repeat: int) -> None:
     with tempfile.TemporaryDirectory() as tmp, get_context("spawn").Pool(2) as readers:
         tmp = Path(tmp)
         _archive(kind, 1, tmp / "warmup")  # server, GX import, first pool start
-        backfill(source=str(tmp / "warmup"), db=str(tmp / "warmup.duckdb"), workers=2)
+        backfill(
+            source=str(tmp / "warmup"), options=RunOptions(db=str(tmp / "warmup.duckdb"), workers=2)
+        )
         readers.map(_read_all, [[], []])  # the bare readers' imports
         for attempt in range(repeat):
             for workers in (1, 2):
@@ -255,7 +270,8 @@ def backfill_scaling(kind: str, copies: int, repeat: int) -> None:
                 bare[workers] = min(bare.get(workers, elapsed), elapsed)
                 start, cpu = time.perf_counter(), time.process_time()
                 summary = backfill(
-                    source=str(archive), db=str(tmp / f"{archive.name}.duckdb"), workers=workers
+                    source=str(archive),
+                    options=RunOptions(db=str(tmp / f"{archive.name}.duckdb"), workers=workers),
                 )
                 elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
                 assert summary.files_new == files and summary.files_failed == 0
@@ -419,6 +435,54 @@ def scans_table() -> None:
     )
 
 
+def fuzz_table(n: int, first: int, degradations: list[str], degraded: int) -> None:
+    """Round trip of ``n`` random forms through each producer: the share of cells and of
+    indicator levels read right, per producer and degradation; a reproduction of each miss."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import fuzz_forms as fz
+
+    seeds = range(first, first + n)
+    rows: list[str] = []
+    misses: list[str] = []
+    for producer in fz.PRODUCERS:
+        for degradation in degradations:
+            picked = seeds if degradation == "none" else seeds[:degraded]
+            total, perfect, seconds = fz.Score(), 0, 0.0
+            for seed in picked:
+                with tempfile.TemporaryDirectory() as tmp:
+                    start = time.perf_counter()
+                    try:
+                        case, score, what = fz.run_case(seed, producer, degradation, Path(tmp))
+                    except Exception as error:  # a producer or reader crash is a miss too
+                        misses.append(f"{seed} {producer} {degradation}: {error!r}")
+                        continue
+                    seconds += time.perf_counter() - start
+                total.add(score)
+                perfect += score.perfect
+                if not score.perfect:
+                    first_miss = score.differences[0] if score.differences else ""
+                    misses.append(
+                        f"{seed} {producer} {degradation}: {case.family}, {what}; "
+                        f"{len(score.differences)} difference(s), e.g. {first_miss[:160]}"
+                    )
+            cells = total.cells / max(total.cells_total, 1)
+            levels = total.hierarchy / max(total.hierarchy_total, 1)
+            rows.append(
+                f"| {producer} | {degradation} | {len(picked)} | {perfect} | "
+                f"{cells:.2%} ({total.cells}/{total.cells_total}) | "
+                f"{levels:.2%} ({total.hierarchy}/{total.hierarchy_total}) | "
+                f"{seconds / max(len(picked), 1):.1f} |"
+            )
+            print(rows[-1], file=sys.stderr)
+    print("| producer | degradation | forms | read exactly | cells | hierarchy | s/form |")
+    print("|---|---|---|---|---|---|---|")
+    print("\n".join(rows))
+    print(
+        "\nmisses (seed producer degradation; reproduce: scripts/fuzz_forms.py SEED PRODUCER DEG):"
+    )
+    print("\n".join(misses) or "none")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("paths", nargs="*", default=[str(ROOT / "samples" / "pdf")])
@@ -437,10 +501,31 @@ def main() -> None:
     )
     parser.add_argument("--formats", action="store_true", help="forms/s of the other readers")
     parser.add_argument("--scans", action="store_true", help="scanned s/page and character errors")
+    parser.add_argument(
+        "--fuzz", type=int, metavar="N", help="round trip of N random forms through each producer"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="with --fuzz: the first seed (0)")
+    parser.add_argument(
+        "--degraded",
+        type=int,
+        metavar="M",
+        help="with --fuzz: scan and photograph only the first M forms (default N)",
+    )
+    parser.add_argument(
+        "--degradation",
+        action="append",
+        choices=("none", "scan", "photo"),
+        help="with --fuzz: only this degradation (repeatable; default all three)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--child-backfill", help=argparse.SUPPRESS)
     parser.add_argument("--listing", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.fuzz:
+        degradations = args.degradation or ["none", "scan", "photo"]
+        degraded = args.fuzz if args.degraded is None else args.degraded
+        fuzz_table(args.fuzz, args.seed, degradations, degraded)
+        return
     if args.child_backfill:
         backfill_scaling(args.child_backfill, args.copies, args.repeat)
         return

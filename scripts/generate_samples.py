@@ -104,6 +104,7 @@ class Style:
     label_valign: str = "top"  # top | middle
     cell_valign: str = "middle"
     close_cut_bottom: bool = True  # draw the ruling where a merged cell is cut by a page break
+    split_rows: bool = False  # a row reaching past the page bottom is split there, not moved on
     footer: str = ""  # e.g. "- {page} -"
 
 
@@ -284,9 +285,17 @@ class Renderer:
                     pieces.append(_Piece(self.page, h, self.y, heights[h], repeat=True))
                     self.y += heights[h]
 
+        row_lines = [1] * n_rows
+        for r, _, cell in placed:
+            if cell.rowspan == 1:
+                row_lines[r] = max(row_lines[r], len(wrapped[id(cell)]))
         for r in range(n_rows):
             h = heights[r]
             keep = table.breaks.get(r)
+            if keep is None and st.split_rows and self.y + h > self.bottom and r:
+                fits = int((self.bottom - self.y - st.pad) // lh)
+                if 0 < fits < row_lines[r]:
+                    keep = fits  # as word processors do: the lines that fit stay on this page
             if keep is not None and keep > 0:
                 first = st.pad + keep * lh
                 assert self.y + first <= self.bottom, f"row {r} does not reach the page bottom"

@@ -13,6 +13,7 @@ between formats; tests compare everything else.
 from __future__ import annotations
 
 import html
+import math
 import shutil
 import subprocess
 import sys
@@ -122,16 +123,38 @@ def write_xlsx(flow: list[object], path: Path) -> None:
             for r in range(len(item.rows)):
                 for c in range(width):
                     sheet.cell(row + r, c + 1).border = box
+            columns = []
             for c, relative in enumerate(item.widths):  # as wide as the printed form's columns
                 letter = sheet.cell(1, c + 1).column_letter
                 current = sheet.column_dimensions[letter].width or 0
                 sheet.column_dimensions[letter].width = max(current, relative * 16)
+                columns.append(sheet.column_dimensions[letter].width)
+            _fit_row_heights(sheet, row, placed, len(item.rows), columns)
             row += len(item.rows)
         elif isinstance(item, (Space, PageBreak)):
             row += 1
     sheet.sheet_properties.pageSetUpPr.fitToPage = True  # print one page wide, as offices do
     sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
     book.save(path)
+
+
+def _fit_row_heights(
+    sheet: object, top: int, placed: list[tuple[int, int, C]], n_rows: int, columns: list[float]
+) -> None:
+    """Rows as tall as their wrapped text, as an office sets them before printing (a spreadsheet
+    prints a row at its set height and clips what does not fit)."""
+    lines = [1] * n_rows
+    for r, c, cell in sorted(placed, key=lambda p: p[2].rowspan):
+        width = sum(columns[c : c + cell.colspan])  # in widths of a latin digit; CJK takes two
+        need = sum(
+            math.ceil(max(sum(2 if ord(ch) > 0x2E80 else 1 for ch in part), 1) / max(width - 1, 1))
+            for part in cell.text.split("\n")
+        )
+        have = sum(lines[r : r + cell.rowspan])
+        if need > have:
+            lines[r + cell.rowspan - 1] += need - have
+    for r, count in enumerate(lines):
+        sheet.row_dimensions[top + r].height = 15 * count + 3  # type: ignore[attr-defined]
 
 
 def _number_or_text(text: str) -> object:
@@ -147,16 +170,23 @@ def _number_or_text(text: str) -> object:
 
 
 def write_html(flow: list[object], path: Path, encoding: str) -> None:
-    """A CMS article page: headings and <table border=1> with rowspan/colspan."""
+    """A CMS article page: headings and <table border=1> with rowspan/colspan; header rows in
+    <thead>, which browsers repeat on every printed page."""
     charset = "gb2312" if encoding == "gbk" else "utf-8"
     parts = [f'<html><head><meta http-equiv="Content-Type" content="text/html; charset={charset}">']
     parts.append("<title>绩效自评</title></head><body>")
     for item in flow:
         if isinstance(item, Text):
             parts.append(f"<p>{html.escape(item.text)} {html.escape(item.right)}</p>")
+        elif isinstance(item, Space):
+            parts.append(f'<div style="height:{item.height:.0f}pt"></div>')
+        elif isinstance(item, PageBreak):
+            parts.append('<div style="break-after:page"></div>')
         elif isinstance(item, Table):
             parts.append('<table border="1" cellspacing="0">')
-            for row in item.rows:
+            for r, row in enumerate(item.rows):
+                if item.header_rows and r in (0, item.header_rows):  # repeated on each page
+                    parts.append("<thead>" if r == 0 else "</thead><tbody>")
                 cells = []
                 for cell in row:
                     spans = ""
@@ -167,7 +197,7 @@ def write_html(flow: list[object], path: Path, encoding: str) -> None:
                     text = "<br>".join(html.escape(line) for line in cell.text.split("\n"))
                     cells.append(f"<td{spans}>{text}</td>")
                 parts.append("<tr>" + "".join(cells) + "</tr>")
-            parts.append("</table>")
+            parts.append("</tbody></table>" if item.header_rows else "</table>")
     parts.append("</body></html>")
     path.write_bytes("\n".join(parts).encode(encoding))
 

@@ -12,7 +12,7 @@ from warehouse.store import (
     WarehouseBusy,
     WarehouseTooNew,
     check_writable,
-    default_db_path,
+    db_path,
     no_forms_message,
 )
 
@@ -28,6 +28,6 @@ __all__ = [
     "WarehouseBusy",
     "WarehouseTooNew",
     "check_writable",
-    "default_db_path",
+    "db_path",
     "no_forms_message",
 ]

@@ -10,7 +10,7 @@ statements are idempotent and run on every open; ``MIGRATIONS`` bring older file
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 
 SCHEMA_VERSION = 3
 
@@ -166,72 +166,106 @@ MIGRATIONS = [
 # A form is landed when its checks let it through or a reviewer released it.
 LANDED = "(f.status IN ('clean', 'warning') OR f.released)"
 
-VIEWS = [
-    f"""
-    CREATE OR REPLACE VIEW forms AS
-    SELECT f.form_id, f.source_file, f.source_sha256, f.form_ordinal, f.form_type, f.fiscal_year,
-           f.name, f.department, f.implementing_unit, f.money_unit, f.budget_initial,
-           f.budget_full_year, f.budget_executed, f.execution_rate, f.budget_weight,
-           f.budget_score, f.total_weight, f.total_score, f.project_funds_total,
-           f.planned_start, f.planned_end, f.goal_planned, f.goal_actual,
-           -- a released form keeps its failed checks: it lands as 'warning'
-           CASE WHEN f.status = 'quarantined' THEN 'warning' ELSE f.status END AS status,
-           f.goal_overall, f.first_page, f.last_page, f.released
-    FROM store.form AS f
-    WHERE {LANDED}
-    """,
-    f"""
-    CREATE OR REPLACE VIEW fund_lines AS
-    SELECT l.form_id, l.line, l.budget_initial, l.budget_full_year, l.budget_executed, l.weight,
-           l.execution_rate, l.score, l.line_ordinal
-    FROM store.fund_line AS l
-    JOIN store.form AS f USING (form_id)
-    WHERE {LANDED}
-    """,
-    f"""
-    CREATE OR REPLACE VIEW indicators AS
-    SELECT i.form_id, i.row_ordinal, i.level1, i.level2, i.level3, i.target_text, i.target_op,
-           i.target_value, i.target_unit, i.actual_text, i.actual_value, i.actual_unit, i.weight,
-           i.score, i.deviation_reason, i.page, i.hierarchy_inferred
-    FROM store.indicator AS i
-    JOIN store.form AS f USING (form_id)
-    WHERE {LANDED}
-    """,
-    """
-    CREATE OR REPLACE VIEW check_results AS
-    SELECT form_id, check_name, severity, row_ordinal, observed, expected, detail
-    FROM store.check_result
-    """,
-    """
-    CREATE OR REPLACE VIEW quarantine AS
-    SELECT f.form_id, f.source_file, f.form_ordinal, f.name, f.fiscal_year,
-           coalesce((SELECT list(DISTINCT c.check_name ORDER BY c.check_name)
-                     FROM store.check_result AS c
-                     WHERE c.form_id = f.form_id AND c.severity = 'error'),
-                    []::VARCHAR[]) AS reasons,
-           f.quarantined_at,
-           coalesce(f.rejected, false) AS rejected
-    FROM store.form AS f
-    WHERE f.status = 'quarantined' AND NOT f.released
-    """,
-    """
-    CREATE OR REPLACE VIEW reviews AS
-    SELECT form_id, action, note, reviewed_by, reviewed_at
-    FROM store.review
-    """,
-    """
-    CREATE OR REPLACE VIEW source_files AS
-    SELECT source_file, source_sha256, bytes, pulled_at, run_id, extractor, pages, forms_found,
-           status, error
-    FROM store.source_file
-    """,
-    """
-    CREATE OR REPLACE VIEW ingest_runs AS
-    SELECT run_id, flow, started_at, finished_at, files_seen, files_new, files_skipped,
-           files_failed, forms_landed, forms_quarantined, status
-    FROM store.ingest_run
-    """,
-]
 
-# The analyst views by name, in the order above: the one list the SQL shell and export use.
-VIEW_NAMES = tuple(re.search(r"VIEW (\w+) AS", statement).group(1) for statement in VIEWS)
+@dataclass(frozen=True)
+class View:
+    """One analyst view: its query, and where its export finds each row's fiscal year.
+
+    ``year``: 'own' (the view has a fiscal_year column), 'form' (its form's, by form_id),
+    'file' (the earliest year among the file's forms, by source_file), or None (not about a year:
+    exported unpartitioned).
+    """
+
+    query: str
+    year: str | None
+
+
+# The analyst views (SCHEMA.md, then our additions): DDL, Parquet export and the SQL prompt all
+# read this one mapping.
+VIEWS: dict[str, View] = {
+    "forms": View(
+        f"""
+        SELECT f.form_id, f.source_file, f.source_sha256, f.form_ordinal, f.form_type, f.fiscal_year,
+               f.name, f.department, f.implementing_unit, f.money_unit, f.budget_initial,
+               f.budget_full_year, f.budget_executed, f.execution_rate, f.budget_weight,
+               f.budget_score, f.total_weight, f.total_score, f.project_funds_total,
+               f.planned_start, f.planned_end, f.goal_planned, f.goal_actual,
+               -- a released form keeps its failed checks: it lands as 'warning'
+               CASE WHEN f.status = 'quarantined' THEN 'warning' ELSE f.status END AS status,
+               f.goal_overall, f.first_page, f.last_page, f.released
+        FROM store.form AS f
+        WHERE {LANDED}
+        """,
+        year="own",
+    ),
+    "fund_lines": View(
+        f"""
+        SELECT l.form_id, l.line, l.budget_initial, l.budget_full_year, l.budget_executed, l.weight,
+               l.execution_rate, l.score, l.line_ordinal
+        FROM store.fund_line AS l
+        JOIN store.form AS f USING (form_id)
+        WHERE {LANDED}
+        """,
+        year="form",
+    ),
+    "indicators": View(
+        f"""
+        SELECT i.form_id, i.row_ordinal, i.level1, i.level2, i.level3, i.target_text, i.target_op,
+               i.target_value, i.target_unit, i.actual_text, i.actual_value, i.actual_unit, i.weight,
+               i.score, i.deviation_reason, i.page, i.hierarchy_inferred
+        FROM store.indicator AS i
+        JOIN store.form AS f USING (form_id)
+        WHERE {LANDED}
+        """,
+        year="form",
+    ),
+    "check_results": View(
+        """
+        SELECT form_id, check_name, severity, row_ordinal, observed, expected, detail
+        FROM store.check_result
+        """,
+        year="form",
+    ),
+    "quarantine": View(
+        """
+        SELECT f.form_id, f.source_file, f.form_ordinal, f.name, f.fiscal_year,
+               coalesce((SELECT list(DISTINCT c.check_name ORDER BY c.check_name)
+                         FROM store.check_result AS c
+                         WHERE c.form_id = f.form_id AND c.severity = 'error'),
+                        []::VARCHAR[]) AS reasons,
+               f.quarantined_at,
+               coalesce(f.rejected, false) AS rejected
+        FROM store.form AS f
+        WHERE f.status = 'quarantined' AND NOT f.released
+        """,
+        year="own",
+    ),
+    "reviews": View(
+        """
+        SELECT form_id, action, note, reviewed_by, reviewed_at
+        FROM store.review
+        """,
+        year="form",
+    ),
+    "source_files": View(
+        """
+        SELECT source_file, source_sha256, bytes, pulled_at, run_id, extractor, pages, forms_found,
+               status, error
+        FROM store.source_file
+        """,
+        year="file",
+    ),
+    "ingest_runs": View(
+        """
+        SELECT run_id, flow, started_at, finished_at, files_seen, files_new, files_skipped,
+               files_failed, forms_landed, forms_quarantined, status
+        FROM store.ingest_run
+        """,
+        year=None,
+    ),
+}
+
+
+def view_statements() -> list[str]:
+    """The CREATE OR REPLACE VIEW statement of every analyst view."""
+    return [f"CREATE OR REPLACE VIEW {name} AS {view.query}" for name, view in VIEWS.items()]

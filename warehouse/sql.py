@@ -1,7 +1,9 @@
 """``jixiao sql``: queries against the warehouse, read-only, one-off or interactive.
 
 The warehouse is opened read-only (the published file: a running ingest never blocks it, and a
-query never changes it). Results print as an aligned table, CSV or JSON lines.
+query never changes it). Results print as an aligned table, CSV or JSON lines; in a table or CSV
+a list or struct is written as JSON, and CSV written to a file or pipe starts with a UTF-8 byte
+order mark, so that Excel reads its Chinese text.
 """
 
 from __future__ import annotations
@@ -17,14 +19,15 @@ from typing import Any, TextIO
 
 import duckdb
 
-from warehouse.ddl import VIEW_NAMES
+from warehouse.ddl import VIEWS
 from warehouse.store import Warehouse
 
 FORMATS = ("table", "csv", "json")
 CELL_WIDTH = 60  # longer text is cut in table output
+BOM = "\ufeff"  # Excel reads a CSV file as UTF-8 only when it starts with this
 NULL = "NULL"  # how a missing value shows in a table
 HELP = f"""\
-Statements end with ';' and may span lines. Views: {", ".join(VIEW_NAMES)}.
+Statements end with ';' and may span lines. Views: {", ".join(VIEWS)}.
   .help           this help
   .tables         list the views and their row counts
   .schema VIEW    the columns of a view
@@ -52,14 +55,24 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, (list, tuple)):
         return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
     return value
+
+
+def _text(value: Any) -> str:
+    """A value as one cell of text: lists and structs as JSON, NULL as ''."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(_plain(value), ensure_ascii=False)
+    return value if isinstance(value, str) else str(_plain(value))
 
 
 def _cell(value: Any) -> str:
     if value is None:
         return NULL
-    text = str(_plain(value)) if not isinstance(value, str) else value
-    text = text.replace("\n", " ")
+    text = _text(value).replace("\n", " ")
     return text if len(text) <= CELL_WIDTH else text[: CELL_WIDTH - 1] + "…"
 
 
@@ -88,7 +101,7 @@ def format_rows(columns: Sequence[str], rows: list[tuple], fmt: str = "table") -
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
-        writer.writerows([[_plain(v) for v in row] for row in rows])
+        writer.writerows([[_text(v) for v in row] for row in rows])
         return out.getvalue()
     if fmt == "json":
         return "".join(
@@ -156,7 +169,7 @@ def _explain(error: duckdb.Error) -> str:
             "with jixiao ingest or backfill; release forms with jixiao quarantine."
         )
     if isinstance(error, duckdb.CatalogException):
-        return f"{message}\nThe views are: {', '.join(VIEW_NAMES)} (.tables lists them)."
+        return f"{message}\nThe views are: {', '.join(VIEWS)} (.tables lists them)."
     return message
 
 
@@ -207,7 +220,7 @@ def _execute(warehouse: Warehouse, statement: str, fmt: str, stdout: TextIO) -> 
 def _dot(warehouse: Warehouse, command: str, argument: str, fmt: str, stdout: TextIO) -> str:
     if command == ".tables":
         counts = " UNION ALL ".join(
-            f"SELECT '{v}' AS view, count(*) AS rows FROM {v}" for v in VIEW_NAMES
+            f"SELECT '{v}' AS view, count(*) AS rows FROM {v}" for v in VIEWS
         )
         stdout.write(run_query(warehouse, counts, "table"))
     elif command == ".schema" and argument:
@@ -223,14 +236,16 @@ def _dot(warehouse: Warehouse, command: str, argument: str, fmt: str, stdout: Te
 
 def main(db: str, query: str | None, fmt: str, max_rows: int | None) -> int:
     """Run ``query`` (or the prompt, or statements from a pipe); returns an exit code."""
+    bom = BOM if fmt == "csv" and not sys.stdout.isatty() else ""
     with Warehouse.open(db, read_only=True) as warehouse:
         if query:
             try:
-                sys.stdout.write(run_query(warehouse, query, fmt, max_rows))
+                sys.stdout.write(bom + run_query(warehouse, query, fmt, max_rows))
             except QueryError as error:
-                sys.stdout.write(error.done)
+                sys.stdout.write(bom + error.done)
                 print(f"jixiao: {error}", file=sys.stderr)
                 return 2
             return 0
+        sys.stdout.write(bom)
         interactive(warehouse, fmt, sys.stdin, sys.stdout)
     return 0

@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 import duckdb
 
 from schemas.records import CheckResult, Extraction, Form, form_id_for, form_status
-from warehouse.ddl import MIGRATIONS, SCHEMA_VERSION, TABLES, VIEWS
+from warehouse.ddl import MIGRATIONS, SCHEMA_VERSION, TABLES, view_statements
 
 DEFAULT_DB = Path("data") / "jixiao.duckdb"
 
@@ -144,9 +144,10 @@ class WarehouseTooNew(Exception):
     jixiao: this one must not change it."""
 
 
-def default_db_path() -> Path:
-    """The warehouse file: ``$JIXIAO_DB`` if set, else ``data/jixiao.duckdb`` under the cwd."""
-    return Path(os.environ.get("JIXIAO_DB") or Path.cwd() / DEFAULT_DB)
+def db_path(given: str | Path | None = None) -> Path:
+    """The warehouse file: ``given``, else ``$JIXIAO_DB`` if set, else ``data/jixiao.duckdb``
+    under the cwd."""
+    return Path(given or os.environ.get("JIXIAO_DB") or Path.cwd() / DEFAULT_DB)
 
 
 def _sibling(path: Path, suffix: str) -> Path:
@@ -219,7 +220,9 @@ class _WriterLock:
 
     The kernel drops the lock when its process dies, however it dies, so a lock left by a killed
     run never blocks the next one; a worker process forked meanwhile does not inherit it. The
-    holder writes its pid into the file for the message the next writer shows.
+    holder writes its pid into the file for the message the next writer shows. (Not filelock: its
+    ``flock`` lock is shared with forked workers, which would keep it held after the writer died,
+    and it records no pid.)
     """
 
     _held: set[Path] = set()  # POSIX locks do not exclude the same process: track its own
@@ -442,7 +445,8 @@ class _StagedRows:
             return LoadResult(source.source_file, "failed", message=extraction.error)
         forms = extraction.forms
         if not forms:
-            return LoadResult(source.source_file, "no_forms", message=no_forms_message(extraction))
+            message = _with_notes(no_forms_message(extraction), extraction)
+            return LoadResult(source.source_file, "no_forms", message=message)
         results_by_form: dict[str, list[CheckResult]] = defaultdict(list)
         for result in results:
             results_by_form[result.form_id].append(result)
@@ -477,10 +481,14 @@ class _StagedRows:
                 len(forms) - quarantined,
                 quarantined,
                 warnings,
-                f"{quarantined} of {_plural(len(forms), 'form')} quarantined: "
-                "see the quarantine and check_results views",
+                _with_notes(
+                    f"{quarantined} of {_plural(len(forms), 'form')} quarantined: "
+                    "see the quarantine and check_results views",
+                    extraction,
+                ),
             )
-        return LoadResult(source.source_file, "loaded", len(forms), 0, warnings)
+        message = _with_notes(None, extraction)
+        return LoadResult(source.source_file, "loaded", len(forms), 0, warnings, message)
 
     def insert_into(self, warehouse: Warehouse) -> None:
         """Insert the staged rows into ``store.<table>``, one statement per table.
@@ -530,11 +538,17 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
+def _with_notes(message: str | None, extraction: Extraction) -> str | None:
+    """A file's source_files note: its status message, then what reading it remarked."""
+    parts = [message, *extraction.notes] if message else extraction.notes
+    return "; ".join(parts) or None
+
+
 def no_forms_message(extraction: Extraction) -> str:
     """What a readable file held instead of a form, e.g. '31 pages, 12 tables, no performance form'."""
     found = [] if extraction.pages is None else [_plural(extraction.pages, "page")]
     found.append(_plural(extraction.n_tables, "table"))
-    return ", ".join([*found, "no performance form"])
+    return "; ".join([", ".join([*found, "no performance form"]), *extraction.notes])
 
 
 def _form_row(
@@ -679,7 +693,7 @@ class Warehouse:
 
     def _create_schema(self) -> None:
         _refuse_newer_schema(self.connection, self.path)
-        for statement in [*TABLES, *MIGRATIONS, *VIEWS]:
+        for statement in [*TABLES, *MIGRATIONS, *view_statements()]:
             self.connection.execute(statement)
         (current,) = self.connection.execute(
             "SELECT max(version) FROM store.schema_version"

@@ -25,6 +25,7 @@ from flows.app.errors import (
 )
 
 if TYPE_CHECKING:
+    from flows.options import RunOptions
     from flows.summary import RunSummary
 
 SUFFIXES = " ".join(sorted(SUPPORTED_SUFFIXES))
@@ -104,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(commands, common, pipeline)
     _add_export(commands, reader)
     _add_sql(commands, reader)
+    _add_debug(commands)
     for command in _commands(parser):
         command.epilog = EXIT_CODES
         command.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -183,9 +185,9 @@ def run_quarantine(args: argparse.Namespace) -> int:
     import getpass
 
     from flows.app.review import list_forms, page_images, show
-    from warehouse import Warehouse, default_db_path
+    from warehouse import Warehouse
 
-    db = Path(args.db) if args.db else default_db_path()
+    db = _db(args)
     writing = args.action in ("release", "reject")
     try:
         with Warehouse.open(
@@ -409,15 +411,16 @@ def _add_serve(
 
 
 def _add_export(commands: argparse._SubParsersAction, reader: argparse.ArgumentParser) -> None:
-    from warehouse.ddl import VIEW_NAMES
+    from warehouse.ddl import VIEWS
 
+    unpartitioned = [name for name, view in VIEWS.items() if view.year is None]
     export = commands.add_parser(
         "export",
         parents=[reader],
         help="write every analyst view as Parquet, partitioned by fiscal_year",
         description=textwrap.fill(
-            f"Write each analyst view ({', '.join(VIEW_NAMES)}) as Parquet under "
-            "DIR/<view>/, hive-partitioned by fiscal_year (ingest_runs unpartitioned), for "
+            f"Write each analyst view ({', '.join(VIEWS)}) as Parquet under DIR/<view>/, "
+            f"hive-partitioned by fiscal_year ({', '.join(unpartitioned)} unpartitioned), for "
             "Spark, Trino, Polars or pandas. Reads the warehouse read-only; each view is "
             "swapped in whole.",
             width=80,
@@ -427,6 +430,25 @@ def _add_export(commands: argparse._SubParsersAction, reader: argparse.ArgumentP
         "--parquet", required=True, metavar="DIR", help="the folder to write (created if missing)"
     )
     export.set_defaults(run=run_export)
+
+
+def _add_debug(commands: argparse._SubParsersAction) -> None:
+    debug = commands.add_parser(
+        "debug",
+        help="show what the reader saw on a page: rulings, cells, column roles, forms",
+        description=textwrap.fill(
+            "Read FILE and print, for one page, the rulings found, every cell with its span, "
+            "the role each column was given and where each form starts and ends; with --png, "
+            "draw the same over the rendered page (PDFs and scans). Writes no warehouse.",
+            width=80,
+        ),
+    )
+    debug.add_argument("file", metavar="FILE", help="the file to look at")
+    debug.add_argument(
+        "--page", type=_positive_int, help="1-based page (default: the first with a table)"
+    )
+    debug.add_argument("--png", metavar="OUT", help="draw the page into this PNG file")
+    debug.set_defaults(run=run_debug)
 
 
 def _add_sql(commands: argparse._SubParsersAction, reader: argparse.ArgumentParser) -> None:
@@ -474,10 +496,32 @@ def _announce_prefect() -> None:
         )
 
 
-def _report_dir(args: argparse.Namespace, db: Path) -> str | None:
-    if args.no_report:
-        return None
-    return str(Path(args.report_dir) if args.report_dir else db.parent / "reports")
+def _db(args: argparse.Namespace) -> Path:
+    """The warehouse a command works on: ``--db``, else the default."""
+    from warehouse import db_path
+
+    return db_path(args.db)
+
+
+def _run_options(args: argparse.Namespace, db: Path, workers: int, progress: bool) -> RunOptions:
+    """The run options of a pipeline command (``workers`` when --workers is not given)."""
+    from flows.options import RunOptions
+
+    report_dir = None
+    if not args.no_report:
+        report_dir = str(Path(args.report_dir) if args.report_dir else db.parent / "reports")
+    return RunOptions(
+        db=str(db),
+        workers=args.workers or workers,
+        timeout=args.timeout,
+        chunk_files=args.chunk,
+        task_runner=args.task_runner,
+        address=args.address,
+        report_dir=report_dir,
+        retry_failed=args.retry_failed,
+        progress=progress,
+        max_download_mb=getattr(args, "max_download_mb", 200.0),
+    )
 
 
 def _print_summary(summary: RunSummary, db: Path) -> int:
@@ -533,29 +577,17 @@ def run_ingest(args: argparse.Namespace) -> int:
     from flows.ingest import ingest
 
     _quiet_console(args.verbose)
-    summary = ingest(
-        paths=args.paths,
-        db=str(db),
-        progress=not args.verbose,
-        manifest=args.manifest,
-        workers=args.workers or 1,
-        timeout=args.timeout,
-        chunk_files=args.chunk,
-        task_runner=args.task_runner,
-        address=args.address,
-        report_dir=_report_dir(args, db),
-        retry_failed=args.retry_failed,
-        max_download_mb=args.max_download_mb,
-    )
+    options = _run_options(args, db, workers=1, progress=not args.verbose)
+    summary = ingest(paths=args.paths, manifest=args.manifest, options=options)
     return _print_summary(summary, db)
 
 
 def _writer_db(args: argparse.Namespace) -> Path:
     """The warehouse a run will write, once it is known to be free and to have room; raises
     what stands in the way, before Prefect starts."""
-    from warehouse import check_writable, default_db_path
+    from warehouse import check_writable
 
-    db = Path(args.db) if args.db else default_db_path()
+    db = _db(args)
     check_writable(db)
     _check_space(db)
     _announce_prefect()
@@ -590,19 +622,9 @@ def run_backfill(args: argparse.Namespace) -> int:
     from flows.backfill import backfill, year_table
 
     _quiet_console(args.verbose)
+    options = _run_options(args, db, workers=os.cpu_count() or 1, progress=not args.verbose)
     summary = backfill(
-        source=args.source,
-        db=str(db),
-        from_year=args.from_year,
-        to_year=args.to_year,
-        workers=args.workers or os.cpu_count() or 1,
-        timeout=args.timeout,
-        task_runner=args.task_runner,
-        address=args.address,
-        chunk_files=args.chunk,
-        progress=not args.verbose,
-        report_dir=_report_dir(args, db),
-        retry_failed=args.retry_failed,
+        source=args.source, from_year=args.from_year, to_year=args.to_year, options=options
     )
     if not summary.files_seen:
         raise UsageError(
@@ -612,6 +634,28 @@ def run_backfill(args: argparse.Namespace) -> int:
     code = _print_summary(summary, db)
     print(year_table(summary))
     return code
+
+
+def run_debug(args: argparse.Namespace) -> int:
+    """Print (and with --png draw) what was read on one page of a file."""
+    from extractors import UnreadableFile
+    from flows.app.debug import debug_page, draw_page
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise UsageError(f"no such file: {path}")
+    try:
+        view = debug_page(path, args.page)
+    except UnreadableFile as error:
+        _error(str(error))
+        return EXIT_FILES_FAILED
+    print(view.report())
+    if args.png:
+        try:
+            print(f"drawn: {draw_page(view, Path(args.png))}")
+        except ValueError as error:
+            raise UsageError(str(error)) from error
+    return EXIT_OK
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -644,24 +688,16 @@ def run_serve(args: argparse.Namespace) -> int:
             "hour day month weekday, e.g. '0 2 * * *') and an IANA time zone (Asia/Shanghai)"
         )
         return EXIT_USAGE
-    from warehouse import default_db_path
-
-    db = Path(args.db) if args.db else default_db_path()
+    db = _db(args)
     from flows.nightly import nightly_deployment, serve
 
     try:
         deployment = nightly_deployment(
             inbox,
-            db,
+            _run_options(args, db, workers=1, progress=False),
             manifest=args.manifest,
             cron=args.cron,
             timezone=args.timezone,
-            workers=args.workers or 1,
-            timeout=args.timeout,
-            chunk_files=args.chunk,
-            task_runner=args.task_runner,
-            address=args.address,
-            report_dir=_report_dir(args, db),
             name=args.name,
         )
         print(
@@ -681,21 +717,18 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     """Export every analyst view as Parquet and print the row counts."""
-    from warehouse import default_db_path
     from warehouse.export import export_parquet
 
-    db = Path(args.db) if args.db else default_db_path()
-    for item in export_parquet(db, args.parquet):
+    for item in export_parquet(_db(args), args.parquet):
         print(f"{item.view}: {item.rows} rows → {item.folder}")
     return EXIT_OK
 
 
 def run_sql(args: argparse.Namespace) -> int:
     """Run a query, the interactive prompt, or piped statements, read-only."""
-    from warehouse import default_db_path, sql
+    from warehouse import sql
 
-    db = Path(args.db) if args.db else default_db_path()
-    return sql.main(str(db), args.query, args.format, args.max_rows)
+    return sql.main(str(_db(args)), args.query, args.format, args.max_rows)
 
 
 def main(argv: list[str] | None = None) -> int:

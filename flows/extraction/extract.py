@@ -5,6 +5,7 @@ Both run in the worker processes of :mod:`flows.extraction.pool` (or on Dask wor
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,10 @@ from expectations import validate
 from extractors import read_document
 from extractors.errors import UnreadableFile
 from extractors.forms import parse_forms
+from schemas.grid import Document
 from schemas.records import CheckResult, Extraction, Form, form_id_for
+
+SPEAKS_OF_FORMS = re.compile(r"绩效(目标|指标)|[一二三]级(指标|目标)|指标值")
 
 
 @dataclass
@@ -50,6 +54,9 @@ def extract_path(path: str, sha256: str | None = None) -> Extraction:
         extraction.extractor = document.extractor
         extraction.n_tables = document.n_tables
         extraction.forms = parse_forms(document)
+        extraction.notes = list(document.notes)
+        if not extraction.forms:
+            extraction.notes.append(debug_hint(path, document))
     except UnreadableFile as error:
         extraction.error = str(error)
     except Exception as error:  # a reader or parser bug must not stop the batch
@@ -62,6 +69,18 @@ def extract_path(path: str, sha256: str | None = None) -> Extraction:
         for form in extraction.forms:
             form.form_id = form_id_for(sha256, form.form_ordinal)
     return extraction
+
+
+def debug_hint(path: str | Path, doc: Document) -> str:
+    """How to see what was read in a file that gave no form: the ``jixiao debug`` command for its
+    likeliest page (the first whose tables print 绩效目标, 绩效指标 or an indicator header, else
+    the first with a table)."""
+    tables = [g for g in doc.grids if g.is_table]
+    pages = [c.page for g in tables for c in g.cells if c.page and SPEAKS_OF_FORMS.search(c.text)]
+    pages = pages or [c.page for g in tables for c in g.cells if c.page]
+    page = f" --page {min(pages)}" if pages else ""
+    drawn = " --png out.png" if doc.pages is not None else ""
+    return f"to see what was read, run: jixiao debug {path}{page}{drawn}"
 
 
 def check_forms(forms: list[Form], keep_gx: bool = False) -> Checks:

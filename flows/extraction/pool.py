@@ -10,7 +10,9 @@ then check in one GX call (:meth:`ExtractionPool.submit_checked`), or forms read
 reuses it. A dispatcher thread in the parent hands out jobs (checks first), collects results and
 enforces the per-file timeout by killing the worker and starting a fresh one, which takes over the
 rest of the batch. A worker that dies (a reader crashing on a hostile file) fails only its file.
-Checking has no timeout. The parent stays the single DuckDB writer.
+Checking has no timeout. The parent stays the single DuckDB writer. (Not pebble: its per-task
+timeout would drop a whole batch, where this pool resumes the rest of the batch in a fresh worker
+and hands back each file's extraction as it is read, from workers forked with the models loaded.)
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 
 from expectations import SEVERITY, validate
+from schemas.families import BY_FORM_TYPE
 from schemas.records import CheckResult, FlaggedCell, Form, FundLine, Indicator, form_status
 from schemas.vocabulary import (
     LEVEL1,
@@ -294,6 +295,19 @@ def test_printed_total_rounded_to_integer_is_a_warning(results):
 def test_each_check_fires_on_its_bad_form(results, form_id):
     _, expected = BAD[form_id]
     assert _pairs(results[form_id]) == expected
+
+
+def test_a_form_is_judged_by_its_family_s_checks_only():
+    executed_over_budget = {"budget_executed": Decimal("300000000.00")}
+    self_evaluation = _variant("over-self", SEED_1, **executed_over_budget)
+    declaration = _variant("over-declaration", DECLARATION, **executed_over_budget)
+
+    results = validate([self_evaluation, declaration])
+
+    assert "executed_le_budget" in BY_FORM_TYPE["project_self_evaluation"].checks
+    assert "executed_le_budget" not in BY_FORM_TYPE["project_target_declaration"].checks
+    assert {r.check_name for r in results if r.form_id == "over-self"} >= {"executed_le_budget"}
+    assert not [r for r in results if r.form_id == "over-declaration"]
 
 
 def test_every_check_has_a_bad_form():

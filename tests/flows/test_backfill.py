@@ -12,6 +12,7 @@ from flows.backfill import backfill, per_year, year_table
 from flows.extraction.extract import extract_path
 from flows.extraction.pool import ExtractionPool, ExtractionTimeout
 from flows.ingest import ingest
+from flows.options import RunOptions
 from warehouse import Warehouse
 
 ROOT = Path(__file__).parents[2]
@@ -74,7 +75,9 @@ def test_backfill_lands_every_form_and_a_rerun_changes_nothing(tmp_path, forms_p
     expected = sum(forms_per_original[path.name] for path in files)
 
     first = backfill(
-        source=str(tmp_path / "archive"), db=str(db), workers=2, chunk_files=4, from_year=2021
+        source=str(tmp_path / "archive"),
+        from_year=2021,
+        options=RunOptions(db=str(db), workers=2, chunk_files=4),
     )
 
     assert (first.files_seen, first.files_new, first.files_failed) == (len(files), len(files), 0)
@@ -85,7 +88,9 @@ def test_backfill_lands_every_form_and_a_rerun_changes_nothing(tmp_path, forms_p
     assert "2022" in year_table(first).splitlines()[2]
     before = snapshot(db)
 
-    second = backfill(source=str(tmp_path / "archive"), db=str(db), workers=2, from_year=2021)
+    second = backfill(
+        source=str(tmp_path / "archive"), from_year=2021, options=RunOptions(db=str(db), workers=2)
+    )
 
     assert (second.files_seen, second.files_new, second.files_skipped) == (
         len(files),
@@ -98,7 +103,9 @@ def test_backfill_lands_every_form_and_a_rerun_changes_nothing(tmp_path, forms_p
         ("backfill", 0, "completed"),
     ]
 
-    everything = backfill(source=str(tmp_path / "archive"), db=str(db), workers=1)
+    everything = backfill(
+        source=str(tmp_path / "archive"), options=RunOptions(db=str(db), workers=1)
+    )
     assert (everything.files_seen, everything.files_new) == (len(files) + 1, 1)
     assert per_year(everything)[-1].year is None
 
@@ -108,7 +115,10 @@ def test_from_and_to_select_year_folders(tmp_path):
     db = tmp_path / "w.duckdb"
 
     summary = backfill(
-        source=str(tmp_path / "archive"), db=str(db), from_year=2022, to_year=2022, workers=1
+        source=str(tmp_path / "archive"),
+        from_year=2022,
+        to_year=2022,
+        options=RunOptions(db=str(db), workers=1),
     )
 
     assert [line.year for line in per_year(summary)] == [2022]
@@ -138,7 +148,7 @@ def test_an_interrupted_backfill_resumes_without_reading_anything_twice(
 
     monkeypatch.setattr(Warehouse, "load_files", interrupt_on_the_third_chunk)
     with pytest.raises(Interrupted):
-        backfill(source=str(manifest), db=str(db), workers=2, chunk_files=4)
+        backfill(source=str(manifest), options=RunOptions(db=str(db), workers=2, chunk_files=4))
     monkeypatch.setattr(Warehouse, "load_files", load_files)
 
     (crashed,) = query(db, "SELECT run_id, status, files_new FROM ingest_runs")
@@ -147,7 +157,9 @@ def test_an_interrupted_backfill_resumes_without_reading_anything_twice(
     assert sorted(stored) == sorted(loads) and len(loads) == 8
     assert set(stored.values()) == {crashed[0]}
 
-    resumed = backfill(source=str(manifest), db=str(db), workers=2, chunk_files=4)
+    resumed = backfill(
+        source=str(manifest), options=RunOptions(db=str(db), workers=2, chunk_files=4)
+    )
 
     assert resumed.files_new == len(files) - len(loads)
     assert resumed.files_skipped == len(loads)
@@ -205,14 +217,16 @@ def test_a_timed_out_file_is_failed_and_read_again_with_retry_failed(tmp_path):
         handle.write(f"\n% {uuid.uuid4()}\n".encode())
     db = tmp_path / "w.duckdb"
 
-    first = ingest(paths=[str(tmp_path / "inbox")], db=str(db), timeout=0.001)
+    first = ingest(paths=[str(tmp_path / "inbox")], options=RunOptions(db=str(db), timeout=0.001))
 
     assert first.files_failed == 1
     ((status, error),) = query(db, "SELECT status, error FROM source_files")
     assert status == "failed" and "split the file" in error and "--timeout" in error
-    assert ingest(paths=[str(tmp_path / "inbox")], db=str(db)).files_new == 0
+    assert ingest(paths=[str(tmp_path / "inbox")], options=RunOptions(db=str(db))).files_new == 0
 
-    again = ingest(paths=[str(tmp_path / "inbox")], db=str(db), retry_failed=True)
+    again = ingest(
+        paths=[str(tmp_path / "inbox")], options=RunOptions(db=str(db), retry_failed=True)
+    )
 
     assert (again.files_new, again.files_failed, again.forms_landed + again.forms_quarantined) == (
         1,
@@ -236,9 +250,7 @@ def test_backfill_on_a_local_dask_cluster(tmp_path, forms_per_original, daemon):
     ):
         summary = backfill(
             source=str(tmp_path / "archive"),
-            db=str(db),
-            task_runner="dask",
-            address=cluster.scheduler_address,
+            options=RunOptions(db=str(db), task_runner="dask", address=cluster.scheduler_address),
         )
 
     assert (summary.files_new, summary.files_failed) == (len(files), 0)

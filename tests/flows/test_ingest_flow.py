@@ -11,6 +11,7 @@ from prefect import flow
 from extractors import SUPPORTED_SUFFIXES
 from flows.extraction.extract import check_forms, extract_path
 from flows.ingest import ingest
+from flows.options import RunOptions
 from flows.pipeline import Pipeline
 from flows.progress import Reporter
 from flows.sources import discover_files
@@ -74,7 +75,7 @@ def test_ingest_then_rerun_changes_nothing(inbox, tmp_path):
     db = tmp_path / "out" / "w.duckdb"
     copy = str((inbox / "copies" / SEEDS[0].name).resolve())
 
-    first = ingest(paths=[str(inbox)], db=str(db))
+    first = ingest(paths=[str(inbox)], options=RunOptions(db=str(db)))
 
     assert (first.files_seen, first.files_new, first.files_skipped, first.files_failed) == (
         5,
@@ -120,7 +121,7 @@ def test_ingest_then_rerun_changes_nothing(inbox, tmp_path):
     ) == [(first.run_id, "ingest", 5, 4, 1, 2, landed, held, "completed", True)]
     before = snapshot(db)
 
-    second = ingest(paths=[str(inbox)], db=str(db), flow_label="nightly")
+    second = ingest(paths=[str(inbox)], flow_label="nightly", options=RunOptions(db=str(db)))
 
     assert (second.files_seen, second.files_new, second.files_skipped, second.files_failed) == (
         5,

@@ -15,6 +15,7 @@ from flows.nightly import (
     nightly,
     nightly_deployment,
 )
+from flows.options import RunOptions
 from flows.report import SUMMARY_ARTIFACT
 from warehouse import Warehouse
 
@@ -26,7 +27,9 @@ pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 def test_the_deployment_schedule_as_prefect_records_it(tmp_path):
     (tmp_path / "inbox").mkdir()
-    deployment = nightly_deployment(tmp_path / "inbox", tmp_path / "w.duckdb", workers=2)
+    deployment = nightly_deployment(
+        tmp_path / "inbox", RunOptions(db=str(tmp_path / "w.duckdb"), workers=2)
+    )
 
     deployment_id = deployment.apply()
 
@@ -39,13 +42,18 @@ def test_the_deployment_schedule_as_prefect_records_it(tmp_path):
         assert (DEFAULT_CRON, DEFAULT_TIMEZONE) == ("0 2 * * *", "Asia/Shanghai")
         assert stored.global_concurrency_limit.limit == 1
         assert stored.parameters["inbox"] == str((tmp_path / "inbox").resolve())
-        assert stored.parameters["workers"] == 2
+        assert stored.parameters["options"]["workers"] == 2
+        assert stored.parameters["options"]["db"] == str((tmp_path / "w.duckdb").resolve())
         assert stored.entrypoint == "flows.nightly.nightly"
 
 
 def test_a_custom_schedule_is_recorded_as_given(tmp_path):
     deployment = nightly_deployment(
-        tmp_path, tmp_path / "w.duckdb", cron="30 5 * * 1-5", timezone="UTC", name="weekdays"
+        tmp_path,
+        RunOptions(db=str(tmp_path / "w.duckdb")),
+        cron="30 5 * * 1-5",
+        timezone="UTC",
+        name="weekdays",
     )
     with get_client(sync_client=True) as client:
         stored = client.read_deployment(deployment.apply())
@@ -70,7 +78,11 @@ def test_a_nightly_run_leaves_a_morning_summary(tmp_path):
     (inbox / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
     db = tmp_path / "w.duckdb"
 
-    summary = nightly(inbox=str(inbox), db=str(db), report_dir=str(tmp_path / "reports"))
+    deployment = nightly_deployment(
+        inbox, RunOptions(db=str(db), report_dir=str(tmp_path / "reports"))
+    )
+
+    summary = nightly(**deployment.parameters)  # the options as a deployment stores them: JSON
 
     assert (summary.flow, summary.status, summary.files_failed) == ("nightly", "completed", 1)
     with Warehouse.open(db, read_only=True) as warehouse:

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from flows.ingest import ingest
+from flows.options import RunOptions
 from flows.report import ValidationLog, _histogram, bar_chart
 
 ROOT = Path(__file__).parents[2]
@@ -20,7 +21,8 @@ def test_an_ingest_writes_its_report_with_charts_and_data_docs(tmp_path):
     (inbox / "broken.pdf").write_bytes(b"%PDF-1.7 truncated")
 
     summary = ingest(
-        paths=[str(inbox)], db=str(tmp_path / "w.duckdb"), report_dir=str(tmp_path / "reports")
+        paths=[str(inbox)],
+        options=RunOptions(db=str(tmp_path / "w.duckdb"), report_dir=str(tmp_path / "reports")),
     )
 
     report = Path(summary.report)

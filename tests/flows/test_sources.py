@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from flows.ingest import ingest
+from flows.options import RunOptions
 from flows.sources import Download, DownloadError, fetch, read_manifest, resolve, year_of
 from warehouse import Warehouse
 
@@ -26,13 +27,14 @@ class Site:
             "/etag/back_to_back.pdf": PDF.read_bytes(),
             "/plain/seed.txt": SEEDS[1].read_bytes(),
             "/flaky/seed.txt": SEEDS[1].read_bytes(),
+            "/busy/seed.txt": SEEDS[1].read_bytes(),
             "/slow/seed.txt": SEEDS[1].read_bytes(),
             "/changing/seed.txt": SEEDS[0].read_bytes(),
             "/typed/report": PDF.read_bytes(),
             "/big/file.pdf": b"%PDF-1.4\n" + b"0" * 300_000,
         }
         self.bodies_sent: dict[str, int] = {}
-        self.failures_left = {"/flaky/seed.txt": 2}
+        self.failures_left = {"/flaky/seed.txt": 2, "/busy/seed.txt": 1}
         self.delay = {"/slow/seed.txt": 0.6}
         self.lock = threading.Lock()
 
@@ -56,7 +58,13 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             with site.lock:
                 if site.failures_left.get(path, 0) > 0:
                     site.failures_left[path] -= 1
-                    self.send_error(500, "try later")
+                    if path.startswith("/busy/"):
+                        self.send_response(429)
+                        self.send_header("Retry-After", "1")
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                    else:
+                        self.send_error(500, "try later")
                     return
             body = site.files[path]
             validators = path.startswith(("/etag/", "/changing/"))
@@ -131,6 +139,13 @@ def test_a_500_is_retried_with_backoff_until_it_recovers(server, tmp_path):
     fetched = fetch(f"{server.base}/flaky/seed.txt", settings(tmp_path, retries=3))
     assert fetched.status == "downloaded"
     assert server.failures_left["/flaky/seed.txt"] == 0
+
+
+def test_a_429_is_retried_after_the_wait_its_retry_after_asks_for(server, tmp_path):
+    started = time.monotonic()
+    fetched = fetch(f"{server.base}/busy/seed.txt", settings(tmp_path, retries=2))
+    assert fetched.status == "downloaded"
+    assert time.monotonic() - started >= 1.0  # the backoff alone would wait about 0.02 s
 
 
 def test_a_500_that_does_not_recover_says_what_to_do(server, tmp_path):
@@ -211,7 +226,7 @@ def test_manifest_of_urls_lands_under_the_url_and_a_changed_file_replaces_its_fo
     manifest = tmp_path / "manifest.txt"
     manifest.write_text("\n".join([*urls, missing]) + "\n")
 
-    first = ingest(paths=[], manifest=str(manifest), db=str(db))
+    first = ingest(paths=[], manifest=str(manifest), options=RunOptions(db=str(db)))
 
     assert (first.files_seen, first.files_new, first.files_failed) == (4, 3, 1)
     with Warehouse.open(db, read_only=True) as warehouse:
@@ -237,7 +252,7 @@ def test_manifest_of_urls_lands_under_the_url_and_a_changed_file_replaces_its_fo
     assert "404" in failure.message and "check the URL" in failure.message
 
     server.files["/changing/seed.txt"] = SEEDS[1].read_bytes() + b"\n"  # unlike /plain/'s
-    second = ingest(paths=[], manifest=str(manifest), db=str(db))
+    second = ingest(paths=[], manifest=str(manifest), options=RunOptions(db=str(db)))
 
     assert (second.files_seen, second.files_new, second.files_skipped) == (4, 1, 2)
     assert server.bodies_sent["/etag/back_to_back.pdf"] == 1  # answered 304 the second time
@@ -264,7 +279,7 @@ def test_a_file_that_cannot_be_pulled_is_a_failed_row_and_never_replaces_a_store
     manifest = tmp_path / "manifest.txt"
     manifest.write_text(f"{plain}\n{missing}\n")
 
-    ingest(paths=[], manifest=str(manifest), db=str(db))
+    ingest(paths=[], manifest=str(manifest), options=RunOptions(db=str(db)))
 
     def source_rows():
         with Warehouse.open(db, read_only=True) as warehouse:
@@ -283,7 +298,7 @@ def test_a_file_that_cannot_be_pulled_is_a_failed_row_and_never_replaces_a_store
 
     del server.files["/plain/seed.txt"]  # stored last time, gone now
     server.files["/gone.pdf"] = PDF.read_bytes()  # served at last
-    second = ingest(paths=[], manifest=str(manifest), db=str(db))
+    second = ingest(paths=[], manifest=str(manifest), options=RunOptions(db=str(db)))
 
     rows_after = source_rows()
     assert rows_after[plain] == rows[plain]  # the version ingested before is kept

@@ -196,10 +196,11 @@ print(sorted(seen), flush=True)
 
 def test_a_reader_held_open_through_an_ingest_sees_no_error(inbox, tmp_path):
     from flows.ingest import ingest
+    from flows.options import RunOptions
 
     db = tmp_path / "w.duckdb"
     first = sorted(inbox.iterdir())[:3]
-    ingest(paths=[str(path) for path in first], db=str(db))
+    ingest(paths=[str(path) for path in first], options=RunOptions(db=str(db)))
     with Warehouse.open(db, read_only=True) as warehouse:
         (before,) = warehouse.connection.execute("SELECT count(*) FROM forms").fetchone()
     stop = tmp_path / "stop"
@@ -212,7 +213,7 @@ def test_a_reader_held_open_through_an_ingest_sees_no_error(inbox, tmp_path):
     try:
         assert reader.stdout.readline().strip() == "open", reader.stderr.read()
 
-        summary = ingest(paths=[str(inbox)], db=str(db))
+        summary = ingest(paths=[str(inbox)], options=RunOptions(db=str(db)))
 
         assert summary.files_failed == 0 and summary.forms_landed > 0
     finally:

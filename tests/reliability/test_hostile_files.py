@@ -221,12 +221,13 @@ def test_a_hostile_batch_lands_what_it_can_and_records_the_rest(
     inbox, tmp_path, capfd, monkeypatch
 ):
     from flows.ingest import ingest
+    from flows.options import RunOptions
 
     monkeypatch.delenv(PASSWORD_ENV, raising=False)
     db = tmp_path / "w.duckdb"
     started = time.monotonic()
 
-    summary = ingest(paths=[str(inbox)], db=str(db))
+    summary = ingest(paths=[str(inbox)], options=RunOptions(db=str(db)))
 
     assert time.monotonic() - started < 300
     with Warehouse.open(db, read_only=True) as warehouse:
@@ -273,6 +274,7 @@ def test_a_hostile_batch_lands_what_it_can_and_records_the_rest(
 @pytest.mark.usefixtures("prefect_harness")
 def test_nothing_outside_the_inbox_is_read(tmp_path):
     from flows.ingest import ingest
+    from flows.options import RunOptions
 
     secret = outside_secret(tmp_path / "outside")
     inbox = tmp_path / "inbox"
@@ -285,8 +287,8 @@ def test_nothing_outside_the_inbox_is_read(tmp_path):
     )
     db = tmp_path / "w.duckdb"
 
-    walked = ingest(paths=[str(inbox)], db=str(db))
-    listed = ingest(paths=[], manifest=str(inbox / "manifest.txt"), db=str(db))
+    walked = ingest(paths=[str(inbox)], options=RunOptions(db=str(db)))
+    listed = ingest(paths=[], manifest=str(inbox / "manifest.txt"), options=RunOptions(db=str(db)))
 
     assert "境外秘密项目" not in warehouse_text(db)
     refused = [
@@ -306,6 +308,7 @@ def test_nothing_outside_the_inbox_is_read(tmp_path):
 @pytest.mark.usefixtures("prefect_harness")
 def test_a_300_page_scan_is_stopped_by_the_per_file_timeout(tmp_path):
     from flows.ingest import ingest
+    from flows.options import RunOptions
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -314,7 +317,7 @@ def test_a_300_page_scan_is_stopped_by_the_per_file_timeout(tmp_path):
     db = tmp_path / "w.duckdb"
     started = time.monotonic()
 
-    summary = ingest(paths=[str(inbox)], db=str(db), timeout=8)
+    summary = ingest(paths=[str(inbox)], options=RunOptions(db=str(db), timeout=8))
 
     assert time.monotonic() - started < 120
     assert summary.forms_landed > 0
@@ -331,6 +334,7 @@ def test_a_backfill_batch_goes_on_after_the_timeout_stops_one_of_its_files(tmp_p
     """With one worker a chunk is one batch: read, then checked in one call. The files read before
     and after the stopped one are checked together by the fresh worker, and land."""
     from flows.backfill import backfill
+    from flows.options import RunOptions
 
     year = tmp_path / "archive" / "2023"
     year.mkdir(parents=True)
@@ -339,7 +343,9 @@ def test_a_backfill_batch_goes_on_after_the_timeout_stops_one_of_its_files(tmp_p
     (year / "c_after.txt").write_bytes(SEED.read_bytes() + b"\n# another copy\n")
     db = tmp_path / "w.duckdb"
 
-    summary = backfill(source=str(tmp_path / "archive"), db=str(db), workers=1, timeout=8)
+    summary = backfill(
+        source=str(tmp_path / "archive"), options=RunOptions(db=str(db), workers=1, timeout=8)
+    )
 
     assert (summary.files_new, summary.files_failed, summary.forms_landed) == (3, 1, 6)
     with Warehouse.open(db, read_only=True) as warehouse:

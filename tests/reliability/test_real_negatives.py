@@ -1,6 +1,7 @@
 """Real negative controls: published budget packages hold many tables and no performance form.
 Every one must be read in bounded time and yield no form."""
 
+import re
 import time
 from pathlib import Path
 
@@ -32,11 +33,12 @@ def test_a_budget_package_yields_no_form(path):
 @pytest.mark.usefixtures("prefect_harness")
 def test_an_ingest_of_the_packages_records_each_as_no_forms(tmp_path):
     from flows.ingest import ingest
+    from flows.options import RunOptions
     from warehouse import Warehouse
 
     unique = {path.read_bytes(): path for path in reversed(PACKAGES)}  # tests/data has copies
     db = tmp_path / "w.duckdb"
-    summary = ingest(paths=[str(path) for path in unique.values()], db=str(db))
+    summary = ingest(paths=[str(path) for path in unique.values()], options=RunOptions(db=str(db)))
 
     assert (summary.files_failed, summary.forms_landed, summary.forms_quarantined) == (0, 0, 0)
     with Warehouse.open(db, read_only=True) as warehouse:
@@ -46,4 +48,5 @@ def test_an_ingest_of_the_packages_records_each_as_no_forms(tmp_path):
     assert len(files) == len(unique)
     for status, found, error in files:
         assert (status, found) == ("no_forms", 0)
-        assert error.endswith("no performance form") and " pages, " in error
+        assert re.match(r"\d+ pages, \d+ tables?, no performance form; ", error), error
+        assert "to see what was read, run: jixiao debug " in error

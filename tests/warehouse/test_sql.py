@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from flows.ingest import ingest
+from flows.options import RunOptions
 from warehouse import Warehouse
 from warehouse.sql import QueryError, format_rows, interactive, main, run_query
 
@@ -20,7 +21,7 @@ def warehouse_file(tmp_path_factory, prefect_harness) -> Path:
     for seed in SEEDS:
         shutil.copyfile(seed, folder / seed.name)
     db = folder / "w.duckdb"
-    ingest(paths=[str(folder)], db=str(db))
+    ingest(paths=[str(folder)], options=RunOptions(db=str(db)))
     return db
 
 
@@ -65,11 +66,34 @@ def test_interactive_statements_span_lines_and_dot_commands(warehouse_file):
     with Warehouse.open(warehouse_file, read_only=True) as warehouse:
         interactive(warehouse, "table", stdin, stdout)
     out = stdout.getvalue()
-    assert "ingest_runs" in out and "(7 rows)" in out
+    assert "ingest_runs" in out and f"({len(catalogue_views(warehouse_file))} rows)" in out
     assert "one\n1\n" in out
     assert "error: " in out and "nope" in out
     assert "budget_full_year" in out
     assert "2\n" not in out.split("budget_full_year")[-1]  # nothing after .quit
+
+
+def catalogue_views(db: Path) -> list[str]:
+    """The views the warehouse file really holds, from DuckDB's catalogue."""
+    with Warehouse.open(db, read_only=True) as warehouse:
+        return [
+            name
+            for (name,) in warehouse.connection.execute(
+                "SELECT view_name FROM duckdb_views() WHERE NOT internal AND schema_name = 'main'"
+            ).fetchall()
+        ]
+
+
+def test_the_prompt_lists_every_view_of_the_warehouse(warehouse_file):
+    stdout = io.StringIO()
+    with Warehouse.open(warehouse_file, read_only=True) as warehouse:
+        interactive(warehouse, "table", io.StringIO(".tables\n.help\n"), stdout)
+    tables, help_text = stdout.getvalue().split("Statements end with")
+    listed = {line.split()[0] for line in tables.splitlines()[2:-1]}
+    named = set(help_text.split("Views: ")[1].split(".")[0].split(", "))
+    views = set(catalogue_views(warehouse_file))
+    assert "reviews" in views
+    assert listed == views and named == views
 
 
 def test_main_exit_codes(warehouse_file, capsys):

@@ -17,7 +17,7 @@ from warehouse import (
     Unpulled,
     Warehouse,
     WarehouseBusy,
-    default_db_path,
+    db_path,
 )
 from warehouse.ddl import SCHEMA_VERSION
 
@@ -504,9 +504,10 @@ def test_runs_are_recorded_and_cut_off_runs_marked_crashed(warehouse):
 def test_default_path_and_env_override(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("JIXIAO_DB", raising=False)
-    assert default_db_path() == tmp_path / "data" / "jixiao.duckdb"
+    assert db_path() == tmp_path / "data" / "jixiao.duckdb"
     monkeypatch.setenv("JIXIAO_DB", str(tmp_path / "elsewhere.duckdb"))
-    assert default_db_path() == tmp_path / "elsewhere.duckdb"
+    assert db_path() == tmp_path / "elsewhere.duckdb"
+    assert db_path(tmp_path / "given.duckdb") == tmp_path / "given.duckdb"
 
 
 def test_a_file_held_by_another_process_is_reported_as_busy(tmp_path):

@@ -1,0 +1,893 @@
+"""Random performance forms, printed by every producer this machine has, read back and scored.
+
+    .venv/bin/python scripts/fuzz_forms.py SEED PRODUCER [DEGRADATION]   # one case, what differs
+
+A seed gives one form of any family (project self-evaluation, project or policy target
+declaration, department-wide self-evaluation or target table) with the records it was made from:
+column orders and column sets vary, labels take the variants found in DOMAIN.md and the real
+publications, cells are long enough to wrap, money is in 元 or 万元, 一级/二级 are merged or
+repeated on every row, and page breaks fall anywhere, inside a row and inside a merged cell too.
+The form is drawn as a flow of scripts/generate_samples.py (titles, ruled tables, merged cells)
+and printed by a producer:
+
+- ``reportlab``: generate_samples' renderer (repeated header rows, rows split at the page bottom);
+- ``writer``: a DOCX (scripts/render_formats.py) converted by LibreOffice Writer;
+- ``calc``: an XLSX converted by LibreOffice Calc;
+- ``chromium``: an HTML page printed to PDF by headless Chromium;
+
+and then optionally degraded: ``scan`` (the pages rasterised at 150-300 dpi, rotated, blurred,
+noised, JPEG-compressed, sometimes a red seal over cells) or ``photo`` (each page a phone photo:
+perspective, a margin of desk, uneven light). ``score`` compares what was read with the records:
+cells (every field of the form, its fund lines and its indicator rows) and hierarchy (each
+indicator's 一级/二级), as counts.
+"""
+
+from __future__ import annotations
+
+import difflib
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import sample_forms as sf  # noqa: E402
+from generate_samples import (  # noqa: E402
+    C,
+    Renderer,
+    Space,
+    Style,
+    Table,
+    Text,
+    money,
+    num,
+    register_fonts,
+)
+from render_formats import write_docx, write_html, write_xlsx  # noqa: E402
+
+from schemas.records import Form, FundLine, Indicator  # noqa: E402
+
+PRODUCERS = ("reportlab", "writer", "calc", "chromium")
+DEGRADATIONS = ("none", "scan", "photo")
+RASTERIZE = ROOT / "tests" / "data" / "scans" / "rasterize.py"
+FAMILIES = (
+    "project_self_evaluation",
+    "department_self_evaluation",
+    "project_target_declaration",
+    "policy_target_declaration",
+    "department_target_declaration",
+)
+
+# --- the vocabulary forms are made of ---------------------------------------------------------
+
+LEVELS = {
+    "产出指标": ["数量指标", "质量指标", "时效指标", "成本指标"],
+    "效益指标": ["经济效益指标", "社会效益指标", "生态效益指标", "可持续影响指标"],
+    "满意度指标": ["服务对象满意度指标"],
+}
+COST_FIRST = {"成本指标": ["经济成本指标", "社会成本指标", "生态环境成本指标"]}  # Shanghai 2026
+
+# header words of each indicator column: the national template's first, then variants in print
+HEADER_WORDS = {
+    "l1": ["一级指标"],
+    "l2": ["二级指标"],
+    "l3": ["三级指标"],
+    "target": ["年度指标值", "指标值", "年度目标值"],
+    "actual": ["实际完成值", "全年实际完成值", "实际完成情况"],
+    "weight": ["分值", "权重", "指标分值"],
+    "score": ["得分", "自评得分"],
+    "reason": ["偏差原因分析及改进措施", "偏差原因分析", "未完成原因分析及改进措施"],
+}
+APPROPRIATION = ["其中：当年财政拨款", "其中:本年财政拨款", "其中：财政拨款"]
+PLANNED = ["预算目标", "预期目标"]
+RATE = ["执行率", "预算执行率", "执行率(B/A)"]
+DEPARTMENTS = [
+    "上海市普陀区民政局",
+    "219-池州市贵池区交通运输局",
+    "烟台市自然资源和规划局",
+    "杭州市交通运输局",
+    "长沙市市场监督管理局",
+    "西安市人力资源和社会保障局",
+    "福州市民政局",
+]
+UNITS = ["社会福利中心", "公路事业发展中心", "信息中心", "执法支队", "就业服务中心", "机关本级"]
+SUBJECTS = ["农村公路", "社区养老", "公共就业", "河道整治", "职业培训", "食品安全抽检", "老旧小区"]
+WORKS = ["提档升级工程", "服务设施运营补贴", "能力提升项目", "专项资金", "信息化建设运维"]
+
+
+def _pool() -> tuple[list[tuple[str, str, str]], list[str], list[str]]:
+    """(三级, target, actual) triples, deviation reasons and goal texts of the sample forms."""
+    forms = [
+        sf.training_capacity(),
+        sf.employment_fund(),
+        sf.skills_bases(),
+        sf.public_employment_services(),
+        sf.community_elderly_care(),
+        sf.rural_roads_wanyuan(),
+        sf.value_notations(),
+        *sf.back_to_back(),
+    ]
+    rows = [
+        (i.level3 or "", i.target_text or "", i.actual_text or "")
+        for f in forms
+        for i in f.indicators
+    ]
+    reasons = sorted(
+        {i.deviation_reason for f in forms for i in f.indicators if i.deviation_reason}
+    )
+    goals = [g for f in forms for g in (f.goal_planned, f.goal_actual) if g]
+    return rows, reasons, goals
+
+
+ROWS, REASONS, GOALS = _pool()
+
+
+# --- a random form ----------------------------------------------------------------------------
+
+
+@dataclass
+class Case:
+    """One generated form: the records, the flow that prints them and the page style."""
+
+    seed: int
+    family: str
+    forms: list[Form]
+    flow: list[object]
+    style: Style
+    traits: list[str] = field(default_factory=list)  # what this case varied, for a report
+
+    @property
+    def landscape(self) -> bool:
+        return self.style.pagesize[0] > self.style.pagesize[1]
+
+
+def _hierarchy(rng: random.Random, n: int) -> list[tuple[str, str]]:
+    """n (一级, 二级) pairs in printed order, each 一级 and each 二级 a contiguous block."""
+    tree = dict(COST_FIRST, **LEVELS) if rng.random() < 0.2 else dict(LEVELS)
+    blocks = [(l1, l2) for l1, l2s in tree.items() for l2 in l2s if rng.random() < 0.7]
+    blocks = blocks or [("产出指标", "数量指标")]
+    counts = [1] * len(blocks)
+    while sum(counts) < n:
+        counts[rng.randrange(len(counts))] += 1
+    while sum(counts) > n:
+        k = rng.randrange(len(counts))
+        if counts[k] > 0:
+            counts[k] -= 1
+    return [pair for pair, count in zip(blocks, counts) for _ in range(count)]
+
+
+def _indicators(rng: random.Random, n: int, scored: bool, total: float) -> list[Indicator]:
+    """n indicator rows; with weights summing to ``total`` and scores when ``scored``."""
+    weights = [1] * n
+    for _ in range(int(total) - n):
+        weights[rng.randrange(n)] += 1
+    out = []
+    for k, ((l1, l2), w) in enumerate(zip(_hierarchy(rng, n), weights), 1):
+        l3, target, actual = rng.choice(ROWS)
+        if rng.random() < 0.1:  # a long name that wraps over several lines
+            l3 = l3 + "及" + rng.choice(ROWS)[0] + "情况"
+        score = w if rng.random() < 0.7 else round(w * rng.uniform(0.5, 0.99), rng.choice((1, 2)))
+        reason = rng.choice(REASONS) if score < w else None
+        out.append(
+            Indicator(
+                row_ordinal=k,
+                level1=l1,
+                level2=l2,
+                level3=l3,
+                target_text=target or None,
+                actual_text=(actual or None) if scored else None,
+                weight=float(w) if scored else None,
+                score=float(score) if scored else None,
+                deviation_reason=reason if scored else None,
+            )
+        )
+    return out
+
+
+def _amount(rng: random.Random, unit: str) -> Decimal:
+    """A printed amount in ``unit`` (2 dp)."""
+    digits = rng.randint(5, 8) if unit == "万元" else rng.randint(7, 11)  # in cents
+    return Decimal(rng.randrange(10 ** (digits - 1), 10**digits)) / 100
+
+
+def _style(rng: random.Random) -> Style:
+    pagesize = rng.choice([(595.28, 841.89), (841.89, 595.28), (612.0, 792.0)])
+    return Style(
+        font=rng.choice(["ZenHei", "MicroHei"]),
+        pagesize=pagesize,
+        margins=tuple(rng.uniform(36, 64) for _ in range(4)),  # type: ignore[arg-type]
+        size=rng.choice([7.5, 8, 9, 9.5, 10.5]),
+        pad=rng.uniform(2.5, 4.5),
+        line_width=rng.choice([0.4, 0.5, 0.75, 1.0]),
+        outer_width=rng.choice([0.5, 1.0, 1.5]),
+        lines=rng.choice(["stroke", "fill"]),
+        label_valign=rng.choice(["top", "middle"]),
+        close_cut_bottom=rng.random() < 0.5,
+        split_rows=rng.random() < 0.6,
+        footer=rng.choice(["", "- {page} -", "第 {page} 页"]),
+    )
+
+
+def _columns(rng: random.Random, roles: list[str], traits: list[str]) -> list[str]:
+    """The indicator table's value columns in printed order; sometimes shuffled or thinned."""
+    value = roles[3:]
+    if "reason" in value and rng.random() < 0.2:
+        value.remove("reason")
+        traits.append("no reason column")
+    if rng.random() < 0.25:
+        rng.shuffle(value)
+        traits.append("value columns shuffled")
+    return roles[:3] + value
+
+
+def _indicator_rows(
+    inds: list[Indicator],
+    roles: list[str],
+    words: dict[str, str],
+    merged: bool,
+    outer: bool,
+) -> list[list[C]]:
+    """Header row and one row per indicator; 一级/二级 merged over their blocks or repeated."""
+    header = [C(words[r], align="center") for r in roles]
+    if outer:
+        header.insert(0, C("绩效指标", rowspan=len(inds) + 1, align="center", label=True))
+    rows = [header]
+    for i, ind in enumerate(inds):
+        cells: list[C] = []
+        for role in roles:
+            if role in ("l1", "l2") and merged:
+                key = (ind.level1,) if role == "l1" else (ind.level1, ind.level2)
+
+                def same(j: int, role: str = role) -> tuple:
+                    other = inds[j]
+                    return (other.level1,) if role == "l1" else (other.level1, other.level2)
+
+                if i and same(i - 1) == key:
+                    continue
+                span = next((j for j in range(i, len(inds)) if same(j) != key), len(inds)) - i
+                text = ind.level1 if role == "l1" else ind.level2
+                cells.append(C(text or "", rowspan=span, align="center", label=True))
+                continue
+            text = {
+                "l1": ind.level1,
+                "l2": ind.level2,
+                "l3": ind.level3,
+                "target": ind.target_text,
+                "actual": ind.actual_text,
+                "weight": num(ind.weight),
+                "score": num(ind.score),
+                "reason": ind.deviation_reason,
+            }[role]
+            cells.append(C(text or "", align="left" if role in ("l3", "reason") else "center"))
+        rows.append(cells)
+    return rows
+
+
+def self_evaluation_case(rng: random.Random, seed: int, department_wide: bool) -> Case:
+    """A 项目支出绩效自评表 or a 部门整体支出绩效自评表 with scores."""
+    traits: list[str] = []
+    unit = rng.choice(["元", "万元"])
+    style = rng.choice(["comma", "plain"])
+    full = _amount(rng, unit)
+    initial = full if rng.random() < 0.5 else _amount(rng, unit)
+    executed = (full * Decimal(rng.uniform(0.55, 1.0))).quantize(Decimal("0.01"))
+    dept = rng.choice(DEPARTMENTS)
+    name = dept if department_wide else rng.choice(SUBJECTS) + rng.choice(WORKS)
+    n = rng.randint(3, 28)
+    inds = _indicators(rng, n, scored=True, total=90)
+    sub = None
+    if rng.random() < 0.6:
+        sub = {
+            "当年财政拨款": (f"{initial}", f"{full}", f"{executed}"),
+            "上年结转资金": ("", "", "") if rng.random() < 0.5 else ("0.00", "0.00", "0.00"),
+            "其他资金": ("", "", ""),
+        }
+    form = sf.self_evaluation(
+        name=name,
+        department=dept,
+        unit=dept.split("-")[-1].removesuffix("局") + rng.choice(UNITS),
+        year=rng.randint(2019, 2025),
+        initial=f"{initial}",
+        full_year=f"{full}",
+        executed=f"{executed}",
+        rows=[
+            (i.level1, i.level2, i.level3, i.target_text or "", i.actual_text or "", i.weight)
+            + (i.score, i.deviation_reason or "")
+            for i in inds
+        ],
+        goal_planned=rng.choice(GOALS),
+        goal_actual=rng.choice(GOALS),
+        money_unit=unit,
+        sub_lines=sub,
+        budget_score_digits=rng.choice((1, 2)),
+    )
+    if department_wide:
+        form.form_type = "department_self_evaluation"
+        form.implementing_unit = None
+    traits.append(unit)
+
+    def m(value: Decimal | None) -> str:
+        return money(value, unit, style)
+
+    merged = rng.random() < 0.75
+    outer = rng.random() < 0.2
+    traits += ["levels merged" if merged else "levels on every row"] + (["outer column"] * outer)
+    roles = _columns(rng, list(HEADER_WORDS), traits)
+    if "reason" not in roles:
+        for ind in form.indicators:
+            ind.deviation_reason = None
+    words = {
+        r: rng.choice(HEADER_WORDS[r]) if rng.random() < 0.3 else HEADER_WORDS[r][0] for r in roles
+    }
+    body = _indicator_rows(form.indicators, roles, words, merged, outer)
+    one_table = len(roles) == 8 and rng.random() < 0.6
+    wide = 1 if outer and one_table else 0
+    fund = form.fund_lines[0]
+    name_label = "部门名称" if department_wide else "项目名称"
+    head: list[list[C]] = [[C(name_label, colspan=1 + wide, align="center"), C(name, colspan=7)]]
+    if not department_wide:
+        head.append(
+            [
+                C("主管部门", colspan=1 + wide, align="center"),
+                C(form.department or "", colspan=3),
+                C("实施单位", align="center"),
+                C(form.implementing_unit or "", colspan=3),
+            ]
+        )
+    head.append(
+        [C(f"项目资金（{unit}）", colspan=1 + wide, rowspan=5, align="center", label=True), C("")]
+        + [
+            C(t, align="center")
+            for t in ("年初预算数", "全年预算数", "全年执行数", "分值", rng.choice(RATE), "得分")
+        ]
+    )
+    head.append(
+        [
+            C("年度资金总额"),
+            C(m(fund.budget_initial), align="right"),
+            C(m(fund.budget_full_year), align="right"),
+            C(m(fund.budget_executed), align="right"),
+            C(num(fund.weight), align="center"),
+            C(f"{form.execution_rate * 100:.2f}%", align="center"),
+            C(num(fund.score), align="center"),
+        ]
+    )
+    for line in form.fund_lines[1:]:
+        label = rng.choice(APPROPRIATION) if line.line == "当年财政拨款" else line.line
+        head.append(
+            [C(label)]
+            + [C(m(v), align="right") for v in (line.budget_initial, line.budget_full_year)]
+            + [C(m(line.budget_executed), align="right"), C("—", align="center"), C(""), C("")]
+        )
+    head += [
+        [
+            C("年度总体目标", colspan=1 + wide, rowspan=2, align="center", label=True),
+            C(rng.choice(PLANNED), colspan=3, align="center"),
+            C("实际完成情况", colspan=4, align="center"),
+        ],
+        [C(form.goal_planned or "", colspan=3), C(form.goal_actual or "", colspan=4)],
+    ]
+    first_value = (
+        min(
+            k for k, r in enumerate(roles) if r in ("weight", "score", "target", "actual", "reason")
+        )
+        + outer
+    )
+    total = [C("总分", colspan=first_value, align="center")] + [
+        C(
+            {"weight": num(form.total_weight), "score": num(form.total_score)}.get(r, ""),
+            align="center",
+        )
+        for r in roles[first_value - outer :]
+    ]
+    widths = ([0.6] if outer else []) + [
+        {"l1": 1.2, "l2": 1.5, "l3": 2.4, "reason": 2.6, "weight": 0.7, "score": 0.7}.get(r, 1.3)
+        for r in roles
+    ]
+    title = (
+        "部门整体支出绩效自评表"
+        if department_wide
+        else rng.choice(["项目支出绩效自评表", "财政项目支出绩效自评表"])
+    )
+    flow: list[object] = [Space(rng.uniform(0, 300))] if rng.random() < 0.7 else []
+    flow += [
+        Text(title),
+        Text(rng.choice(["（{y}年度）", "({y} 年度)", "{y}年度"]).format(y=form.fiscal_year)),
+    ]
+    if rng.random() < 0.3:
+        flow.append(Text(f"单位：{unit}", align="right"))
+    if one_table:
+        flow.append(Table(widths, head + body + [total]))
+        traits.append("one table")
+    else:
+        repeat = rng.random() < 0.5
+        flow.append(Table([1.4, 1.8, 1.5, 1.5, 1.5, 0.8, 1.0, 0.8], head))
+        flow.append(Space(rng.choice([0, 8])))
+        flow.append(Table(widths, body + [total], header_rows=1 if repeat else 0))
+        traits += ["two tables"] + (["header repeated"] * repeat)
+    return Case(seed, form.form_type, [form], flow, Style(), traits)
+
+
+def declaration_case(rng: random.Random, seed: int, family: str) -> Case:
+    """A target declaration (project, policy or department-wide): one value column, no scores."""
+    traits: list[str] = []
+    dept = rng.choice(DEPARTMENTS)
+    year = rng.randint(2019, 2026)
+    unit = rng.choice(["元", "万元"])
+    amount = _amount(rng, unit)
+    n = rng.randint(3, 24)
+    inds = _indicators(rng, n, scored=False, total=n)
+    policy = family == "policy_target_declaration"
+    word = "目标" if policy else "指标"
+    merged = rng.random() < 0.75
+    traits += [unit, "levels merged" if merged else "levels on every row"]
+    target_word = (
+        "指标目标值" if policy else rng.choice(["年度(/项目)指标值", "年度指标值", "指标值"])
+    )
+    words = {"l1": f"一级{word}", "l2": f"二级{word}", "l3": f"三级{word}", "target": target_word}
+    body = _indicator_rows(inds, ["l1", "l2", "l3", "target"], words, merged, False)
+    total_yuan = sf.yuan(f"{amount}", unit)
+    form = Form(
+        form_type=family,
+        fiscal_year=year,
+        department=dept,
+        money_unit=unit,
+        goal_planned=rng.choice(GOALS),
+        indicators=inds,
+    )
+    printed = money(total_yuan, unit, "comma")
+    if family == "project_target_declaration":
+        form.name = rng.choice(SUBJECTS) + rng.choice(WORKS)
+        form.implementing_unit = dept.split("-")[-1].removesuffix("局") + rng.choice(UNITS)
+        form.budget_full_year = total_yuan
+        form.project_funds_total = total_yuan * rng.choice([1, 2, 3])
+        form.planned_start, form.planned_end = date(year, 1, 1), date(year, 12, 31)
+        form.goal_overall = rng.choice(GOALS)
+        form.fund_lines = [
+            FundLine("年度资金总额", budget_full_year=total_yuan),
+            FundLine("当年财政拨款", budget_full_year=total_yuan),
+            FundLine("上年结转资金", budget_full_year=Decimal("0.00")),
+            FundLine("其他资金", budget_full_year=Decimal("0.00")),
+        ]
+        head = [
+            [C("项目名称", align="center"), C(form.name, colspan=3)],
+            [
+                C("主管部门", align="center"),
+                C(dept),
+                C("实施单位", align="center"),
+                C(form.implementing_unit),
+            ],
+            [
+                C("计划开始日期", align="center"),
+                C(f"{year}/1/1"),
+                C("计划完成日期", align="center"),
+                C(f"{year}/12/31"),
+            ],
+            [
+                C(f"项目资金（{unit}）", rowspan=5, align="center", label=True),
+                C("项目资金总额"),
+                C(money(form.project_funds_total, unit, "comma"), colspan=2, align="right"),
+            ],
+            [C("年度资金申请总额"), C(printed, colspan=2, align="right")],
+            [C("其中：当年财政拨款"), C(printed, colspan=2, align="right")],
+            [C("上年结转资金"), C("0", colspan=2, align="right")],
+            [C("其他资金"), C("0", colspan=2, align="right")],
+            [C("项目总目标", align="center"), C(form.goal_overall, colspan=3)],
+            [C("年度总体目标", align="center"), C(form.goal_planned or "", colspan=3)],
+        ]
+        title = rng.choice(["财政项目支出绩效目标申报表", "项目支出绩效目标申报表"])
+    elif policy:
+        form.name = rng.choice(SUBJECTS) + "专项资金"
+        form.goal_overall = rng.choice(GOALS)
+        form.goal_actual = rng.choice(GOALS)
+        form.fund_lines = [FundLine(rng.choice(SUBJECTS) + "补助", budget_full_year=total_yuan)]
+        head = [
+            [C(f"预算主管单位：{dept}", colspan=4)],
+            [C("政策名称", align="center"), C(form.name, colspan=3)],
+            [
+                C("政策目标", rowspan=3, align="center", label=True),
+                C("总目标", align="center"),
+                C(form.goal_overall, colspan=2),
+            ],
+            [
+                C("年度目标", rowspan=2, align="center", label=True),
+                C("年初设定目标", align="center"),
+                C("全年预计完成情况", align="center"),
+            ],
+            [C(form.goal_planned or ""), C(form.goal_actual or "")],
+            [
+                C("当年投入资金构成", rowspan=2, align="center", label=True),
+                C("子项目名称", colspan=2, align="center"),
+                C(f"预算金额（{unit}）", align="center"),
+            ],
+            [C(form.fund_lines[0].line, colspan=2), C(printed, align="right")],
+        ]
+        title = "财政政策绩效目标申报表"
+    else:
+        form.name = dept
+        form.money_unit = "元"  # no money printed
+        head = [
+            [C(rng.choice(["部门名称", "部门（单位）名称"]), align="center"), C(dept, colspan=3)],
+            [C("年度总体目标", align="center"), C(form.goal_planned or "", colspan=3)],
+        ]
+        title = rng.choice(["部门整体支出绩效目标表", "部门整体绩效目标申报表"])
+    flow: list[object] = [Space(rng.uniform(0, 300))] if rng.random() < 0.7 else []
+    flow += [Text(title), Text(f"（{year}年度）")]
+    widths = [1.2, 1.5, 2.6, 1.8]
+    if rng.random() < 0.5:
+        flow.append(Table(widths, head + body))
+        traits.append("one table")
+    else:
+        flow += [Table(widths, head), Space(rng.choice([0, 8])), Table(widths, body, header_rows=1)]
+        traits.append("two tables, header repeated")
+    return Case(seed, family, [form], flow, Style(), traits)
+
+
+def random_case(seed: int) -> Case:
+    """The form, flow and page style of ``seed``."""
+    rng = random.Random(seed)
+    family = rng.choice(FAMILIES)
+    if family.endswith("self_evaluation"):
+        case = self_evaluation_case(rng, seed, department_wide=family.startswith("department"))
+    else:
+        case = declaration_case(rng, seed, family)
+    case.style = _style(rng)
+    for k, form in enumerate(case.forms, 1):
+        form.form_ordinal = k
+    return case
+
+
+# --- producers --------------------------------------------------------------------------------
+
+
+def _soffice(source: Path, target: Path) -> None:
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        raise SystemExit(
+            "LibreOffice is needed: apt-get install libreoffice-writer-nogui libreoffice-calc-nogui"
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            [soffice, f"-env:UserInstallation=file://{tmp}/profile", "--headless"]
+            + ["--convert-to", "pdf", "--outdir", tmp, str(source)],
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
+        shutil.move(Path(tmp) / f"{source.stem}.pdf", target)
+
+
+def _chromium(source: Path, target: Path, landscape: bool) -> None:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        raise SystemExit("Chromium is needed: apt-get install chromium")
+    page = source.read_text(encoding="utf-8")
+    size = "A4 landscape" if landscape else "A4"
+    css = f"<style>@page {{ size: {size}; margin: 15mm }} body {{ font-size: 9pt }} td {{ padding: 2px }}</style>"
+    source.write_text(page.replace("</head>", css + "</head>"), encoding="utf-8")
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            [chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp}"]
+            + ["--no-pdf-header-footer", f"--print-to-pdf={target}", source.as_uri()],
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
+
+
+def produce(case: Case, producer: str, out: Path) -> Path:
+    """Print ``case`` with ``producer`` into the folder ``out``; the PDF's path."""
+    out.mkdir(parents=True, exist_ok=True)
+    pdf = out / f"fuzz_{case.seed}_{producer}.pdf"
+    if producer == "reportlab":
+        register_fonts()
+        Renderer(pdf, case.style).render(case.flow)
+    elif producer == "writer":
+        docx = out / f"fuzz_{case.seed}.docx"
+        write_docx(case.flow, docx, case.landscape)
+        _soffice(docx, pdf)
+    elif producer == "calc":
+        xlsx = out / f"fuzz_{case.seed}.xlsx"
+        write_xlsx(case.flow, xlsx)
+        _soffice(xlsx, pdf)
+    elif producer == "chromium":
+        html = out / f"fuzz_{case.seed}.html"
+        write_html(case.flow, html, "utf-8")
+        _chromium(html, pdf, case.landscape)
+    else:
+        raise ValueError(f"unknown producer {producer!r} (one of {', '.join(PRODUCERS)})")
+    return pdf
+
+
+# --- scans and photos -------------------------------------------------------------------------
+
+
+def rasterise(pdf: Path, dpi: int) -> list[np.ndarray]:
+    """Every page of ``pdf`` as a grey image at ``dpi`` (CJK glyphs drawn even where not embedded)."""
+    import pypdfium2 as pdfium
+    from PIL import Image
+
+    n = len(pdfium.PdfDocument(pdf))
+    with tempfile.TemporaryDirectory() as tmp:
+        pages = [str(p) for p in range(1, n + 1)]
+        subprocess.run(
+            [sys.executable, str(RASTERIZE), str(pdf), tmp, str(dpi), *pages], check=True
+        )
+        return [
+            np.asarray(Image.open(Path(tmp) / f"{pdf.stem}_p{p}.png").convert("L")) for p in pages
+        ]
+
+
+def red_seal(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """An RGB page with a red round seal (公章) stamped over part of it."""
+    import cv2
+
+    rgb = np.dstack([page] * 3).astype(np.float32)
+    h, w = page.shape
+    radius = int(min(h, w) * rng.uniform(0.07, 0.1))
+    centre = (int(rng.uniform(0.3, 0.8) * w), int(rng.uniform(0.2, 0.8) * h))
+    stamp = np.zeros((h, w), np.uint8)
+    cv2.circle(stamp, centre, radius, 255, max(3, radius // 12))
+    cv2.circle(stamp, centre, radius // 4, 255, -1)  # the star, as a disc
+    for k in range(12):  # the ring of characters, as short strokes
+        a = 2 * np.pi * k / 16 + np.pi * 0.6
+        x, y = centre[0] + 0.72 * radius * np.cos(a), centre[1] + 0.72 * radius * np.sin(a)
+        cv2.circle(stamp, (int(x), int(y)), max(2, radius // 10), 255, -1)
+    ink = (stamp > 0)[..., None] * rng.uniform(0.55, 0.85)
+    red = np.array([205.0, 40.0, 45.0])
+    return np.clip(rgb * (1 - ink) + np.minimum(rgb, red) * ink, 0, 255).astype(np.uint8)
+
+
+def scan_pages(pdf: Path, seed: int, out: Path) -> tuple[Path, str]:
+    """``pdf`` printed and scanned: an image-only PDF, and what was done to it."""
+    sys.path.insert(0, str(RASTERIZE.parent))
+    from PIL import Image
+    from rasterize import degrade
+
+    rng = np.random.default_rng(seed)
+    dpi = int(rng.choice([150, 200, 300]))
+    angle = float(rng.uniform(-1.5, 1.5))
+    quality = int(rng.integers(55, 90))
+    sealed = bool(rng.random() < 0.4)
+    images = []
+    for k, page in enumerate(rasterise(pdf, dpi)):
+        scanned = degrade(page, seed=seed + k, angle=angle, quality=quality)
+        images.append(Image.fromarray(red_seal(scanned, rng) if sealed and k == 0 else scanned))
+    target = out / f"{pdf.stem}_scan.pdf"
+    images[0].save(target, save_all=True, append_images=images[1:], resolution=dpi)
+    what = f"{dpi} dpi, {angle:+.1f}°, JPEG {quality}" + (", red seal" if sealed else "")
+    return target, what
+
+
+def photograph(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A phone photo of a printed page: on a desk, in perspective, under uneven light (RGB)."""
+    import cv2
+
+    h, w = page.shape
+    frame_w, frame_h = int(w * 1.25), int(h * 1.2)
+    desk = np.empty((frame_h, frame_w, 3), np.float32)
+    desk[:] = rng.uniform(90, 160, 3)  # wood, a grey desk
+    desk += cv2.GaussianBlur(rng.normal(0, 18, (frame_h, frame_w)).astype(np.float32), (0, 0), 9)[
+        ..., None
+    ]
+    mx, my = (frame_w - w) / 2, (frame_h - h) / 2
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    jitter = rng.uniform(-0.06, 0.06, (4, 2)) * [w, h]
+    dst = np.float32([[mx, my], [mx + w, my], [mx + w, my + h], [mx, my + h]] + jitter)
+    matrix = cv2.getPerspectiveTransform(src, dst)
+    paper = cv2.warpPerspective(
+        page.astype(np.float32), matrix, (frame_w, frame_h), flags=cv2.INTER_LINEAR
+    )
+    mask = cv2.warpPerspective(np.ones((h, w), np.float32), matrix, (frame_w, frame_h))
+    shade = np.array([0.97, 0.96, 0.92], np.float32)  # paper under warm light
+    photo = desk * (1 - mask[..., None]) + (paper[..., None] * shade) * mask[..., None]
+    yy, xx = np.mgrid[0:frame_h, 0:frame_w].astype(np.float32)
+    cx, cy = rng.uniform(0, frame_w), rng.uniform(0, frame_h)
+    fall = 1 - rng.uniform(0.25, 0.45) * np.hypot(xx - cx, yy - cy) / np.hypot(frame_w, frame_h)
+    photo *= fall[..., None]
+    photo = cv2.GaussianBlur(photo, (0, 0), rng.uniform(0.5, 1.0))
+    photo += rng.normal(0, 5, photo.shape)
+    photo = np.clip(photo, 0, 255).astype(np.uint8)
+    _, data = cv2.imencode(".jpg", photo[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return cv2.imdecode(data, cv2.IMREAD_COLOR)[:, :, ::-1]
+
+
+def photograph_pages(pdf: Path, seed: int, out: Path) -> tuple[Path, str]:
+    """``pdf`` printed and each page photographed: a PDF of the photos, and what was done."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    photos = [Image.fromarray(photograph(page, rng)) for page in rasterise(pdf, 200)]
+    target = out / f"{pdf.stem}_photo.pdf"
+    photos[0].save(target, save_all=True, append_images=photos[1:], resolution=200, quality=85)
+    return target, "phone photo (perspective, desk, uneven light)"
+
+
+def degrade_pdf(pdf: Path, degradation: str, seed: int, out: Path) -> tuple[Path, str]:
+    if degradation == "none":
+        return pdf, "born-digital"
+    if degradation == "scan":
+        return scan_pages(pdf, seed, out)
+    if degradation == "photo":
+        return photograph_pages(pdf, seed, out)
+    raise ValueError(f"unknown degradation {degradation!r} (one of {', '.join(DEGRADATIONS)})")
+
+
+# --- scoring ----------------------------------------------------------------------------------
+
+FORM_FIELDS = (
+    "form_type",
+    "fiscal_year",
+    "name",
+    "department",
+    "implementing_unit",
+    "money_unit",
+    "budget_initial",
+    "budget_full_year",
+    "budget_executed",
+    "execution_rate",
+    "budget_weight",
+    "budget_score",
+    "total_weight",
+    "total_score",
+    "project_funds_total",
+    "planned_start",
+    "planned_end",
+    "goal_planned",
+    "goal_actual",
+    "goal_overall",
+)
+LINE_FIELDS = (
+    "budget_initial",
+    "budget_full_year",
+    "budget_executed",
+    "weight",
+    "execution_rate",
+    "score",
+)
+ROW_FIELDS = ("level3", "target_text", "actual_text", "weight", "score", "deviation_reason")
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        return a is not None and b is not None and abs(float(a) - float(b)) < 1e-6
+    if isinstance(a, Decimal) or isinstance(b, Decimal):
+        return a is not None and b is not None and Decimal(a) == Decimal(b)
+    return a == b
+
+
+@dataclass
+class Score:
+    """Cells and hierarchy read right, of those generated; the differences, for a report."""
+
+    cells: int = 0
+    cells_total: int = 0
+    hierarchy: int = 0
+    hierarchy_total: int = 0
+    differences: list[str] = field(default_factory=list)
+
+    def add(self, other: Score) -> None:
+        self.cells += other.cells
+        self.cells_total += other.cells_total
+        self.hierarchy += other.hierarchy
+        self.hierarchy_total += other.hierarchy_total
+        self.differences += other.differences
+
+    @property
+    def perfect(self) -> bool:
+        return self.cells == self.cells_total and self.hierarchy == self.hierarchy_total
+
+
+def _cell(score: Score, what: str, want: object, got: object) -> None:
+    if want is None and got is None:
+        return
+    score.cells_total += 1
+    if _same(want, got):
+        score.cells += 1
+    else:
+        score.differences.append(f"{what}: want {want!r}, got {got!r}")
+
+
+def score_form(want: Form, got: Form | None) -> Score:
+    """Every printed field, fund line and indicator cell of ``want`` compared with ``got``."""
+    score = Score()
+    for name in FORM_FIELDS:
+        _cell(score, name, getattr(want, name), getattr(got, name) if got else None)
+    got_lines = {line.line: line for line in got.fund_lines} if got else {}
+    for line in want.fund_lines:
+        for name in LINE_FIELDS:
+            other = got_lines.get(line.line)
+            _cell(
+                score,
+                f"{line.line}.{name}",
+                getattr(line, name),
+                getattr(other, name) if other else None,
+            )
+    got_rows = got.indicators if got else []
+    matcher = difflib.SequenceMatcher(
+        a=[i.level3 for i in want.indicators], b=[i.level3 for i in got_rows], autojunk=False
+    )
+    pairs = {
+        a: b
+        for block in matcher.get_matching_blocks()
+        for a, b in zip(range(block.a, block.a + block.size), range(block.b, block.b + block.size))
+    }
+    for k, row in enumerate(want.indicators):
+        other = got_rows[pairs[k]] if k in pairs else None
+        if other is None and k < len(got_rows) and len(got_rows) == len(want.indicators):
+            other = got_rows[k]  # the same row with its 三级 misread
+        for name in ROW_FIELDS:
+            _cell(
+                score,
+                f"row {row.row_ordinal}.{name}",
+                getattr(row, name),
+                getattr(other, name) if other else None,
+            )
+        score.hierarchy_total += 1
+        levels = (other.level1, other.level2) if other else None
+        if levels == (row.level1, row.level2):
+            score.hierarchy += 1
+        else:
+            score.differences.append(
+                f"row {row.row_ordinal} levels: want {(row.level1, row.level2)}, got {levels}"
+            )
+    extra = len(got_rows) - len(pairs)
+    if extra > 0 and len(got_rows) > len(want.indicators):
+        score.cells_total += extra  # rows read that were never printed count against the reader
+        score.differences.append(f"{extra} indicator row(s) read that were not printed")
+    return score
+
+
+def score_forms(wanted: list[Form], got: list[Form]) -> Score:
+    """All forms of a case; forms matched in order, missing ones score nothing."""
+    total = Score()
+    for k, want in enumerate(wanted):
+        total.add(score_form(want, got[k] if k < len(got) else None))
+    if len(got) > len(wanted):
+        total.differences.append(f"{len(got) - len(wanted)} form(s) read that were not printed")
+        total.cells_total += len(got) - len(wanted)
+    return total
+
+
+def read_forms(path: Path) -> list[Form]:
+    from extractors import read_document
+    from extractors.forms import parse_forms
+
+    return parse_forms(read_document(path))
+
+
+def run_case(seed: int, producer: str, degradation: str, out: Path) -> tuple[Case, Score, str]:
+    """Generate, print, degrade, read and score one case."""
+    case = random_case(seed)
+    pdf = produce(case, producer, out)
+    source, what = degrade_pdf(pdf, degradation, seed, out)
+    return case, score_forms(case.forms, read_forms(source)), what
+
+
+def main() -> None:
+    seed, producer = int(sys.argv[1]), sys.argv[2]
+    degradation = sys.argv[3] if len(sys.argv) > 3 else "none"
+    out = Path(tempfile.mkdtemp(prefix="fuzz_"))
+    case, score, what = run_case(seed, producer, degradation, out)
+    print(
+        f"seed {seed}: {case.family} ({', '.join(case.traits)}), {producer}, {what}; files in {out}"
+    )
+    print(
+        f"cells {score.cells}/{score.cells_total}, hierarchy {score.hierarchy}/{score.hierarchy_total}"
+    )
+    for line in score.differences[:40]:
+        print("  " + line)
+
+
+if __name__ == "__main__":
+    main()
