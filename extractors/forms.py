@@ -333,6 +333,8 @@ def parse_forms(doc: Document) -> list[Form]:
             f"{len(blank_pages)} blank template(s) (a form's table printed with no values, "
             f"not a form) on page(s) {pages}"
         )
+    for form in listed.forms:
+        _settle_year(form, evidence)  # a list's title without a year: the page, the document…
     return listed.with_forms(forms)
 
 

@@ -18,7 +18,7 @@ a page break join. A list with goals but no indicator column is not a form: it i
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from extractors.values import (
@@ -32,24 +32,18 @@ from extractors.values import (
 from schemas.families import family_of_title
 from schemas.grid import Cell, Document, Grid
 from schemas.records import Form, FundLine, Indicator
-from schemas.vocabulary import LEVEL1, LEVEL2, LEVEL_ALIASES, canonical_level
+from schemas.vocabulary import (
+    LEVEL1,
+    LEVEL2,
+    LEVEL_ALIASES,
+    LIST_COLUMNS,
+    PACKED_VALUE_LABELS,
+    YEAR_ANYWHERE,
+    canonical_level,
+)
 
 # ---------------------------------------------------------------- the list's columns by meaning
 
-# header wording → column role, tried in order: the first pattern found in a header wins
-# ('项目名称（资金使用单位）' is the project column, '财政拨款合计' the 财政拨款 column).
-LIST_COLUMNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("ordinal", re.compile(r"^序号$")),
-    ("indicators", re.compile(r"指标")),
-    ("goal", re.compile(r"目标")),
-    ("name", re.compile(r"项目名称|项目$|^项目|支出项目|单位[(（]项目[)）]名称")),
-    ("code", re.compile(r"编码|代码|编号")),
-    ("unit", re.compile(r"单位名称|^单位$|预算单位|实施单位|资金使用单位")),
-    ("当年财政拨款", re.compile(r"财政拨款|财政资金|一般公共预算")),
-    ("上年结转资金", re.compile(r"上年结转|结转资金")),
-    ("其他资金", re.compile(r"其他资金|财政专户|单位资金|自有资金|事业收入")),
-    ("年度资金总额", re.compile(r"总计|合计|资金总额|金额|预算数|小计")),
-)
 FUND_LINE_ROLES = ("年度资金总额", "当年财政拨款", "上年结转资金", "其他资金")
 SUBTOTAL = re.compile(r"合计|小计")  # of several columns under one fund line, the subtotal counts
 # a header that names indicator levels belongs to a form's indicator table, not to a list
@@ -62,9 +56,8 @@ MAX_TITLE_ROWS = 4  # rows of title and 单位 lines a sheet may print above a l
 # ---------------------------------------------------------------- the packed indicator grammar
 
 SEPARATORS = "，,；;、\n"  # between the fields of a packed indicator
-LEVEL_JOINERS = (
-    "－-—–>/ "  # also between a 一级 and its 二级: '产出指标-数量指标', '产出指标>数量指标'
-)
+# also between a 一级 and its 二级: '产出指标-数量指标', '产出指标>数量指标'
+LEVEL_JOINERS = "－-—–>/ "
 
 STRONG_SEPARATORS = "；;\n"  # between indicators
 DASH = r"[－\-—–]"
@@ -83,35 +76,9 @@ LEVEL_MARKER = re.compile(
 )
 # a 三级's own code or number before its name: '111－', '1.', '(2)'
 LEADING_CODE = re.compile(rf"^\s*(?:{ITEM_NUMBER}|\d{{1,4}}\s*{DASH})\s*")
-# labelled values after a 三级 name → the indicator field they fill; other labels go to extra
-VALUE_LABELS: dict[str, str] = {
-    "年度指标值": "target",
-    "年度目标值": "target",
-    "指标目标值": "target",
-    "预期目标值": "target",
-    "指标值": "target",
-    "目标值": "target",
-    "实际完成值": "actual",
-    "完成值": "actual",
-    "指标权重": "weight",
-    "分值": "weight",
-    "权重": "weight",
-    "得分": "score",
-    "计量单位": "unit",
-    "度量单位": "unit",
-    "实施周期指标值": "extra",
-    "中长期指标值": "extra",
-    "指标值类型": "extra",
-    "指标性质": "extra",
-    "指标解释": "extra",
-    "评(扣)分标准": "extra",
-    "评（扣）分标准": "extra",
-    "评分标准": "extra",
-    "备注": "extra",
-}
 VALUE_LABEL = re.compile(
     "(?P<label>"
-    + "|".join(re.escape(k) for k in sorted(VALUE_LABELS, key=len, reverse=True))
+    + "|".join(re.escape(k) for k in sorted(PACKED_VALUE_LABELS, key=len, reverse=True))
     + r")\s*(?:[:：]|(?=[≥≤><=≧≦》《]))"  # a colon, or a value that starts with its operator
 )
 TRIM = f"{SEPARATORS}。. "
@@ -174,7 +141,10 @@ def normalize_packed(text: str) -> str:
 
 def unpack_indicators(text: str) -> list[PackedIndicator]:
     """Every indicator packed into one cell, with the 一级/二级 each sits under."""
-    text = normalize_packed(text)
+    return _unpack(normalize_packed(text))
+
+
+def _unpack(text: str) -> list[PackedIndicator]:
     levels = _levels(text)
     if not levels:
         return [PackedIndicator(None, None, name, values) for name, values in _entries(text)]
@@ -279,8 +249,6 @@ DEPARTMENT_LINE = re.compile(
     r"(?:部门名称|单位名称|主管部门|预算部门|预算单位)\s*[:：]\s*(.+?)(?=单位\s*[:：]|\s|$)"
 )
 MONEY_IN_WANYUAN = re.compile(r"单位\s*[:：]\s*万元|[(（]\s*万元\s*[)）]")
-YEAR = re.compile(r"(\d{4})\s*年")
-DOCUMENT_TITLE = re.compile(r"(\d{4})\s*年度?.{0,12}(预算|决算)")
 
 
 @dataclass
@@ -299,7 +267,7 @@ class ListColumns:
         return "".join(texts[c] for c in self.roles.get(role, []) if c < len(texts))
 
     def amounts(self, texts: list[str]) -> dict[str, list[str]]:
-        """Fund line → the amounts printed for it (several columns: their subtotal, else all)."""
+        """Fund line → the amounts a row prints for it, where it prints any."""
         out: dict[str, list[str]] = {}
         for line in FUND_LINE_ROLES:
             printed = [texts[c] for c in self.roles.get(line, []) if c < len(texts)]
@@ -327,12 +295,13 @@ def _columns(
     slots: list[list[Cell | None]], n_cols: int, start: int, end: int
 ) -> ListColumns | None:
     """The roles of the columns whose header is printed on rows ``start`` to ``end``."""
-    if end == start:
-        return None
     roles: dict[str, list[int]] = {}
     for col in range(n_cols):
         header = _header_text(slots, start, end, col)
-        if INDICATOR_TABLE_HEADER.search(header) or len(header) > 30:
+        if (
+            INDICATOR_TABLE_HEADER.search(header)
+            or len(header) > MAX_HEADER_ROWS * MAX_HEADER_LABEL
+        ):
             return None
         role = next((role for role, pattern in LIST_COLUMNS if pattern.search(header)), None)
         if role is not None:
@@ -390,10 +359,6 @@ class _Project:
     packed_cells: list[Cell] = field(default_factory=list)  # its 绩效指标 cells, in order
     fund_cells: list[Cell] = field(default_factory=list)
 
-    @property
-    def packed(self) -> str:
-        return "\n".join(cell.text for cell in self.packed_cells)
-
 
 @dataclass
 class _ProjectList:
@@ -415,7 +380,6 @@ class _ProjectList:
                 for k, c in enumerate(line)
             ]
             texts = [normalize_text(c.text) if c else "" for c in cells]
-            covering = [normalize_text(c.text) if c else "" for c in line]
             name, goal = columns.text(texts, "name"), columns.text(texts, "goal")
             packed = [
                 c for k in columns.roles.get("indicators", []) if (c := cells[k]) and c.text.strip()
@@ -432,6 +396,7 @@ class _ProjectList:
                 previous.packed_cells += packed
                 previous.last_page = page
             elif name and (goal or packed):
+                covering = [normalize_text(c.text) if c else "" for c in line]  # merged too
                 unit = columns.text(covering, "unit") or self.unit
                 self.projects.append(
                     _Project(
@@ -493,27 +458,19 @@ def read_project_lists(doc: Document) -> ProjectLists:
     forms: list[Form] = []
     notes: list[str] = []
     used: set[int] = set()
-    document_year = _document_year(doc)
     goal_only = [p for p in lists if not p.columns.has_indicators]
     if goal_only:
         notes.append(_goal_only_note(doc, goal_only))
     for project_list in lists:
         if not project_list.columns.has_indicators:
             continue
-        read = [_form(project_list, p, document_year) for p in project_list.projects]
+        read = [_form(project_list, p) for p in project_list.projects]
         read = [form for form in read if form.indicators]
         if read:
             forms += read
             used.update(project_list.grids)
     doc.notes.extend(note for note in notes if note not in doc.notes)
-    rest = Document(
-        grids=[g for k, g in enumerate(doc.grids) if k not in used],
-        pages=doc.pages,
-        extractor=doc.extractor,
-        n_tables=doc.n_tables,
-        scanned_pages=doc.scanned_pages,
-        notes=doc.notes,
-    )
+    rest = replace(doc, grids=[g for k, g in enumerate(doc.grids) if k not in used])
     return ProjectLists(forms, rest, notes)
 
 
@@ -542,36 +499,25 @@ def _row_texts(grid: Grid, rows: range) -> list[str]:
     return [normalize_text(c.text) for c in grid.cells if c.row in rows and c.text.strip()]
 
 
-def _document_year(doc: Document) -> int | None:
-    """The year of the package's title or cover ('2026年部门预算'), from its free text."""
-    for grid in doc.grids:
-        if grid.is_table:
-            continue
-        for cell in grid.cells:
-            match = DOCUMENT_TITLE.search(compact(cell.text))
-            if match and len(compact(cell.text)) <= 40:
-                return int(match.group(1))
-    return None
-
-
 def _title(heading: list[str]) -> str | None:
     return next((line for line in heading if family_of_title(line) is not None), None)
 
 
-def _form(project_list: _ProjectList, project: _Project, document_year: int | None) -> Form:
-    """The form of one project row."""
+def _form(project_list: _ProjectList, project: _Project) -> Form:
+    """The form of one project row; the year from the list's title (else the parser settles it
+    from the page, the document or the file name)."""
     heading = project_list.heading
     title = _title(heading)
     family = family_of_title(title) if title else None
-    year = YEAR.search(compact(title)) if title else None
+    year = YEAR_ANYWHERE.search(compact(title)) if title else None
     department = next((m.group(1) for line in heading if (m := DEPARTMENT_LINE.search(line))), None)
     if department is None and title and year:
         department = compact(title)[: year.start()] or None  # '广州市生态环境局2026年…表'
     multiplier = 10000 if any(MONEY_IN_WANYUAN.search(line) for line in heading) else 1
     form = Form(
         form_type=family.form_type if family else "project_target_declaration",
-        fiscal_year=int(year.group(1)) if year else document_year,
-        year_source="form" if year else ("document" if document_year else None),
+        fiscal_year=int(year.group(1)) if year else None,
+        year_source="form" if year else None,
         name=project.name,
         department=department,
         implementing_unit=project.unit,
@@ -590,11 +536,9 @@ def _form(project_list: _ProjectList, project: _Project, document_year: int | No
         if line == "年度资金总额":
             form.budget_full_year = total
     # where each packed cell's text begins in the joined text: an indicator is on its cell's page
-    starts, offset = [], 0
-    for cell in project.packed_cells:
-        starts.append(offset)
-        offset += len(normalize_packed(cell.text)) + 1
-    for ordinal, packed in enumerate(unpack_indicators(project.packed), start=1):
+    texts = [normalize_packed(cell.text) for cell in project.packed_cells]
+    starts = [sum(len(t) + 1 for t in texts[:k]) for k in range(len(texts))]
+    for ordinal, packed in enumerate(_unpack("\n".join(texts)), start=1):
         k = max((i for i, begin in enumerate(starts) if begin <= packed.start), default=None)
         cell = project.packed_cells[k] if k is not None else None
         page = cell.page if cell is not None else project.first_page
@@ -611,7 +555,7 @@ def _indicator(
     fields: dict[str, str] = {}
     extra: dict[str, str] = {}
     for label, text in packed.values.items():
-        role = VALUE_LABELS.get(label, "target")  # an unlabelled value is the target
+        role = PACKED_VALUE_LABELS.get(label, "target")  # an unlabelled value is the target
         if role == "extra" or role in fields:
             extra[label] = text
         else:

@@ -22,6 +22,7 @@ _FULLWIDTH.update({"＞": ">", "＜": "<", "＝": "=", "％": "%", "＋": "+", "
 _FULLWIDTH["\u3000"] = " "
 _FULLWIDTH["\xa0"] = " "
 _TRANSLATE = str.maketrans(_FULLWIDTH)
+_KANGXI = re.compile("[\u2f00-\u2fdf]")
 
 
 def normalize_text(text: str | None) -> str:
@@ -33,10 +34,8 @@ def normalize_text(text: str | None) -> str:
         text = _ANY_TAG.sub("", text)
     if "&" in text:
         text = html.unescape(text)
-    if any("\u2f00" <= ch <= "\u2fdf" for ch in text):  # Kangxi radicals some exporters emit
-        text = "".join(
-            unicodedata.normalize("NFKC", ch) if "\u2f00" <= ch <= "\u2fdf" else ch for ch in text
-        )
+    if _KANGXI.search(text):  # Kangxi radicals some exporters emit
+        text = _KANGXI.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
     text = text.translate(_TRANSLATE)
     text = _SPACE_BETWEEN_CJK.sub("", text)
     return re.sub(r"\s+", " ", text).strip()

@@ -282,6 +282,53 @@ INDICATOR_PREFIX = re.compile(
     r"^(指标\s*\d*\s*[:：]|\d{1,2}\s*[.、．]\s*(?=\D)|[(（]\d{1,2}[)）])\s*"
 )
 
+# ---------------------------------------------------------------- project lists
+# A list of one project a row with its indicators packed into one cell (extractors/project_lists).
+# Its header wording → column role, tried in order: the first pattern found in a header wins
+# ('项目名称（资金使用单位）' is the project column, '财政拨款合计' the 财政拨款 column); the fund
+# roles are fund_lines.line.
+LIST_COLUMNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("ordinal", re.compile(r"^序号$")),
+    ("indicators", re.compile(r"指标")),
+    ("goal", re.compile(r"目标")),
+    ("code", re.compile(r"编码|代码|编号")),  # '项目编码' is no project name
+    ("name", re.compile(r"项目名称|项目$|^项目|支出项目|单位[(（]项目[)）]名称")),
+    ("unit", re.compile(r"单位名称|^单位$|预算单位|实施单位|资金使用单位")),
+    ("当年财政拨款", re.compile(r"财政拨款|财政资金|一般公共预算")),
+    ("上年结转资金", re.compile(r"上年结转|结转资金")),
+    ("其他资金", re.compile(r"其他资金|财政专户|单位资金|自有资金|事业收入")),
+    ("年度资金总额", re.compile(r"总计|合计|资金总额|金额|预算数|小计")),
+)
+
+# Labels before the values of an indicator packed into one cell, after its 三级 name
+# (`…数量；年度指标值：≥10人`) → the indicator field they fill; 'extra' keeps them in
+# indicators.extra.
+PACKED_VALUE_LABELS: dict[str, str] = {
+    "年度指标值": "target",
+    "年度目标值": "target",
+    "指标目标值": "target",
+    "预期目标值": "target",
+    "指标值": "target",
+    "目标值": "target",
+    "实际完成值": "actual",
+    "完成值": "actual",
+    "指标权重": "weight",
+    "分值": "weight",
+    "权重": "weight",
+    "得分": "score",
+    "计量单位": "unit",
+    "度量单位": "unit",
+    "实施周期指标值": "extra",
+    "中长期指标值": "extra",
+    "指标值类型": "extra",
+    "指标性质": "extra",
+    "指标解释": "extra",
+    "评(扣)分标准": "extra",
+    "评（扣）分标准": "extra",
+    "评分标准": "extra",
+    "备注": "extra",
+}
+
 # ---------------------------------------------------------------- titles and years
 YEAR_IN_PARENS = re.compile(r"[(（]\s*(\d{4})\s*年度?\s*[)）]")
 YEAR_OF_TITLE = re.compile(r"(\d{4})\s*年度?")

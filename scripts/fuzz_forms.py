@@ -43,6 +43,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import sample_forms as sf  # noqa: E402
 from generate_samples import (  # noqa: E402
+    FONTS,
+    WQY,
     C,
     Renderer,
     Space,
@@ -583,6 +585,11 @@ def _chromium(source: Path, target: Path, landscape: bool) -> None:
             capture_output=True,
             timeout=180,
         )
+
+
+def fonts_installed() -> bool:
+    """Whether the WenQuanYi fonts ReportLab prints with are installed (fonts-wqy-*)."""
+    return all((WQY / name).exists() for name in FONTS.values())
 
 
 def produce(case: Case, producer: str, out: Path) -> Path:

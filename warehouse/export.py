@@ -3,11 +3,11 @@
 Every analyst view (``warehouse.ddl.VIEWS``) goes to ``DIR/<view>/``, hive-partitioned by
 ``fiscal_year`` (``DIR/forms/fiscal_year=2023/data_0.parquet``; forms without a year under
 ``fiscal_year=__HIVE_DEFAULT_PARTITION__``, read back as NULL). Views without a fiscal_year
-column get their form's (fund_lines, indicators, check_results, reviews: by form_id) or, for
-source_files, the earliest year among the file's forms. ingest_runs is about runs, not years:
-one unpartitioned file. A view with no rows is written as one empty file, so its schema is still
-there. Each view is written beside its old export and swapped in by renaming, so a reader never
-sees half of one.
+column get their form's (fund_lines, indicators, check_results, reviews and the quarantined
+forms' fund lines and indicators: by form_id) or, for source_files, the earliest year among the
+file's forms. ingest_runs is about runs, not years: one unpartitioned file. A view with no rows
+is written as one empty file, so its schema is still there. Each view is written beside its old
+export and swapped in by renaming, so a reader never sees half of one.
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@ the last published state, keep their snapshot while a run goes on, and see the r
 they reconnect. A run that is killed leaves ``X`` as it was and its ``X.work`` behind; the next
 writer resumes that working copy (each batch of files was committed in one transaction), so
 nothing is lost and nothing is written twice.
+
+Storage format. The file is written in STORAGE_VERSION's format so that DuckDB 1.x opens it too;
+a working copy in a newer format (a file written before that was fixed) is rewritten in it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 from collections import defaultdict
@@ -27,8 +31,14 @@ from typing import Any, NamedTuple
 
 import duckdb
 
-from schemas.records import CheckResult, Extraction, Form, form_id_for, form_status
-from warehouse.ddl import MIGRATIONS, SCHEMA_VERSION, TABLES, view_statements
+from schemas.records import CheckResult, Extraction, Form, Indicator, form_id_for, form_status
+from warehouse.ddl import (
+    FILL_FINGERPRINTS,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    TABLES,
+    view_statements,
+)
 
 DEFAULT_DB = Path("data") / "jixiao.duckdb"
 
@@ -39,6 +49,7 @@ FORM_COLUMNS = (
     "form_ordinal",
     "form_type",
     "fiscal_year",
+    "year_source",
     "name",
     "department",
     "implementing_unit",
@@ -96,6 +107,7 @@ INDICATOR_COLUMNS = (
     "page",
     "hierarchy_inferred",
     "bbox",
+    "extra",
 )
 CHECK_COLUMNS = (
     "form_id",
@@ -126,6 +138,9 @@ STAGED_COLUMNS = {  # the fact tables a load fills, in insert order
 }
 
 
+# The storage format the warehouse is written in: DuckDB 1.1 and every later version read it
+# (1.0 cannot read the primary-key indexes that DuckDB 2 writes, whatever the format).
+STORAGE_VERSION = "v1.1.0"
 WAIT_ENV = "JIXIAO_WAIT"  # set (to anything but '' or '0') to queue behind another writer
 LOCK_SUFFIX = ".lock"
 WORK_SUFFIX = ".work"
@@ -166,7 +181,10 @@ def _connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
             f"{path} is a folder: --db names the warehouse file, e.g. {path / DEFAULT_DB.name}"
         )
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        if read_only:
+            return duckdb.connect(str(path), read_only=True)
+        # a file it creates is in the STORAGE_VERSION format
+        return duckdb.connect(str(path), config={"storage_compatibility_version": STORAGE_VERSION})
     except duckdb.ConnectionException as error:  # this very process has it open for writing
         raise WarehouseBusy(_writers_elsewhere(path)) from error
     except duckdb.Error as error:
@@ -200,6 +218,40 @@ def _refuse_newer_schema(connection: duckdb.DuckDBPyConnection, path: Path) -> N
             f"{path} was written by a newer jixiao (warehouse schema {version}; this one knows "
             f"up to {SCHEMA_VERSION}): upgrade jixiao to write to it"
         )
+
+
+def _version(tag: str) -> tuple[int, ...]:
+    """'v1.0.0+' → (1, 0, 0)."""
+    return tuple(int(part) for part in tag.strip("v+").split(".") if part.isdigit())
+
+
+def _newer_than_readers(connection: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the open file is in a storage format newer than STORAGE_VERSION."""
+    (tags,) = connection.execute(
+        "SELECT tags FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()
+    tag = (tags or {}).get("storage_version")
+    return tag is not None and _version(tag) > _version(STORAGE_VERSION)
+
+
+def _rewrite_for_readers(work: Path) -> None:
+    """Copy everything in ``work`` into a new file in the STORAGE_VERSION format, and put it in
+    ``work``'s place (a warehouse written before the format was fixed, by a newer DuckDB)."""
+    rewritten = _sibling(work, ".rewrite")
+    for leftover in (rewritten, _sibling(rewritten, ".wal")):
+        leftover.unlink(missing_ok=True)
+    connection = _connect(rewritten)
+    try:
+        (target,) = connection.execute("SELECT current_database()").fetchone()
+        source = str(work).replace("'", "''")
+        connection.execute(f"ATTACH '{source}' AS newer (READ_ONLY)")
+        connection.execute(f'COPY FROM DATABASE newer TO "{target}"')
+        connection.execute("DETACH newer")
+        connection.execute("CHECKPOINT")
+    finally:
+        connection.close()
+    _fsync(rewritten)
+    os.replace(rewritten, work)
 
 
 def _fsync(path: Path) -> None:
@@ -467,7 +519,7 @@ class _StagedRows:
             for ordinal, line in enumerate(form.fund_lines, start=1)
         ]
         tables["indicator"] += [
-            [form.form_id, *(getattr(row, c) for c in INDICATOR_COLUMNS)]
+            [form.form_id, *(_indicator_value(row, c) for c in INDICATOR_COLUMNS)]
             for form in forms
             for row in form.indicators
         ]
@@ -516,6 +568,8 @@ class _StagedRows:
                 )
             finally:
                 con.unregister("staged_rows")
+        if self.tables["form"]:
+            con.execute(FILL_FINGERPRINTS)
 
 
 @dataclass
@@ -549,6 +603,14 @@ def no_forms_message(extraction: Extraction) -> str:
     found = [] if extraction.pages is None else [_plural(extraction.pages, "page")]
     found.append(_plural(extraction.n_tables, "table"))
     return "; ".join([", ".join([*found, "no performance form"]), *extraction.notes])
+
+
+def _indicator_value(row: Indicator, column: str) -> Any:
+    """An indicator's value for ``column``; ``extra`` as JSON text (header → text as printed)."""
+    value = getattr(row, column)
+    if column == "extra":
+        return json.dumps(value, ensure_ascii=False) if value else None
+    return value
 
 
 def _form_row(
@@ -603,7 +665,12 @@ class Warehouse:
         lock = _WriterLock.acquire(path, wait)
         try:
             work = cls._working_copy(path)
-            warehouse = cls(_connect(work), path, lock, work)
+            connection = _connect(work)
+            if _newer_than_readers(connection):
+                connection.close()
+                _rewrite_for_readers(work)
+                connection = _connect(work)
+            warehouse = cls(connection, path, lock, work)
         except BaseException:
             lock.release()
             raise
@@ -693,7 +760,7 @@ class Warehouse:
 
     def _create_schema(self) -> None:
         _refuse_newer_schema(self.connection, self.path)
-        for statement in [*TABLES, *MIGRATIONS, *view_statements()]:
+        for statement in [*TABLES, *MIGRATIONS, *view_statements(), FILL_FINGERPRINTS]:
             self.connection.execute(statement)
         (current,) = self.connection.execute(
             "SELECT max(version) FROM store.schema_version"

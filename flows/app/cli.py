@@ -649,6 +649,8 @@ def run_debug(args: argparse.Namespace) -> int:
     except UnreadableFile as error:
         _error(str(error))
         return EXIT_FILES_FAILED
+    except ValueError as error:
+        raise UsageError(str(error)) from error
     print(view.report())
     if args.png:
         try:

@@ -64,6 +64,7 @@ class PageView:
     extractor: str
     cells: list[tuple[int, Cell]]  # (table number on the page, cell)
     roles: dict[tuple[int, int], str]  # (table number, column) → role
+    role_rows: dict[tuple[int, int], int]  # where each role is labelled: its header or first cell
     forms: list[FormOnPage]
     text_lines: list[str]
     rulings: tuple[list, list] | None = None  # horizontal (y, x0, x1), vertical (x, top, bottom)
@@ -108,14 +109,22 @@ class PageView:
 
 
 def debug_page(path: Path, page: int | None = None) -> PageView:
-    """Read ``path`` and describe ``page`` (default: the first page with a table)."""
+    """Read ``path`` and describe ``page`` (default: the first page with a table).
+
+    Raises ValueError for a page the file does not have, UnreadableFile for a file that cannot
+    be read.
+    """
     path = Path(path)
     doc = read_document(path)
+    if page is not None and not 1 <= page <= (doc.pages or 0):
+        held = f"has {doc.pages} pages" if doc.pages else "has no pages (its cells are all shown)"
+        raise ValueError(f"--page {page}: {path.name} {held}")
     forms = parse_forms(doc)
     if doc.pages is not None and page is None:
         page = next((c.page for g in doc.grids if g.is_table for c in g.cells if c.page), 1)
     cells: list[tuple[int, Cell]] = []
     roles: dict[tuple[int, int], str] = {}
+    role_rows: dict[tuple[int, int], int] = {}
     text_lines: list[str] = []
     number = 0
     for grid in doc.grids:
@@ -129,17 +138,21 @@ def debug_page(path: Path, page: int | None = None) -> PageView:
         cells += [(number, c) for c in on_page]
         found = list_columns(grid)
         if found is not None:
-            for role, cols in found[0].roles.items():
+            columns, header_row, _ = found
+            for role, cols in columns.roles.items():
                 roles.update({(number, col): role for col in cols})
+                role_rows.update({(number, col): header_row for col in cols})
     on_page = [f for f in forms if page is None or _covers(f, page)]
-    for (number, col), role in _form_roles(cells, on_page).items():
-        roles.setdefault((number, col), role)
+    for key, (role, row) in _form_roles(cells, on_page).items():
+        if key not in roles:
+            roles[key], role_rows[key] = role, row
     view = PageView(
         path=path,
         page=page,
         extractor=doc.extractor,
         cells=cells,
         roles=roles,
+        role_rows=role_rows,
         forms=[
             FormOnPage(f, _form_box(f, page), f.first_page == page, f.last_page == page)
             for f in on_page
@@ -170,9 +183,13 @@ def _form_box(form: Form, page: int | None) -> Box | None:
     return min(x0s), min(tops), max(x1s), max(bottoms)
 
 
-def _form_roles(cells: list[tuple[int, Cell]], forms: list[Form]) -> dict[tuple[int, int], str]:
-    """The role of each column, from the indicator fields the parser read out of its cells."""
+def _form_roles(
+    cells: list[tuple[int, Cell]], forms: list[Form]
+) -> dict[tuple[int, int], tuple[str, int]]:
+    """The role of each column, from the indicator fields the parser read out of its cells, with
+    the first row it was read from."""
     votes: dict[tuple[int, int], Counter[str]] = {}
+    first_rows: dict[tuple[int, int, str], int] = {}
     for number, cell in cells:
         text = compact(normalize_text(cell.text))
         if not text:
@@ -185,7 +202,13 @@ def _form_roles(cells: list[tuple[int, Cell]], forms: list[Form]) -> dict[tuple[
                     value = getattr(indicator, name)
                     if value is not None and _shows(text, value, name):
                         votes.setdefault((number, cell.col), Counter())[role] += 1
-    return {key: counter.most_common(1)[0][0] for key, counter in votes.items()}
+                        place = (number, cell.col, role)
+                        first_rows[place] = min(first_rows.get(place, cell.row), cell.row)
+    out = {}
+    for key, counter in votes.items():
+        role = counter.most_common(1)[0][0]
+        out[key] = (role, first_rows[(*key, role)])
+    return out
 
 
 def _same_rows(a: Box | None, b: Box | None) -> bool:
@@ -220,7 +243,6 @@ def draw_page(view: PageView, out: Path) -> Path:
             draw.line(
                 [x * scale, top * scale, x * scale, bottom * scale], fill=COLOURS["ruling"], width=1
             )
-    headers_drawn: set[tuple[int, int]] = set()
     for number, cell in view.cells:
         if cell.bbox is None:
             continue
@@ -230,9 +252,9 @@ def draw_page(view: PageView, out: Path) -> Path:
             draw.text(
                 (box[0] + 4, box[1] + 3), f"{cell.rowspan}x{cell.colspan}", fill=COLOURS["cell"]
             )
-        role = DRAWN_ROLES.get(r, r) if (r := view.roles.get((number, cell.col))) else None
-        if role and (number, cell.col) not in headers_drawn:
-            headers_drawn.add((number, cell.col))
+        key = (number, cell.col)
+        if key in view.roles and view.role_rows.get(key) == cell.row:
+            role = DRAWN_ROLES.get(view.roles[key], view.roles[key])
             draw.text((box[0] + 4, max(box[1] - 11, 0)), role, fill=COLOURS["role"])
     for f in view.forms:
         if f.box is None:

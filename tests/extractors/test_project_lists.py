@@ -116,7 +116,9 @@ def test_guangzhou_against_the_transcribed_forms(guangzhou):
     """The first, a middle and the last project as transcribed in tests/data/real/expected.
 
     Levels are compared by their national names (the page prints 社会效益 for 社会效益指标), fund
-    lines by position (the transcription names them as printed: 总计, 财政拨款).
+    lines by position (the transcription names them as printed: 总计, 财政拨款). The list's title,
+    printed on every page, gives each row its family and year, as a table's title does for the
+    project blocks under it.
     """
     expected = json.loads((REAL / "expected" / f"{GUANGZHOU.stem}.json").read_text("utf-8"))
     assert len(guangzhou) == expected["forms_total"]
@@ -124,11 +126,9 @@ def test_guangzhou_against_the_transcribed_forms(guangzhou):
         form = next(
             f for f in guangzhou if (f.first_page, f.name) == (want["first_page"], want["name"])
         )
-        assert (form.last_page, form.implementing_unit, form.money_unit) == (
-            want["last_page"],
-            want["implementing_unit"],
-            want["money_unit"],
-        )
+        fields = ("form_type", "fiscal_year", "department", "implementing_unit", "money_unit")
+        assert [getattr(form, name) for name in fields] == [want[name] for name in fields]
+        assert (form.last_page, form.year_source) == (want["last_page"], want["year_printed_where"])
         assert str(form.budget_full_year) == want["budget_full_year"]
         assert [str(line.budget_full_year) for line in form.fund_lines] == [
             line["budget_full_year"] for line in want["fund_lines"]
@@ -211,52 +211,27 @@ def test_labelled_values_may_hold_separators_and_a_repeated_label_starts_the_nex
 # ---------------------------------------------------------------- a generated list
 
 
-def write_list(path: Path) -> None:
+def write_list(path: Path, title: str = "示范市财政局2025年度项目支出绩效目标表") -> None:
     """Another province's list: its own column order and wording, numbered items on lines."""
     from openpyxl import Workbook
 
     book = Workbook()
     sheet = book.active
-    sheet.append(["示范市财政局2025年度项目支出绩效目标表"])
-    sheet.merge_cells("A1:H1")
-    sheet.append(["预算单位：示范市财政局", "", "", "", "", "", "", "单位：元"])
-    sheet.append(
-        [
-            "序号",
-            "单位名称",
-            "项目名称",
-            "资金总额",
-            "财政资金",
-            "其他资金",
-            "年度绩效目标",
-            "年度绩效指标",
-        ]
-    )
-    sheet.append(
-        [
-            "1",
-            "示范市财政信息中心",
-            "财政信息化运维",
-            "1200000.00",
-            "1000000.00",
-            "200000.00",
-            "保障系统稳定运行",
-            "(1)产出指标-数量指标-运维系统数量：12个\n(2)产出指标-质量指标-系统可用率：≥99%",
-        ]
-    )
-    sheet.append(["", "", "", "", "", "", "", "(3)满意度指标-服务对象满意度指标-用户满意度：≥90%"])
-    sheet.append(
-        [
-            "2",
-            "示范市财政局",
-            "预算评审",
-            "300000.00",
-            "300000.00",
-            "",
-            "完成评审项目",
-            "(1)产出指标-时效指标-按时完成率：100%",
-        ]
-    )
+    rows = [
+        [title],
+        ["预算单位：示范市财政局", "", "", "", "", "", "", "", "单位：元"],
+        ["序号", "单位名称", "项目名称", "项目编码", "资金总额", "财政资金", "其他资金"]
+        + ["年度绩效目标", "年度绩效指标"],
+        ["1", "示范市财政信息中心", "财政信息化运维", "P2025001", "1200000.00", "1000000.00"]
+        + ["200000.00", "保障系统稳定运行"]
+        + ["(1)产出指标-数量指标-运维系统数量：12个\n(2)产出指标-质量指标-系统可用率：≥99%"],
+        ["", "", "", "", "", "", "", "", "(3)满意度指标-服务对象满意度指标-用户满意度：≥90%"],
+        ["2", "示范市财政局", "预算评审", "P2025002", "300000.00", "300000.00", "", "完成评审项目"]
+        + ["(1)产出指标-时效指标-按时完成率：100%"],
+    ]
+    for row in rows:
+        sheet.append(row)
+    sheet.merge_cells("A1:I1")
     book.save(path)
 
 
@@ -285,6 +260,15 @@ def test_a_generated_list_with_another_grammar_and_column_order(tmp_path):
         ("产出指标", "质量指标", "系统可用率", "≥99%"),
         ("满意度指标", "服务对象满意度指标", "用户满意度", "≥90%"),  # the row's continuation
     ]
+
+
+def test_a_list_whose_title_has_no_year_takes_the_best_other_evidence(tmp_path):
+    path = tmp_path / "示范市财政局2024年部门预算.xlsx"
+    write_list(path, title="示范市财政局项目支出绩效目标表")
+    forms = parse_forms(read_document(path))
+    assert {(f.fiscal_year, f.year_source, f.form_type) for f in forms} == {
+        (2024, "file_name", "project_target_declaration")
+    }
 
 
 def write_cut_list(path: Path) -> None:

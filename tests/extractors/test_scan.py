@@ -221,6 +221,22 @@ def test_ruled_grid_spans_from_missing_rulings():
     assert abs(x0 - 150 * 72 / 200) < 3 and abs(bottom - top - 80 * 72 / 200) < 2
 
 
+def test_tall_glyph_strokes_are_not_rulings():
+    """A glyph's vertical stroke as tall as a short ruling, its top near the row's ruling (市 or
+    中 in a large font), neither splits the cell nor is erased: it is text."""
+    page = np.full((2339, 1654), 255, np.uint8)
+    for y in (400, 480, 560, 640, 720, 800):
+        cv2.line(page, (XS[0], y), (XS[-1], y), 0, 3)
+    for x in XS:
+        cv2.line(page, (x, 400), (x, 800), 0, 3)
+    for x in (600, 640, 900):  # strokes in rows 1 and 2, from just under the ruling
+        cv2.line(page, (x, 485), (x, 538), 0, 4)
+        cv2.line(page, (x, 565), (x, 618), 0, 4)
+    (grid,) = page_grids((degrade(page, 5, 0.8, quality=75), 1, 200))
+    assert (grid.n_rows, grid.n_cols) == (5, 4)
+    assert all((c.rowspan, c.colspan) == (1, 1) for c in grid.cells)
+
+
 def test_red_seal_over_the_rulings_is_ignored():
     rgb = cv2.cvtColor(ruled_page(**MERGED, seed=11), cv2.COLOR_GRAY2RGB).astype(np.float32)
     seal = np.full_like(rgb, 255)
@@ -403,6 +419,8 @@ def test_labels_snap_only_when_one_is_close():
     assert snap_label("享受见习补贴人数") is None
     assert snap_label("总汾") is None  # two characters: too short to snap
     assert snap_label("子项目名称") is None and snap_label("一级指标名称") is None
+    assert snap_label("预算金额（万元）") is None  # another unit, not a typo of 预算金额（元）
+    assert snap_label("预算金额（万兀）") == "预算金额（万元）"
 
 
 def test_number_glyphs_and_notes():

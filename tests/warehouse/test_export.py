@@ -59,8 +59,9 @@ def test_every_view_reads_back_with_the_warehouse_row_counts(warehouse_file, tmp
 
     expected = counts(warehouse_file)
     assert {item.view: item.rows for item in exported} == expected  # every view, none missing
-    assert {"forms", "reviews", "ingest_runs"} <= set(expected)
+    assert {"forms", "reviews", "ingest_runs", "projects", "target_vs_actual"} <= set(expected)
     assert expected["forms"] and expected["quarantine"] and expected["check_results"]
+    assert expected["quarantine_indicators"] and expected["projects"]
     con = duckdb.connect()
     for view in expected:
         files = f"{tmp_path / 'pq' / view}/**/*.parquet"

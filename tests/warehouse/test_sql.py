@@ -1,5 +1,6 @@
 """``jixiao sql``: formats, read-only, the interactive prompt fed through a pipe."""
 
+import csv
 import io
 import json
 import shutil
@@ -101,3 +102,25 @@ def test_main_exit_codes(warehouse_file, capsys):
     assert "42" in capsys.readouterr().out
     assert main(str(warehouse_file), "SELEC 1", "table", None) == 2
     assert "jixiao: Parser Error" in capsys.readouterr().err
+
+
+def test_csv_for_excel_starts_with_a_bom_and_writes_lists_and_structs_as_json(
+    warehouse_file, capsys
+):
+    query = (
+        "SELECT f.name, list(i.level3 ORDER BY i.row_ordinal) AS level3, "
+        "{'weight': 5, 'unit': '分'} AS extra, NULL AS nothing "
+        "FROM forms f JOIN indicators i USING (form_id) GROUP BY f.form_id, f.name "
+        "ORDER BY f.form_id LIMIT 1"
+    )
+    assert main(str(warehouse_file), query, "csv", None) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("\ufeffname,level3,extra,nothing\n") and out.count("\ufeff") == 1
+    (header, (name, level3, extra, nothing)) = csv.reader(io.StringIO(out[1:]))
+    with Warehouse.open(warehouse_file, read_only=True) as warehouse:
+        expected = warehouse.connection.execute(query).fetchone()
+    assert (name, json.loads(level3)) == expected[:2] and len(expected[1]) > 1
+    assert json.loads(extra) == {"weight": 5, "unit": "分"}
+    assert nothing == ""
+    assert main(str(warehouse_file), "SELECT 1 AS one", "table", None) == 0
+    assert "\ufeff" not in capsys.readouterr().out

@@ -23,6 +23,39 @@ from warehouse.ddl import SCHEMA_VERSION
 
 MONEY = "DECIMAL(18,2)"
 
+FUND_LINE_COLUMNS = [
+    ("form_id", "VARCHAR"),
+    ("line", "VARCHAR"),
+    ("budget_initial", MONEY),
+    ("budget_full_year", MONEY),
+    ("budget_executed", MONEY),
+    ("weight", "DOUBLE"),
+    ("execution_rate", "DOUBLE"),
+    ("score", "DOUBLE"),
+    # additions
+    ("line_ordinal", "INTEGER"),
+]
+INDICATOR_COLUMNS = [
+    ("form_id", "VARCHAR"),
+    ("row_ordinal", "INTEGER"),
+    ("level1", "VARCHAR"),
+    ("level2", "VARCHAR"),
+    ("level3", "VARCHAR"),
+    ("target_text", "VARCHAR"),
+    ("target_op", "VARCHAR"),
+    ("target_value", "DOUBLE"),
+    ("target_unit", "VARCHAR"),
+    ("actual_text", "VARCHAR"),
+    ("actual_value", "DOUBLE"),
+    ("actual_unit", "VARCHAR"),
+    ("weight", "DOUBLE"),
+    ("score", "DOUBLE"),
+    ("deviation_reason", "VARCHAR"),
+    ("page", "INTEGER"),
+    # additions
+    ("hierarchy_inferred", "BOOLEAN"),
+    ("extra", "JSON"),
+]
 # Written out from the schema contract (SCHEMA.md) (contract columns first, in order), then our additions.
 EXPECTED_VIEWS = {
     "forms": [
@@ -55,39 +88,13 @@ EXPECTED_VIEWS = {
         ("first_page", "INTEGER"),
         ("last_page", "INTEGER"),
         ("released", "BOOLEAN"),
+        ("year_source", "VARCHAR"),
+        ("duplicate_of", "VARCHAR"),
     ],
-    "fund_lines": [
-        ("form_id", "VARCHAR"),
-        ("line", "VARCHAR"),
-        ("budget_initial", MONEY),
-        ("budget_full_year", MONEY),
-        ("budget_executed", MONEY),
-        ("weight", "DOUBLE"),
-        ("execution_rate", "DOUBLE"),
-        ("score", "DOUBLE"),
-        # additions
-        ("line_ordinal", "INTEGER"),
-    ],
-    "indicators": [
-        ("form_id", "VARCHAR"),
-        ("row_ordinal", "INTEGER"),
-        ("level1", "VARCHAR"),
-        ("level2", "VARCHAR"),
-        ("level3", "VARCHAR"),
-        ("target_text", "VARCHAR"),
-        ("target_op", "VARCHAR"),
-        ("target_value", "DOUBLE"),
-        ("target_unit", "VARCHAR"),
-        ("actual_text", "VARCHAR"),
-        ("actual_value", "DOUBLE"),
-        ("actual_unit", "VARCHAR"),
-        ("weight", "DOUBLE"),
-        ("score", "DOUBLE"),
-        ("deviation_reason", "VARCHAR"),
-        ("page", "INTEGER"),
-        # additions
-        ("hierarchy_inferred", "BOOLEAN"),
-    ],
+    "fund_lines": FUND_LINE_COLUMNS,
+    "indicators": INDICATOR_COLUMNS,
+    "quarantine_fund_lines": FUND_LINE_COLUMNS,
+    "quarantine_indicators": INDICATOR_COLUMNS,
     "check_results": [
         ("form_id", "VARCHAR"),
         ("check_name", "VARCHAR"),
@@ -107,6 +114,7 @@ EXPECTED_VIEWS = {
         ("quarantined_at", "TIMESTAMP WITH TIME ZONE"),
         # additions
         ("rejected", "BOOLEAN"),
+        ("year_source", "VARCHAR"),
     ],
     "source_files": [
         ("source_file", "VARCHAR"),
@@ -132,6 +140,32 @@ EXPECTED_VIEWS = {
         ("forms_landed", "INTEGER"),
         ("forms_quarantined", "INTEGER"),
         ("status", "VARCHAR"),
+    ],
+    "projects": [
+        ("project_id", "VARCHAR"),
+        ("department", "VARCHAR"),
+        ("name", "VARCHAR"),
+        ("fiscal_year", "INTEGER"),
+        ("form_type", "VARCHAR"),
+        ("form_id", "VARCHAR"),
+    ],
+    "target_vs_actual": [
+        ("project_id", "VARCHAR"),
+        ("fiscal_year", "INTEGER"),
+        ("level1", "VARCHAR"),
+        ("level2", "VARCHAR"),
+        ("level3", "VARCHAR"),
+        ("declared_target_text", "VARCHAR"),
+        ("evaluated_target_text", "VARCHAR"),
+        ("actual_text", "VARCHAR"),
+        ("weight", "DOUBLE"),
+        ("score", "DOUBLE"),
+        ("status", "VARCHAR"),
+        # additions
+        ("declaration_form_id", "VARCHAR"),
+        ("self_evaluation_form_id", "VARCHAR"),
+        ("declared_row_ordinal", "INTEGER"),
+        ("evaluated_row_ordinal", "INTEGER"),
     ],
 }
 DATA_VIEWS = [view for view in EXPECTED_VIEWS if view != "ingest_runs"]

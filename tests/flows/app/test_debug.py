@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from flows.app.cli import main
@@ -48,6 +51,15 @@ def test_a_form_page_shows_the_roles_read_from_its_columns(capsys):
     assert "'接访大厅运行经费': pages 31–31, starts here, ends here" in out
 
 
+def test_a_page_the_file_does_not_have_is_a_usage_error(capsys):
+    pdf = FORMS / "renwu_025_烟台_2026年烟台市信访局部门预算.pdf"
+    assert main(["debug", str(pdf), "--page", "99"]) == 2
+    assert (
+        "--page 99: renwu_025_烟台_2026年烟台市信访局部门预算.pdf has 36 pages"
+        in capsys.readouterr().err
+    )
+
+
 def test_a_spreadsheet_is_printed_not_drawn(tmp_path, capsys):
     from openpyxl import Workbook
 
@@ -76,3 +88,21 @@ def test_a_file_without_forms_says_what_it_held_and_how_to_see_it():
         in message
     )
     assert message.endswith(f"run: jixiao debug {pdf} --page 39 --png out.png")
+
+
+def test_a_scanned_page_drawn_over_the_image(tmp_path, capsys):
+    pytest.importorskip("noto_cjk_sans_otc", reason="renders the sample's CJK text")
+    rasterize = Path(__file__).resolve().parents[2] / "data" / "scans" / "rasterize.py"
+    sample = Path(__file__).resolve().parents[3] / "samples" / "pdf" / "self_eval_three_forms.pdf"
+    subprocess.run(
+        [sys.executable, str(rasterize), str(sample), str(tmp_path), "150", "1"], check=True
+    )
+    scan, png = tmp_path / "self_eval_three_forms_p1.png", tmp_path / "debug.png"
+    out = debug(capsys, str(scan), "--png", str(png))
+    assert "page 1 (scan reader)" in out
+    roles = "column roles: 0 level1, 1 level2, 2 level3, 3 target, 4 actual, 5 weight, 6 score"
+    assert roles in out
+    assert "form 1 project_self_evaluation '职业培训基础能力建设资助': pages 1–1" in out
+    width, height = Image.open(scan).size  # 150 dpi, drawn at 100 dpi
+    assert Image.open(png).size == (round(width * 100 / 150), round(height * 100 / 150))
+    assert colour_share(png, (220, 0, 0)) > 0.001
