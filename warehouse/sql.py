@@ -36,9 +36,6 @@ Statements end with ';' and may span lines. Views: {", ".join(VIEWS)}.
 """
 
 
-USAGE = ".help lists them (.schema needs a view, .format table, csv or json)\n"
-
-
 class QueryError(Exception):
     """A query DuckDB refused; the message says why and what to do. ``done`` holds the results
     of the statements before it."""
@@ -229,8 +226,12 @@ def _dot(warehouse: Warehouse, command: str, argument: str, fmt: str, stdout: Te
         return argument
     elif command == ".help":
         stdout.write(HELP)
+    elif command == ".schema":
+        stdout.write(f"error: .schema needs a view, e.g. .schema forms ({', '.join(VIEWS)})\n")
+    elif command == ".format":
+        stdout.write(f"error: .format takes {', '.join(FORMATS)}\n")
     else:
-        stdout.write(f"error: {command} {argument}".rstrip() + " is not a command; " + USAGE)
+        stdout.write(f"error: {command} is not a command; .help lists them\n")
     return fmt
 
 

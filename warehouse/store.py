@@ -129,6 +129,7 @@ SOURCE_COLUMNS = (
     "forms_found",
     "status",
     "error",
+    "reader_version",
 )
 STAGED_COLUMNS = {  # the fact tables a load fills, in insert order
     "form": FORM_COLUMNS,
@@ -389,10 +390,13 @@ class SourceFile:
 
 @dataclass(frozen=True)
 class FileCheck:
-    """Whether a file needs reading: 'new', 'changed', 'unchanged' or 'duplicate' (of ``holder``)."""
+    """Whether a file needs reading: 'new', 'changed', 'unchanged', 'reread' (unchanged, read
+    again by another reader version) or 'duplicate' (of ``holder``). ``older_reader``: an
+    unchanged file that another reader version read."""
 
     state: str
     holder: str | None = None
+    older_reader: bool = False
 
 
 @dataclass(frozen=True)
@@ -435,11 +439,18 @@ class _Stored(NamedTuple):
     sha256: str | None
     status: str
     error: str | None
+    reader_version: str | None = None
 
 
-def _file_check(source: SourceFile, known: dict[str, _Stored]) -> FileCheck:
+def _file_check(
+    source: SourceFile,
+    known: dict[str, _Stored],
+    reader_version: str | None = None,
+    reread: bool = False,
+) -> FileCheck:
     """Whether ``source`` must be read, given ``known`` source_files rows (its own, if stored,
-    and those of the files holding its content)."""
+    and those of the files holding its content). Given the current ``reader_version``, an
+    unchanged file another version read is told apart, and with ``reread`` read again."""
     own = known.get(source.source_file)
     holder = min(
         (
@@ -453,7 +464,12 @@ def _file_check(source: SourceFile, known: dict[str, _Stored]) -> FileCheck:
     )
     if own is not None and own.sha256 == source.sha256:
         if own.status != "skipped_duplicate" or holder is not None:
-            return FileCheck("unchanged")
+            older = (
+                reader_version is not None
+                and own.status != "skipped_duplicate"
+                and own.reader_version != reader_version
+            )
+            return FileCheck("reread") if older and reread else FileCheck("unchanged", None, older)
         return FileCheck("changed")  # the copy it duplicated is gone: read this one now
     if holder is not None:
         return FileCheck("duplicate", holder)
@@ -478,6 +494,8 @@ class _StagedRows:
         default_factory=lambda: {table: [] for table in STAGED_COLUMNS}
     )
     sources: list[list[Any]] = field(default_factory=list)
+    # review decisions of forms read again: (form_id, fingerprint, released, rejected)
+    decisions: list[tuple[str, str | None, bool, bool]] = field(default_factory=list)
 
     def add_source(self, values: dict[str, Any], outcome: LoadResult) -> None:
         """Stage a file's source_files row (replacing any stored one); unnamed columns are NULL."""
@@ -782,16 +800,24 @@ class Warehouse:
         (check,) = self.check_files([source])
         return check
 
-    def check_files(self, sources: Sequence[SourceFile]) -> list[FileCheck]:
-        """:meth:`check_file` for several files, in one query."""
+    def check_files(
+        self,
+        sources: Sequence[SourceFile],
+        reader_version: str | None = None,
+        reread: bool = False,
+    ) -> list[FileCheck]:
+        """:meth:`check_file` for several files, in one query. Given the current
+        ``reader_version``, unchanged files read by another version are marked ``older_reader``
+        or, with ``reread``, to be read again ('reread')."""
         known = self._known([s.source_file for s in sources], [s.sha256 for s in sources])
-        return [_file_check(source, known) for source in sources]
+        return [_file_check(source, known, reader_version, reread) for source in sources]
 
     def _known(self, names: list[str], sha256s: list[str]) -> dict[str, _Stored]:
         """The source_files rows of ``names``, and of the files holding any of ``sha256s``."""
         rows = self.connection.execute(
             """
-            SELECT source_file, source_sha256, status, error FROM store.source_file
+            SELECT source_file, source_sha256, status, error, reader_version
+            FROM store.source_file
             WHERE source_file IN (SELECT unnest(?::VARCHAR[]))
                OR (source_sha256 IN (SELECT unnest(?::VARCHAR[]))
                    AND status <> 'skipped_duplicate')
@@ -812,7 +838,9 @@ class Warehouse:
         (outcome,) = self.load_files([FileLoad(source, extraction, results)], run_id)
         return outcome
 
-    def load_files(self, loads: Sequence[FileLoad | Unpulled], run_id: str) -> list[LoadResult]:
+    def load_files(
+        self, loads: Sequence[FileLoad | Unpulled], run_id: str, reread: str | None = None
+    ) -> list[LoadResult]:
         """Write several files in one transaction: all of them or, on any error, none.
 
         An :class:`Unpulled` file is a 'failed' row without sha256 (or, when an earlier version of
@@ -826,6 +854,10 @@ class Warehouse:
         least one form quarantined, the rest landed) or 'loaded' (every form landed). Form ids
         must come from :func:`form_id_for`. The facts of all files go in with one statement per
         table, which is what makes a batch cheaper than as many single loads.
+
+        With ``reread`` (the current reader version), an unchanged file that another version
+        read has its rows replaced like a changed file's; a review decision on one of its forms
+        is kept when the form read again has the same content (fingerprint).
         """
         staged = _StagedRows()
         con = self.connection
@@ -835,8 +867,9 @@ class Warehouse:
                 [load.source_file for load in loads],
                 [load.source.sha256 for load in loads if isinstance(load, FileLoad)],
             )
-            outcomes = [self._stage(load, run_id, staged, known) for load in loads]
+            outcomes = [self._stage(load, run_id, staged, known, reread) for load in loads]
             staged.insert_into(self)
+            self._restore_decisions(staged.decisions)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -849,6 +882,7 @@ class Warehouse:
         run_id: str,
         staged: _StagedRows,
         known: dict[str, _Stored],
+        reread: str | None = None,
     ) -> LoadResult:
         """Decide one file's outcome and stage its rows; ``known`` (the stored source_files rows
         that matter to this batch) takes the file's new row, for the files after it."""
@@ -863,11 +897,13 @@ class Warehouse:
             known[name] = _Stored(None, outcome.status, outcome.message)
             return outcome
         source, extraction = load.source, load.extraction
-        check = _file_check(source, known)
+        check = _file_check(source, known, reread, reread is not None)
         if check.state == "unchanged":
             return LoadResult(name, "skipped", message="unchanged since last ingest")
         if check.state != "duplicate" and extraction is None:
             raise ValueError(f"{name} is {check.state}: it needs an extraction")
+        if check.state == "reread":
+            staged.decisions += self._decisions_of(name)
         if check.state != "new":  # a new file has no rows yet: nothing to delete
             self._delete_forms_of(name)
         if check.state == "duplicate":
@@ -883,11 +919,39 @@ class Warehouse:
                 "extractor": extraction.extractor if extraction else None,
                 "pages": extraction.pages if extraction else None,
                 "forms_found": len(extraction.forms) if extraction and not extraction.error else 0,
+                "reader_version": extraction.reader_version if extraction else None,
             },
             outcome,
         )
-        known[name] = _Stored(source.sha256, outcome.status, outcome.message)
+        known[name] = _Stored(
+            source.sha256,
+            outcome.status,
+            outcome.message,
+            extraction.reader_version if extraction else None,
+        )
         return outcome
+
+    def _decisions_of(self, source_file: str) -> list[tuple[str, str | None, bool, bool]]:
+        """The review decisions on the forms of ``source_file``, with each form's fingerprint."""
+        return self.connection.execute(
+            """
+            SELECT form_id, fingerprint, released, coalesce(rejected, false) FROM store.form
+            WHERE source_file = ? AND (released OR coalesce(rejected, false))
+            """,
+            [source_file],
+        ).fetchall()
+
+    def _restore_decisions(self, decisions: list[tuple[str, str | None, bool, bool]]) -> None:
+        """Put back the decisions on forms read again whose content did not change; a form whose
+        content changed waits for a new review (its earlier ones stay in the reviews log)."""
+        for form_id, fingerprint, released, rejected in decisions:
+            self.connection.execute(
+                """
+                UPDATE store.form SET released = ?, rejected = ?
+                WHERE form_id = ? AND fingerprint = ? AND status = 'quarantined'
+                """,
+                [released, rejected, form_id, fingerprint],
+            )
 
     def _delete_forms_of(self, source_file: str) -> None:
         old_forms = "SELECT form_id FROM store.form WHERE source_file = ?"

@@ -320,6 +320,12 @@ def _pipeline_options() -> argparse.ArgumentParser:
         action="store_true",
         help="read files recorded as failed again (after raising --timeout, say)",
     )
+    options.add_argument(
+        "--reread",
+        action="store_true",
+        help="read again the files an older version of the readers read (after an upgrade): "
+        "their forms are replaced, review decisions on forms whose content did not change kept",
+    )
     return options
 
 
@@ -519,6 +525,7 @@ def _run_options(args: argparse.Namespace, db: Path, workers: int, progress: boo
         address=args.address,
         report_dir=report_dir,
         retry_failed=args.retry_failed,
+        reread=args.reread,
         progress=progress,
         max_download_mb=getattr(args, "max_download_mb", 200.0),
     )
