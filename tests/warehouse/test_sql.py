@@ -150,7 +150,7 @@ def test_a_table_right_aligns_numbers_and_shows_null():
         "x            7.00      3",
         "(2 rows)",
     ]
-    assert format_rows(["a"], [(None,)], "csv") == "a\n\n"  # NULL is empty in CSV
+    assert format_rows(["a", "b"], [(None, 1)], "csv") == "a,b\n,1\n"  # NULL: empty in CSV
 
 
 def test_an_unknown_dot_command_says_so(warehouse_file):
