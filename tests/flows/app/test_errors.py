@@ -381,7 +381,8 @@ def test_ctrl_c_during_a_run_leaves_the_warehouse_and_the_next_run_resumes(tmp_p
         ).fetchall()
     (interrupted_status, loaded, _), (resumed_status, read, skipped) = runs[1:]
     assert interrupted_status == "crashed" and resumed_status == "completed"
-    assert loaded >= 2 and skipped == loaded and read + skipped == len(PDFS)
+    # the files loaded before Ctrl-C (at least the three reported) are kept, not read again
+    assert 3 <= skipped <= loaded and read + skipped == len(PDFS)
 
 
 def test_ctrl_c_at_the_sql_prompt(tmp_path, warehouse_file):
