@@ -17,7 +17,6 @@ from flows.app.errors import (
     EXIT_FILES_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
-    EXIT_REFUSED,
     EXIT_USAGE,
     Refused,
     UsageError,
@@ -718,9 +717,10 @@ def run_serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return EXIT_OK
     except Exception as error:
-        _error(f"could not serve the deployment: {type(error).__name__}: {error}")
-        _error(f"is the Prefect server at {get_current_settings().api.url} up?")
-        return EXIT_REFUSED
+        raise Refused(
+            f"could not serve the deployment ({type(error).__name__}: {error}); is the Prefect "
+            f"server at {get_current_settings().api.url} up?"
+        ) from error
     return EXIT_OK
 
 
