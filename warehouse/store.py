@@ -205,6 +205,17 @@ def _connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         raise
 
 
+def _refuse_unwritable(db: Path) -> None:
+    """Refuse, before anything is created, a ``db`` this jixiao cannot write: not a DuckDB
+    file, or written by a newer DuckDB or jixiao."""
+    if db.exists():
+        connection = _connect(db, read_only=True)
+        try:
+            _refuse_newer_schema(connection, db)
+        finally:
+            connection.close()
+
+
 def _refuse_newer_schema(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Raise WarehouseTooNew if a newer jixiao brought the open warehouse past SCHEMA_VERSION."""
     (known,) = connection.execute(
@@ -356,12 +367,7 @@ def check_writable(db: str | Path) -> None:
     Takes and drops the lock without copying anything (waits for it under ``$JIXIAO_WAIT``).
     """
     db = Path(db)
-    if db.exists():  # refuse a file this jixiao cannot write before creating anything
-        connection = _connect(db, read_only=True)
-        try:
-            _refuse_newer_schema(connection, db)
-        finally:
-            connection.close()
+    _refuse_unwritable(db)
     db.parent.mkdir(parents=True, exist_ok=True)
     lock = _WriterLock.acquire(db, os.environ.get(WAIT_ENV, "") not in ("", "0"))
     try:
@@ -679,6 +685,7 @@ class Warehouse:
             return cls._open_read_only(path)
         if wait is None:
             wait = os.environ.get(WAIT_ENV, "") not in ("", "0")
+        _refuse_unwritable(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         lock = _WriterLock.acquire(path, wait)
         try:

@@ -186,6 +186,7 @@ def test_a_warehouse_from_a_newer_version(tmp_path, warehouse_file):
             "written by a newer jixiao (warehouse schema 99",
         )
     assert (tmp_path / "schema.duckdb").read_bytes() == before
+    assert not (tmp_path / "schema.duckdb.work").exists()  # nothing copied to work on
 
 
 def test_read_only_folders(tmp_path, warehouse_file):
