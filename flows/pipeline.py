@@ -155,7 +155,7 @@ class Pipeline:
             return {}
         try:
             reread = READER_VERSION if self.reread else None
-            loaded = self.warehouse.load_files(loads, self.summary.run_id, reread)
+            loaded = self.warehouse.load_files(loads, self.summary.run_id, reread=reread)
         except Exception as error:  # rolled back
             if len(loads) > 1:  # find the file at fault: each in its own transaction
                 return {name: o for load in loads for name, o in self._load([load]).items()}
