@@ -22,7 +22,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 
 import flows.extraction.pool as pool_module
-from flows.extraction.extract import Checks
+from flows.extraction.extract import READER_VERSION, Checks
 from flows.extraction.pool import (
     DEFAULT_TIMEOUT,
     ExtractionPool,
@@ -32,22 +32,6 @@ from flows.extraction.pool import (
 from schemas.records import Extraction, Form
 
 TASK_RUNNERS = ("process", "dask")
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _code_version() -> str:
-    """A fingerprint of the reader code: cached extractions end when a reader changes."""
-    digest = hashlib.sha256()
-    paths = [ROOT / "flows" / "extraction" / "extract.py"]  # what an extraction holds
-    for package in ("extractors", "schemas"):
-        paths += sorted((ROOT / package).rglob("*.py"))
-    for path in paths:
-        digest.update(path.relative_to(ROOT).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-CODE_VERSION = _code_version()
 
 
 @dataclass(frozen=True)
@@ -75,7 +59,10 @@ class Engine:
 
 
 def _content_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
-    return f"jixiao-extract-{parameters['sha256']}-{CODE_VERSION}"
+    """What an extraction depends on: the bytes, the reader code, and the file's name (its
+    suffix picks the reader, and messages name the file)."""
+    name = hashlib.sha256(Path(parameters["path"]).name.encode()).hexdigest()[:16]
+    return f"jixiao-extract-{parameters['sha256']}-{name}-{READER_VERSION}"
 
 
 @task(
@@ -91,8 +78,8 @@ def extract_file(path: str, sha256: str, timeout: float = DEFAULT_TIMEOUT) -> Ex
     ``timeout`` s.
 
     Locally the run's pool reads it; on a Dask worker, a reader process of that worker's own
-    (see :func:`flows.extraction.pool.read_here_or_in_pool`). Cached on ``sha256`` (the file's content) and
-    the reader code's fingerprint.
+    (see :func:`flows.extraction.pool.read_here_or_in_pool`). Cached on ``sha256`` (the file's
+    content), the file's name and the reader code's fingerprint.
     """
     return pool_module.read_here_or_in_pool(path, sha256, timeout)
 

@@ -20,8 +20,8 @@ def ingest(
     """Ingest the performance forms in ``paths`` (files, folders, http(s) URLs) and the lines
     of ``manifest`` as ``options`` say (see :class:`flows.options.RunOptions`).
 
-    Each file is a Prefect task run, cached on its content; ``flow_label`` is recorded in
-    ingest_runs ('ingest', 'nightly' or 'backfill').
+    Each file is a Prefect task run, cached on its content and name; ``flow_label`` is recorded
+    in ingest_runs ('ingest', 'nightly' or 'backfill').
     """
     logger = get_run_logger()
     items, ignored = collect(

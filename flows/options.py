@@ -22,7 +22,8 @@ class RunOptions:
     ``workers`` processes (stopped after ``timeout`` seconds a file), or on the Dask cluster at
     ``address`` when ``task_runner`` is 'dask'; the same workers check the forms, ``chunk_files``
     files at a time. ``report_dir`` receives each run's HTML report and Data Docs;
-    ``retry_failed`` reads files recorded as failed again; ``progress`` also prints progress to
+    ``retry_failed`` reads files recorded as failed again; ``reread`` reads again the unchanged
+    files another reader version read (replacing their forms); ``progress`` also prints progress to
     stderr; downloads larger than ``max_download_mb`` are refused; ``wait`` waits for another
     writer instead of failing (default: ``$JIXIAO_WAIT``).
     """
@@ -35,6 +36,7 @@ class RunOptions:
     address: str | None = None
     report_dir: str | None = None
     retry_failed: bool = False
+    reread: bool = False
     progress: bool = False
     max_download_mb: float = 200
     wait: bool | None = None

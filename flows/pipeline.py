@@ -21,14 +21,13 @@ from pathlib import Path
 from prefect import get_run_logger
 from prefect.runtime import flow_run
 
-from extractors import SUPPORTED_SUFFIXES
 from flows.engine import ChunkRead, Engine, Workers
-from flows.extraction.extract import Checks
+from flows.extraction.extract import READER_VERSION, Checks
 from flows.options import CHUNK_FILES, RunOptions
 from flows.progress import Reporter
 from flows.report import ValidationLog, publish_summary, write_report
 from flows.sources import Item
-from flows.summary import FileOutcome, RunSummary, summary_line
+from flows.summary import UNSUPPORTED, FileOutcome, RunSummary, summary_line
 from warehouse import FileLoad, SourceFile, Unpulled, Warehouse
 
 FLOW_LABELS = ("ingest", "nightly", "backfill")
@@ -50,6 +49,7 @@ class Pipeline:
     """Plans, reads and checks, and loads the files of one run, filling its summary as it goes.
 
     ``gx_results``, if given, collects GX's validation results (for Data Docs) while it has room.
+    With ``reread``, unchanged files that another reader version read are read again.
     """
 
     def __init__(
@@ -58,8 +58,10 @@ class Pipeline:
         summary: RunSummary,
         reporter: Reporter,
         gx_results: ValidationLog | None = None,
+        reread: bool = False,
     ) -> None:
         self.warehouse = warehouse
+        self.reread = reread
         self.summary = summary
         self.reporter = reporter
         self.gx_results = gx_results
@@ -96,13 +98,15 @@ class Pipeline:
             chunk.sources[name], paths[name] = source, str(item.path)
         to_read: dict[str, tuple[str, str]] = {}
         sources = list(chunk.sources.values())
-        for source, check in zip(sources, self.warehouse.check_files(sources), strict=True):
+        checks = self.warehouse.check_files(sources, READER_VERSION, self.reread)
+        for source, check in zip(sources, checks, strict=True):
             name = source.source_file
             if check.state == "unchanged":
                 chunk.unchanged[name] = FileOutcome(
                     name, "skipped", message="unchanged since last ingest"
                 )
-            elif check.state in ("new", "changed") and source.sha256 not in self.seen:
+                self.summary.files_older_reader += check.older_reader
+            elif check.state in ("new", "changed", "reread") and source.sha256 not in self.seen:
                 self.seen[source.sha256] = name
                 to_read[name] = (paths[name], source.sha256)
             # else: a duplicate, of a stored file or of one read earlier in this run
@@ -150,7 +154,8 @@ class Pipeline:
         if not loads:
             return {}
         try:
-            loaded = self.warehouse.load_files(loads, self.summary.run_id)
+            reread = READER_VERSION if self.reread else None
+            loaded = self.warehouse.load_files(loads, self.summary.run_id, reread=reread)
         except Exception as error:  # rolled back
             if len(loads) > 1:  # find the file at fault: each in its own transaction
                 return {name: o for load in loads for name, o in self._load([load]).items()}
@@ -204,16 +209,15 @@ def run_items(
         Reporter(len(items), options.progress) as reporter,
         Warehouse.open(options.warehouse(), wait=options.wait) as warehouse,
     ):
-        for path in summary.ignored:
-            reporter.note(
-                f"ignored {path}: not a supported file type ({' '.join(sorted(SUPPORTED_SUFFIXES))})"
-            )
+        for path in summary.ignored:  # listed with the summary
+            reporter.logger.info("skipped %s: %s", path, UNSUPPORTED)
         if options.retry_failed:
             dropped = warehouse.forget_failed([item.source_file for item in items])
             reporter.note(f"reading {dropped} file(s) recorded as failed again")
         warehouse.start_run(summary.run_id, flow_label)
         try:
-            Pipeline(warehouse, summary, reporter, gx_log).run(items, engine, options.chunk_files)
+            pipeline = Pipeline(warehouse, summary, reporter, gx_log, options.reread)
+            pipeline.run(items, engine, options.chunk_files)
         except Exception:
             summary.status = "failed"
             warehouse.finish_run(summary.run_id, "failed", summary)

@@ -31,6 +31,9 @@ def _describe(outcome: FileOutcome) -> str:
     return f"{outcome.status}: {outcome.message}" if outcome.message else outcome.status
 
 
+# set on a log record whose text is already on the console (a progress line): a console log
+# handler may leave it out, the run log in Prefect keeps it
+SHOWN_ON_CONSOLE = "jixiao_shown_on_console"
 STATUS_STYLES = {"loaded": "green", "partial": "yellow", "failed": "red", "no_forms": "magenta"}
 
 
@@ -82,7 +85,8 @@ class Reporter:
         self.done += 1
         prefix = f"[{self.done}/{self.total}] {display_path(outcome.path)}: "
         level = logging.WARNING if outcome.status == "failed" else logging.DEBUG
-        self.logger.log(level, "%s%s", prefix, _describe(outcome))
+        shown = {SHOWN_ON_CONSOLE: self.console is not None}
+        self.logger.log(level, "%s%s", prefix, _describe(outcome), extra=shown)
         if self.console:
             style = STATUS_STYLES.get(outcome.status, "dim")
             self.bar.console.print(Text.assemble(prefix, (_describe(outcome), style)))

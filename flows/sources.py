@@ -35,7 +35,8 @@ from tenacity import (
 
 from extractors import SUPPORTED_SUFFIXES
 
-WAREHOUSE_SUFFIXES = frozenset({".duckdb", ".wal"})  # our own files: never ingested, never reported
+# our own files (the warehouse, its log, lock and working copy): never ingested, never reported
+WAREHOUSE_SUFFIXES = frozenset({".duckdb", ".wal", ".lock", ".work"})
 CONTENT_TYPES = {
     "application/pdf": ".pdf",
     "text/html": ".html",
@@ -148,7 +149,8 @@ def _outside(path: Path, root: Path) -> bool:
 
 @dataclass
 class Discovery:
-    """Files found under the given paths, and named files that are not of a supported type."""
+    """Files found under the given paths, and the files among them or in them that are not of
+    a supported type (``ignored``)."""
 
     files: list[Path]
     ignored: list[Path]
@@ -158,8 +160,8 @@ class Discovery:
 def discover_files(paths: Iterable[str | Path]) -> Discovery:
     """Supported files among ``paths`` and, recursively, inside folders among them.
 
-    Hidden files and folders are skipped while walking; warehouse files are always skipped.
-    Raises FileNotFoundError naming the first path that does not exist.
+    Hidden files and folders are skipped while walking; warehouse files are always skipped, and
+    not reported. Raises FileNotFoundError naming the first path that does not exist.
     """
     found: dict[Path, None] = {}
     ignored: list[Path] = []
@@ -181,13 +183,17 @@ def discover_files(paths: Iterable[str | Path]) -> Discovery:
             subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
             for name in sorted(names):
                 path = Path(folder) / name
-                if name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                suffix = path.suffix.lower()
+                if name.startswith(".") or suffix in WAREHOUSE_SUFFIXES:
+                    continue
+                if suffix not in SUPPORTED_SUFFIXES:
+                    ignored.append(path)
                     continue
                 if _outside(path, given):
                     links_out.append(path)
                 else:
                     found[path.resolve()] = None
-    return Discovery(sorted(found), ignored, links_out)
+    return Discovery(sorted(found), list(dict.fromkeys(ignored)), links_out)
 
 
 def resolve(

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from extractors import SUPPORTED_SUFFIXES
 from warehouse import RunCounts
+
+UNSUPPORTED = f"not a supported file type ({' '.join(sorted(SUPPORTED_SUFFIXES))})"
 
 
 @dataclass
@@ -37,9 +40,10 @@ class RunSummary(RunCounts):
     status: str = "running"
     warnings: int = 0
     files: list[FileOutcome] = field(default_factory=list)
-    ignored: list[str] = field(default_factory=list)  # named files of an unsupported type
+    ignored: list[str] = field(default_factory=list)  # files of an unsupported type, skipped
     report: str | None = None  # the run's HTML report, when one was written
     check_failures: dict[str, int] = field(default_factory=dict)  # check_name → failed checks
+    files_older_reader: int = 0  # unchanged files another reader version read (see --reread)
 
 
 def display_path(path: str | Path) -> str:
@@ -54,10 +58,22 @@ def display_path(path: str | Path) -> str:
 
 
 def summary_line(summary: RunSummary) -> str:
-    """One line with the run's counts."""
+    """One line with the run's counts; files of an unsupported type are counted apart, and the
+    skipped files an older reader read are named."""
+    unsupported = (
+        f" ({len(summary.ignored)} more skipped: not a supported file type)"
+        if summary.ignored
+        else ""
+    )
+    older = (
+        f"; {summary.files_older_reader} of the skipped were read by an older reader "
+        "(--reread reads them again)"
+        if summary.files_older_reader
+        else ""
+    )
     return (
         f"{summary.files_seen} files seen: {summary.files_new} new, "
-        f"{summary.files_skipped} skipped, {summary.files_failed} failed; "
+        f"{summary.files_skipped} skipped, {summary.files_failed} failed{unsupported}; "
         f"{summary.forms_landed} forms landed, {summary.forms_quarantined} quarantined, "
-        f"{summary.warnings} warnings"
+        f"{summary.warnings} warnings{older}"
     )

@@ -140,4 +140,5 @@ class Extraction:
     extractor: str | None = None
     n_tables: int = 0
     error: str | None = None  # set when the file was unreadable: it is recorded as 'failed'
+    reader_version: str | None = None  # the fingerprint of the reader code that read it
     notes: list[str] = field(default_factory=list)  # the reader's and parser's remarks on the file

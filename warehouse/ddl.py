@@ -41,7 +41,8 @@ TABLES = [
         forms_found INTEGER NOT NULL DEFAULT 0,
         status VARCHAR NOT NULL
             CHECK (status IN ('loaded', 'partial', 'no_forms', 'failed', 'skipped_duplicate')),
-        error VARCHAR
+        error VARCHAR,
+        reader_version VARCHAR  -- the reader code that read it; NULL: read before it was kept
     )
     """,
     f"""
@@ -172,6 +173,7 @@ MIGRATIONS = [
     "ALTER TABLE store.form ADD COLUMN IF NOT EXISTS year_source VARCHAR",  # version 4
     "ALTER TABLE store.form ADD COLUMN IF NOT EXISTS fingerprint VARCHAR",
     "ALTER TABLE store.indicator ADD COLUMN IF NOT EXISTS extra JSON",
+    "ALTER TABLE store.source_file ADD COLUMN IF NOT EXISTS reader_version VARCHAR",
 ]
 
 # A form is landed when its checks let it through or a reviewer released it; held back otherwise.
@@ -395,7 +397,7 @@ VIEWS: dict[str, View] = {
     "source_files": View(
         """
         SELECT source_file, source_sha256, bytes, pulled_at, run_id, extractor, pages, forms_found,
-               status, error
+               status, error, reader_version
         FROM store.source_file
         """,
         year="file",

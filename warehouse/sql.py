@@ -12,7 +12,7 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TextIO
@@ -25,8 +25,10 @@ from warehouse.store import Warehouse
 FORMATS = ("table", "csv", "json")
 CELL_WIDTH = 60  # longer text is cut in table output
 BOM = "\ufeff"  # Excel reads a CSV file as UTF-8 only when it starts with this
-HELP = """\
-Statements end with ';' and may span lines. Views: {views}.
+NULL = "NULL"  # how a missing value shows in a table
+HELP = f"""\
+Statements end with ';' and may span lines. Views: {", ".join(VIEWS)}.
+  .help           this help
   .tables         list the views and their row counts
   .schema VIEW    the columns of a view
   .format FORMAT  table, csv or json
@@ -35,7 +37,12 @@ Statements end with ';' and may span lines. Views: {views}.
 
 
 class QueryError(Exception):
-    """A query DuckDB refused; the message says why and what to do."""
+    """A query DuckDB refused; the message says why and what to do. ``done`` holds the results
+    of the statements before it."""
+
+    def __init__(self, message: str, done: str = "") -> None:
+        super().__init__(message)
+        self.done = done
 
 
 def _plain(value: Any) -> Any:
@@ -60,6 +67,8 @@ def _text(value: Any) -> str:
 
 
 def _cell(value: Any) -> str:
+    if value is None:
+        return NULL
     text = _text(value).replace("\n", " ")
     return text if len(text) <= CELL_WIDTH else text[: CELL_WIDTH - 1] + "…"
 
@@ -67,6 +76,20 @@ def _cell(value: Any) -> str:
 def _width(text: str) -> int:
     """Display width: CJK characters take two columns."""
     return sum(2 if ord(char) >= 0x1100 else 1 for char in text)
+
+
+def _is_numeric(values: Iterable[Any]) -> bool:
+    """Whether a column holds numbers only (NULLs aside): such a column is right-aligned."""
+    present = [value for value in values if value is not None]
+    return bool(present) and all(
+        isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+        for value in present
+    )
+
+
+def _pad(cell: str, width: int, right: bool) -> str:
+    fill = " " * (width - _width(cell))
+    return fill + cell if right else cell + fill
 
 
 def format_rows(columns: Sequence[str], rows: list[tuple], fmt: str = "table") -> str:
@@ -84,10 +107,11 @@ def format_rows(columns: Sequence[str], rows: list[tuple], fmt: str = "table") -
         )
     cells = [list(columns)] + [[_cell(value) for value in row] for row in rows]
     widths = [max(_width(row[i]) for row in cells) for i in range(len(columns))]
+    numeric = [_is_numeric(row[i] for row in rows) for i in range(len(columns))]
     lines = []
     for number, row in enumerate(cells):
         lines.append(
-            "  ".join(cell + " " * (width - _width(cell)) for cell, width in zip(row, widths))
+            "  ".join(_pad(cell, width, right) for cell, width, right in zip(row, widths, numeric))
         )
         if number == 0:
             lines.append("  ".join("-" * width for width in widths))
@@ -99,7 +123,27 @@ def format_rows(columns: Sequence[str], rows: list[tuple], fmt: str = "table") -
 def run_query(
     warehouse: Warehouse, query: str, fmt: str = "table", max_rows: int | None = None
 ) -> str:
-    """Run one statement on the read-only warehouse and render its result."""
+    """Run the statements of ``query`` on the read-only warehouse; each result rendered, in
+    order (a table's results one blank line apart). None runs if one does not parse; a failing
+    statement stops the rest, its error raised after the results before it are printed."""
+    try:
+        statements = [s.query for s in duckdb.extract_statements(query)]
+    except duckdb.Error as error:
+        raise QueryError(_explain(error)) from None
+    texts = []
+    for statement in statements:
+        try:
+            texts.append(_run_statement(warehouse, statement, fmt, max_rows))
+        except QueryError as error:
+            raise QueryError(str(error), done=_joined(texts, fmt)) from None
+    return _joined(texts, fmt)
+
+
+def _joined(texts: list[str], fmt: str) -> str:
+    return ("\n" if fmt == "table" else "").join(texts)
+
+
+def _run_statement(warehouse: Warehouse, query: str, fmt: str, max_rows: int | None) -> str:
     try:
         result = warehouse.connection.execute(query)
     except duckdb.Error as error:
@@ -166,7 +210,7 @@ def _execute(warehouse: Warehouse, statement: str, fmt: str, stdout: TextIO) -> 
     try:
         stdout.write(run_query(warehouse, statement, fmt))
     except QueryError as error:
-        stdout.write(f"error: {error}\n")
+        stdout.write(f"{error.done}error: {error}\n")
     stdout.flush()
 
 
@@ -180,8 +224,14 @@ def _dot(warehouse: Warehouse, command: str, argument: str, fmt: str, stdout: Te
         _execute(warehouse, f'DESCRIBE "{argument.replace(chr(34), "")}"', "table", stdout)
     elif command == ".format" and argument in FORMATS:
         return argument
+    elif command == ".help":
+        stdout.write(HELP)
+    elif command == ".schema":
+        stdout.write(f"error: .schema needs a view, e.g. .schema forms ({', '.join(VIEWS)})\n")
+    elif command == ".format":
+        stdout.write(f"error: .format takes {', '.join(FORMATS)}\n")
     else:
-        stdout.write(HELP.format(views=", ".join(VIEWS)))
+        stdout.write(f"error: {command} is not a command; .help lists them\n")
     return fmt
 
 
@@ -193,6 +243,7 @@ def main(db: str, query: str | None, fmt: str, max_rows: int | None) -> int:
             try:
                 sys.stdout.write(bom + run_query(warehouse, query, fmt, max_rows))
             except QueryError as error:
+                sys.stdout.write(bom + error.done)
                 print(f"jixiao: {error}", file=sys.stderr)
                 return 2
             return 0

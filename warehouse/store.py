@@ -129,6 +129,7 @@ SOURCE_COLUMNS = (
     "forms_found",
     "status",
     "error",
+    "reader_version",
 )
 STAGED_COLUMNS = {  # the fact tables a load fills, in insert order
     "form": FORM_COLUMNS,
@@ -150,6 +151,15 @@ class WarehouseBusy(Exception):
     """The warehouse file is locked by another process."""
 
 
+class NotAWarehouse(Exception):
+    """The file named as the warehouse is not one: a folder, another kind of file, or damaged."""
+
+
+class WarehouseTooNew(Exception):
+    """The warehouse was written by a newer DuckDB, or brought to a newer schema by a newer
+    jixiao: this one must not change it."""
+
+
 def db_path(given: str | Path | None = None) -> Path:
     """The warehouse file: ``given``, else ``$JIXIAO_DB`` if set, else ``data/jixiao.duckdb``
     under the cwd."""
@@ -164,9 +174,62 @@ def _is_lock_error(error: duckdb.Error) -> bool:
     return "lock" in str(error).lower()
 
 
-def _connect_writable(path: Path) -> duckdb.DuckDBPyConnection:
-    """Open ``path`` for writing; a file it creates is in the STORAGE_VERSION format."""
-    return duckdb.connect(str(path), config={"storage_compatibility_version": STORAGE_VERSION})
+def _connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """``duckdb.connect``, its refusals told in the warehouse's terms: held by another program
+    (WarehouseBusy), not a DuckDB file (NotAWarehouse), from a newer DuckDB (WarehouseTooNew)."""
+    if path.is_dir():
+        raise NotAWarehouse(
+            f"{path} is a folder: --db names the warehouse file, e.g. {path / DEFAULT_DB.name}"
+        )
+    try:
+        if read_only:
+            return duckdb.connect(str(path), read_only=True)
+        # a file it creates is in the STORAGE_VERSION format
+        return duckdb.connect(str(path), config={"storage_compatibility_version": STORAGE_VERSION})
+    except duckdb.ConnectionException as error:  # this very process has it open for writing
+        raise WarehouseBusy(_writers_elsewhere(path)) from error
+    except duckdb.Error as error:
+        message = str(error)
+        if "newer version" in message or "storage version" in message:
+            raise WarehouseTooNew(
+                f"{path} was written by a newer version of DuckDB than this jixiao has "
+                f"(duckdb {duckdb.__version__}): upgrade jixiao (pip install -U jixiao duckdb)"
+            ) from error
+        if "not a valid DuckDB database" in message or "Corrupt database" in message:
+            raise NotAWarehouse(
+                f"{path} is not a DuckDB warehouse (or it is damaged): check --db "
+                "or $JIXIAO_DB, which name the warehouse file"
+            ) from error
+        if isinstance(error, duckdb.IOException) and _is_lock_error(error):
+            raise WarehouseBusy(_writers_elsewhere(path)) from error
+        raise
+
+
+def _refuse_unwritable(db: Path) -> None:
+    """Refuse, before anything is created, a ``db`` this jixiao cannot write: not a DuckDB
+    file, or written by a newer DuckDB or jixiao."""
+    if db.exists():
+        connection = _connect(db, read_only=True)
+        try:
+            _refuse_newer_schema(connection, db)
+        finally:
+            connection.close()
+
+
+def _refuse_newer_schema(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Raise WarehouseTooNew if a newer jixiao brought the open warehouse past SCHEMA_VERSION."""
+    (known,) = connection.execute(
+        "SELECT count(*) FROM duckdb_tables() "
+        "WHERE schema_name = 'store' AND table_name = 'schema_version'"
+    ).fetchone()
+    if not known:
+        return
+    (version,) = connection.execute("SELECT max(version) FROM store.schema_version").fetchone()
+    if version is not None and version > SCHEMA_VERSION:
+        raise WarehouseTooNew(
+            f"{path} was written by a newer jixiao (warehouse schema {version}; this one knows "
+            f"up to {SCHEMA_VERSION}): upgrade jixiao to write to it"
+        )
 
 
 def _version(tag: str) -> tuple[int, ...]:
@@ -189,7 +252,7 @@ def _rewrite_for_readers(work: Path) -> None:
     rewritten = _sibling(work, ".rewrite")
     for leftover in (rewritten, _sibling(rewritten, ".wal")):
         leftover.unlink(missing_ok=True)
-    connection = _connect_writable(rewritten)
+    connection = _connect(rewritten)
     try:
         (target,) = connection.execute("SELECT current_database()").fetchone()
         source = str(work).replace("'", "''")
@@ -239,6 +302,17 @@ class _WriterLock:
             raise WarehouseBusy(f"{db} is already open for writing in this process")
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
+            cls._take(fd, path, db, wait)
+        except BaseException:
+            os.close(fd)
+            raise
+        cls._held.add(path)
+        return cls(path, fd)
+
+    @classmethod
+    def _take(cls, fd: int, path: Path, db: Path, wait: bool) -> None:
+        """Lock ``fd`` (waiting if asked) and write this process's pid into it."""
+        try:
             try:
                 fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as error:
@@ -247,11 +321,10 @@ class _WriterLock:
                 fcntl.lockf(fd, fcntl.LOCK_EX)
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        except BaseException:
-            os.close(fd)
-            raise
-        cls._held.add(path)
-        return cls(path, fd)
+        except OSError as error:
+            if error.filename is not None:
+                raise
+            raise OSError(error.errno, error.strerror, str(path)) from error
 
     @staticmethod
     def _busy_message(db: Path, fd: int) -> str:
@@ -284,18 +357,8 @@ def _check_no_other_writer(db: Path) -> None:
     """
     if not db.exists():
         return
-    wal = _sibling(db, ".wal")
-    try:
-        if wal.exists():  # written in place by another program: fold its log in first
-            duckdb.connect(str(db)).close()
-        else:
-            duckdb.connect(str(db), read_only=True).close()
-    except duckdb.ConnectionException as error:  # this very process has it open for writing
-        raise WarehouseBusy(_writers_elsewhere(db)) from error
-    except duckdb.IOException as error:
-        if _is_lock_error(error):
-            raise WarehouseBusy(_writers_elsewhere(db)) from error
-        raise
+    # written in place by another program when it has a log: fold the log in first
+    _connect(db, read_only=not _sibling(db, ".wal").exists()).close()
 
 
 def check_writable(db: str | Path) -> None:
@@ -304,6 +367,7 @@ def check_writable(db: str | Path) -> None:
     Takes and drops the lock without copying anything (waits for it under ``$JIXIAO_WAIT``).
     """
     db = Path(db)
+    _refuse_unwritable(db)
     db.parent.mkdir(parents=True, exist_ok=True)
     lock = _WriterLock.acquire(db, os.environ.get(WAIT_ENV, "") not in ("", "0"))
     try:
@@ -332,10 +396,13 @@ class SourceFile:
 
 @dataclass(frozen=True)
 class FileCheck:
-    """Whether a file needs reading: 'new', 'changed', 'unchanged' or 'duplicate' (of ``holder``)."""
+    """Whether a file needs reading: 'new', 'changed', 'unchanged', 'reread' (unchanged, read
+    again by another reader version) or 'duplicate' (of ``holder``). ``older_reader``: an
+    unchanged file that another reader version read."""
 
     state: str
     holder: str | None = None
+    older_reader: bool = False
 
 
 @dataclass(frozen=True)
@@ -378,11 +445,18 @@ class _Stored(NamedTuple):
     sha256: str | None
     status: str
     error: str | None
+    reader_version: str | None = None
 
 
-def _file_check(source: SourceFile, known: dict[str, _Stored]) -> FileCheck:
+def _file_check(
+    source: SourceFile,
+    known: dict[str, _Stored],
+    reader_version: str | None = None,
+    reread: bool = False,
+) -> FileCheck:
     """Whether ``source`` must be read, given ``known`` source_files rows (its own, if stored,
-    and those of the files holding its content)."""
+    and those of the files holding its content). Given the current ``reader_version``, an
+    unchanged file another version read is told apart, and with ``reread`` read again."""
     own = known.get(source.source_file)
     holder = min(
         (
@@ -396,7 +470,12 @@ def _file_check(source: SourceFile, known: dict[str, _Stored]) -> FileCheck:
     )
     if own is not None and own.sha256 == source.sha256:
         if own.status != "skipped_duplicate" or holder is not None:
-            return FileCheck("unchanged")
+            older = (
+                reader_version is not None
+                and own.status != "skipped_duplicate"
+                and own.reader_version != reader_version
+            )
+            return FileCheck("reread") if older and reread else FileCheck("unchanged", None, older)
         return FileCheck("changed")  # the copy it duplicated is gone: read this one now
     if holder is not None:
         return FileCheck("duplicate", holder)
@@ -421,6 +500,8 @@ class _StagedRows:
         default_factory=lambda: {table: [] for table in STAGED_COLUMNS}
     )
     sources: list[list[Any]] = field(default_factory=list)
+    # review decisions of forms read again: (form_id, fingerprint, released, rejected)
+    decisions: list[tuple[str, str | None, bool, bool]] = field(default_factory=list)
 
     def add_source(self, values: dict[str, Any], outcome: LoadResult) -> None:
         """Stage a file's source_files row (replacing any stored one); unnamed columns are NULL."""
@@ -603,24 +684,24 @@ class Warehouse:
             return cls._open_read_only(path)
         if wait is None:
             wait = os.environ.get(WAIT_ENV, "") not in ("", "0")
+        _refuse_unwritable(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         lock = _WriterLock.acquire(path, wait)
         try:
             work = cls._working_copy(path)
-            try:
-                connection = _connect_writable(work)
-            except duckdb.IOException as error:
-                if _is_lock_error(error):
-                    raise WarehouseBusy(_writers_elsewhere(work)) from error
-                raise
+            connection = _connect(work)
             if _newer_than_readers(connection):
                 connection.close()
                 _rewrite_for_readers(work)
-                connection = _connect_writable(work)
+                connection = _connect(work)
             warehouse = cls(connection, path, lock, work)
-            warehouse._create_schema()
         except BaseException:
             lock.release()
+            raise
+        try:
+            warehouse._create_schema()
+        except BaseException:
+            warehouse.abandon()
             raise
         return warehouse
 
@@ -630,13 +711,7 @@ class Warehouse:
             raise FileNotFoundError(
                 f"no warehouse at {path}: run `jixiao ingest` first, or pass --db FILE"
             )
-        try:
-            connection = duckdb.connect(str(path), read_only=True)
-        except duckdb.IOException as error:
-            if _is_lock_error(error):
-                raise WarehouseBusy(_writers_elsewhere(path)) from error
-            raise
-        return cls(connection, path)
+        return cls(_connect(path, read_only=True), path)
 
     @staticmethod
     def _working_copy(path: Path) -> Path:
@@ -673,6 +748,15 @@ class Warehouse:
         finally:
             self._lock.release()
 
+    def abandon(self) -> None:
+        """Close without publishing: the warehouse file stays as it was, and the next writer
+        resumes the working copy (what was committed in it is kept)."""
+        try:
+            self.connection.close()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+
     def _publish(self) -> None:
         assert self._work is not None
         if _sibling(self._work, ".wal").exists():
@@ -693,9 +777,13 @@ class Warehouse:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self.close()
+        if exc_type is not None and not issubclass(exc_type, Exception):
+            self.abandon()  # interrupted (Ctrl-C): leave the warehouse as it was
+        else:
+            self.close()
 
     def _create_schema(self) -> None:
+        _refuse_newer_schema(self.connection, self.path)
         for statement in [*TABLES, *MIGRATIONS, *view_statements(), FILL_FINGERPRINTS]:
             self.connection.execute(statement)
         (current,) = self.connection.execute(
@@ -718,16 +806,24 @@ class Warehouse:
         (check,) = self.check_files([source])
         return check
 
-    def check_files(self, sources: Sequence[SourceFile]) -> list[FileCheck]:
-        """:meth:`check_file` for several files, in one query."""
+    def check_files(
+        self,
+        sources: Sequence[SourceFile],
+        reader_version: str | None = None,
+        reread: bool = False,
+    ) -> list[FileCheck]:
+        """:meth:`check_file` for several files, in one query. Given the current
+        ``reader_version``, unchanged files read by another version are marked ``older_reader``
+        or, with ``reread``, to be read again ('reread')."""
         known = self._known([s.source_file for s in sources], [s.sha256 for s in sources])
-        return [_file_check(source, known) for source in sources]
+        return [_file_check(source, known, reader_version, reread) for source in sources]
 
     def _known(self, names: list[str], sha256s: list[str]) -> dict[str, _Stored]:
         """The source_files rows of ``names``, and of the files holding any of ``sha256s``."""
         rows = self.connection.execute(
             """
-            SELECT source_file, source_sha256, status, error FROM store.source_file
+            SELECT source_file, source_sha256, status, error, reader_version
+            FROM store.source_file
             WHERE source_file IN (SELECT unnest(?::VARCHAR[]))
                OR (source_sha256 IN (SELECT unnest(?::VARCHAR[]))
                    AND status <> 'skipped_duplicate')
@@ -748,7 +844,9 @@ class Warehouse:
         (outcome,) = self.load_files([FileLoad(source, extraction, results)], run_id)
         return outcome
 
-    def load_files(self, loads: Sequence[FileLoad | Unpulled], run_id: str) -> list[LoadResult]:
+    def load_files(
+        self, loads: Sequence[FileLoad | Unpulled], run_id: str, reread: str | None = None
+    ) -> list[LoadResult]:
         """Write several files in one transaction: all of them or, on any error, none.
 
         An :class:`Unpulled` file is a 'failed' row without sha256 (or, when an earlier version of
@@ -762,6 +860,10 @@ class Warehouse:
         least one form quarantined, the rest landed) or 'loaded' (every form landed). Form ids
         must come from :func:`form_id_for`. The facts of all files go in with one statement per
         table, which is what makes a batch cheaper than as many single loads.
+
+        With ``reread`` (the current reader version), an unchanged file that another version
+        read has its rows replaced like a changed file's; a review decision on one of its forms
+        is kept when the form read again has the same content (fingerprint).
         """
         staged = _StagedRows()
         con = self.connection
@@ -771,8 +873,9 @@ class Warehouse:
                 [load.source_file for load in loads],
                 [load.source.sha256 for load in loads if isinstance(load, FileLoad)],
             )
-            outcomes = [self._stage(load, run_id, staged, known) for load in loads]
+            outcomes = [self._stage(load, run_id, staged, known, reread) for load in loads]
             staged.insert_into(self)
+            self._restore_decisions(staged.decisions)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -785,6 +888,7 @@ class Warehouse:
         run_id: str,
         staged: _StagedRows,
         known: dict[str, _Stored],
+        reread: str | None = None,
     ) -> LoadResult:
         """Decide one file's outcome and stage its rows; ``known`` (the stored source_files rows
         that matter to this batch) takes the file's new row, for the files after it."""
@@ -799,11 +903,13 @@ class Warehouse:
             known[name] = _Stored(None, outcome.status, outcome.message)
             return outcome
         source, extraction = load.source, load.extraction
-        check = _file_check(source, known)
+        check = _file_check(source, known, reread, reread is not None)
         if check.state == "unchanged":
             return LoadResult(name, "skipped", message="unchanged since last ingest")
         if check.state != "duplicate" and extraction is None:
             raise ValueError(f"{name} is {check.state}: it needs an extraction")
+        if check.state == "reread":
+            staged.decisions += self._decisions_of(name)
         if check.state != "new":  # a new file has no rows yet: nothing to delete
             self._delete_forms_of(name)
         if check.state == "duplicate":
@@ -819,11 +925,39 @@ class Warehouse:
                 "extractor": extraction.extractor if extraction else None,
                 "pages": extraction.pages if extraction else None,
                 "forms_found": len(extraction.forms) if extraction and not extraction.error else 0,
+                "reader_version": extraction.reader_version if extraction else None,
             },
             outcome,
         )
-        known[name] = _Stored(source.sha256, outcome.status, outcome.message)
+        known[name] = _Stored(
+            source.sha256,
+            outcome.status,
+            outcome.message,
+            extraction.reader_version if extraction else None,
+        )
         return outcome
+
+    def _decisions_of(self, source_file: str) -> list[tuple[str, str | None, bool, bool]]:
+        """The review decisions on the forms of ``source_file``, with each form's fingerprint."""
+        return self.connection.execute(
+            """
+            SELECT form_id, fingerprint, released, coalesce(rejected, false) FROM store.form
+            WHERE source_file = ? AND (released OR coalesce(rejected, false))
+            """,
+            [source_file],
+        ).fetchall()
+
+    def _restore_decisions(self, decisions: list[tuple[str, str | None, bool, bool]]) -> None:
+        """Put back the decisions on forms read again whose content did not change; a form whose
+        content changed waits for a new review (its earlier ones stay in the reviews log)."""
+        for form_id, fingerprint, released, rejected in decisions:
+            self.connection.execute(
+                """
+                UPDATE store.form SET released = ?, rejected = ?
+                WHERE form_id = ? AND fingerprint = ? AND status = 'quarantined'
+                """,
+                [released, rejected, form_id, fingerprint],
+            )
 
     def _delete_forms_of(self, source_file: str) -> None:
         old_forms = "SELECT form_id FROM store.form WHERE source_file = ?"
@@ -883,23 +1017,28 @@ class Warehouse:
     def review(self, form_id: str, action: str, note: str, by: str) -> None:
         """Release a quarantined form into ``forms`` ('released') or keep it out ('rejected').
 
-        The decision is logged in ``store.review`` with who, when and why; a later decision on
-        the same form overrides an earlier one. Raises LookupError for a form that is not
-        quarantined, ValueError for an empty note.
+        The decision is logged in ``store.review`` with who, when and why. A form is decided
+        once: a second decision raises ValueError quoting the first. Raises LookupError for a
+        form that is not quarantined, ValueError for an empty note.
         """
         if action not in ("released", "rejected"):
             raise ValueError(f"action must be 'released' or 'rejected', not {action!r}")
         if not note.strip():
             raise ValueError("a review needs a note saying why")
         row = self.connection.execute(
-            "SELECT status FROM store.form WHERE form_id = ?", [form_id]
+            "SELECT status, released OR coalesce(rejected, false) FROM store.form "
+            "WHERE form_id = ?",
+            [form_id],
         ).fetchone()
         if row is None:
             raise LookupError(f"no form {form_id} in {self.path}")
-        if row[0] != "quarantined":
+        status, decided = row
+        if status != "quarantined":
             raise LookupError(
-                f"form {form_id} is {row[0]}, not quarantined: it is in forms already"
+                f"form {form_id} is {status}, not quarantined: it is in forms already"
             )
+        if decided:
+            raise ValueError(f"form {form_id} was already {self._last_review(form_id)}")
         con = self.connection
         con.execute("BEGIN TRANSACTION")
         try:
@@ -916,3 +1055,15 @@ class Warehouse:
         except BaseException:
             con.execute("ROLLBACK")
             raise
+
+    def _last_review(self, form_id: str) -> str:
+        """'released by ann on 2024-05-01 09:30 UTC: "totals checked by hand"'."""
+        row = self.connection.execute(
+            "SELECT action, reviewed_by, reviewed_at, note FROM store.review WHERE form_id = ? "
+            "ORDER BY reviewed_at DESC LIMIT 1",
+            [form_id],
+        ).fetchone()
+        if row is None:
+            return "decided"
+        action, by, at, note = row
+        return f'{action} by {by} on {at.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC: "{note}"'

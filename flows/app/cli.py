@@ -5,47 +5,65 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from extractors import SUPPORTED_SUFFIXES
+from flows.app.errors import (
+    EXIT_CODES,
+    EXIT_FILES_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    Refused,
+    UsageError,
+    explain,
+)
 
 if TYPE_CHECKING:
     from flows.options import RunOptions
+    from flows.summary import RunSummary
 
 SUFFIXES = " ".join(sorted(SUPPORTED_SUFFIXES))
+MIN_FREE_BYTES = 64 * 2**20  # room a run needs beyond a copy of the warehouse
 
-EXIT_OK = 0
-EXIT_FILES_FAILED = 1
-EXIT_USAGE = 2
-EXIT_RUN_FAILED = 3
-
-EXIT_CODES = f"""\
-exit codes:
-  {EXIT_OK}  every file was read (forms may still be quarantined: see the quarantine view)
-  {EXIT_FILES_FAILED}  some files could not be read: see the summary and source_files.error
-  {EXIT_USAGE}  usage error, a path that does not exist, or no supported files found
-  {EXIT_RUN_FAILED}  the run itself failed (warehouse in use by another program, internal error)
-"""
-
-DB_HELP = (
+WRITE_DB_HELP = (
     "warehouse file to write (default: $JIXIAO_DB if set, else data/jixiao.duckdb "
     "under the current folder); created with its folder if missing"
 )
+READ_DB_HELP = (
+    "warehouse file to read (default: $JIXIAO_DB if set, else data/jixiao.duckdb "
+    "under the current folder); it must exist"
+)
+ELSEWHERE = {  # how to write somewhere else, by command
+    "export": "choose another folder with --parquet DIR",
+    "sql": "copy the warehouse somewhere readable and pass it with --db FILE",
+}
+ELSEWHERE_DEFAULT = "choose another warehouse file with --db FILE"
+# how a person resumes, by command, after Ctrl-C
+INTERRUPTED = {
+    "ingest": "interrupted: the warehouse is as it was before this run, whose files loaded so "
+    "far are kept aside; run the same command again to resume",
+}
+INTERRUPTED["backfill"] = INTERRUPTED["ingest"]
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser: one subcommand per task."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", metavar="FILE", help=DB_HELP)
-    common.add_argument(
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument(
         "-v",
         "--verbose",
         action="store_true",
         help="show Prefect's own log lines (hidden below WARNING by default)",
     )
+    reader = argparse.ArgumentParser(add_help=False, parents=[verbose])
+    reader.add_argument("--db", metavar="FILE", help=READ_DB_HELP)
+    common = argparse.ArgumentParser(add_help=False, parents=[verbose])
+    common.add_argument("--db", metavar="FILE", help=WRITE_DB_HELP)
     common.add_argument(
         "--wait",
         action="store_true",
@@ -75,24 +93,39 @@ def build_parser() -> argparse.ArgumentParser:
             "stdout, an HTML run report to reports/ beside the warehouse.",
             width=80,
         ),
-        epilog=EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     ingest.add_argument(
         "paths", nargs="*", metavar="PATH", help="a file, a folder or an http(s) URL to ingest"
     )
     _add_source_options(ingest)
     ingest.set_defaults(run=run_ingest)
-    _add_quarantine(commands, common)
+    _add_quarantine(commands, common, reader)
     _add_backfill(commands, common, pipeline)
     _add_serve(commands, common, pipeline)
-    _add_export(commands)
-    _add_sql(commands)
+    _add_export(commands, reader)
+    _add_sql(commands, reader)
     _add_debug(commands)
+    for command in _commands(parser):
+        command.epilog = EXIT_CODES
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
 
 
-def _add_quarantine(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def _commands(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every command and subcommand under ``parser`` (quarantine list, …), depth first."""
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                found += [command, *_commands(command)]
+    return found
+
+
+def _add_quarantine(
+    commands: argparse._SubParsersAction,
+    common: argparse.ArgumentParser,
+    reader: argparse.ArgumentParser,
+) -> None:
     quarantine = commands.add_parser(
         "quarantine",
         help="review forms held back by a failed check: list, show, release, reject",
@@ -109,7 +142,7 @@ def _add_quarantine(commands: argparse._SubParsersAction, common: argparse.Argum
     )
     listing = actions.add_parser(
         "list",
-        parents=[common],
+        parents=[reader],
         help="list the quarantined forms and why they were held back",
         description="One line per quarantined form: its id, year, name, reasons and source.",
     )
@@ -118,7 +151,7 @@ def _add_quarantine(commands: argparse._SubParsersAction, common: argparse.Argum
     )
     show = actions.add_parser(
         "show",
-        parents=[common],
+        parents=[reader],
         help="print a form's values beside its failed checks",
         description=textwrap.fill(
             "Print the form's failed checks, each beside the values it concerns and the page "
@@ -153,9 +186,12 @@ def run_quarantine(args: argparse.Namespace) -> int:
     from flows.app.review import list_forms, page_images, show
     from warehouse import Warehouse
 
+    db = _db(args)
     writing = args.action in ("release", "reject")
     try:
-        with Warehouse.open(_db(args), read_only=not writing, wait=args.wait or None) as warehouse:
+        with Warehouse.open(
+            db, read_only=not writing, wait=args.wait if writing else None
+        ) as warehouse:
             if args.action == "list":
                 forms = list_forms(warehouse, include_rejected=args.all)
                 for form_id, name, year, reasons, rejected, source in forms:
@@ -174,8 +210,7 @@ def run_quarantine(args: argparse.Namespace) -> int:
                 warehouse.review(args.form_id, decision, args.note, by)
                 print(f"{args.form_id} {decision} by {by}: {args.note.strip()}")
     except (LookupError, ValueError) as error:
-        _error(str(error))
-        return EXIT_USAGE
+        raise UsageError(str(error)) from error
     return EXIT_OK
 
 
@@ -193,6 +228,24 @@ def _quiet_logs(verbose: bool) -> None:
         logging.getLogger("great_expectations.data_context.types.base").addFilter(
             lambda record: record.levelno >= logging.WARNING
         )
+
+
+def _quiet_console(verbose: bool) -> None:
+    """Keep off the console what jixiao says itself (once Prefect has set up its logging): a
+    failed run's exception and Prefect's line on the run's end (jixiao says it in one line) and
+    the lines already printed as progress. Prefect's run log keeps them all."""
+    if verbose:
+        return
+    from flows.progress import SHOWN_ON_CONSOLE
+
+    def keep(record: logging.LogRecord) -> bool:
+        if getattr(record, SHOWN_ON_CONSOLE, False) or record.exc_info:
+            return False
+        run_log = record.name.startswith(("prefect.flow_runs", "prefect.task_runs"))
+        return not (run_log and record.levelno >= logging.ERROR)
+
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(keep)
 
 
 def _error(message: str) -> None:
@@ -266,6 +319,12 @@ def _pipeline_options() -> argparse.ArgumentParser:
         action="store_true",
         help="read files recorded as failed again (after raising --timeout, say)",
     )
+    options.add_argument(
+        "--reread",
+        action="store_true",
+        help="read again the files an older version of the readers read (after an upgrade): "
+        "their forms are replaced, review decisions on forms whose content did not change kept",
+    )
     return options
 
 
@@ -304,8 +363,6 @@ def _add_backfill(
             "Prints a per-year summary at the end.",
             width=80,
         ),
-        epilog=EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     backfill.add_argument(
         "source", metavar="SOURCE", help="the archive: a folder of year folders, or a manifest"
@@ -358,21 +415,22 @@ def _add_serve(
     serve.set_defaults(run=run_serve)
 
 
-def _add_export(commands: argparse._SubParsersAction) -> None:
+def _add_export(commands: argparse._SubParsersAction, reader: argparse.ArgumentParser) -> None:
     from warehouse.ddl import VIEWS
 
     unpartitioned = [name for name, view in VIEWS.items() if view.year is None]
     export = commands.add_parser(
         "export",
+        parents=[reader],
         help="write every analyst view as Parquet, partitioned by fiscal_year",
         description=textwrap.fill(
             f"Write each analyst view ({', '.join(VIEWS)}) as Parquet under DIR/<view>/, "
-            f"hive-partitioned by fiscal_year ({', '.join(unpartitioned)} unpartitioned), for Spark, Trino, "
-            "Polars or pandas. Reads the warehouse read-only; each view is swapped in whole.",
+            f"hive-partitioned by fiscal_year ({', '.join(unpartitioned)} unpartitioned), for "
+            "Spark, Trino, Polars or pandas. Reads the warehouse read-only; each view is "
+            "swapped in whole.",
             width=80,
         ),
     )
-    export.add_argument("--db", metavar="FILE", help=READ_DB_HELP)
     export.add_argument(
         "--parquet", required=True, metavar="DIR", help="the folder to write (created if missing)"
     )
@@ -398,9 +456,10 @@ def _add_debug(commands: argparse._SubParsersAction) -> None:
     debug.set_defaults(run=run_debug)
 
 
-def _add_sql(commands: argparse._SubParsersAction) -> None:
+def _add_sql(commands: argparse._SubParsersAction, reader: argparse.ArgumentParser) -> None:
     sql = commands.add_parser(
         "sql",
+        parents=[reader],
         help="query the warehouse read-only, once or interactively",
         description=textwrap.fill(
             "Run a SQL query (DuckDB dialect) against the warehouse's views, read-only. "
@@ -410,7 +469,6 @@ def _add_sql(commands: argparse._SubParsersAction) -> None:
         ),
     )
     sql.add_argument("query", nargs="?", metavar="QUERY", help='e.g. "SELECT * FROM forms"')
-    sql.add_argument("--db", metavar="FILE", help=READ_DB_HELP)
     sql.add_argument(
         "--format",
         choices=("table", "csv", "json"),
@@ -427,12 +485,6 @@ def _add_sql(commands: argparse._SubParsersAction) -> None:
     sql.set_defaults(run=run_sql)
 
 
-READ_DB_HELP = (
-    "warehouse file to read (default: $JIXIAO_DB if set, else data/jixiao.duckdb "
-    "under the current folder)"
-)
-
-
 def _missing_local(entries: list[str]) -> list[str]:
     from flows.sources import is_url
 
@@ -447,18 +499,6 @@ def _announce_prefect() -> None:
             "jixiao: no Prefect server configured, starting a temporary one (about 15 s)",
             file=sys.stderr,
         )
-
-
-def _run_failed(error: Exception, what: str) -> int:
-    _error(f"the {what} run failed: {type(error).__name__}: {error}")
-    if "ephemeral" in str(error):
-        _error(
-            "the temporary Prefect server did not come up: try again, or start one with "
-            "`prefect server start` and set PREFECT_API_URL=http://127.0.0.1:4200/api"
-        )
-    else:
-        _error("run again with --verbose for Prefect's log, or report this with the message")
-    return EXIT_RUN_FAILED
 
 
 def _db(args: argparse.Namespace) -> Path:
@@ -484,19 +524,22 @@ def _run_options(args: argparse.Namespace, db: Path, workers: int, progress: boo
         address=args.address,
         report_dir=report_dir,
         retry_failed=args.retry_failed,
+        reread=args.reread,
         progress=progress,
         max_download_mb=getattr(args, "max_download_mb", 200.0),
     )
 
 
-def _print_summary(summary: object, db: Path) -> int:
-    from flows.summary import display_path, summary_line
+def _print_summary(summary: RunSummary, db: Path) -> int:
+    from flows.summary import UNSUPPORTED, display_path, summary_line
 
     print(f"warehouse: {display_path(db)}")
     print(summary_line(summary))
     for outcome in summary.files:
         if outcome.status == "failed":
             print(f"  failed: {display_path(outcome.path)}: {outcome.message}")
+    for path in summary.ignored:
+        print(f"  skipped: {display_path(path)}: {UNSUPPORTED}")
     if summary.forms_quarantined:
         print("quarantined forms and their reasons: SELECT * FROM quarantine")
     if summary.report:
@@ -504,99 +547,96 @@ def _print_summary(summary: object, db: Path) -> int:
     return EXIT_FILES_FAILED if summary.files_failed else EXIT_OK
 
 
-def _engine_usage(args: argparse.Namespace) -> str | None:
+def _check_engine(args: argparse.Namespace) -> None:
     if args.task_runner == "dask" and not args.address:
-        return "--task-runner dask needs --address tcp://HOST:PORT (the Dask scheduler)"
+        raise UsageError("--task-runner dask needs --address tcp://HOST:PORT (the Dask scheduler)")
     if args.address and args.task_runner != "dask":
-        return "--address is for the Dask scheduler: add --task-runner dask"
-    return None
+        raise UsageError("--address is for the Dask scheduler: add --task-runner dask")
 
 
 def run_ingest(args: argparse.Namespace) -> int:
     """Run the ingest flow and print its summary; returns the exit code."""
     if not args.paths and not args.manifest:
-        _error("nothing to ingest: give files, folders or URLs, or --manifest FILE")
-        return EXIT_USAGE
-    if usage := _engine_usage(args):
-        _error(usage)
-        return EXIT_USAGE
+        raise UsageError("nothing to ingest: give files, folders or URLs, or --manifest FILE")
+    _check_engine(args)
     _quiet_logs(args.verbose)
     from flows.sources import discover_files, is_url, read_manifest
 
-    missing = _missing_local(args.paths)
-    if missing:
-        _error(
+    if missing := _missing_local(args.paths):
+        raise UsageError(
             f"no such file or folder: {', '.join(missing)} (check the spelling; relative paths "
             f"are taken from {Path.cwd()})"
         )
-        return EXIT_USAGE
     entries = list(args.paths)
     if args.manifest:
         listed = read_manifest(args.manifest)
         if missing := _missing_local(listed):
-            _error(f"{args.manifest} lists paths that do not exist: {', '.join(missing[:5])}")
-            return EXIT_USAGE
+            raise UsageError(
+                f"{args.manifest} lists paths that do not exist: {', '.join(missing[:5])}"
+            )
         entries += listed
-
     discovery = discover_files([entry for entry in entries if not is_url(entry)])
-    for path in discovery.ignored:
-        _error(f"ignoring {path}: not a supported file type ({SUFFIXES})")
     if not discovery.files and not any(map(is_url, entries)):
-        _error(f"no supported files ({SUFFIXES}) found in {' '.join(entries)}")
-        return EXIT_USAGE
+        raise UsageError(f"no supported files ({SUFFIXES}) found in {' '.join(entries)}")
 
     db = _writer_db(args)
     from flows.ingest import ingest
 
+    _quiet_console(args.verbose)
     options = _run_options(args, db, workers=1, progress=not args.verbose)
-    try:
-        summary = ingest(paths=args.paths, manifest=args.manifest, options=options)
-    except Exception as error:
-        return _run_failed(error, "ingest")
+    summary = ingest(paths=args.paths, manifest=args.manifest, options=options)
     return _print_summary(summary, db)
 
 
 def _writer_db(args: argparse.Namespace) -> Path:
-    """The warehouse a run will write, checked free before Prefect starts (else WarehouseBusy)."""
+    """The warehouse a run will write, once it is known to be free and to have room; raises
+    what stands in the way, before Prefect starts."""
     from warehouse import check_writable
 
     db = _db(args)
     check_writable(db)
+    _check_space(db)
     _announce_prefect()
     return db
 
 
+def _check_space(db: Path) -> None:
+    """Refuse to start a run the disk cannot hold: a writer copies the warehouse, then grows it."""
+    import shutil
+
+    needed = (db.stat().st_size if db.is_file() else 0) + MIN_FREE_BYTES
+    free = shutil.disk_usage(db.parent).free
+    if free < needed:
+        raise Refused(
+            f"not enough free space for the warehouse in {db.parent}: {free / 2**20:.1f} MB "
+            f"free, a run needs about {needed / 2**20:.0f} MB; free some space or {ELSEWHERE_DEFAULT}"
+        )
+
+
 def run_backfill(args: argparse.Namespace) -> int:
     """Run the backfill flow, then print the summary and the per-year table."""
-    if usage := _engine_usage(args):
-        _error(usage)
-        return EXIT_USAGE
+    _check_engine(args)
     if args.from_year and args.to_year and args.from_year > args.to_year:
-        _error(f"--from {args.from_year} is after --to {args.to_year}")
-        return EXIT_USAGE
+        raise UsageError(f"--from {args.from_year} is after --to {args.to_year}")
     _quiet_logs(args.verbose)
     from flows.backfill import archive_entries
 
     entries = archive_entries(args.source)
     if missing := _missing_local(entries):
-        _error(f"{args.source} lists paths that do not exist: {', '.join(missing[:5])}")
-        return EXIT_USAGE
+        raise UsageError(f"{args.source} lists paths that do not exist: {', '.join(missing[:5])}")
     db = _writer_db(args)
     from flows.backfill import backfill, year_table
 
+    _quiet_console(args.verbose)
     options = _run_options(args, db, workers=os.cpu_count() or 1, progress=not args.verbose)
-    try:
-        summary = backfill(
-            source=args.source, from_year=args.from_year, to_year=args.to_year, options=options
-        )
-    except Exception as error:
-        return _run_failed(error, "backfill")
+    summary = backfill(
+        source=args.source, from_year=args.from_year, to_year=args.to_year, options=options
+    )
     if not summary.files_seen:
-        _error(
+        raise UsageError(
             f"no supported files ({SUFFIXES}) in {args.source} for the years asked; check "
             "--from/--to and that files sit in year folders (2019/, 2019年/)"
         )
-        return EXIT_USAGE
     code = _print_summary(summary, db)
     print(year_table(summary))
     return code
@@ -609,37 +649,26 @@ def run_debug(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     if not path.is_file():
-        _error(f"no such file: {path}")
-        return EXIT_USAGE
+        raise UsageError(f"no such file: {path}")
     try:
         view = debug_page(path, args.page)
     except UnreadableFile as error:
         _error(str(error))
         return EXIT_FILES_FAILED
     except ValueError as error:
-        _error(str(error))
-        return EXIT_USAGE
-    except Exception as error:  # a reader or parser bug: say so, without a traceback
-        _error(
-            f"could not read {path.name} ({type(error).__name__}: {error}); this is a bug in "
-            "jixiao: please report it with the file"
-        )
-        return EXIT_RUN_FAILED
+        raise UsageError(str(error)) from error
     print(view.report())
     if args.png:
         try:
             print(f"drawn: {draw_page(view, Path(args.png))}")
         except ValueError as error:
-            _error(str(error))
-            return EXIT_USAGE
+            raise UsageError(str(error)) from error
     return EXIT_OK
 
 
 def run_serve(args: argparse.Namespace) -> int:
     """Register the nightly deployment and serve it until interrupted."""
-    if usage := _engine_usage(args):
-        _error(usage)
-        return EXIT_USAGE
+    _check_engine(args)
     inbox = Path(args.inbox or os.environ.get("JIXIAO_INBOX") or Path("data") / "inbox")
     if not inbox.is_dir():
         _error(f"no inbox folder {inbox}: create it (mkdir -p {inbox}) or name another folder")
@@ -688,9 +717,10 @@ def run_serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return EXIT_OK
     except Exception as error:
-        _error(f"could not serve the deployment: {type(error).__name__}: {error}")
-        _error(f"is the Prefect server at {get_current_settings().api.url} up?")
-        return EXIT_RUN_FAILED
+        raise Refused(
+            f"could not serve the deployment ({type(error).__name__}: {error}); is the Prefect "
+            f"server at {get_current_settings().api.url} up?"
+        ) from error
     return EXIT_OK
 
 
@@ -711,23 +741,32 @@ def run_sql(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``jixiao`` console script."""
-    args = build_parser().parse_args(argv)
+    """Entry point of the ``jixiao`` console script: runs one command, and tells whatever stops
+    it in one line with an exit code the help lists (never a traceback)."""
+    args = build_parser().parse_args(argv)  # a usage mistake: argparse says so, exit 2
     if getattr(args, "wait", False):  # sql and export only read: they never wait
         os.environ["JIXIAO_WAIT"] = "1"  # read by Warehouse.open wherever the run opens it
-    from warehouse import WarehouseBusy
-
+    previous = signal.signal(signal.SIGINT, _interrupted)
     try:
         code = args.run(args)
-    except WarehouseBusy as error:  # another program holds the warehouse
-        _error(str(error))
-        code = EXIT_RUN_FAILED
-    except FileNotFoundError as error:  # a warehouse, manifest or archive that is not there
-        _error(str(error))
-        code = EXIT_USAGE
+    except KeyboardInterrupt:
+        _error(INTERRUPTED.get(args.command, "interrupted; nothing was changed"))
+        code = EXIT_INTERRUPTED
+    except Exception as error:
+        message, code = explain(error, ELSEWHERE.get(args.command, ELSEWHERE_DEFAULT))
+        _error(message)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     if argv is None:
         _silence_shutdown()
     return code
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    """Ctrl-C: stop what runs; a second Ctrl-C does not cut short the clean-up that follows
+    (marking the run, closing the warehouse without publishing)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
 
 
 def _silence_shutdown() -> None:

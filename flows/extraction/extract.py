@@ -5,6 +5,7 @@ Both run in the worker processes of :mod:`flows.extraction.pool` (or on Dask wor
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -20,6 +21,27 @@ from schemas.grid import Document
 from schemas.records import CheckResult, Extraction, Form, form_id_for
 
 SPEAKS_OF_FORMS = re.compile(r"绩效(目标|指标)|[一二三]级(指标|目标)|指标值")
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _reader_version() -> str:
+    """A fingerprint of the reader code (the readers, the form parser, the records they fill
+    and this module): it changes whenever what a reading gives may change."""
+    digest = hashlib.sha256()
+    paths = [Path(__file__).resolve()]
+    for package in ("extractors", "schemas"):
+        paths += sorted((ROOT / package).rglob("*.py"))
+    for path in paths:
+        digest.update(path.relative_to(ROOT).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+# recorded with every file read (source_files.reader_version), and part of the cache key of an
+# extraction: a file read by another version is read again on request (--reread)
+READER_VERSION = _reader_version()
 
 
 @dataclass
@@ -49,7 +71,7 @@ def extract_path(path: str, sha256: str | None = None) -> Extraction:
 
     With the file's ``sha256`` the forms get their ids (:func:`schemas.records.form_id_for`).
     """
-    extraction = Extraction()
+    extraction = Extraction(reader_version=READER_VERSION)
     try:
         document = read_document(Path(path))
         extraction.pages = document.pages

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections import deque
@@ -66,6 +67,7 @@ def _serve(connection: Connection, environment: dict[str, str]) -> None:
     to stop."""
     os.environ.clear()
     os.environ.update(environment)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops us
     while True:
         try:
             job = connection.recv()

@@ -166,3 +166,19 @@ def test_a_file_the_warehouse_cannot_store_fails_alone_and_its_chunk_lands(tmp_p
     stored = query(db, "SELECT source_file FROM source_files")
     assert stored == [(loads[1].source.source_file,)]
     assert query(db, "SELECT count(*) FROM store.form") == [(len(loads[1].extraction.forms),)]
+
+
+def test_a_cached_reading_names_the_file_at_hand(tmp_path):
+    """Two empty files, one after the other in separate warehouses: the second's message names
+    it, not the first (its reading is not the first one's, cached for the same bytes)."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    (first / "empty.pdf").write_bytes(b"")
+    (second / "budget2023.xlsx").write_bytes(b"")
+    ingest(paths=[str(first)], options=RunOptions(db=str(tmp_path / "a.duckdb")))
+
+    ingest(paths=[str(second)], options=RunOptions(db=str(tmp_path / "b.duckdb")))
+
+    (error,) = query(tmp_path / "b.duckdb", "SELECT error FROM source_files")[0]
+    assert error.startswith("budget2023.xlsx is empty (0 bytes)") and "empty.pdf" not in error

@@ -215,3 +215,25 @@ def test_a_review_while_another_run_writes_says_so(db, tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_form_is_decided_once(db, tmp_path):
+    form_id = next(iter(held(db)))
+    first = jixiao(
+        "release", form_id, "--note", "totals checked", "--by", "ann", "--db", str(db), cwd=tmp_path
+    )
+    assert first.returncode == 0, first.stderr
+    for action in ("release", "reject"):
+        again = jixiao(
+            action, form_id, "--note", "again", "--by", "bob", "--db", str(db), cwd=tmp_path
+        )
+        assert again.returncode == 2 and "Traceback" not in again.stderr
+        assert re.fullmatch(
+            f"jixiao: form {form_id} was already released by ann on "
+            r'\d{4}-\d\d-\d\d \d\d:\d\d UTC: "totals checked"\n',
+            again.stderr,
+        ), again.stderr
+    with Warehouse.open(db, read_only=True) as warehouse:
+        assert warehouse.connection.execute(
+            "SELECT reviewed_by, note FROM reviews WHERE form_id = ?", [form_id]
+        ).fetchall() == [("ann", "totals checked")]

@@ -118,6 +118,7 @@ def test_an_empty_view_keeps_its_schema(tmp_path):
 def test_a_missing_warehouse_says_what_to_do(tmp_path):
     with pytest.raises(FileNotFoundError, match="jixiao ingest"):
         export_parquet(tmp_path / "nowhere.duckdb", tmp_path / "pq")
+    assert not (tmp_path / "pq").exists()  # a failed export creates nothing
 
 
 def test_the_command_line_lists_every_command_and_exports(warehouse_file, tmp_path):

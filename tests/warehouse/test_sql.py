@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,38 @@ def test_csv_for_excel_starts_with_a_bom_and_writes_lists_and_structs_as_json(
     assert nothing == ""
     assert main(str(warehouse_file), "SELECT 1 AS one", "table", None) == 0
     assert "\ufeff" not in capsys.readouterr().out
+
+
+def test_each_statement_prints_its_result(warehouse_file, capsys):
+    assert main(str(warehouse_file), "select 1 AS one; select 2 AS two", "table", None) == 0
+    assert capsys.readouterr().out == "one\n---\n  1\n(1 row)\n\ntwo\n---\n  2\n(1 row)\n"
+    # a failing statement stops the rest; what ran before it is printed
+    assert (
+        main(str(warehouse_file), "SELECT 1 AS one; SELECT * FROM nope; SELECT 3", "csv", None) == 2
+    )
+    captured = capsys.readouterr()
+    assert captured.out == "\ufeffone\n1\n" and "nope" in captured.err
+
+
+def test_a_table_right_aligns_numbers_and_shows_null():
+    table = format_rows(
+        ["name", "budget", "score"],
+        [("职业培训", Decimal("1234.50"), None), ("x", Decimal("7.00"), 3)],
+    )
+    assert table.splitlines() == [
+        "name       budget  score",
+        "--------  -------  -----",
+        "职业培训  1234.50   NULL",
+        "x            7.00      3",
+        "(2 rows)",
+    ]
+    assert format_rows(["a", "b"], [(None, 1)], "csv") == "a,b\n,1\n"  # NULL: empty in CSV
+
+
+def test_an_unknown_dot_command_says_so(warehouse_file):
+    stdout = io.StringIO()
+    with Warehouse.open(warehouse_file, read_only=True) as warehouse:
+        interactive(warehouse, "table", io.StringIO(".tabels\n.schema\n"), stdout)
+    first, second = stdout.getvalue().splitlines()
+    assert first.startswith("error: .tabels is not a command; .help lists them")
+    assert second.startswith("error: .schema needs a view, e.g. .schema forms")

@@ -127,6 +127,7 @@ EXPECTED_VIEWS = {
         ("forms_found", "INTEGER"),
         ("status", "VARCHAR"),
         ("error", "VARCHAR"),
+        ("reader_version", "VARCHAR"),
     ],
     "ingest_runs": [
         ("run_id", "VARCHAR"),
@@ -591,8 +592,6 @@ def test_review_releases_or_rejects_a_quarantined_form_only(warehouse, tmp_path)
         warehouse.review(form_id_for(source.sha256, 1), "released", "why", "me")
     with pytest.raises(ValueError, match="needs a note"):
         warehouse.review(bad, "released", "  ", "me")
-    warehouse.review(bad, "rejected", "not a real form", "me")
-    assert rows(warehouse, "SELECT rejected FROM quarantine") == [(True,)]
     warehouse.review(bad, "released", "publisher confirmed", "you")
 
     assert rows(warehouse, "SELECT name, status, released FROM forms ORDER BY name") == [
@@ -600,9 +599,11 @@ def test_review_releases_or_rejects_a_quarantined_form_only(warehouse, tmp_path)
         ("甲", "clean", False),
     ]
     assert rows(warehouse, "SELECT count(*) FROM quarantine") == [(0,)]
-    assert rows(
-        warehouse, "SELECT action, note, reviewed_by FROM reviews ORDER BY reviewed_at"
-    ) == [
-        ("rejected", "not a real form", "me"),
-        ("released", "publisher confirmed", "you"),
+    # a form is decided once: a second decision is refused, quoting the first
+    with pytest.raises(
+        ValueError, match='already released by you on .* UTC: "publisher confirmed"'
+    ):
+        warehouse.review(bad, "rejected", "not a real form", "me")
+    assert rows(warehouse, "SELECT action, note, reviewed_by FROM reviews") == [
+        ("released", "publisher confirmed", "you")
     ]

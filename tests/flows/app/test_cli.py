@@ -1,5 +1,6 @@
 """``jixiao`` in a subprocess: help, usage errors, and a real ingest into a temp warehouse."""
 
+import argparse
 import importlib
 import os
 import random
@@ -84,20 +85,52 @@ def test_ingest_end_to_end(tmp_path):
     for seed in SEEDS:
         shutil.copyfile(seed, inbox / seed.name)
     (inbox / "corrupt.pdf").write_bytes(random.Random(3).randbytes(2048))
+    (inbox / "notes.csv").write_text("a,b\n")
 
     first = jixiao("ingest", "inbox", "--db", "tmp/x.duckdb", cwd=tmp_path)
 
     assert first.returncode == 1, first.stderr
     assert (tmp_path / "tmp" / "x.duckdb").is_file()
     assert "warehouse: tmp/x.duckdb" in first.stdout
-    assert "3 files seen: 3 new, 0 skipped, 1 failed;" in first.stdout
-    assert "failed: inbox/corrupt.pdf:" in first.stdout
+    assert (
+        "3 files seen: 3 new, 0 skipped, 1 failed (1 more skipped: not a supported file type);"
+        in first.stdout
+    )
+    assert "\n  skipped: inbox/notes.csv: not a supported file type (.doc" in first.stdout
+    # each failure once on each stream: the progress line (stderr), the summary (stdout)
+    for stream in (first.stdout, first.stderr):
+        assert len([line for line in stream.splitlines() if "corrupt.pdf" in line]) == 1
+    assert "\n  failed: inbox/corrupt.pdf: corrupt.pdf is" in first.stdout
     assert "[3/3] inbox/corrupt.pdf: failed" in first.stderr
+    assert "notes.csv" not in first.stderr
     assert "Traceback" not in first.stderr
 
     second = jixiao("ingest", "inbox", "--db", "tmp/x.duckdb", cwd=tmp_path)
 
     assert second.returncode == 0, second.stderr
     assert (
-        "3 files seen: 0 new, 3 skipped, 0 failed; 0 forms landed, 0 quarantined" in second.stdout
+        "3 files seen: 0 new, 3 skipped, 0 failed (1 more skipped: not a supported file type); "
+        "0 forms landed, 0 quarantined" in second.stdout
     )
+
+
+def test_the_db_option_says_whether_the_command_writes(tmp_path):
+    parser = build_parser()
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    (actions,) = [
+        a
+        for a in commands.choices["quarantine"]._actions
+        if isinstance(a, argparse._SubParsersAction)
+    ]
+    writers = {"ingest", "backfill", "serve", "release", "reject"}
+    readers = {"sql", "export", "list", "show"}
+    found = {}
+    for name, command in [*commands.choices.items(), *actions.choices.items()]:
+        for action in command._actions:
+            if "--db" in action.option_strings:
+                found[name] = action.help
+    assert set(found) == writers | readers
+    for name in writers:
+        assert found[name].startswith("warehouse file to write") and "created" in found[name]
+    for name in readers:
+        assert found[name].startswith("warehouse file to read") and "created" not in found[name]
