@@ -25,9 +25,9 @@ if TYPE_CHECKING:
 _BLANK = {"", "—", "-", "/", "*", "无"}
 _SPACE = re.compile(r"\s+")
 _FUND_LINE_ALIASES = {"本年财政拨款": "当年财政拨款", "年度资金申请总额": "年度资金总额"}
-# execution_rate_consistent: the printed 执行率 must lie within half a unit of its last printed
-# digit of 执行数 / 全年预算数. The Form keeps only the float, so the digits are read back from it:
-# 2 decimals of percent (71.67% → ±0.005 pp), fewer where the value has fewer (72% → ±0.5 pp).
+# execution_rate_consistent judges the printed 执行率 at the decimals it was printed with
+# (Form.execution_rate_decimals). Where the reader did not record them they are read back from the
+# float: 2 decimals of percent (71.67%), fewer where the value has fewer (72%).
 RATE_PRINTED_DECIMALS = 2
 _LOCK = threading.Lock()
 
@@ -79,9 +79,12 @@ def _money(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _printed_decimals(rate: float | None) -> int | None:
+def _printed_decimals(form: Form) -> int | None:
+    rate = form.execution_rate
     if rate is None:
         return None
+    if form.execution_rate_decimals is not None:
+        return form.execution_rate_decimals
     percent = rate * 100
     for decimals in range(RATE_PRINTED_DECIMALS):
         if abs(percent - round(percent, decimals)) < 1e-7:
@@ -109,7 +112,7 @@ def _stage(forms: list[Form]) -> dict[str, tuple[tuple[str, ...], list[tuple]]]:
             _money(form.budget_full_year),
             _money(form.budget_executed),
             form.execution_rate,
-            _printed_decimals(form.execution_rate),
+            _printed_decimals(form),
             form.budget_weight,
             form.budget_score,
             form.total_score,

@@ -69,7 +69,10 @@ SELECT *,
     CASE WHEN budget_full_year <> 0
         THEN CAST(budget_executed AS DOUBLE) / CAST(budget_full_year AS DOUBLE) END AS rate_computed,
     abs(execution_rate - rate_computed) AS rate_abs_diff,
-    0.5 / power(10, rate_decimals + 2) + {EPSILON} AS rate_tolerance,
+    -- a rate is printed rounded to its decimals or cut to them (99.99% for 99.9994%: a form
+    -- that never prints 100% while money is left): half a unit above, a whole unit below
+    CASE WHEN execution_rate < rate_computed THEN 1.0 ELSE 0.5 END
+        / power(10, rate_decimals + 2) + {EPSILON} AS rate_tolerance,
     -- the printed 执行率 or the one computed from the amounts, whichever the printed 得分 follows:
     -- a misprinted rate is execution_rate_consistent's finding, not this check's
     coalesce(execution_rate, rate_computed) AS rate_printed_first,

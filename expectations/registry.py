@@ -313,14 +313,17 @@ def _execution_rate_consistent(ctx: Context) -> Message:
         form["execution_rate"],
         form["rate_computed"],
     )
-    band = f"±{0.5 * 10**-decimals:g} pp"
+    if printed < computed:
+        band, how = f"−{10**-decimals:g} pp", "cut"
+    else:
+        band, how = f"±{0.5 * 10**-decimals:g} pp", "rounding"
     return (
         _percent(printed, decimals),
         f"{_percent(computed, decimals)} ({band})",
         f"执行率 printed {_percent(printed, decimals)}, but 全年执行数 / 全年预算数 = "
         f"{_yuan(form['budget_executed'])} / {_yuan(form['budget_full_year'])} = "
         f"{_percent(computed, 4)}: off by {abs(printed - computed) * 100:.4f} pp, more than the "
-        f"{band} rounding of a rate printed to {decimals} dp",
+        f"{band} {how} of a rate printed to {decimals} dp",
     )
 
 
@@ -532,7 +535,7 @@ CHECKS: tuple[Check, ...] = (
             ),
         ),
     ),
-    # the printed 执行率 within half a unit of its last printed digit of 执行数 / 全年预算数
+    # the printed 执行率 is 执行数 / 全年预算数 rounded or cut to its printed decimals
     # (form_checks.rate_tolerance)
     Check(
         "execution_rate_consistent",

@@ -30,6 +30,7 @@ from extractors.values import (
     parse_points,
     parse_rate,
     parse_value,
+    rate_decimals,
 )
 from schemas.families import (
     BY_FORM_TYPE,
@@ -712,6 +713,7 @@ def _read_fund_columns(builder: FormBuilder, row: Row, name: str) -> None:
         form.budget_full_year = line.budget_full_year
         form.budget_executed = line.budget_executed
         form.execution_rate = line.execution_rate
+        form.execution_rate_decimals = rate_decimals(cell("execution_rate"))
         form.budget_weight = line.weight
         form.budget_score = line.score
 

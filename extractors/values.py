@@ -102,20 +102,41 @@ def parse_money(text: str | None, multiplier: int = 1) -> Decimal | None:
     return amount if abs(amount) < MAX_AMOUNT else None
 
 
-def parse_rate(text: str | None) -> float | None:
-    """'71.67%' → 0.7167. A bare number above 1.5 is read as a percentage."""
+def _rate_parts(text: str | None) -> tuple[str, bool] | None:
+    """A rate cell's number as printed and whether it is in percent ('%', or a bare number
+    above 1.5); None for anything that is not a rate."""
     if is_blank(text):
         return None
     cleaned = text.strip().replace(" ", "").replace("(%)", "%")
     match = re.fullmatch(rf"({_NUMBER})(%?)", cleaned)
     if not match:
         return None
-    value = _finite(float(match.group(1).replace(",", "")))
+    digits = match.group(1).replace(",", "")
+    value = _finite(float(digits))
     if value is None:
         return None
-    if match.group(2) or value > 1.5:
-        value /= 100
-    return round(value, 10)
+    return digits, bool(match.group(2)) or value > 1.5
+
+
+def parse_rate(text: str | None) -> float | None:
+    """'71.67%' → 0.7167. A bare number above 1.5 is read as a percentage."""
+    parts = _rate_parts(text)
+    if parts is None:
+        return None
+    digits, percent = parts
+    value = float(digits)
+    return round(value / 100 if percent else value, 10)
+
+
+def rate_decimals(text: str | None) -> int | None:
+    """The decimals of percent a rate was printed with, trailing zeros counted: '83.50%' → 2,
+    '100%' → 0, '0.835' → 1 (a fraction's two first decimals are whole percent)."""
+    parts = _rate_parts(text)
+    if parts is None:
+        return None
+    digits, percent = parts
+    decimals = len(digits.partition(".")[2])
+    return decimals if percent else max(decimals - 2, 0)
 
 
 _OPS = [

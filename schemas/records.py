@@ -83,6 +83,7 @@ class Form:
     budget_full_year: Decimal | None = None
     budget_executed: Decimal | None = None
     execution_rate: float | None = None
+    execution_rate_decimals: int | None = None  # decimals of percent as printed: '83.50%' → 2
     budget_weight: float | None = None
     budget_score: float | None = None
     total_weight: float | None = None

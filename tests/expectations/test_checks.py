@@ -331,6 +331,23 @@ def test_a_self_evaluation_rule_is_not_applied_to_a_declaration():
     assert validate([scored]) == []
 
 
+def test_a_rate_is_judged_at_the_decimals_it_prints():
+    # 13,303,150.10 / 18,562,710.00 = 71.6666%
+    forms = [
+        _variant("rate-cut", execution_rate=0.7166),  # 71.66%: cut to 2 dp, not rounded
+        _variant("rate-1dp", execution_rate=0.717, execution_rate_decimals=1),  # 71.7%
+        _variant("rate-2dp", execution_rate=0.717, execution_rate_decimals=2),  # 71.70%
+        _variant("rate-below", execution_rate=0.7165),  # more than a cut loses
+    ]
+    failed = {r.form_id: r for r in validate(forms) if r.check_name == "execution_rate_consistent"}
+    assert set(failed) == {"rate-2dp", "rate-below"}
+    assert (failed["rate-2dp"].observed, failed["rate-2dp"].expected) == (
+        "71.70%",
+        "71.67% (±0.005 pp)",
+    )
+    assert failed["rate-below"].expected == "71.67% (−0.01 pp)"
+
+
 def test_level_weight_names_the_level(results):
     [level] = results["level-weight-off"]
     assert (level.observed, level.expected, level.row_ordinal) == ("20", "25", 1)

@@ -13,6 +13,7 @@ from extractors.values import (
     parse_number,
     parse_rate,
     parse_value,
+    rate_decimals,
 )
 
 
@@ -57,6 +58,8 @@ def test_money_rates_numbers_and_dates():
     assert parse_money("1000000000000", 10000) is None
     assert parse_rate("71.67%") == 0.7167 and parse_rate("95.42") == 0.9542
     assert parse_rate("1") == 1 and parse_rate("—") is None
+    printed = ("83.50%", "1000%", "95.4", "0.835", "1", "—")
+    assert [rate_decimals(text) for text in printed] == [2, 0, 1, 1, 0, None]
     assert parse_number("4.7") == 4.7 and parse_number("5分") is None
     assert parse_date("2026/1/1") == date(2026, 1, 1)
     assert parse_date("2023-12", end=True) == date(2023, 12, 31)
