@@ -121,7 +121,8 @@ TABLES = [
         page INTEGER,
         hierarchy_inferred BOOLEAN,
         bbox DOUBLE[],
-        extra JSON
+        extra JSON,
+        level1_weight DOUBLE
     )
     """,
     """
@@ -174,6 +175,7 @@ MIGRATIONS = [
     "ALTER TABLE store.form ADD COLUMN IF NOT EXISTS fingerprint VARCHAR",
     "ALTER TABLE store.indicator ADD COLUMN IF NOT EXISTS extra JSON",
     "ALTER TABLE store.source_file ADD COLUMN IF NOT EXISTS reader_version VARCHAR",
+    "ALTER TABLE store.indicator ADD COLUMN IF NOT EXISTS level1_weight DOUBLE",
 ]
 
 # A form is landed when its checks let it through or a reviewer released it; held back otherwise.
@@ -306,7 +308,7 @@ _FUND_LINE_COLUMNS = """
 _INDICATOR_COLUMNS = """
     i.form_id, i.row_ordinal, i.level1, i.level2, i.level3, i.target_text, i.target_op,
     i.target_value, i.target_unit, i.actual_text, i.actual_value, i.actual_unit, i.weight,
-    i.score, i.deviation_reason, i.page, i.hierarchy_inferred, i.extra
+    i.score, i.deviation_reason, i.page, i.hierarchy_inferred, i.extra, i.level1_weight
 """
 
 

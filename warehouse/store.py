@@ -108,6 +108,7 @@ INDICATOR_COLUMNS = (
     "hierarchy_inferred",
     "bbox",
     "extra",
+    "level1_weight",
 )
 CHECK_COLUMNS = (
     "form_id",

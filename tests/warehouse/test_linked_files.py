@@ -1,6 +1,7 @@
 """Forms linked across real files through the real ingest flow: the seeds as text and as PDF
 count once; a target declaration and the self-evaluation of the same project and year, printed
-as files the readers read, meet in target_vs_actual; DuckDB 1.x opens the file the run wrote."""
+as files the readers read, meet in target_vs_actual; the columns beyond the contract land from
+real pages; DuckDB 1.x opens the file the run wrote."""
 
 import dataclasses
 import fcntl
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pypdfium2 as pdfium
 import pytest
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
@@ -40,6 +42,8 @@ REAL = ROOT / "tests" / "data" / "real"
 EXTRAS = (
     "renwu_015_长沙_教育局_2026年部门预算"  # its indicator table prints 评（扣）分标准, 备注, …
 )
+# a self-evaluation printing each 一级 weight in its cell (产出指标（50分）), and 执行率 99.99%
+WEIGHTED = ("renwu_020_西安_卫生健康委员会_2022年度部门决算_p1-99", 63)
 FONT = "STSong-Light"  # reportlab's built-in CJK font: no font files needed
 PROJECT = "兰溪路-真南路下立交工程"
 DEPARTMENT = "上海市普陀区建设和管理委员会"
@@ -69,6 +73,14 @@ def seed_as_pdf(path: Path) -> int:
         flow += self_evaluation_flow(form, Variant(money="plain"), key)
     render_pdf(flow, path)
     return len(forms)
+
+
+def page_of(name: str, page: int, path: Path) -> None:
+    """One page of a real publication as a PDF of its own."""
+    source = pdfium.PdfDocument(REAL / "forms" / f"{name}.pdf")
+    excerpt = pdfium.PdfDocument.new()
+    excerpt.import_pages(source, [page - 1])
+    excerpt.save(path)
 
 
 def levels(level3: str) -> tuple[str, str]:
@@ -115,8 +127,9 @@ def declaration_and_self_evaluation(folder: Path) -> None:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory, prefect_harness) -> tuple[Path, Path, int]:
-    """One ingest of: the seed as text and as PDF, the declaration / self-evaluation pair, and a
-    real budget package whose indicator tables print columns beyond the contract's."""
+    """One ingest of: the seed as text and as PDF, the declaration / self-evaluation pair, a
+    real budget package whose indicator tables print columns beyond the contract's, and a real
+    self-evaluation page printing its 一级 weights."""
     folder = tmp_path_factory.mktemp("linked")
     inbox = folder / "inbox"
     inbox.mkdir()
@@ -124,6 +137,7 @@ def run(tmp_path_factory, prefect_harness) -> tuple[Path, Path, int]:
     seed_forms = seed_as_pdf(inbox / "seed_printed.pdf")
     declaration_and_self_evaluation(inbox)
     shutil.copyfile(REAL / "forms" / f"{EXTRAS}.pdf", inbox / f"{EXTRAS}.pdf")
+    page_of(*WEIGHTED, inbox / "weighted.pdf")
     db = folder / "w.duckdb"
     summary = ingest(paths=[str(inbox)], options=RunOptions(db=str(db)))
     assert (summary.files_failed, summary.forms_quarantined) == (0, 0)
@@ -204,6 +218,17 @@ def test_extra_indicator_columns_and_the_years_provenance_land_from_a_real_packa
     ]
 
 
+def test_the_weight_printed_in_a_level1_cell_lands(run):
+    db, inbox, _ = run
+    landed = query(
+        db,
+        "SELECT i.level1, i.level1_weight, count(*) FROM indicators i JOIN forms f USING (form_id) "
+        f"WHERE f.source_file = '{inbox / 'weighted.pdf'}' GROUP BY ALL ORDER BY 2 DESC",
+    )
+    # 产出指标（50分） over 4 rows, 效益指标（30分） over 2, 满意度指标（10分） over 1
+    assert landed == [("产出指标", 50, 4), ("效益指标", 30, 2), ("满意度指标", 10, 1)]
+
+
 def test_ingesting_again_changes_no_link(run, prefect_harness):
     db, inbox, _ = run
     views = ("forms", "projects", "target_vs_actual")
@@ -262,7 +287,7 @@ def test_duckdb_1_opens_the_warehouse_a_run_wrote_and_reads_every_view(run, spec
             for (view,) in views
         }
     assert answer["counts"] == expected
-    assert expected["target_vs_actual"] == len(PAIR) and expected["forms"] == 10
+    assert expected["target_vs_actual"] == len(PAIR) and expected["forms"] == 11
 
 
 def test_a_file_written_in_a_newer_format_is_rewritten_for_duckdb_1_on_the_next_run(tmp_path):

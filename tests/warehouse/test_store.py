@@ -55,6 +55,7 @@ INDICATOR_COLUMNS = [
     # additions
     ("hierarchy_inferred", "BOOLEAN"),
     ("extra", "JSON"),
+    ("level1_weight", "DOUBLE"),
 ]
 # Written out from the schema contract (SCHEMA.md) (contract columns first, in order), then our additions.
 EXPECTED_VIEWS = {
