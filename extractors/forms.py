@@ -58,6 +58,7 @@ from schemas.vocabulary import (
     LEVEL_WEIGHT,
     OPERATORS,
     PACKAGE_HEADING,
+    PACKAGE_TITLE,
     TITLE_PREFIX,
     TOTAL_WORDS,
     YEAR_ANYWHERE,
@@ -211,12 +212,14 @@ class Title:
 
 
 @dataclass
-class YearEvidence:
-    """Where a year is printed outside the forms: page headings and the document's own title."""
+class PackageEvidence:
+    """What a package prints outside its forms: the years in page headings and in its own title,
+    and the issuer its title names."""
 
     pages: dict[int | None, int]
     document: int | None
     file_name: int | None
+    issuer: str | None = None
 
 
 def parse_forms(doc: Document) -> list[Form]:
@@ -228,7 +231,7 @@ def parse_forms(doc: Document) -> list[Form]:
     listed = read_project_lists(doc)
     doc = listed.rest
     rows = document_rows(doc)
-    evidence = _year_evidence(rows, doc.source_name)
+    evidence = _package_evidence(rows, doc.source_name)
     forms: list[Form] = []
     blank_pages: list[int | None] = []
     builder: FormBuilder | None = None
@@ -392,8 +395,9 @@ DOCUMENT_TITLE_PAGES = 3  # the pages where a package prints its own title (cove
 HEADING_LENGTH = 40  # a line longer than this is prose, not a heading
 
 
-def _year_evidence(rows: list[Row], source_name: str) -> YearEvidence:
-    """Years printed in page headings and in the document's title, and the file name's."""
+def _package_evidence(rows: list[Row], source_name: str) -> PackageEvidence:
+    """Years printed in page headings and in the document's title, the file name's, and the
+    issuer the title on the first page names."""
     pages: dict[int | None, int] = {}
     first_page = next((r.page for r in rows if r.page is not None), None)
     opening: dict[int | None, str] = {}  # the first pages' headings, a title over several lines
@@ -412,10 +416,16 @@ def _year_evidence(rows: list[Row], source_name: str) -> YearEvidence:
     titles = (PACKAGE_HEADING.search(text) for text in opening.values())
     document = next((int(match.group(1)) for match in titles if match), None)
     named = re.search(r"(?<!\d)(19|20)\d{2}(?!\d)", source_name)
-    return YearEvidence(pages, document, int(named.group(0)) if named else None)
+    cover = PACKAGE_TITLE.match(next(iter(opening.values()), ""))
+    return PackageEvidence(
+        pages,
+        document,
+        int(named.group(0)) if named else None,
+        cover.group("issuer") if cover else None,
+    )
 
 
-def _settle_year(form: Form, evidence: YearEvidence) -> None:
+def _settle_year(form: Form, evidence: PackageEvidence) -> None:
     """The year from the best evidence where the form prints none (Form.year_source)."""
     if form.fiscal_year is not None:
         return
@@ -1145,7 +1155,7 @@ def _take_fragment(builder: FormBuilder, raw: RawIndicator) -> None:
 # ---------------------------------------------------------------- finishing a form
 
 
-def _finish(builder: FormBuilder, evidence: YearEvidence) -> Form | None:
+def _finish(builder: FormBuilder, evidence: PackageEvidence) -> Form | None:
     """Settle the hierarchy and build the indicator records; drop what is not a form."""
     form = builder.form
     if builder.pending_fragment and builder.raw:
@@ -1202,11 +1212,16 @@ def _finish(builder: FormBuilder, evidence: YearEvidence) -> Form | None:
         total = next((f for f in form.fund_lines if f.line == "年度资金总额"), None)
         form.budget_full_year = total.budget_full_year if total else None
     _settle_family(builder)
-    if BY_FORM_TYPE[form.form_type].department_wide:
+    family = BY_FORM_TYPE[form.form_type]
+    if family.department_wide:
         form.name = form.name or builder.unit_name or form.department
         form.department = form.department or builder.unit_name or form.name
     else:
         form.department = form.department or builder.unit_name
+    if not form.department and evidence.issuer:
+        form.department = evidence.issuer  # a package's forms are its issuer's
+        form.notes.append(f"主管部门 not printed: the package's issuer, {evidence.issuer}")
+        form.name = form.name or (form.department if family.department_wide else None)
     _settle_year(form, evidence)
     return form
 

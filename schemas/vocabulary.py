@@ -338,6 +338,12 @@ YEAR_OF_TITLE = re.compile(r"(\d{4})\s*年度?")
 YEAR_ANYWHERE = re.compile(r"(\d{4})\s*年")
 # A heading naming a budget or final-accounts package: '2026年部门预算', '2022年度部门决算'.
 PACKAGE_HEADING = re.compile(r"(\d{4})\s*年度?[^，。,；;]{0,24}?(预算|决算)")
+# A package's own title, naming its issuer: '西安市卫生健康委员会（汇总）2022年度部门决算',
+# '2026年烟台市信访局部门预算', '2026年度福州市民政局(本级)单位预算' (matched on compacted text).
+PACKAGE_TITLE = re.compile(
+    r"^(?:\d{4}年度?)?(?P<issuer>[\u4e00-\u9fff]{3,30}?)(?:[(（](?:汇总|本级)[)）])?"
+    r"(?:\d{4}年度?)?(?:部门|单位)(?:综合)?(?:预算|决算)"
+)
 # What may be printed before a title on its line: a table number ('表14-1') or a unit code.
 TITLE_PREFIX = re.compile(
     r"^(附?表\s*[\d一二三四五六七八九十]+([-－—]\d+)?[:：.、]?|\d{3,}(?![\d年])[-_]?)\s*"

@@ -207,3 +207,20 @@ def test_only_forms_printed_inconsistently_are_quarantined(path: Path):
     for transcribed in expected.get("forms") or []:
         if check := (transcribed.get("quarantine_expected") or {}).get("check"):
             assert check in want[(transcribed["first_page"], transcribed["name"])]
+
+
+@pytest.mark.parametrize("path", _params())
+def test_every_form_has_its_year_family_name_and_department(path: Path):
+    """Where a form prints no 主管部门, the department is the issuer its package's cover names."""
+    expected = _expected(path)
+    _, forms = _read(expected["file"])
+    missing = [
+        f"p{form.first_page} {form.name}: {field}"
+        for form in forms
+        for field in ("fiscal_year", "year_source", "form_type", "name", "department")
+        if not _text(getattr(form, field))
+    ]
+    assert not missing, "\n".join(missing)
+    for unprinted in expected.get("department_not_printed", []):
+        form = _match(unprinted, forms)
+        assert form is not None and form.department == unprinted["department"]
