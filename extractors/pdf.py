@@ -51,6 +51,9 @@ THIN = 3.0  # points: a filled rectangle this thin is a ruling line
 MIN_EDGE = 2.0  # points: shorter edges are dots, not rulings
 VIRTUAL = 4.0  # points: rulings overshooting the outermost cross ruling by more open a row/column
 MAX_EDGES = 4000  # rulings on one page beyond which it is a drawing, not tables (forms have < 100)
+# An opaque image over at least this share of the page is a scan over its own text layer (which
+# reads as the page does), not a picture painted over text the page no longer shows.
+SCAN_SHARE = 0.5
 
 _PAGE_NUMBER = re.compile(
     r"^[-—–\s]*\d{1,4}[-—–\s]*$|^第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?$|^\d+\s*/\s*\d+$"
@@ -281,7 +284,8 @@ def _read_page(page: pdfium.PdfPage, page_no: int) -> tuple[list[Grid | PageTabl
         if len(hs) + len(vs) > MAX_EDGES:  # pairing them all would take minutes
             hs, vs = [], []
         tables: list[tuple[PageTable | Grid, tuple[float, float, float, float]]] = []
-        page_text = _PageText(textpage, frame)
+        hidden = _painted_over_text(page)
+        page_text = _PageText(textpage, frame, set(hidden))
         for group_h, group_v in _edge_groups(hs, vs):
             table = _table_from_edges(group_h, group_v, page_text, page_no)
             if table is not None:
@@ -293,7 +297,9 @@ def _read_page(page: pdfium.PdfPage, page_no: int) -> tuple[list[Grid | PageTabl
             page_no,
             _join,
         )
-        lines = _text_lines(textpage, frame, [bbox for _, bbox in tables])
+        boxes = [bbox for _, bbox in tables]
+        painted = [frame.display_rect(*box) for box in hidden.values()]
+        lines = _text_lines(textpage, frame, boxes, (page_text, painted) if hidden else None)
     finally:
         textpage.close()
     # reading order: tables and text lines by their top; lines between two tables form one block
@@ -595,16 +601,55 @@ def _shrink(bbox: tuple[float, float, float, float]) -> tuple[float, float, floa
 # --- text -------------------------------------------------------------------------------------
 
 
+def _address(obj: object) -> int | None:
+    return ctypes.cast(obj, ctypes.c_void_p).value
+
+
+def _painted_over_text(page: pdfium.PdfPage) -> dict[int, tuple[float, float, float, float]]:
+    """The text objects an opaque image drawn after them covers, by address, with their boxes in
+    user space: text the file holds but the page does not show, as a first copy of a title under
+    a picture. Objects of the page's own content only, in drawing order."""
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    texts: list[tuple[int | None, tuple[float, float, float, float]]] = []
+    hidden: dict[int, tuple[float, float, float, float]] = {}
+    width, height = page.get_size()
+    for i in range(pdfium_c.FPDFPage_CountObjects(page)):
+        obj = pdfium_c.FPDFPage_GetObject(page, i)
+        kind = pdfium_c.FPDFPageObj_GetType(obj)
+        if kind not in (pdfium_c.FPDF_PAGEOBJ_TEXT, pdfium_c.FPDF_PAGEOBJ_IMAGE):
+            continue
+        if not pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
+            continue
+        box = (left.value, bottom.value, right.value, top.value)
+        if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
+            texts.append((_address(obj), box))
+            continue
+        shown = (min(box[2], width) - max(box[0], 0)) * (min(box[3], height) - max(box[1], 0))
+        if pdfium_c.FPDFPageObj_HasTransparency(obj) or shown >= SCAN_SHARE * width * height:
+            continue
+        hidden |= {
+            address: (x0, y0, x1, y1)
+            for address, (x0, y0, x1, y1) in texts
+            if address and box[0] <= x0 and x1 <= box[2] and box[1] <= y0 and y1 <= box[3]
+        }
+    return hidden
+
+
 class _PageText:
     """A page's characters with their boxes (display space), for reading cells in visual order."""
 
-    def __init__(self, textpage: pdfium.PdfTextPage, frame: _Frame) -> None:
+    def __init__(
+        self, textpage: pdfium.PdfTextPage, frame: _Frame, hidden: set[int] | None = None
+    ) -> None:
+        """``hidden``: the text objects (addresses) the page paints over, left out."""
         self.frame = frame
         raw = textpage.raw
         rect = pdfium_c.FS_RECTF()
         chars: list[tuple[float, float, float, float, str]] = []  # top, bottom, x0, x1, char
         for i in range(pdfium_c.FPDFText_CountChars(raw)):
             if pdfium_c.FPDFText_IsGenerated(raw, i) == 1:
+                continue
+            if hidden and _address(pdfium_c.FPDFText_GetTextObject(raw, i)) in hidden:
                 continue
             code = pdfium_c.FPDFText_GetUnicode(raw, i)
             if (
@@ -671,17 +716,28 @@ def _text_lines(
     textpage: pdfium.PdfTextPage,
     frame: _Frame,
     table_boxes: list[tuple[float, float, float, float]],
+    painted: tuple[_PageText, list[tuple[float, float, float, float]]] | None = None,
 ) -> list[tuple[float, str]]:
-    """Text lines outside the tables as (top, text), top to bottom; page numbers left out."""
+    """Text lines outside the tables as (top, text), top to bottom; page numbers left out. On a
+    page that paints over some of its text (``painted``: the visible characters, and the boxes
+    of the text painted over), the runs in those boxes are left out and the others read from the
+    visible characters only."""
     runs = []
     for i in range(textpage.count_rects()):
         x0, top, x1, bottom = frame.display_rect(*textpage.get_rect(i))
         if bottom - top < 1:  # glyphs without a box (a font that is not embedded)
             top, bottom = top - 3, bottom + 3
         cx, cy = (x0 + x1) / 2, (top + bottom) / 2
-        if any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in table_boxes):
+        hidden_boxes = painted[1] if painted else []
+        if any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in [*table_boxes, *hidden_boxes]):
             continue
-        text = _clean(textpage.get_text_bounded(*frame.user_rect(x0, top, x1, bottom)))
+        if (
+            painted is not None
+        ):  # a run's box is the glyphs' ink: a full-width '（' centres left of it
+            pad = (bottom - top) / 2
+            text = painted[0].inside((x0 - pad, top, x1 + pad, bottom))
+        else:
+            text = _clean(textpage.get_text_bounded(*frame.user_rect(x0, top, x1, bottom)))
         if text:
             runs.append((top, bottom, x0, x1, text))
     runs.sort(key=lambda r: (r[0], r[2]))

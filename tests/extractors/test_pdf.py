@@ -318,6 +318,33 @@ def test_pages_without_text_layer_are_counted(tmp_path):
     assert texts(doc) == [["page two has text"]]
 
 
+def test_text_an_opaque_picture_paints_over_is_not_read(tmp_path):
+    """The page shows what is drawn last: a title's first copy and its year line under a white
+    picture are not read; the title drawn over the picture is; a scan over its own text layer
+    (a picture covering the page) hides nothing."""
+    from PIL import Image
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    white = ImageReader(Image.new("RGB", (60, 10), "white"))
+    pdf = tmp_path / "painted.pdf"
+    c = canvas.Canvas(str(pdf), pagesize=A4, invariant=1)
+    c.setFont("STSong-Light", 12)
+    c.drawString(200, 780, "项目绩效目标表")
+    c.drawString(220, 764, "(2025年度)")
+    c.drawImage(white, 100, 740, 400, 60)
+    c.drawString(72, 780, "（二）部门预算")
+    c.drawString(200, 750, "项目绩效目标表")
+    c.showPage()
+    c.setFont("STSong-Light", 12)
+    c.drawString(72, 760, "扫描页的文字层由识别软件写在图下")
+    c.drawImage(white, 0, 0, 595, 842)
+    c.save()
+    assert texts(read_pdf(pdf)) == [
+        ["（二）部门预算", "项目绩效目标表"],
+        ["扫描页的文字层由识别软件写在图下"],
+    ]
+
+
 # --- real PDFs --------------------------------------------------------------------------------
 
 
