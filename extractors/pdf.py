@@ -10,6 +10,8 @@ The algorithm follows the data, one page at a time:
    cells with rowspan/colspan are made by ``extractors.lattice``. Cell text from ``_PageText``: the
    characters inside the cell in visual order (lines by vertical overlap, then left to right), since
    some producers write a cell's glyphs out of order (LibreOffice puts “ ” in a later text run).
+   Text an opaque picture drawn after it covers (``_painted_over_text``) is left out here and in
+   the steps below: the page is read as it shows.
 5. ``extractors.aligned``: the characters and horizontal rules outside those tables, where they
    line up as a table the page does not fully rule (horizontal rules only, a frame, no rules), as
    a flat grid.
