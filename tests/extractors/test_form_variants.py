@@ -5,8 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from extractors import read_document
 from extractors.forms import parse_forms
+from schemas.vocabulary import PACKAGE_TITLE
 
 ANHUI = """项目支出绩效自评表
 2022年度
@@ -158,3 +161,20 @@ def test_numbers_printed_with_a_unit_are_read_and_text_where_a_number_belongs_is
     assert (
         "budget_executed (年度资金总额) cell reads '待核定', which is not a number" in result.detail
     )
+
+
+@pytest.mark.parametrize(
+    ("cover", "issuer"),
+    [
+        ("西安市卫生健康委员会（汇总）2022年度部门决算", "西安市卫生健康委员会"),
+        ("2026年度福州市民政局(本级)单位预算", "福州市民政局"),
+        ("2026年烟台市人民政府办公室部门预算", "烟台市人民政府办公室"),
+        ("江苏省人民检察院2019年度部门预算公开", "江苏省人民检察院"),
+        ("上海市普陀区财政局2024年度部门决算", "上海市普陀区财政局"),
+        ("西安市人力资源和社会保障局2020年部门综合预算", "西安市人力资源和社会保障局"),
+        ("2026年项目支出绩效目标表", None),  # a form's title names no issuer
+    ],
+)
+def test_a_package_cover_names_its_issuer(cover: str, issuer: str | None):
+    match = PACKAGE_TITLE.match(cover)
+    assert (match.group("issuer") if match else None) == issuer
