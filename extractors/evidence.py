@@ -33,15 +33,18 @@ def form_word_pages(document: Document) -> list[int | None]:
         if not grid.is_table:
             continue
         for cell in grid.cells:
-            text = compact(normalize_text(cell.text)).rstrip(":：")
-            if not text:
-                continue
             page = cell.page if cell.page is not None else grid.page_of_row(cell.row)
-            whole, packed = pages.setdefault(page, (set(), False))
-            if text in HEADER_WORDS or text in LEVEL1:
-                whole.add(text)
-            elif any(word in text for word in LEVEL1_WORDS):
-                pages[page] = (whole, True)
+            # a table of one column is a page's text dumped line by line: its cells are the
+            # words between spaces ('一级指标 二级指标 三级指标 年度指标值')
+            for piece in cell.text.split() if grid.n_cols == 1 else [cell.text]:
+                text = compact(normalize_text(piece)).rstrip(":：")
+                if not text:
+                    continue
+                whole, packed = pages.setdefault(page, (set(), False))
+                if text in HEADER_WORDS or text in LEVEL1:
+                    whole.add(text)
+                elif any(word in text for word in LEVEL1_WORDS):
+                    pages[page] = (whole, True)
     found = [
         page
         for page, (whole, packed) in pages.items()

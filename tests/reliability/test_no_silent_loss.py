@@ -61,3 +61,20 @@ def test_a_goal_only_list_stays_no_forms(path):
     extraction = extract_path(str(path))
     assert (extraction.forms, extraction.error) == ([], None)
     assert extraction.pages and extraction.pages > 10
+
+
+def test_a_page_of_text_dumped_line_by_line_that_gives_no_form_fails(tmp_path):
+    """A form's page as a plain text dump (cells joined by spaces, wrapped cells split over lines)
+    keeps no table to read: its indicator header words still say a form is there."""
+    dump = tmp_path / "page_text.txt"
+    dump.write_text(
+        "项目支出绩效目标表\n（2025年度）\n项目名称 道路养护 主管部门 区交通委\n"
+        "一级指标 二级指标 三级指标 指标值\n产出指标 数量指标 养护里程 ≥12公里\n",
+        encoding="utf-8",
+    )
+    extraction = extract_path(str(dump))
+    assert extraction.forms == []
+    assert extraction.error == (
+        "page_text.txt holds performance-form words but no form could be read; "
+        f"run jixiao debug {dump} and report it"
+    )
