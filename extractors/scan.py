@@ -159,6 +159,8 @@ def _read_page(prepared: _Page, page: int) -> list[Grid | PageTable]:
     for table in tables:
         _rejoin_wrapped_labels(table, lines)
         _split_joined_labels(table, lines, ink, surface, typical)
+    for table in tables:
+        _close_complete_last_row(table, lines)
     read: dict[int, tuple[str, float | None]] = {}  # cell id → text, confidence
     for table in tables:
         for c in table.cells:
@@ -728,8 +730,9 @@ def _tables(h_mask: np.ndarray, v_mask: np.ndarray, ink: np.ndarray) -> list[_Ta
 def _coverage(
     mask: np.ndarray, across: float, start: float, end: float, horizontal: bool, tol: int
 ) -> float:
-    """Share of a lattice edge (from start to end, at ``across``) that a ruling covers."""
-    margin = tol + 2
+    """Share of a lattice edge (from start to end, at ``across``) that a ruling covers; the
+    rulings it runs between left out (of a short edge, its middle third is measured)."""
+    margin = min(tol + 2, int(end - start) // 3)
     a0, a1 = int(round(across)) - tol, int(round(across)) + tol + 1
     s0, s1 = int(round(start)) + margin, int(round(end)) - margin
     if s1 <= s0:
@@ -1031,6 +1034,30 @@ def _recognise_cells(
         if text and not (speck and score < ocr_engine.MIN_SCORE):
             out[id(c)].append((text, score, box))
     return out
+
+
+def _close_complete_last_row(table: _Table, lines: dict[int, list[_TextLine]]) -> None:
+    """A last row left open at the bottom only because its bottom ruling is missing (some
+    producers draw none above a page break) is closed when its text says the row is whole:
+    in every one-row cell with text, the last line stands as far above the row's bottom as the
+    first stands below its top. A row cut by the page break has text running to the cut. Cells
+    of several rows stay open: they may go on over the break."""
+    n_rows = max((c.row + c.rowspan for c in table.cells), default=0)
+    last = [c for c in table.cells if c.row == n_rows - 1 and c.rowspan == 1]
+    if not last or not all(c.open_bottom for c in last):
+        return
+    texts = [(c, [box for _, _, box in lines[id(c)]]) for c in last if lines[id(c)]]
+    if not texts:
+        return
+    for cell, boxes in texts:
+        _, top, _, bottom = cell.bbox
+        above = min(b[1] for b in boxes) - top
+        below = bottom - max(b[3] for b in boxes)
+        height = max(b[3] - b[1] for b in boxes)
+        if below < 0.8 * above or below < 0.25 * height:
+            return
+    for cell in last:
+        cell.open_bottom = False
 
 
 def _rejoin_wrapped_labels(table: _Table, lines: dict[int, list[_TextLine]]) -> None:
