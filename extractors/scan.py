@@ -17,8 +17,10 @@ line crops (fast) instead of detecting text over the whole page:
    rowspan/colspan from that.
 4. ``_cell_lines``: each cell's ink (rulings and specks removed) is split into text lines by its
    horizontal projection; blank cells are skipped. All lines of the page are recognised in
-   batches (``ocr_engine.recognize``).
-5. Text outside the tables (titles, ``单位：元``) is read by detection + recognition on those bands.
+   batches (``ocr_engine.recognize``); small print (``_surface``) from a copy of the page
+   prepared again at a finer resolution, as fine as the source has it.
+5. Text outside the tables (titles, ``单位：元``): the bands of ink between the tables are split
+   into lines by their projection and into pieces at wide gaps (``_text_pieces``), then read.
 6. ``_rejoin_wrapped_labels`` / ``_split_joined_labels``: the vocabulary as a second signal for
    merged cells (a wrapped label joined again, two labels in one cell split).
 7. ``ocr_corrections.correct`` snaps near-miss labels and repairs number glyphs, with a note.
@@ -147,12 +149,15 @@ def _read_page(prepared: _Page, page: int) -> list[Grid | PageTable]:
     tables = _tables(h_mask, v_mask, ink)
 
     in_cells = {id(c): _cell_lines(ink, _pixels(c.bbox)) for table in tables for c in table.cells}
+    heights = [b[3] - b[1] for boxes in in_cells.values() for b in boxes]
+    typical = int(np.median(heights)) if heights else WORK_DPI // 8
+    if typical < SMALL_PRINT:  # a glyph of small print ('1', '7') has few pixels of ink
+        for c in (c for table in tables for c in table.cells if not in_cells[id(c)]):
+            in_cells[id(c)] = _cell_lines(ink, _pixels(c.bbox), BLANK * typical // SMALL_PRINT)
     blank = {key for key, boxes in in_cells.items() if not boxes}
     for table in tables:
         _drop_empty_virtual_rows(table, blank)
     tables = [t for t in tables if len(t.cells) >= 2]  # else a frame or a box, not a table
-    heights = [b[3] - b[1] for boxes in in_cells.values() for b in boxes]
-    typical = int(np.median(heights)) if heights else WORK_DPI // 8
     surface = _surface(prepared, h_mask | v_mask, typical)
     cells = [c for table in tables for c in table.cells]
     lines = _recognise_cells(cells, in_cells, surface, typical)
@@ -952,6 +957,8 @@ class _EdgeJudge:
 
 
 SMALL_PRINT = 16  # pixels at WORK_DPI: text lines less high are read from a finer copy
+SMALLEST_LINE = WORK_DPI // 25  # pixels: the ink of a line of 3-pt print (a sheet fit to a page)
+BLANK = WORK_DPI // 10  # pixels of ink: a cell with less holds a few specks at most
 READABLE = 28  # pixels: the line height small print is read at, as far as the source allows
 FINER = 1.25  # times WORK_DPI: a finer copy less fine than this is not worth preparing
 
@@ -998,16 +1005,19 @@ def _text_ink(binary: np.ndarray, h_mask: np.ndarray, v_mask: np.ndarray) -> np.
     return ink
 
 
-def _cell_lines(ink: np.ndarray, box: tuple[int, int, int, int]) -> list[tuple[int, int, int, int]]:
-    """Ink boxes of the text lines inside a cell (page pixels), top to bottom; none if blank."""
+def _cell_lines(
+    ink: np.ndarray, box: tuple[int, int, int, int], blank: int = BLANK
+) -> list[tuple[int, int, int, int]]:
+    """Ink boxes of the text lines inside a cell (page pixels), top to bottom; none if it holds
+    less than ``blank`` pixels of ink."""
     pad = max(3, WORK_DPI // 50)
     x0, top, x1, bottom = box[0] + pad, box[1] + pad, box[2] - pad, box[3] - pad
     if x1 - x0 < 4 or bottom - top < 4:
         return []
     region = ink[top:bottom, x0:x1]
     rows = np.count_nonzero(region, axis=1)
-    if rows.sum() < WORK_DPI // 10:
-        return []  # blank: a few specks at most
+    if rows.sum() < blank:
+        return []
     out = []
     for r0, r1 in _merge_fragments(_runs(rows > 0)):
         cols = np.flatnonzero(np.count_nonzero(region[r0:r1], axis=0))
@@ -1216,9 +1226,9 @@ def _line_crop(
     x0, top, x1, bottom = ink_box
     half = max(bottom - top, typical) / 2
     centre = (top + bottom) / 2
-    # a third of a line above and below, as the detector's boxes have: less makes the text
-    # larger in the model's 48-px input, hence wider and slower to read
-    above, aside = max(3, typical // 3), max(3, typical // 6)
+    # half a line above and below: the text half the model's 48-px input high reads as well as
+    # larger text does, and the input is narrower, hence faster to read
+    above, aside = max(3, typical // 2), max(3, typical // 6)
     y0 = max(int(centre - half) - above, cell[1])
     y1 = min(int(centre + half + 0.5) + above, cell[3])
     return surface.crop(y0, y1, max(x0 - aside, cell[0]), min(x1 + aside, cell[2]))
@@ -1232,13 +1242,14 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _merge_fragments(runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Join a run much thinner than the cell's lines (a stroke, a split glyph) to its neighbour."""
+    """Join a run much thinner than the cell's lines (a stroke, a split glyph) to its neighbour;
+    runs lower than the smallest print (``SMALLEST_LINE``) are fragments whatever the cell."""
     runs = list(runs)
     while len(runs) > 1:
         heights = [b - a for a, b in runs]
         typical = float(np.median(heights))
         thin = min(range(len(runs)), key=lambda i: heights[i])
-        if heights[thin] >= 0.5 * typical and heights[thin] >= WORK_DPI // 20:
+        if heights[thin] >= 0.5 * typical and heights[thin] >= SMALLEST_LINE:
             break
         gaps = []
         if thin > 0:
@@ -1311,31 +1322,68 @@ def _outside_text(
             outside = cv2.resize(outside.view(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
             table = cv2.resize(table.view(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
         region[(~outside & (region < 128)) | table] = 255
-        k = surface.scale
-        found = ocr_engine.detect_and_recognize(region)
-        lines = _reading_order(
-            [
-                (
-                    ln.text,
-                    ln.score,
-                    (
-                        ln.box[0] / k + x0,
-                        ln.box[1] / k + y0,
-                        ln.box[2] / k + x0,
-                        ln.box[3] / k + y0,
-                    ),
-                )
-                for ln in found
-            ]
-        )
+        pieces = _text_pieces(free[y0:y1, x0:x1])  # the tables are blank in ``free``
+        lines = _reading_order(_recognise_pieces(region, pieces, surface.scale, x0, y0))
         lines = [ln for ln in lines if not _PAGE_NUMBER.match(ln[0])]
         if lines:
             out.append((float(lines[0][2][1]), lines))
     return out
 
 
+APART = 1.5  # line heights: a wider gap between the ink of one text line parts two pieces
+
+
+def _text_pieces(free: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Boxes (x0, top, x1, bottom) of the pieces of text in a band of ink outside the tables:
+    its lines by the horizontal projection, each split where the ink leaves a gap wider than
+    ``APART`` line heights (a title's words stand closer; '单位：元' at the margin apart)."""
+    out = []
+    for r0, r1 in _merge_fragments(_runs(np.count_nonzero(free, axis=1) > 0)):
+        line = free[r0:r1]
+        pieces: list[tuple[int, int]] = []
+        for a, b in _runs(np.count_nonzero(line, axis=0) > 0):
+            if pieces and a - pieces[-1][1] <= APART * (r1 - r0):
+                pieces[-1] = (pieces[-1][0], b)
+            else:
+                pieces.append((a, b))
+        for a, b in pieces:
+            rows = np.count_nonzero(line[:, a:b], axis=1)
+            if rows.sum() < WORK_DPI // 10:
+                continue  # a few specks
+            inked = np.flatnonzero(rows)
+            out.append((a, r0 + int(inked[0]), b, r0 + int(inked[-1]) + 1))
+    return out
+
+
+def _recognise_pieces(
+    region: np.ndarray,
+    pieces: list[tuple[int, int, int, int]],
+    scale: float,
+    x0: int,
+    y0: int,
+) -> list[_TextLine]:
+    """The pieces of a band (boxes in work pixels from the band's corner ``x0, y0``) read from
+    ``region`` (the band at ``scale`` times the work resolution); what reads as nothing clear
+    left out. Boxes come back in page work pixels."""
+    crops = []
+    for left, top, right, bottom in pieces:
+        height = bottom - top
+        above, aside = max(3, height // 3), max(3, height // 6)
+        crops.append(
+            region[
+                round(max(top - above, 0) * scale) : round((bottom + above) * scale),
+                round(max(left - aside, 0) * scale) : round((right + aside) * scale),
+            ]
+        )
+    return [
+        (text, score, (left + x0, top + y0, right + x0, bottom + y0))
+        for (text, score), (left, top, right, bottom) in zip(ocr_engine.recognize(crops), pieces)
+        if text and score >= ocr_engine.MIN_SCORE
+    ]
+
+
 def _reading_order(pieces: list[_TextLine]) -> list[_TextLine]:
-    """Detected pieces joined into lines (vertical overlap), top to bottom, left to right."""
+    """Pieces of text joined into lines (vertical overlap), top to bottom, left to right."""
     lines: list[list[_TextLine]] = []
     for piece in sorted(pieces, key=lambda p: (p[2][1], p[2][0])):
         for line in lines:
