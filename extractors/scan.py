@@ -257,10 +257,11 @@ class _Page:
         """The page prepared alike at up to ``scale`` times the work resolution, as fine as its
         source allows; None when the source is no finer than the work copy."""
         image, dpi = self.source()
-        target = min(scale * WORK_DPI, dpi)
+        corners = None if self.corners is None else self.corners * (dpi / self.dpi)
+        finest = dpi if corners is None else _outline_dpi(corners)
+        target = min(scale * WORK_DPI, finest)
         if target < FINER * WORK_DPI:
             return None
-        corners = None if self.corners is None else self.corners * (dpi / self.dpi)
         gray = _grey(image, dpi, corners, self.speckled, round(target))
         return _turned(gray, self.turns, self.angle)
 
@@ -374,6 +375,13 @@ def _page_outline(image: np.ndarray) -> np.ndarray | None:
         ]
     )
     return _refine_outline(gray, ordered, reach=max(4, round(2 / factor)))
+
+
+def _outline_dpi(corners: np.ndarray) -> float:
+    """The resolution a photographed page was taken at: its outline's longer side over A4's."""
+    tl, tr, br, bl = corners
+    sides = [np.linalg.norm(a - b) for a, b in ((tr, tl), (br, bl), (bl, tl), (br, tr))]
+    return float(max(sides)) / A4_INCHES[1]
 
 
 def _refine_outline(gray: np.ndarray, corners: np.ndarray, reach: int) -> np.ndarray:
