@@ -151,9 +151,12 @@ def _read_page(prepared: _Page, page: int) -> list[Grid | PageTable]:
     in_cells = {id(c): _cell_lines(ink, _pixels(c.bbox)) for table in tables for c in table.cells}
     heights = [b[3] - b[1] for boxes in in_cells.values() for b in boxes]
     typical = int(np.median(heights)) if heights else WORK_DPI // 8
-    if typical < SMALL_PRINT:  # a glyph of small print ('1', '7') has few pixels of ink
-        for c in (c for table in tables for c in table.cells if not in_cells[id(c)]):
-            in_cells[id(c)] = _cell_lines(ink, _pixels(c.bbox), BLANK * typical // SMALL_PRINT)
+    # small print: lower lines, glyphs ('1', '7') of fewer pixels
+    thinnest = THINNEST * min(typical, SMALL_PRINT) // SMALL_PRINT
+    if typical < SMALL_PRINT:
+        least = BLANK * typical // SMALL_PRINT
+        for c in (c for table in tables for c in table.cells):
+            in_cells[id(c)] = _cell_lines(ink, _pixels(c.bbox), least, thinnest)
     blank = {key for key, boxes in in_cells.items() if not boxes}
     for table in tables:
         _drop_empty_virtual_rows(table, blank)
@@ -178,7 +181,7 @@ def _read_page(prepared: _Page, page: int) -> list[Grid | PageTable]:
     blocks: list[tuple[float, Grid | PageTable]] = [
         (t.box[1], _page_table(t, read, page, gray.shape[0])) for t in tables
     ]
-    for top, text_lines in _outside_text(surface, ink, [t.box for t in tables]):
+    for top, text_lines in _outside_text(surface, ink, [t.box for t in tables], thinnest):
         blocks.append((top, _text_grid(text_lines, page)))
     blocks.sort(key=lambda block: block[0])
     return [block for _, block in blocks]
@@ -965,8 +968,10 @@ class _EdgeJudge:
 
 
 SMALL_PRINT = 16  # pixels at WORK_DPI: text lines less high are read from a finer copy
-SMALLEST_LINE = WORK_DPI // 25  # pixels: the ink of a line of 3-pt print (a sheet fit to a page)
-BLANK = WORK_DPI // 10  # pixels of ink: a cell with less holds a few specks at most
+THINNEST = (
+    WORK_DPI // 20
+)  # pixels: a run of ink less high is a fragment of a line (of normal print)
+BLANK = WORK_DPI // 10  # pixels of ink: a cell with less holds a few specks at most (normal print)
 READABLE = 28  # pixels: the line height small print is read at, as far as the source allows
 FINER = 1.25  # times WORK_DPI: a finer copy less fine than this is not worth preparing
 
@@ -1014,10 +1019,10 @@ def _text_ink(binary: np.ndarray, h_mask: np.ndarray, v_mask: np.ndarray) -> np.
 
 
 def _cell_lines(
-    ink: np.ndarray, box: tuple[int, int, int, int], blank: int = BLANK
+    ink: np.ndarray, box: tuple[int, int, int, int], blank: int = BLANK, thinnest: int = THINNEST
 ) -> list[tuple[int, int, int, int]]:
     """Ink boxes of the text lines inside a cell (page pixels), top to bottom; none if it holds
-    less than ``blank`` pixels of ink."""
+    less than ``blank`` pixels of ink. Runs less high than ``thinnest`` are fragments."""
     pad = max(3, WORK_DPI // 50)
     x0, top, x1, bottom = box[0] + pad, box[1] + pad, box[2] - pad, box[3] - pad
     if x1 - x0 < 4 or bottom - top < 4:
@@ -1027,7 +1032,7 @@ def _cell_lines(
     if rows.sum() < blank:
         return []
     out = []
-    for r0, r1 in _merge_fragments(_runs(rows > 0)):
+    for r0, r1 in _merge_fragments(_runs(rows > 0), thinnest):
         cols = np.flatnonzero(np.count_nonzero(region[r0:r1], axis=0))
         if cols.size:
             out.append((x0 + int(cols[0]), top + r0, x0 + int(cols[-1]) + 1, top + r1))
@@ -1234,9 +1239,9 @@ def _line_crop(
     x0, top, x1, bottom = ink_box
     half = max(bottom - top, typical) / 2
     centre = (top + bottom) / 2
-    # half a line above and below: the text half the model's 48-px input high reads as well as
-    # larger text does, and the input is narrower, hence faster to read
-    above, aside = max(3, typical // 2), max(3, typical // 6)
+    # a third of a line above and below, as the detector's boxes have: less makes the text
+    # larger in the model's 48-px input, hence wider and slower to read; more loses glyphs
+    above, aside = max(3, typical // 3), max(3, typical // 6)
     y0 = max(int(centre - half) - above, cell[1])
     y1 = min(int(centre + half + 0.5) + above, cell[3])
     return surface.crop(y0, y1, max(x0 - aside, cell[0]), min(x1 + aside, cell[2]))
@@ -1249,15 +1254,17 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
 
 
-def _merge_fragments(runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Join a run much thinner than the cell's lines (a stroke, a split glyph) to its neighbour;
-    runs lower than the smallest print (``SMALLEST_LINE``) are fragments whatever the cell."""
+def _merge_fragments(
+    runs: list[tuple[int, int]], thinnest: int = THINNEST
+) -> list[tuple[int, int]]:
+    """Join a run much thinner than the cell's lines (a stroke, a split glyph), or less high
+    than ``thinnest``, to its neighbour."""
     runs = list(runs)
     while len(runs) > 1:
         heights = [b - a for a, b in runs]
         typical = float(np.median(heights))
         thin = min(range(len(runs)), key=lambda i: heights[i])
-        if heights[thin] >= 0.5 * typical and heights[thin] >= SMALLEST_LINE:
+        if heights[thin] >= 0.5 * typical and heights[thin] >= thinnest:
             break
         gaps = []
         if thin > 0:
@@ -1265,7 +1272,7 @@ def _merge_fragments(runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
         if thin + 1 < len(runs):
             gaps.append((runs[thin + 1][0] - runs[thin][1], thin))
         gap, i = min(gaps)
-        if gap > max(typical, WORK_DPI // 20):
+        if gap > max(typical, thinnest):
             break  # a lone short line ('—'), not a fragment
         runs[i : i + 2] = [(runs[i][0], runs[i + 1][1])]
     return runs
@@ -1294,7 +1301,10 @@ def _join_lines(lines: list[str]) -> str:
 
 
 def _outside_text(
-    surface: _Surface, ink: np.ndarray, table_boxes: list[tuple[int, int, int, int]]
+    surface: _Surface,
+    ink: np.ndarray,
+    table_boxes: list[tuple[int, int, int, int]],
+    thinnest: int = THINNEST,
 ) -> list[tuple[float, list[_TextLine]]]:
     """Runs of text lines outside the tables, as (top, [(text, score, box)]) in reading order;
     boxes in work pixels."""
@@ -1330,7 +1340,7 @@ def _outside_text(
             outside = cv2.resize(outside.view(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
             table = cv2.resize(table.view(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
         region[(~outside & (region < 128)) | table] = 255
-        pieces = _text_pieces(free[y0:y1, x0:x1])  # the tables are blank in ``free``
+        pieces = _text_pieces(free[y0:y1, x0:x1], thinnest)  # the tables are blank in ``free``
         lines = _reading_order(_recognise_pieces(region, pieces, surface.scale, x0, y0))
         lines = [ln for ln in lines if not _PAGE_NUMBER.match(ln[0])]
         if lines:
@@ -1341,12 +1351,12 @@ def _outside_text(
 APART = 1.5  # line heights: a wider gap between the ink of one text line parts two pieces
 
 
-def _text_pieces(free: np.ndarray) -> list[tuple[int, int, int, int]]:
+def _text_pieces(free: np.ndarray, thinnest: int) -> list[tuple[int, int, int, int]]:
     """Boxes (x0, top, x1, bottom) of the pieces of text in a band of ink outside the tables:
     its lines by the horizontal projection, each split where the ink leaves a gap wider than
     ``APART`` line heights (a title's words stand closer; '单位：元' at the margin apart)."""
     out = []
-    for r0, r1 in _merge_fragments(_runs(np.count_nonzero(free, axis=1) > 0)):
+    for r0, r1 in _merge_fragments(_runs(np.count_nonzero(free, axis=1) > 0), thinnest):
         line = free[r0:r1]
         pieces: list[tuple[int, int]] = []
         for a, b in _runs(np.count_nonzero(line, axis=0) > 0):
