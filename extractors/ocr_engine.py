@@ -1,63 +1,53 @@
-"""The OCR engine: the PP-OCRv6 models shipped inside the ``rapidocr`` wheel, run offline.
+"""The OCR engine: the PP-OCRv6 recognition model shipped inside the ``rapidocr`` wheel, run
+offline.
 
-One engine per process, loaded on first use (about a second). ``recognize`` reads single-line
-crops with the recognition model directly: crops are batched by width and padded only to the
-widest crop of their batch (rapidocr pads every crop to 320 px, which costs ~1.7x on table cells),
-then CTC-decoded; batches run on one thread per core. ``detect_and_recognize`` finds the lines
-of a larger region with rapidocr's detector and reads them the same way.
+One engine per process, loaded on first use. ``recognize`` reads single-line crops with the
+recognition model directly: crops are batched by width and padded only to the widest crop of their
+batch (rapidocr pads every crop to 320 px, which costs ~1.7x on table cells), then CTC-decoded;
+batches run on one thread per core. The lines themselves are found by the scan reader from the
+ink's projections, so no detection model is run.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
 
 from extractors.errors import UnreadableFile
 
-# the models the rapidocr 3.10 wheel carries: given by path, nothing is ever downloaded
-DET_MODEL = "PP-OCRv6_det_small.onnx"
+# the model the rapidocr 3.10 wheel carries: given by path, nothing is ever downloaded
 REC_MODEL = "PP-OCRv6_rec_small.onnx"
 REC_HEIGHT = 48  # the recognition model's input height
 BATCH = 4  # crops sorted by width, padded to the widest of their batch
-MIN_SCORE = 0.5  # detected lines read with a lower score are noise, not text
+MIN_SCORE = 0.5  # a line read with a lower score is noise, not text
+
+_INSTALL = "reading scanned pages needs the OCR engine: pip install rapidocr==3.10.0 onnxruntime"
 
 _engine: _Engine | None = None
 _lock = threading.Lock()
-
-
-@dataclass
-class Line:
-    """A line of text read from an image region; box in the region's pixel coordinates."""
-
-    text: str
-    score: float
-    box: tuple[int, int, int, int]  # x0, top, x1, bottom
 
 
 class _Engine:
     def __init__(self) -> None:
         try:
             import onnxruntime as ort
-            import rapidocr
-            from rapidocr import RapidOCR
         except ImportError as exc:  # pragma: no cover - a broken install
+            raise UnreadableFile(_INSTALL) from exc
+        package = importlib.util.find_spec("rapidocr")  # its model only: no need to import it
+        if package is None or package.origin is None:
+            raise UnreadableFile(_INSTALL)
+        models = Path(package.origin).parent / "models"
+        rec = models / REC_MODEL
+        if not rec.is_file():
             raise UnreadableFile(
-                "reading scanned pages needs the OCR engine: pip install rapidocr==3.10.0 "
-                "onnxruntime"
-            ) from exc
-        models = Path(rapidocr.__file__).parent / "models"
-        det, rec = models / DET_MODEL, models / REC_MODEL
-        if not (det.is_file() and rec.is_file()):
-            raise UnreadableFile(
-                f"the OCR models are missing from {models}: reinstall rapidocr==3.10.0, whose "
-                "wheel ships them"
+                f"the OCR model is missing from {models}: reinstall rapidocr==3.10.0, whose "
+                "wheel ships it"
             )
         threads = min(os.cpu_count() or 1, 4)
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="ocr")
@@ -68,18 +58,6 @@ class _Engine:
         self.rec_input = self.rec.get_inputs()[0].name
         charset = self.rec.get_modelmeta().custom_metadata_map["character"].splitlines()
         self.charset = ["", *charset, " "]  # CTC blank first; PP-OCR appends the space
-        self.det = RapidOCR(
-            params={
-                "Global.log_level": "error",
-                "Global.use_cls": False,
-                "Global.use_rec": False,
-                "Det.model_path": str(det),
-                "Det.limit_type": "max",  # never upscale a small region to 736 px
-                "Det.limit_side_len": 2048,
-                "EngineConfig.onnxruntime.intra_op_num_threads": threads,
-            }
-        )
-        self.det(np.full((64, 64, 3), 255, np.uint8))  # load the detector now, not mid-page
 
     def recognize(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
         images = [_normalise(c) for c in crops]
@@ -131,24 +109,3 @@ def engine() -> _Engine:
 def recognize(crops: list[np.ndarray]) -> list[tuple[str, float]]:
     """Text and score (0..1) of each single-line crop (grey or RGB), in batches."""
     return engine().recognize(crops) if crops else []
-
-
-def detect_and_recognize(region: np.ndarray) -> list[Line]:
-    """Every text line the detector finds in a grey region, read; low-scoring noise left out."""
-    found: Any = engine().det(np.dstack([region, region, region]))
-    if getattr(found, "boxes", None) is None or len(found.boxes) == 0:
-        return []
-    boxes = []
-    for quad in found.boxes:
-        x0, y0 = np.floor(quad.min(axis=0)).astype(int)
-        x1, y1 = np.ceil(quad.max(axis=0)).astype(int)
-        x0, y0 = max(x0, 0), max(y0, 0)
-        x1, y1 = min(x1, region.shape[1]), min(y1, region.shape[0])
-        if x1 - x0 >= 2 and y1 - y0 >= 2:
-            boxes.append((int(x0), int(y0), int(x1), int(y1)))
-    read = recognize([region[y0:y1, x0:x1] for x0, y0, x1, y1 in boxes])
-    return [
-        Line(text, score, box)
-        for (text, score), box in zip(read, boxes)
-        if text and score >= MIN_SCORE
-    ]

@@ -26,7 +26,7 @@ import ctypes
 import os
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -97,12 +97,13 @@ def read_pdf(path: Path, password: str | None = None) -> Document:
             try:
                 blocks, _, has_image = _read_page(page, page_no)
                 scan = _scanned_page_image(page) if has_image else None
+                if scan is not None:  # read while the page is open: small print renders again
+                    scanned.append(page_no)
+                    scan_run = scan_run or _scanned_pages()
+                    scan_run.add(scan[0], page_no, scan[1], _native_render(page))
             finally:
                 page.close()
             if scan is not None:
-                scanned.append(page_no)
-                scan_run = scan_run or _scanned_pages()
-                scan_run.add(scan[0], page_no, scan[1])
                 continue
             if scan_run is not None:
                 stitcher.add_grids(scan_run.grids())
@@ -156,6 +157,7 @@ def page_rulings(
 # --- scanned pages: no text layer, read by OCR (extractors.scan) -------------------------------
 
 SCAN_DPI = 200
+FINE_SCAN_DPI = 400  # the finest a scanned page's image is rendered at for small print
 SCAN_MIN_CHARS = 10  # a page with an image and fewer text characters than this is a scan
 
 
@@ -172,6 +174,26 @@ def _scanned_page_image(page: pdfium.PdfPage) -> tuple[np.ndarray, int] | None:
     width, height = page.get_size()
     dpi = min(SCAN_DPI, int((MAX_PIXELS / max(width * height, 1)) ** 0.5 * 72))
     return page.render(scale=dpi / 72, rev_byteorder=True).to_numpy(), dpi  # RGB
+
+
+def _native_render(page: pdfium.PdfPage) -> Callable[[], tuple[np.ndarray, int]]:
+    """Renders the scanned page at the resolution of the image it holds (at most
+    ``FINE_SCAN_DPI``): what small print is read from."""
+
+    def render() -> tuple[np.ndarray, int]:
+        from extractors.scan import MAX_PIXELS
+
+        width, height = page.get_size()
+        native = SCAN_DPI
+        for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2):
+            left, _, right, _ = obj.get_bounds()
+            if right - left >= width / 2:  # the scan, not a logo
+                native = max(native, round(obj.get_px_size()[0] * 72 / (right - left)))
+        cap = int((MAX_PIXELS / max(width * height, 1)) ** 0.5 * 72)
+        dpi = min(native, FINE_SCAN_DPI, cap)
+        return page.render(scale=dpi / 72, rev_byteorder=True).to_numpy(), dpi
+
+    return render
 
 
 def _scanned_pages() -> ScannedPages:

@@ -17,8 +17,10 @@ line crops (fast) instead of detecting text over the whole page:
    rowspan/colspan from that.
 4. ``_cell_lines``: each cell's ink (rulings and specks removed) is split into text lines by its
    horizontal projection; blank cells are skipped. All lines of the page are recognised in
-   batches (``ocr_engine.recognize``).
-5. Text outside the tables (titles, ``单位：元``) is read by detection + recognition on those bands.
+   batches (``ocr_engine.recognize``); small print (``_surface``) from a copy of the page
+   prepared again at a finer resolution, as fine as the source has it.
+5. Text outside the tables (titles, ``单位：元``): the bands of ink between the tables are split
+   into lines by their projection and into pieces at wide gaps (``_text_pieces``), then read.
 6. ``_rejoin_wrapped_labels`` / ``_split_joined_labels``: the vocabulary as a second signal for
    merged cells (a wrapped label joined again, two labels in one cell split).
 7. ``ocr_corrections.correct`` snaps near-miss labels and repairs number glyphs, with a note.
@@ -33,7 +35,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
@@ -118,40 +120,55 @@ class ScannedPages:
         self._stitcher = TableStitcher(join=_join_cut, align_left=True)
         self.notes: list[str] = []
 
-    def add(self, image: np.ndarray, page: int, dpi: int) -> None:
-        """Read one page image (grey or RGB array) of the run."""
-        gray, turns = _prepare(image, dpi)
-        if turns:
-            self.notes.append(f"page {page} was scanned {_TURNED[turns]}; read upright")
-        self._stitcher.add_page(page, _read_page(gray, page))
+    def add(
+        self,
+        image: np.ndarray,
+        page: int,
+        dpi: int,
+        source: Callable[[], tuple[np.ndarray, int]] | None = None,
+    ) -> None:
+        """Read one page image (grey or RGB array) of the run. ``source`` renders the page at
+        a finer resolution than ``image``, if it has one, for small print."""
+        prepared = _prepare(image, dpi, source)
+        if prepared.turns:
+            self.notes.append(f"page {page} was scanned {_TURNED[prepared.turns]}; read upright")
+        self._stitcher.add_page(page, _read_page(prepared, page))
 
     def grids(self) -> list[Grid]:
         """The grids of the pages added so far, in reading order."""
         return self._stitcher.grids()
 
 
-def _read_page(gray: np.ndarray, page: int) -> list[Grid | PageTable]:
+def _read_page(prepared: _Page, page: int) -> list[Grid | PageTable]:
     """The tables and text blocks of a prepared (``_prepare``) page, top to bottom."""
+    gray = prepared.gray
     binary = _binarise(gray)
     h_mask, v_mask = _rulings(gray, binary)
     v_mask = _without_glyph_strokes(v_mask, h_mask)
     ink = _text_ink(binary, h_mask, v_mask)
     tables = _tables(h_mask, v_mask, ink)
 
-    clean = gray.copy()
-    clean[cv2.dilate(h_mask | v_mask, np.ones((3, 3), np.uint8)) > 0] = 255  # rulings out
     in_cells = {id(c): _cell_lines(ink, _pixels(c.bbox)) for table in tables for c in table.cells}
+    heights = [b[3] - b[1] for boxes in in_cells.values() for b in boxes]
+    typical = int(np.median(heights)) if heights else WORK_DPI // 8
+    # small print: lower lines, glyphs ('1', '7') of fewer pixels
+    thinnest = THINNEST * min(typical, SMALL_PRINT) // SMALL_PRINT
+    if typical < SMALL_PRINT:
+        least = BLANK * typical // SMALL_PRINT
+        for c in (c for table in tables for c in table.cells):
+            in_cells[id(c)] = _cell_lines(ink, _pixels(c.bbox), least, thinnest)
     blank = {key for key, boxes in in_cells.items() if not boxes}
     for table in tables:
         _drop_empty_virtual_rows(table, blank)
     tables = [t for t in tables if len(t.cells) >= 2]  # else a frame or a box, not a table
-    heights = [b[3] - b[1] for boxes in in_cells.values() for b in boxes]
-    typical = int(np.median(heights)) if heights else WORK_DPI // 8
+    surface = _surface(prepared, h_mask | v_mask, typical)
     cells = [c for table in tables for c in table.cells]
-    lines = _recognise_cells(cells, in_cells, clean, typical)
+    lines = _recognise_cells(cells, in_cells, surface, typical)
     for table in tables:
         _rejoin_wrapped_labels(table, lines)
-        _split_joined_labels(table, lines, ink, clean, typical)
+        _split_joined_labels(table, lines, ink, surface, typical)
+    for table in tables:
+        _close_complete_last_row(table, lines)
     read: dict[int, tuple[str, float | None]] = {}  # cell id → text, confidence
     for table in tables:
         for c in table.cells:
@@ -164,7 +181,7 @@ def _read_page(gray: np.ndarray, page: int) -> list[Grid | PageTable]:
     blocks: list[tuple[float, Grid | PageTable]] = [
         (t.box[1], _page_table(t, read, page, gray.shape[0])) for t in tables
     ]
-    for top, text_lines in _outside_text(gray, ink, [t.box for t in tables]):
+    for top, text_lines in _outside_text(surface, ink, [t.box for t in tables], thinnest):
         blocks.append((top, _text_grid(text_lines, page)))
     blocks.sort(key=lambda block: block[0])
     return [block for _, block in blocks]
@@ -225,23 +242,45 @@ def _dpi(info: object, width: int, height: int) -> int:
 # --- page geometry ----------------------------------------------------------------------------
 
 
-def _prepare(image: np.ndarray, dpi: int) -> tuple[np.ndarray, int]:
-    """Grey page resampled to WORK_DPI, without red seals or speckle, turned upright and deskewed;
-    with the quarter turns (``np.rot90``'s k) that made it upright."""
-    photo = _page_outline(image)
-    if photo is not None:
-        image, dpi = _flatten(image, photo)
-    gray = _without_red(image) if image.ndim == 3 else image
-    gray = np.ascontiguousarray(gray, dtype=np.uint8)
-    scale = WORK_DPI / dpi if dpi > 0 else 1.0
-    if abs(scale - 1) > 0.05:
-        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=interp)
-    if photo is not None:
-        gray = _even_light(gray)
+@dataclass
+class _Page:
+    """A scanned page prepared for reading (``_prepare``): grey at WORK_DPI, upright, deskewed;
+    with what was done to it, so that small print can be read from a finer copy of the same page
+    (``finer``) that lines up with it pixel for pixel, at a multiple of the work resolution."""
+
+    gray: np.ndarray
+    turns: int  # np.rot90's k that made it upright
+    source: Callable[[], tuple[np.ndarray, int]]  # the page image at its finest, with its dpi
+    corners: np.ndarray | None  # a photographed page's outline, in pixels at ``dpi``
+    dpi: int
+    speckled: bool
+    angle: float
+
+    def finer(self, scale: float) -> np.ndarray | None:
+        """The page prepared alike at up to ``scale`` times the work resolution, as fine as its
+        source allows; None when the source is no finer than the work copy."""
+        image, dpi = self.source()
+        corners = None if self.corners is None else self.corners * (dpi / self.dpi)
+        finest = dpi if corners is None else _outline_dpi(corners)
+        target = min(scale * WORK_DPI, finest)
+        if target < FINER * WORK_DPI:
+            return None
+        gray = _grey(image, dpi, corners, self.speckled, round(target))
+        return _turned(gray, self.turns, self.angle)
+
+
+def _prepare(
+    image: np.ndarray, dpi: int, source: Callable[[], tuple[np.ndarray, int]] | None = None
+) -> _Page:
+    """Grey page resampled to WORK_DPI, without red seals or speckle, turned upright and deskewed.
+    ``source`` gives the page at a finer resolution than ``image`` when it has one (a PDF page
+    rendered again at its image's own resolution)."""
+    corners = _page_outline(image)
+    gray = _grey(image, dpi, corners, False, WORK_DPI)
     dark = (gray < 128).astype(np.uint8)
     neighbours = cv2.boxFilter(dark, cv2.CV_16U, (3, 3), normalize=False) - dark
-    if np.count_nonzero(dark & (neighbours == 0)) > SPECKLE * gray.size:
+    speckled = np.count_nonzero(dark & (neighbours == 0)) > SPECKLE * gray.size
+    if speckled:
         gray = cv2.medianBlur(gray, 3)  # salt-and-pepper: many isolated dark pixels
     binary = _binarise(gray)
     turns = _upright(gray, binary)
@@ -249,11 +288,48 @@ def _prepare(image: np.ndarray, dpi: int) -> tuple[np.ndarray, int]:
         gray = np.ascontiguousarray(np.rot90(gray, turns))
         binary = np.ascontiguousarray(np.rot90(binary, turns))
     angle = _skew(binary)
+    return _Page(
+        _turned(gray, 0, angle),
+        turns,
+        source or (lambda: (image, dpi)),
+        corners,
+        dpi,
+        speckled,
+        angle,
+    )
+
+
+def _grey(
+    image: np.ndarray, dpi: int, corners: np.ndarray | None, speckled: bool, target: int
+) -> np.ndarray:
+    """The page grey at ``target`` dpi: a photographed page flattened and its light evened out,
+    red seals faded out, speckle filtered."""
+    if corners is not None:
+        image, dpi = _flatten(image, corners, target)
+    gray = _without_red(image) if image.ndim == 3 else image
+    gray = np.ascontiguousarray(gray, dtype=np.uint8)
+    scale = target / dpi if dpi > 0 else 1.0
+    if abs(scale - 1) > 0.05:
+        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=interp)
+    if corners is not None:
+        gray = _even_light(gray)
+        # no print this close to a sheet's edge: a sliver of desk, whitened (after the light is
+        # evened out, so that the white does not pass for brighter paper beside it)
+        edge = target // 10
+        gray[:edge], gray[-edge:], gray[:, :edge], gray[:, -edge:] = 255, 255, 255, 255
+    return cv2.medianBlur(gray, 3) if speckled else gray
+
+
+def _turned(gray: np.ndarray, turns: int, angle: float) -> np.ndarray:
+    """The page turned by ``turns`` quarter turns, then rotated by ``angle`` degrees."""
+    if turns:
+        gray = np.ascontiguousarray(np.rot90(gray, turns))
     if abs(angle) >= MIN_SKEW:
         h, w = gray.shape
         matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
         gray = cv2.warpAffine(gray, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=(255,))
-    return gray, turns
+    return gray
 
 
 def _page_outline(image: np.ndarray) -> np.ndarray | None:
@@ -304,6 +380,13 @@ def _page_outline(image: np.ndarray) -> np.ndarray | None:
     return _refine_outline(gray, ordered, reach=max(4, round(2 / factor)))
 
 
+def _outline_dpi(corners: np.ndarray) -> float:
+    """The resolution a photographed page was taken at: its outline's longer side over A4's."""
+    tl, tr, br, bl = corners
+    sides = [np.linalg.norm(a - b) for a, b in ((tr, tl), (br, bl), (bl, tl), (br, tr))]
+    return float(max(sides)) / A4_INCHES[1]
+
+
 def _refine_outline(gray: np.ndarray, corners: np.ndarray, reach: int) -> np.ndarray:
     """The outline's corners to a pixel: along each side, the paper's edge is the steepest step
     in brightness within ``reach`` pixels across the rough side; a line fitted to those points
@@ -341,9 +424,9 @@ def _refine_outline(gray: np.ndarray, corners: np.ndarray, reach: int) -> np.nda
     return refined if np.abs(refined - corners).max() <= 3 * reach else corners
 
 
-def _flatten(image: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, int]:
+def _flatten(image: np.ndarray, corners: np.ndarray, dpi: int) -> tuple[np.ndarray, int]:
     """The photographed page warped flat onto an A4 sheet (the paper of official documents), the
-    way round its outline is, at WORK_DPI, its edges white. Snapping to the sheet rather than
+    way round its outline is, at ``dpi``. Snapping to the sheet rather than
     keeping the outline's proportions, which perspective distorts (a photo of an A4 page can
     measure as Letter), gives every photo of a document one scale, so a table continued on the
     next photo keeps its columns."""
@@ -352,13 +435,11 @@ def _flatten(image: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, int]:
     height = max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))
     short, long = A4_INCHES
     across, down = (long, short) if width > height else (short, long)
-    size = (round(across * WORK_DPI), round(down * WORK_DPI))
+    size = (round(across * dpi), round(down * dpi))
     target = np.float32([[0, 0], [size[0], 0], [size[0], size[1]], [0, size[1]]])
     matrix = cv2.getPerspectiveTransform(corners, target)
     flat = cv2.warpPerspective(np.ascontiguousarray(image), matrix, size, flags=cv2.INTER_LINEAR)
-    edge = WORK_DPI // 10  # no print this close to a sheet's edge: a sliver of desk, whitened
-    flat[:edge], flat[-edge:], flat[:, :edge], flat[:, -edge:] = 255, 255, 255, 255
-    return flat, WORK_DPI
+    return flat, dpi
 
 
 def _even_light(gray: np.ndarray) -> np.ndarray:
@@ -665,8 +746,9 @@ def _tables(h_mask: np.ndarray, v_mask: np.ndarray, ink: np.ndarray) -> list[_Ta
 def _coverage(
     mask: np.ndarray, across: float, start: float, end: float, horizontal: bool, tol: int
 ) -> float:
-    """Share of a lattice edge (from start to end, at ``across``) that a ruling covers."""
-    margin = tol + 2
+    """Share of a lattice edge (from start to end, at ``across``) that a ruling covers; the
+    rulings it runs between left out (of a short edge, its middle third is measured)."""
+    margin = min(tol + 2, int(end - start) // 3)
     a0, a1 = int(round(across)) - tol, int(round(across)) + tol + 1
     s0, s1 = int(round(start)) + margin, int(round(end)) - margin
     if s1 <= s0:
@@ -885,6 +967,46 @@ class _EdgeJudge:
 # --- text -------------------------------------------------------------------------------------
 
 
+SMALL_PRINT = 16  # pixels at WORK_DPI: text lines less high are read from a finer copy
+THINNEST = (
+    WORK_DPI // 20
+)  # pixels: a run of ink less high is a fragment of a line (of normal print)
+BLANK = WORK_DPI // 10  # pixels of ink: a cell with less holds a few specks at most (normal print)
+READABLE = 28  # pixels: the line height small print is read at, as far as the source allows
+FINER = 1.25  # times WORK_DPI: a finer copy less fine than this is not worth preparing
+
+
+@dataclass
+class _Surface:
+    """What text is read from: the page with its rulings whitened (``clean``) and as it is
+    (``gray``), at ``scale`` times the work resolution (a finer copy when the print is small);
+    crops are asked for in work pixels."""
+
+    clean: np.ndarray
+    gray: np.ndarray
+    scale: float = 1.0
+
+    def crop(self, y0: int, y1: int, x0: int, x1: int, clean: bool = True) -> np.ndarray:
+        k, image = self.scale, self.clean if clean else self.gray
+        return image[round(y0 * k) : round(y1 * k), round(x0 * k) : round(x1 * k)]
+
+
+def _surface(page: _Page, rulings: np.ndarray, typical: int) -> _Surface:
+    """The page to read text from: the work copy, or for small print (text lines lower than
+    ``SMALL_PRINT``) a finer copy prepared again from the source at the resolution the
+    recogniser needs (``READABLE``), as far as the source has it."""
+    fine = page.finer(READABLE / typical) if typical < SMALL_PRINT else None
+    gray = page.gray if fine is None else fine
+    scale = gray.shape[1] / page.gray.shape[1]
+    mask = rulings
+    if fine is not None:
+        mask = cv2.resize(rulings, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_NEAREST)
+    reach = max(3, round(3 * scale))
+    clean = gray.copy()
+    clean[cv2.dilate(mask, np.ones((reach, reach), np.uint8)) > 0] = 255  # rulings out
+    return _Surface(clean, gray, scale)
+
+
 def _text_ink(binary: np.ndarray, h_mask: np.ndarray, v_mask: np.ndarray) -> np.ndarray:
     """Ink that is not a ruling line, without specks too small to be part of a glyph."""
     lines = cv2.dilate(h_mask | v_mask, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
@@ -896,18 +1018,21 @@ def _text_ink(binary: np.ndarray, h_mask: np.ndarray, v_mask: np.ndarray) -> np.
     return ink
 
 
-def _cell_lines(ink: np.ndarray, box: tuple[int, int, int, int]) -> list[tuple[int, int, int, int]]:
-    """Ink boxes of the text lines inside a cell (page pixels), top to bottom; none if blank."""
+def _cell_lines(
+    ink: np.ndarray, box: tuple[int, int, int, int], blank: int = BLANK, thinnest: int = THINNEST
+) -> list[tuple[int, int, int, int]]:
+    """Ink boxes of the text lines inside a cell (page pixels), top to bottom; none if it holds
+    less than ``blank`` pixels of ink. Runs less high than ``thinnest`` are fragments."""
     pad = max(3, WORK_DPI // 50)
     x0, top, x1, bottom = box[0] + pad, box[1] + pad, box[2] - pad, box[3] - pad
     if x1 - x0 < 4 or bottom - top < 4:
         return []
     region = ink[top:bottom, x0:x1]
     rows = np.count_nonzero(region, axis=1)
-    if rows.sum() < WORK_DPI // 10:
-        return []  # blank: a few specks at most
+    if rows.sum() < blank:
+        return []
     out = []
-    for r0, r1 in _merge_fragments(_runs(rows > 0)):
+    for r0, r1 in _merge_fragments(_runs(rows > 0), thinnest):
         cols = np.flatnonzero(np.count_nonzero(region[r0:r1], axis=0))
         if cols.size:
             out.append((x0 + int(cols[0]), top + r0, x0 + int(cols[-1]) + 1, top + r1))
@@ -917,20 +1042,45 @@ def _cell_lines(ink: np.ndarray, box: tuple[int, int, int, int]) -> list[tuple[i
 def _recognise_cells(
     cells: list[LatticeCell],
     boxes: dict[int, list[tuple[int, int, int, int]]],
-    clean: np.ndarray,
+    surface: _Surface,
     typical: int,
 ) -> dict[int, list[_TextLine]]:
     """The text lines read in each cell (cell id → lines with text), all in one batch. A speck
     smaller than a glyph that reads as nothing clear (what is left of a broken ruling read as
     '7' or '!') is no line."""
     jobs = [(c, b) for c in cells for b in boxes[id(c)]]
-    texts = ocr_engine.recognize([_line_crop(clean, b, _pixels(c.bbox), typical) for c, b in jobs])
+    crops = [_line_crop(surface, b, _pixels(c.bbox), typical) for c, b in jobs]
+    texts = ocr_engine.recognize(crops)
     out: dict[int, list[_TextLine]] = {id(c): [] for c in cells}
     for (c, box), (text, score) in zip(jobs, texts):
         speck = box[2] - box[0] < typical and box[3] - box[1] < 0.8 * typical
         if text and not (speck and score < ocr_engine.MIN_SCORE):
             out[id(c)].append((text, score, box))
     return out
+
+
+def _close_complete_last_row(table: _Table, lines: dict[int, list[_TextLine]]) -> None:
+    """A last row left open at the bottom only because its bottom ruling is missing (some
+    producers draw none above a page break) is closed when its text says the row is whole:
+    in every one-row cell with text, the last line stands as far above the row's bottom as the
+    first stands below its top. A row cut by the page break has text running to the cut. Cells
+    of several rows stay open: they may go on over the break."""
+    n_rows = max((c.row + c.rowspan for c in table.cells), default=0)
+    last = [c for c in table.cells if c.row == n_rows - 1 and c.rowspan == 1]
+    if not last or not all(c.open_bottom for c in last):
+        return
+    texts = [(c, [box for _, _, box in lines[id(c)]]) for c in last if lines[id(c)]]
+    if not texts:
+        return
+    for cell, boxes in texts:
+        _, top, _, bottom = cell.bbox
+        above = min(b[1] for b in boxes) - top
+        below = bottom - max(b[3] for b in boxes)
+        height = max(b[3] - b[1] for b in boxes)
+        if below < 0.8 * above or below < 0.25 * height:
+            return
+    for cell in last:
+        cell.open_bottom = False
 
 
 def _rejoin_wrapped_labels(table: _Table, lines: dict[int, list[_TextLine]]) -> None:
@@ -963,7 +1113,7 @@ def _split_joined_labels(
     table: _Table,
     lines: dict[int, list[_TextLine]],
     ink: np.ndarray,
-    clean: np.ndarray,
+    surface: _Surface,
     typical: int,
 ) -> None:
     """Split a merged cell whose text is two or more labels of the form's vocabulary standing
@@ -982,12 +1132,12 @@ def _split_joined_labels(
         text = _join_lines([t for t, _, _ in lines[id(cell)]])
         if holds_labels(text):
             for part in _split_rows(cell, lines, table.lattice):
-                out += _split_columns(part, lines, table.lattice, ink, clean, typical)
+                out += _split_columns(part, lines, table.lattice, ink, surface, typical)
             continue
         around = bounds.get(cell.row - 1, set()) | bounds.get(cell.row + cell.rowspan, set())
         inner = set(range(cell.col + 1, cell.col + cell.colspan)) & around
         if text and inner and not is_label(text):
-            out += _split_columns(cell, lines, table.lattice, ink, clean, typical, inner)
+            out += _split_columns(cell, lines, table.lattice, ink, surface, typical, inner)
         else:
             out.append(cell)
     table.cells = sorted(out, key=lambda c: (c.row, c.col))
@@ -1039,7 +1189,7 @@ def _split_columns(
     lines: dict[int, list[_TextLine]],
     lattice: Lattice,
     ink: np.ndarray,
-    clean: np.ndarray,
+    surface: _Surface,
     typical: int,
     only: set[int] | None = None,
 ) -> list[LatticeCell]:
@@ -1072,7 +1222,7 @@ def _split_columns(
     if len(parts) < 2:
         return [cell]
     boxes = {id(p): _cell_lines(ink, _pixels(p.bbox)) for p in parts}
-    read = _recognise_cells(parts, boxes, clean, typical)
+    read = _recognise_cells(parts, boxes, surface, typical)
     if not all(is_label(_join_lines([t for t, _, _ in read[id(p)]])) for p in parts):
         return [cell]
     lines.update(read)
@@ -1080,7 +1230,7 @@ def _split_columns(
 
 
 def _line_crop(
-    clean: np.ndarray,
+    surface: _Surface,
     ink_box: tuple[int, int, int, int],
     cell: tuple[int, int, int, int],
     typical: int,
@@ -1090,11 +1240,11 @@ def _line_crop(
     half = max(bottom - top, typical) / 2
     centre = (top + bottom) / 2
     # a third of a line above and below, as the detector's boxes have: less makes the text
-    # larger in the model's 48-px input, hence wider and slower to read
+    # larger in the model's 48-px input, hence wider and slower to read; more loses glyphs
     above, aside = max(3, typical // 3), max(3, typical // 6)
     y0 = max(int(centre - half) - above, cell[1])
     y1 = min(int(centre + half + 0.5) + above, cell[3])
-    return clean[y0:y1, max(x0 - aside, cell[0]) : min(x1 + aside, cell[2])]
+    return surface.crop(y0, y1, max(x0 - aside, cell[0]), min(x1 + aside, cell[2]))
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
@@ -1104,14 +1254,17 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
 
 
-def _merge_fragments(runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Join a run much thinner than the cell's lines (a stroke, a split glyph) to its neighbour."""
+def _merge_fragments(
+    runs: list[tuple[int, int]], thinnest: int = THINNEST
+) -> list[tuple[int, int]]:
+    """Join a run much thinner than the cell's lines (a stroke, a split glyph), or less high
+    than ``thinnest``, to its neighbour."""
     runs = list(runs)
     while len(runs) > 1:
         heights = [b - a for a, b in runs]
         typical = float(np.median(heights))
         thin = min(range(len(runs)), key=lambda i: heights[i])
-        if heights[thin] >= 0.5 * typical and heights[thin] >= WORK_DPI // 20:
+        if heights[thin] >= 0.5 * typical and heights[thin] >= thinnest:
             break
         gaps = []
         if thin > 0:
@@ -1119,7 +1272,7 @@ def _merge_fragments(runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
         if thin + 1 < len(runs):
             gaps.append((runs[thin + 1][0] - runs[thin][1], thin))
         gap, i = min(gaps)
-        if gap > max(typical, WORK_DPI // 20):
+        if gap > max(typical, thinnest):
             break  # a lone short line ('—'), not a fragment
         runs[i : i + 2] = [(runs[i][0], runs[i + 1][1])]
     return runs
@@ -1148,9 +1301,13 @@ def _join_lines(lines: list[str]) -> str:
 
 
 def _outside_text(
-    gray: np.ndarray, ink: np.ndarray, table_boxes: list[tuple[int, int, int, int]]
+    surface: _Surface,
+    ink: np.ndarray,
+    table_boxes: list[tuple[int, int, int, int]],
+    thinnest: int = THINNEST,
 ) -> list[tuple[float, list[_TextLine]]]:
-    """Runs of text lines outside the tables, as (top, [(text, score, box)]) in reading order."""
+    """Runs of text lines outside the tables, as (top, [(text, score, box)]) in reading order;
+    boxes in work pixels."""
     free = ink.copy()
     margin = WORK_DPI // 40
     for x0, top, x1, bottom in table_boxes:
@@ -1158,7 +1315,7 @@ def _outside_text(
     rows = np.count_nonzero(free, axis=1)
     bands = _runs(rows > 0)
     edges = sorted(
-        {0, gray.shape[0], *[t for _, t, _, _ in table_boxes], *[b for _, _, _, b in table_boxes]}
+        {0, ink.shape[0], *[t for _, t, _, _ in table_boxes], *[b for _, _, _, b in table_boxes]}
     )
     out = []
     for lo, hi in zip(edges, edges[1:]):
@@ -1168,35 +1325,83 @@ def _outside_text(
         top, bottom = inside[0][0], inside[-1][1]
         cols = np.nonzero(np.count_nonzero(free[top:bottom], axis=0))[0]
         pad = WORK_DPI // 20
-        y0, y1 = max(top - pad, 0), min(bottom + pad, gray.shape[0])
-        x0, x1 = max(int(cols[0]) - pad, 0), min(int(cols[-1]) + pad, gray.shape[1])
-        region = gray[y0:y1, x0:x1].copy()
-        mask = free[y0:y1, x0:x1] == 0
-        region[mask & (region < 128)] = 255  # rulings and table text near the band stay out
+        y0, y1 = max(top - pad, 0), min(bottom + pad, ink.shape[0])
+        x0, x1 = max(int(cols[0]) - pad, 0), min(int(cols[-1]) + pad, ink.shape[1])
+        outside = free[y0:y1, x0:x1] > 0  # False: rulings and table text near the band
+        table = np.zeros_like(outside)
         for bx0, btop, bx1, bbottom in table_boxes:  # a band beside a table: the table blank
-            region[
+            table[
                 max(btop - margin - y0, 0) : max(bbottom + margin - y0, 0),
                 max(bx0 - margin - x0, 0) : max(bx1 + margin - x0, 0),
-            ] = 255
-        found = ocr_engine.detect_and_recognize(region)
-        lines = _reading_order(
-            [
-                (
-                    ln.text,
-                    ln.score,
-                    (ln.box[0] + x0, ln.box[1] + y0, ln.box[2] + x0, ln.box[3] + y0),
-                )
-                for ln in found
-            ]
-        )
+            ] = True
+        region = surface.crop(y0, y1, x0, x1, clean=False).copy()
+        if region.shape != outside.shape:
+            size = (region.shape[1], region.shape[0])
+            outside = cv2.resize(outside.view(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+            table = cv2.resize(table.view(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+        region[(~outside & (region < 128)) | table] = 255
+        pieces = _text_pieces(free[y0:y1, x0:x1], thinnest)  # the tables are blank in ``free``
+        lines = _reading_order(_recognise_pieces(region, pieces, surface.scale, x0, y0))
         lines = [ln for ln in lines if not _PAGE_NUMBER.match(ln[0])]
         if lines:
             out.append((float(lines[0][2][1]), lines))
     return out
 
 
+APART = 1.5  # line heights: a wider gap between the ink of one text line parts two pieces
+
+
+def _text_pieces(free: np.ndarray, thinnest: int) -> list[tuple[int, int, int, int]]:
+    """Boxes (x0, top, x1, bottom) of the pieces of text in a band of ink outside the tables:
+    its lines by the horizontal projection, each split where the ink leaves a gap wider than
+    ``APART`` line heights (a title's words stand closer; '单位：元' at the margin apart)."""
+    out = []
+    for r0, r1 in _merge_fragments(_runs(np.count_nonzero(free, axis=1) > 0), thinnest):
+        line = free[r0:r1]
+        pieces: list[tuple[int, int]] = []
+        for a, b in _runs(np.count_nonzero(line, axis=0) > 0):
+            if pieces and a - pieces[-1][1] <= APART * (r1 - r0):
+                pieces[-1] = (pieces[-1][0], b)
+            else:
+                pieces.append((a, b))
+        for a, b in pieces:
+            rows = np.count_nonzero(line[:, a:b], axis=1)
+            if rows.sum() < WORK_DPI // 10:
+                continue  # a few specks
+            inked = np.flatnonzero(rows)
+            out.append((a, r0 + int(inked[0]), b, r0 + int(inked[-1]) + 1))
+    return out
+
+
+def _recognise_pieces(
+    region: np.ndarray,
+    pieces: list[tuple[int, int, int, int]],
+    scale: float,
+    x0: int,
+    y0: int,
+) -> list[_TextLine]:
+    """The pieces of a band (boxes in work pixels from the band's corner ``x0, y0``) read from
+    ``region`` (the band at ``scale`` times the work resolution); what reads as nothing clear
+    left out. Boxes come back in page work pixels."""
+    crops = []
+    for left, top, right, bottom in pieces:
+        height = bottom - top
+        above, aside = max(3, height // 3), max(3, height // 6)
+        crops.append(
+            region[
+                round(max(top - above, 0) * scale) : round((bottom + above) * scale),
+                round(max(left - aside, 0) * scale) : round((right + aside) * scale),
+            ]
+        )
+    return [
+        (text, score, (left + x0, top + y0, right + x0, bottom + y0))
+        for (text, score), (left, top, right, bottom) in zip(ocr_engine.recognize(crops), pieces)
+        if text and score >= ocr_engine.MIN_SCORE
+    ]
+
+
 def _reading_order(pieces: list[_TextLine]) -> list[_TextLine]:
-    """Detected pieces joined into lines (vertical overlap), top to bottom, left to right."""
+    """Pieces of text joined into lines (vertical overlap), top to bottom, left to right."""
     lines: list[list[_TextLine]] = []
     for piece in sorted(pieces, key=lambda p: (p[2][1], p[2][0])):
         for line in lines:

@@ -103,6 +103,30 @@ def test_a_form_photographed_page_by_page_is_joined_again(tmp_path):
     assert_round_trip(1, "reportlab", "photo", tmp_path)
 
 
+@pytest.mark.parametrize(
+    "producer, seed, degradation",
+    [
+        # Calc fits the sheet to the page (3-4 pt print), scanned at 300 dpi: read from the page
+        # rendered again at its image's resolution, not the 200-dpi work copy
+        pytest.param(
+            "calc", 2, "scan", marks=pytest.mark.skipif(not OFFICE, reason="no LibreOffice")
+        ),
+        # Chromium draws no bottom ruling above the page break: the last row is still whole
+        pytest.param(
+            "chromium", 0, "photo", marks=pytest.mark.skipif(not CHROMIUM, reason="no Chromium")
+        ),
+        # a photographed landscape form: its title (the year) read, two column rulings a few
+        # pixels apart not taken for a column that splits the merged 二级 cells
+        pytest.param("reportlab", 2, "photo", marks=needs_fonts),
+    ],
+)
+def test_scanned_and_photographed_producers_read_back_as_generated(
+    tmp_path, producer, seed, degradation
+):
+    pytest.importorskip("noto_cjk_sans_otc", reason="renders the forms' CJK text")
+    assert_round_trip(seed, producer, degradation, tmp_path)
+
+
 def test_a_phone_photo_of_a_form_is_flattened_and_read(tmp_path):
     """A sample form photographed on a desk (perspective, a margin of desk, light falling off
     across the page) gives the same form as the born-digital PDF."""
