@@ -20,13 +20,14 @@ from prefect import get_run_logger
 from flows.summary import RunSummary, display_path, summary_line
 from warehouse import Warehouse
 
-_TEMPLATES = Environment(
+TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=True,
     undefined=StrictUndefined,
     keep_trailing_newline=True,
 )
 SUMMARY_ARTIFACT = "jixiao-run-summary"
+REVIEW_PORT = 8421  # where `jixiao review` listens by default: the report links to its pages
 QUARANTINE_LIMIT = 50  # rows of quarantined forms and failed files shown in full
 RATE_BINS = [(i / 10, (i + 1) / 10, f"{i * 10}–{(i + 1) * 10}%") for i in range(10)]
 SCORE_BINS = [(i * 10, (i + 1) * 10, f"{i * 10}–{(i + 1) * 10}") for i in range(10)]
@@ -141,7 +142,7 @@ def _histogram(values: list[float], bins: list[tuple[float, float, str]]) -> lis
 
 def bar_chart(title: str, rows: list[tuple[str, int]], color: str = "#3b6ea5") -> str:
     """A horizontal bar chart as inline SVG (templates/bar_chart.html)."""
-    return str(_TEMPLATES.get_template("bar_chart.html").module.bar_chart(title, rows, color))
+    return str(TEMPLATES.get_template("bar_chart.html").module.bar_chart(title, rows, color))
 
 
 def build_data_docs(gx_log: ValidationLog, target: Path) -> Path | None:
@@ -207,7 +208,7 @@ def write_report(
         ("forms quarantined", summary.forms_quarantined),
         ("warnings", summary.warnings),
     ]
-    page = _TEMPLATES.get_template("report.html").render(
+    page = TEMPLATES.get_template("report.html").render(
         summary=summary,
         warehouse=warehouse.path,
         counts=counts,

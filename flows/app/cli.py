@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import signal
@@ -100,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source_options(ingest)
     ingest.set_defaults(run=run_ingest)
     _add_quarantine(commands, common, reader)
+    _add_review(commands, reader)
     _add_backfill(commands, common, pipeline)
     _add_serve(commands, common, pipeline)
     _add_export(commands, reader)
@@ -177,6 +179,56 @@ def _add_quarantine(
         review.add_argument("--note", required=True, help="why: recorded with the decision")
         review.add_argument("--by", help="who decides (default: the logged-in user)")
     quarantine.set_defaults(run=run_quarantine)
+
+
+def _add_review(commands: argparse._SubParsersAction, reader: argparse.ArgumentParser) -> None:
+    from flows.report import REVIEW_PORT
+
+    review = commands.add_parser(
+        "review",
+        parents=[reader],
+        help="review quarantined forms in the browser, on http://127.0.0.1:PORT",
+        description=textwrap.fill(
+            "Serve the review pages on this machine only (127.0.0.1): the quarantined forms, "
+            "filtered by department, year, family and failed check; each form's source page "
+            "with the failing cells outlined, beside the values read and its failed checks; "
+            "Release or Reject with a note, recorded as by `jixiao quarantine` (under the same "
+            "lock as an ingest). Landed forms can be browsed the same way. Ctrl-C stops it.",
+            width=80,
+        ),
+    )
+    review.add_argument(
+        "--port",
+        type=int,
+        default=REVIEW_PORT,
+        metavar="N",
+        help=f"the port (default {REVIEW_PORT}, which run reports link to; 0: any free one)",
+    )
+    review.add_argument("--by", help="who decides (default: the logged-in user)")
+    review.set_defaults(run=run_review)
+
+
+def run_review(args: argparse.Namespace) -> int:
+    """Serve the review pages until interrupted."""
+    import getpass
+
+    from flows.app.web import serve
+    from warehouse import Warehouse
+
+    db = _db(args)
+    Warehouse.open(db, read_only=True).close()  # a missing or foreign file: one line now
+    try:
+        serve(db, args.port, args.by or getpass.getuser())
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        raise Refused(
+            f"port {args.port} on 127.0.0.1 is in use (another jixiao review?): choose another "
+            "with --port N, or --port 0 for any free one"
+        ) from error
+    return EXIT_OK
 
 
 def run_quarantine(args: argparse.Namespace) -> int:
