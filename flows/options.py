@@ -21,7 +21,7 @@ class RunOptions:
     ``db``: the warehouse (default ``$JIXIAO_DB`` or ``data/jixiao.duckdb``). Files are read by
     ``workers`` processes (stopped after ``timeout`` seconds a file), or on the Dask cluster at
     ``address`` when ``task_runner`` is 'dask'; the same workers check the forms, ``chunk_files``
-    files at a time. ``report_dir`` receives each run's HTML report and Data Docs;
+    files at a time. ``report_dir`` receives each run's HTML report;
     ``retry_failed`` reads files recorded as failed again; ``reread`` reads again the unchanged
     files another reader version read (replacing their forms); ``progress`` also prints progress to
     stderr; downloads larger than ``max_download_mb`` are refused; ``wait`` waits for another

@@ -360,8 +360,7 @@ def _pipeline_options() -> argparse.ArgumentParser:
     options.add_argument(
         "--report-dir",
         metavar="DIR",
-        help="where each run's HTML report and Data Docs go (default: reports/ beside the "
-        "warehouse)",
+        help="where each run's HTML report goes (default: reports/ beside the warehouse)",
     )
     options.add_argument(
         "--no-report", action="store_true", help="write no HTML report for this run"
