@@ -39,6 +39,11 @@ READ_DB_HELP = (
     "warehouse file to read (default: $JIXIAO_DB if set, else data/jixiao.duckdb "
     "under the current folder); it must exist"
 )
+REVIEW_DB_HELP = (
+    "warehouse file to review (default: $JIXIAO_DB if set, else data/jixiao.duckdb under the "
+    "current folder); it must exist: the pages read it read-only, a decision is written under "
+    "the writer's lock"
+)
 ELSEWHERE = {  # how to write somewhere else, by command
     "export": "choose another folder with --parquet DIR",
     "sql": "copy the warehouse somewhere readable and pass it with --db FILE",
@@ -101,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source_options(ingest)
     ingest.set_defaults(run=run_ingest)
     _add_quarantine(commands, common, reader)
-    _add_review(commands, reader)
+    _add_review(commands, verbose)
     _add_backfill(commands, common, pipeline)
     _add_serve(commands, common, pipeline)
     _add_export(commands, reader)
@@ -181,12 +186,12 @@ def _add_quarantine(
     quarantine.set_defaults(run=run_quarantine)
 
 
-def _add_review(commands: argparse._SubParsersAction, reader: argparse.ArgumentParser) -> None:
+def _add_review(commands: argparse._SubParsersAction, verbose: argparse.ArgumentParser) -> None:
     from flows.report import REVIEW_PORT
 
     review = commands.add_parser(
         "review",
-        parents=[reader],
+        parents=[verbose],
         help="review quarantined forms in the browser, on http://127.0.0.1:PORT",
         description=textwrap.fill(
             "Serve the review pages on this machine only (127.0.0.1): the quarantined forms, "
@@ -197,6 +202,7 @@ def _add_review(commands: argparse._SubParsersAction, reader: argparse.ArgumentP
             width=80,
         ),
     )
+    review.add_argument("--db", metavar="FILE", help=REVIEW_DB_HELP)
     review.add_argument(
         "--port",
         type=int,

@@ -129,7 +129,10 @@ def test_the_db_option_says_whether_the_command_writes(tmp_path):
         for action in command._actions:
             if "--db" in action.option_strings:
                 found[name] = action.help
-    assert set(found) == writers | readers
+    assert set(found) == writers | readers | {"review"}
+    assert (
+        found["review"].startswith("warehouse file to review") and "created" not in found["review"]
+    )
     for name in writers:
         assert found[name].startswith("warehouse file to write") and "created" in found[name]
     for name in readers:
