@@ -267,10 +267,7 @@ def _open_source(form: dict) -> pdfium.PdfDocument:
 
     source = Path(form["source_file"])
     if form["first_page"] is None or source.suffix.lower() != ".pdf":
-        raise ValueError(
-            f"{form['form_id']} comes from {source.name}, which has no pages to draw; "
-            "its values are listed beside"
-        )
+        raise ValueError(f"{form['form_id']} comes from {source.name}, which has no pages to draw")
     if not source.is_file() or SourceFile.from_path(source).sha256 != form["source_sha256"]:
         raise ValueError(f"{source} is gone or changed since it was ingested: cannot draw it")
     try:
@@ -319,6 +316,15 @@ def form_pages(warehouse: Warehouse, form_id: str) -> list[int]:
     if form["first_page"] is None:
         return []
     return list(range(form["first_page"], (form["last_page"] or form["first_page"]) + 1))
+
+
+def unpictured(warehouse: Warehouse, form_id: str) -> str | None:
+    """Why the form's pages cannot be drawn (no pages, source gone or changed), or None."""
+    try:
+        _open_source(_form(warehouse, form_id)).close()
+    except ValueError as error:
+        return str(error)
+    return None
 
 
 def page_image(warehouse: Warehouse, form_id: str, page_no: int) -> Image.Image:

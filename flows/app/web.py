@@ -23,7 +23,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from flows.app.review import failed_checks, form_pages, page_image
+from flows.app.review import failed_checks, form_pages, page_image, unpictured
 from flows.report import TEMPLATES
 from schemas.families import BY_FORM_TYPE
 from warehouse import NotAWarehouse, Warehouse, WarehouseBusy, WarehouseTooNew
@@ -164,7 +164,8 @@ class ReviewApp:
                 ).fetchall()
             }
             checks = failed_checks(warehouse, form_id)
-            pages = form_pages(warehouse, form_id)
+            no_picture = unpictured(warehouse, form_id)
+            pages = [] if no_picture else form_pages(warehouse, form_id)
         state = _state_of(form)
         return {
             "form": form,
@@ -173,6 +174,7 @@ class ReviewApp:
             "family": _family(form["form_type"]),
             "source": form["source_file"],
             "pages": pages,
+            "no_picture": no_picture,
             "funds": funds,
             "indicators": indicators,
             "failing_rows": failing_rows,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.test_quarantine_review import FAULTS, PROJECT, ingest_directly
+from tests.reliability.test_quarantine_review import FAULTS, PROJECT, SEED, ingest_directly
 from warehouse import Warehouse
 
 playwright = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[dev]'")
@@ -22,7 +22,7 @@ OVER_BUDGET = "预算管理一体化运维（执行数超预算）"
 @pytest.fixture(scope="module")
 def warehouse_file(tmp_path_factory) -> Path:
     db = tmp_path_factory.mktemp("review") / "w.duckdb"
-    ingest_directly(db, FAULTS, THREE_FORMS)
+    ingest_directly(db, FAULTS, THREE_FORMS, SEED)
     return db
 
 
@@ -134,12 +134,18 @@ def test_landed_forms_are_browsed_the_same_way(site, browser):
     page = browser
     page.goto(f"{site}/forms?state=landed")
     rows = page.locator("#forms tr:has(td)")
-    assert rows.count() == 3  # the three forms of the clean sample
-    page.click("#forms a >> nth=0")
+    assert rows.count() == 6  # the three forms of the clean sample, and of the text seed
+    page.click(f"#forms tr:has-text('{THREE_FORMS.name}') a >> nth=0")
     assert image_shown(page)
     assert page.locator("#indicators tr:has(td)").count() > 0
     assert page.locator("#release").count() == 0
     assert page.locator("#state").inner_text() == "landed in forms"
+
+    page.goto(f"{site}/forms?state=landed")
+    page.click(f"#forms tr:has-text('{SEED.name}') a >> nth=0")
+    assert "has no pages to draw" in page.locator("#no-picture").inner_text()
+    assert page.locator(".source img").count() == 0
+    assert page.locator("#indicators tr:has(td)").count() > 0
 
 
 def test_nothing_is_loaded_from_elsewhere(site, browser):
