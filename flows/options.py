@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flows.engine import Engine
 from flows.extraction.pool import DEFAULT_TIMEOUT
-from flows.sources import Download
+from flows.sources import Download, download_dir
 from warehouse import db_path
 
 CHUNK_FILES = 100
@@ -52,7 +52,7 @@ class RunOptions:
     def download(self) -> Download:
         """Where and how much the run downloads: ``downloads/`` beside the warehouse."""
         return Download(
-            cache_dir=self.warehouse().parent / "downloads",
+            cache_dir=download_dir(self.warehouse()),
             max_bytes=int(self.max_download_mb * 2**20),
         )
 

@@ -258,14 +258,28 @@ def _offending_boxes(warehouse: Warehouse, form_id: str) -> dict[int, list[Box]]
     return by_page
 
 
-def _open_source(form: dict) -> pdfium.PdfDocument:
+def _source_path(warehouse: Warehouse, form: dict) -> Path:
+    """The form's source file here: the file itself, or a URL's copy downloaded beside the
+    warehouse; ValueError when a URL's copy is not there."""
+    from flows.sources import cached_copy, download_dir, is_url
+
+    name = form["source_file"]
+    if not is_url(name):
+        return Path(name)
+    copy = cached_copy(name, download_dir(warehouse.path))
+    if copy is None:
+        raise ValueError(f"no downloaded copy of {name} beside {warehouse.path}: cannot draw it")
+    return copy
+
+
+def _open_source(warehouse: Warehouse, form: dict) -> pdfium.PdfDocument:
     """The form's source PDF as it was ingested; ValueError when it cannot be drawn."""
     import pypdfium2 as pdfium
 
     from extractors.pdf import PASSWORD_ENV
     from warehouse import SourceFile
 
-    source = Path(form["source_file"])
+    source = _source_path(warehouse, form)
     if form["first_page"] is None or source.suffix.lower() != ".pdf":
         raise ValueError(f"{form['form_id']} comes from {source.name}, which has no pages to draw")
     if not source.is_file() or SourceFile.from_path(source).sha256 != form["source_sha256"]:
@@ -321,7 +335,7 @@ def form_pages(warehouse: Warehouse, form_id: str) -> list[int]:
 def unpictured(warehouse: Warehouse, form_id: str) -> str | None:
     """Why the form's pages cannot be drawn (no pages, source gone or changed), or None."""
     try:
-        _open_source(_form(warehouse, form_id)).close()
+        _open_source(warehouse, _form(warehouse, form_id)).close()
     except ValueError as error:
         return str(error)
     return None
@@ -336,7 +350,7 @@ def page_image(warehouse: Warehouse, form_id: str, page_no: int) -> Image.Image:
     form = _form(warehouse, form_id)
     if page_no not in form_pages(warehouse, form_id):
         raise LookupError(f"{form_id} is not printed on page {page_no}")
-    pdf = _open_source(form)
+    pdf = _open_source(warehouse, form)
     try:
         return _draw_page(
             pdf, warehouse, form, page_no, _offending_boxes(warehouse, form_id).get(page_no, [])
@@ -359,7 +373,7 @@ def page_images(warehouse: Warehouse, form_id: str, out: Path) -> list[Path]:
             f"{form_id} has no cell positions to draw (its source has no pages or cell boxes); "
             "the values are listed by `show`"
         )
-    pdf = _open_source(form)
+    pdf = _open_source(warehouse, form)
     written = []
     try:
         for page_no, offending in sorted(by_page.items()):
