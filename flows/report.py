@@ -35,11 +35,16 @@ QUARANTINE_LIMIT = 50  # rows of quarantined forms and failed files in the Markd
 CHART_ROWS = 20  # departments or indicator levels a chart shows (the largest)
 
 
+def review_link(form_id: str) -> str:
+    """The form's page in ``jixiao review`` on its default port."""
+    return f"http://127.0.0.1:{REVIEW_PORT}/forms/{form_id}"
+
+
 def new_quarantines(warehouse: Warehouse, run_id: str) -> list[tuple]:
-    """(name, fiscal_year, reasons, source_file) of each form this run quarantined."""
+    """(form_id, name, fiscal_year, reasons, source_file) of each form this run quarantined."""
     return warehouse.connection.execute(
         """
-        SELECT q.name, q.fiscal_year, array_to_string(q.reasons, ', '), q.source_file
+        SELECT q.form_id, q.name, q.fiscal_year, array_to_string(q.reasons, ', '), q.source_file
         FROM quarantine q JOIN source_files s USING (source_file)
         WHERE s.run_id = ? ORDER BY q.source_file, q.form_ordinal
         """,
@@ -57,9 +62,18 @@ def summary_markdown(warehouse: Warehouse, summary: RunSummary) -> str:
     quarantined = new_quarantines(warehouse, summary.run_id)
     lines += ["", f"### New quarantines ({len(quarantined)})"]
     if quarantined:
-        lines += ["", "| form | year | failed checks | file |", "|---|---|---|---|"]
-        for name, year, reasons, source in quarantined[:QUARANTINE_LIMIT]:
-            lines.append(f"| {name or '?'} | {year or '?'} | {reasons} | {display_path(source)} |")
+        lines += [
+            "",
+            f"Review them in the browser after `jixiao review --db {warehouse.path}`:",
+            "",
+            "| form id | form | year | failed checks | file |",
+            "|---|---|---|---|---|",
+        ]
+        for form_id, name, year, reasons, source in quarantined[:QUARANTINE_LIMIT]:
+            lines.append(
+                f"| [{form_id}]({review_link(form_id)}) | {name or '?'} | {year or '?'} | "
+                f"{reasons} | {display_path(source)} |"
+            )
         if len(quarantined) > QUARANTINE_LIMIT:
             lines.append(
                 f"\n… and {len(quarantined) - QUARANTINE_LIMIT} more: SELECT * FROM quarantine"
@@ -243,8 +257,8 @@ def write_report(warehouse: Warehouse, summary: RunSummary, reports: Path) -> Pa
         summary=summary,
         warehouse=warehouse.path,
         counts=counts,
-        review=f"http://127.0.0.1:{REVIEW_PORT}",
-        review_port=REVIEW_PORT,
+        review_link=review_link,
+        review_root=review_link("").removesuffix("/forms/"),
         quarantined=[f for f in forms if f["state"] == "quarantined"],
         warned=[f for f in forms if f["state"] == "landed" and f["warnings"]],
         no_forms=[

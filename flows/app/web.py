@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
@@ -36,6 +36,7 @@ STATES = {
 FILTERS = ("department", "year", "family", "check")
 LIST_LIMIT = 500  # rows shown; the filters narrow the rest down
 DECISIONS = {"release": "released", "reject": "rejected"}
+LOCAL_NAMES = ("127.0.0.1", "localhost")
 
 
 def _state_of(form: dict) -> str:
@@ -221,6 +222,18 @@ def create_app(db: Path, reviewer: str) -> FastAPI:
 
     def page(template: str, context: dict, status: int = 200) -> HTMLResponse:
         return HTMLResponse(TEMPLATES.get_template(template).render(**context), status)
+
+    @app.middleware("http")
+    async def this_machine_only(request: Request, call_next: Callable) -> Response:
+        """Answer only pages asked for by this machine's name, and decisions sent from them:
+        another site open in the browser cannot read the pages or post a decision."""
+        host = request.headers.get("host", "")
+        if host.rsplit(":", 1)[0] not in LOCAL_NAMES:
+            return page("review_error.html", {"message": f"not served to {host}"}, 421)
+        origin = request.headers.get("origin")
+        if request.method != "GET" and origin not in (None, f"http://{host}"):
+            return page("review_error.html", {"message": f"not accepted from {origin}"}, 403)
+        return await call_next(request)
 
     @app.get("/")
     def home() -> RedirectResponse:

@@ -52,7 +52,7 @@ def test_every_section_is_there_and_filled(run):
 
 
 def test_every_quarantined_form_links_to_its_review_page(run):
-    _, page, db = run
+    report, page, db = run
     with Warehouse.open(db, read_only=True) as warehouse:
         held = {
             row[0]
@@ -62,6 +62,9 @@ def test_every_quarantined_form_links_to_its_review_page(run):
     links = {a.get("href"): a.text for a in section(page, "quarantined").xpath(".//a")}
     assert links == {REVIEW + form_id: form_id for form_id in held}
     assert "jixiao review --db" in section(page, "quarantined").text_content()
+    morning = (report.parent / "summary.md").read_text()  # the summary artifact's text
+    for form_id in held:
+        assert f"| [{form_id}]({REVIEW}{form_id}) |" in morning
 
 
 def test_forms_with_warnings_and_files_without_forms_are_listed(run):

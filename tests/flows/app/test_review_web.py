@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.reliability.test_quarantine_review import FAULTS, PROJECT, SEED, ingest_directly
@@ -146,6 +147,26 @@ def test_landed_forms_are_browsed_the_same_way(site, browser):
     assert "has no pages to draw" in page.locator("#no-picture").inner_text()
     assert page.locator(".source img").count() == 0
     assert page.locator("#indicators tr:has(td)").count() > 0
+
+
+def test_other_sites_can_neither_read_the_pages_nor_decide(site, db):
+    (form_id,) = held_ids(db)[:1]
+    assert httpx.get(f"{site}/forms", headers={"Host": "attacker.example"}).status_code == 421
+    answer = httpx.post(
+        f"{site}/forms/{form_id}/review",
+        content="action=release&note=x",
+        headers={"Origin": "http://attacker.example"},
+    )
+    assert answer.status_code == 403
+    assert len(held_ids(db)) == 5
+
+
+def held_ids(db: Path) -> list[str]:
+    with Warehouse.open(db, read_only=True) as warehouse:
+        return [
+            row[0]
+            for row in warehouse.connection.execute("SELECT form_id FROM quarantine").fetchall()
+        ]
 
 
 def test_nothing_is_loaded_from_elsewhere(site, browser):
