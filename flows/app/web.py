@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import socket
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,11 +28,12 @@ from flows.app.review import failed_checks, form_pages, page_image, unpictured
 from flows.report import TEMPLATES
 from schemas.families import BY_FORM_TYPE
 from warehouse import NotAWarehouse, Warehouse, WarehouseBusy, WarehouseTooNew
+from warehouse.ddl import HELD, LANDED
 
-STATES = {
-    "held": ("awaiting review", "f.status = 'quarantined' AND NOT f.released AND NOT f.rejected"),
-    "rejected": ("rejected", "f.status = 'quarantined' AND NOT f.released AND f.rejected"),
-    "landed": ("landed in forms", "(f.status IN ('clean', 'warning') OR f.released)"),
+STATES = {  # the lists: what each shows, and which forms
+    "held": ("awaiting review", f"{HELD} AND NOT coalesce(f.rejected, false)"),
+    "rejected": ("rejected", f"{HELD} AND coalesce(f.rejected, false)"),
+    "landed": ("landed in forms", LANDED),
 }
 FILTERS = ("department", "year", "family", "check")
 LIST_LIMIT = 500  # rows shown; the filters narrow the rest down
@@ -60,7 +62,11 @@ class ReviewApp:
     @contextmanager
     def reading(self) -> Iterator[Warehouse]:
         """The published warehouse, read-only, for one request."""
-        with Warehouse.open(self.db, read_only=True) as warehouse:
+        try:
+            warehouse = Warehouse.open(self.db, read_only=True)
+        except (FileNotFoundError, NotAWarehouse, WarehouseTooNew, WarehouseBusy) as error:
+            raise HTTPException(503, str(error)) from error
+        with warehouse:
             yield warehouse
 
     def forms(self, state: str, chosen: dict[str, str]) -> dict:
@@ -226,14 +232,20 @@ def create_app(db: Path, reviewer: str) -> FastAPI:
     @app.middleware("http")
     async def this_machine_only(request: Request, call_next: Callable) -> Response:
         """Answer only pages asked for by this machine's name, and decisions sent from them:
-        another site open in the browser cannot read the pages or post a decision."""
+        another site open in the browser cannot read the pages or post a decision. What fails
+        unexpectedly is one line, on the page and in the terminal."""
         host = request.headers.get("host", "")
         if host.rsplit(":", 1)[0] not in LOCAL_NAMES:
             return page("review_error.html", {"message": f"not served to {host}"}, 421)
         origin = request.headers.get("origin")
         if request.method != "GET" and origin not in (None, f"http://{host}"):
             return page("review_error.html", {"message": f"not accepted from {origin}"}, 403)
-        return await call_next(request)
+        try:
+            return await call_next(request)
+        except Exception as error:
+            message = f"jixiao failed: {type(error).__name__}: {error} (report it with this line)"
+            print(f"jixiao review: {request.url.path}: {message}", file=sys.stderr, flush=True)
+            return page("review_error.html", {"message": message}, 500)
 
     @app.get("/")
     def home() -> RedirectResponse:
@@ -249,7 +261,7 @@ def create_app(db: Path, reviewer: str) -> FastAPI:
     @app.get("/forms/{form_id}")
     def form(form_id: str, decided: str = "") -> HTMLResponse:
         context = review.form(form_id)
-        context["decided"] = decided
+        context["decided"] = decided if decided in DECISIONS.values() else ""
         return page("review_form.html", context)
 
     @app.get("/forms/{form_id}/pages/{page}.png")
@@ -264,7 +276,7 @@ def create_app(db: Path, reviewer: str) -> FastAPI:
         if problem is None:
             query = urlencode({"decided": DECISIONS[action]})
             return RedirectResponse(f"/forms/{form_id}?{query}", status_code=303)
-        context = review.form(form_id)
+        context = await run_in_threadpool(review.form, form_id)
         context.update(decided="", message=problem, note=note, reviewer=by or reviewer)
         return page("review_form.html", context, status=409)
 
@@ -286,6 +298,7 @@ def serve(db: Path, port: int, reviewer: str) -> None:
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         listener.bind(("127.0.0.1", port))
+        listener.listen()  # from now on a browser waits for the pages instead of being refused
     except OSError:
         listener.close()
         raise

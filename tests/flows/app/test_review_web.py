@@ -161,6 +161,12 @@ def test_other_sites_can_neither_read_the_pages_nor_decide(site, db):
     assert len(held_ids(db)) == 5
 
 
+def test_a_warehouse_gone_while_serving_is_one_line(site, db):
+    db.rename(db.with_suffix(".moved"))
+    answer = httpx.get(f"{site}/forms")
+    assert answer.status_code == 503 and "no warehouse at" in answer.text
+
+
 def held_ids(db: Path) -> list[str]:
     with Warehouse.open(db, read_only=True) as warehouse:
         return [
