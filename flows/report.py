@@ -244,6 +244,9 @@ def write_report(warehouse: Warehouse, summary: RunSummary, reports: Path) -> Pa
         for severity, names in (("error", form["errors"]), ("warning", form["warnings"]))
         for name in names
     )
+    (awaiting,) = warehouse.connection.execute(
+        "SELECT count(*) FROM quarantine WHERE NOT rejected"
+    ).fetchone()
     counts = [
         ("files seen", summary.files_seen),
         ("files read (new or changed)", summary.files_new),
@@ -252,6 +255,7 @@ def write_report(warehouse: Warehouse, summary: RunSummary, reports: Path) -> Pa
         ("forms landed", summary.forms_landed),
         ("forms quarantined", summary.forms_quarantined),
         ("warnings", summary.warnings),
+        ("forms awaiting review in the warehouse (this run's and earlier)", awaiting),
     ]
     page = TEMPLATES.get_template("report.html").render(
         summary=summary,

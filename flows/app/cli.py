@@ -205,12 +205,12 @@ def _add_review(commands: argparse._SubParsersAction, verbose: argparse.Argument
     review.add_argument("--db", metavar="FILE", help=REVIEW_DB_HELP)
     review.add_argument(
         "--port",
-        type=int,
+        type=_port,
         default=REVIEW_PORT,
         metavar="N",
         help=f"the port (default {REVIEW_PORT}, which run reports link to; 0: any free one)",
     )
-    review.add_argument("--by", help="who decides (default: the logged-in user)")
+    review.add_argument("--by", metavar="NAME", help="who decides (default: the logged-in user)")
     review.set_defaults(run=run_review)
 
 
@@ -224,7 +224,7 @@ def run_review(args: argparse.Namespace) -> int:
     db = _db(args)
     Warehouse.open(db, read_only=True).close()  # a missing or foreign file: one line now
     try:
-        serve(db, args.port, args.by or getpass.getuser())
+        serve(db, args.port, args.by or getpass.getuser(), args.verbose)
     except KeyboardInterrupt:
         return EXIT_OK
     except OSError as error:
@@ -308,6 +308,13 @@ def _quiet_console(verbose: bool) -> None:
 
 def _error(message: str) -> None:
     print(f"jixiao: {message}", file=sys.stderr)
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0–65535, not {value}")
+    return value
 
 
 def _positive_int(text: str) -> int:

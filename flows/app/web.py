@@ -287,8 +287,9 @@ def create_app(db: Path, reviewer: str) -> FastAPI:
     return app
 
 
-def serve(db: Path, port: int, reviewer: str) -> None:
-    """Serve the review pages on http://127.0.0.1:PORT until interrupted (port 0: any free one).
+def serve(db: Path, port: int, reviewer: str, verbose: bool = False) -> None:
+    """Serve the review pages on http://127.0.0.1:PORT until interrupted (port 0: any free one);
+    ``verbose`` logs every request.
 
     Raises OSError (EADDRINUSE) when the port is taken, before anything is served.
     """
@@ -304,5 +305,6 @@ def serve(db: Path, port: int, reviewer: str) -> None:
         raise
     port = listener.getsockname()[1]
     print(f"reviewing {db} on http://127.0.0.1:{port}/forms (Ctrl-C stops)", flush=True)
-    server = uvicorn.Server(uvicorn.Config(create_app(db, reviewer), log_level="warning"))
+    config = uvicorn.Config(create_app(db, reviewer), log_level="info" if verbose else "warning")
+    server = uvicorn.Server(config)
     server.run(sockets=[listener])
