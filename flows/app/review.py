@@ -291,14 +291,19 @@ def _open_source(warehouse: Warehouse, form: dict) -> pdfium.PdfDocument:
 
 
 def _draw_page(
-    pdf: pdfium.PdfDocument, warehouse: Warehouse, form: dict, page_no: int, offending: list[Box]
+    pdf: pdfium.PdfDocument,
+    warehouse: Warehouse,
+    form: dict,
+    page_no: int,
+    offending: list[Box],
+    dpi: int = PNG_DPI,
 ) -> Image.Image:
     """Page ``page_no`` cropped to the form's cells on it, ``offending`` cells outlined in red."""
     from PIL import ImageDraw
 
     page = pdf[page_no - 1]
     try:
-        scale = PNG_DPI / 72
+        scale = dpi / 72
         image = page.render(scale=scale).to_pil().convert("RGB")
     finally:
         page.close()
@@ -341,8 +346,9 @@ def unpictured(warehouse: Warehouse, form_id: str) -> str | None:
     return None
 
 
-def page_image(warehouse: Warehouse, form_id: str, page_no: int) -> Image.Image:
-    """One page of the form, cropped to the form, the cells of its failed checks outlined in red.
+def page_image(warehouse: Warehouse, form_id: str, page_no: int, dpi: int = PNG_DPI) -> Image.Image:
+    """One page of the form at ``dpi``, cropped to the form, the cells of its failed checks
+    outlined in red.
 
     Raises LookupError for a page the form is not on, ValueError when the source cannot be drawn
     (no pages, gone or changed since it was ingested).
@@ -352,9 +358,8 @@ def page_image(warehouse: Warehouse, form_id: str, page_no: int) -> Image.Image:
         raise LookupError(f"{form_id} is not printed on page {page_no}")
     pdf = _open_source(warehouse, form)
     try:
-        return _draw_page(
-            pdf, warehouse, form, page_no, _offending_boxes(warehouse, form_id).get(page_no, [])
-        )
+        offending = _offending_boxes(warehouse, form_id).get(page_no, [])
+        return _draw_page(pdf, warehouse, form, page_no, offending, dpi)
     finally:
         pdf.close()
 

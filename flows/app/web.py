@@ -39,6 +39,7 @@ FILTERS = ("department", "year", "family", "check")
 LIST_LIMIT = 500  # rows shown; the filters narrow the rest down
 DECISIONS = {"release": "released", "reject": "rejected"}
 LOCAL_NAMES = ("127.0.0.1", "localhost")
+PAGE_DPI = 150  # sharp enough to read a small-print landscape table when opened on its own
 
 
 def _state_of(form: dict) -> str:
@@ -198,7 +199,7 @@ class ReviewApp:
         """The PNG of one page of the form (see :func:`flows.app.review.page_image`)."""
         with self.reading() as warehouse:
             try:
-                image = page_image(warehouse, form_id, page)
+                image = page_image(warehouse, form_id, page, PAGE_DPI)
             except LookupError as error:
                 raise HTTPException(404, str(error)) from error
             except ValueError as error:
