@@ -36,6 +36,7 @@ STATES = {  # the lists: what each shows, and which forms
     "landed": ("landed in forms", LANDED),
 }
 FILTERS = ("department", "year", "family", "check")
+LIST_ORDER = "f.department NULLS LAST, f.fiscal_year NULLS LAST, f.source_file, f.form_ordinal"
 LIST_LIMIT = 500  # rows shown; the filters narrow the rest down
 DECISIONS = {"release": "released", "reject": "rejected"}
 LOCAL_NAMES = ("127.0.0.1", "localhost")
@@ -46,6 +47,14 @@ def _state_of(form: dict) -> str:
     if form["status"] != "quarantined" or form["released"]:
         return "landed"
     return "rejected" if form["rejected"] else "held"
+
+
+def _next(waiting: list[str], form_id: str) -> str | None:
+    """The form awaiting review after ``form_id`` in the list (the first if it is not in it)."""
+    if form_id not in waiting:
+        return waiting[0] if waiting else None
+    later = waiting[waiting.index(form_id) + 1 :]
+    return later[0] if later else None
 
 
 def _family(form_type: str) -> str:
@@ -78,6 +87,7 @@ class ReviewApp:
             rows = con.execute(
                 f"""
                 SELECT f.form_id, f.name, f.department, f.fiscal_year, f.form_type, f.source_file,
+                       f.form_ordinal,
                        coalesce(list(DISTINCT c.check_name ORDER BY c.check_name)
                                 FILTER (WHERE c.severity = 'error'), []) AS errors,
                        coalesce(list(DISTINCT c.check_name ORDER BY c.check_name)
@@ -85,10 +95,13 @@ class ReviewApp:
                 FROM store.form AS f LEFT JOIN store.check_result AS c USING (form_id)
                 WHERE {where}
                 GROUP BY ALL
-                ORDER BY f.department NULLS LAST, f.fiscal_year NULLS LAST, f.source_file,
-                         f.form_id
+                ORDER BY {LIST_ORDER}
                 """
             ).fetchall()
+            sizes = {
+                key: con.execute(f"SELECT count(*) FROM store.form AS f WHERE {rule}").fetchone()[0]
+                for key, (_, rule) in STATES.items()
+            }
         forms = [
             {
                 "form_id": form_id,
@@ -100,7 +113,7 @@ class ReviewApp:
                 "errors": errors,
                 "warnings": warnings,
             }
-            for form_id, name, department, year, form_type, source, errors, warnings in rows
+            for form_id, name, department, year, form_type, source, _, errors, warnings in rows
         ]
         options = {
             "department": sorted({f["department"] for f in forms if f["department"]}),
@@ -124,6 +137,7 @@ class ReviewApp:
         return {
             "state": state,
             "states": STATES,
+            "sizes": sizes,
             "chosen": chosen,
             "options": options,
             "total": len(forms),
@@ -171,6 +185,13 @@ class ReviewApp:
                     [form_id],
                 ).fetchall()
             }
+            waiting = [
+                other
+                for (other,) in con.execute(
+                    f"SELECT f.form_id FROM store.form AS f WHERE {STATES['held'][1]} "
+                    f"ORDER BY {LIST_ORDER}"
+                ).fetchall()
+            ]
             checks = failed_checks(warehouse, form_id)
             no_picture = unpictured(warehouse, form_id)
             pages = [] if no_picture else form_pages(warehouse, form_id)
@@ -189,6 +210,7 @@ class ReviewApp:
             "failing_funds": any(c.place.what.startswith("funds line") for c in checks),
             "checks": checks,
             "reviews": reviews,
+            "next_held": _next(waiting, form_id),
             "reviewer": self.reviewer,
             "note": "",
             "message": None,

@@ -99,6 +99,9 @@ def test_filter_open_and_release_a_held_form(db, site, browser):
     assert "released by ann" in page.locator("#decided").inner_text()
     assert page.locator("#state").inner_text() == "landed in forms"
     assert page.locator("#release").count() == 0  # decided once
+    page.click("#next")  # on to the next form awaiting review
+    assert page.locator("#state").inner_text() == "awaiting review"
+    assert page.locator("#release").count() == 1
 
     with Warehouse.open(db, read_only=True) as warehouse:
         con = warehouse.connection
@@ -111,6 +114,7 @@ def test_filter_open_and_release_a_held_form(db, site, browser):
         assert con.execute("SELECT count(*) FROM quarantine").fetchone() == (4,)
     page.goto(f"{site}/forms")
     assert rows.count() == 4
+    assert "awaiting review (4)" in page.locator("nav").inner_text()
 
 
 def test_a_decision_while_an_ingest_writes_says_so_and_keeps_the_note(db, site, browser):
