@@ -257,6 +257,8 @@ def run_quarantine(args: argparse.Namespace) -> int:
                     print(f"{form_id}  {year or '—'}  {name or '—'}{mark}")
                     print(f"    {', '.join(reasons) or 'no error-level check'}  ({source})")
                 print(f"{len(forms)} quarantined form{'s' if len(forms) != 1 else ''}")
+                if forms:
+                    print(f"to review them in the browser: jixiao review --db {db}")
             elif args.action == "show":
                 print(show(warehouse, args.form_id))
                 if args.png:
