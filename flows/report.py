@@ -101,11 +101,6 @@ def publish_summary(warehouse: Warehouse, summary: RunSummary) -> str:
     return text
 
 
-def bar_chart(title: str, rows: list[tuple[str, int]], color: str = "#3b6ea5") -> str:
-    """A horizontal bar chart as inline SVG (templates/charts.html)."""
-    return str(TEMPLATES.get_template("charts.html").module.bar_chart(title, rows, color))
-
-
 @dataclass
 class Against:
     """One row of a chart of a part against its whole: executed against budget, score against
@@ -124,7 +119,7 @@ class Against:
 
 _RUN_FORMS = """
     SELECT f.form_id, f.name, f.department, f.fiscal_year, f.form_type, f.source_file,
-           f.form_ordinal, f.budget_full_year, f.budget_executed, f.total_score, f.budget_weight, f.budget_score,
+           f.form_ordinal, f.budget_full_year, f.budget_executed, f.total_score,
            CASE WHEN f.status = 'quarantined' AND NOT f.released THEN 'quarantined'
                 ELSE 'landed' END AS state,
            l.duplicate_of,
@@ -167,8 +162,15 @@ def _breakdown(forms: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
         label = form[key] if form[key] is not None else "(not read)"
         group = groups.setdefault(
             label,
-            {"label": label, "landed": 0, "quarantined": 0, "warnings": 0, "budget": 0.0}
-            | {"executed": 0.0, "scores": []},
+            {
+                "label": label,
+                "landed": 0,
+                "quarantined": 0,
+                "warnings": 0,
+                "budget": 0.0,
+                "executed": 0.0,
+                "scores": [],
+            },
         )
         if form["state"] == "quarantined":
             group["quarantined"] += 1

@@ -9,7 +9,7 @@ import pytest
 
 from flows.ingest import ingest
 from flows.options import RunOptions
-from flows.report import REVIEW_PORT, bar_chart
+from flows.report import REVIEW_PORT, TEMPLATES
 from warehouse import Warehouse
 
 ROOT = Path(__file__).parents[2]
@@ -131,6 +131,8 @@ def test_nothing_is_loaded_from_the_internet(run):
     assert page.get("lang") == "zh-CN"
 
 
-def test_bar_chart_escapes_labels_and_handles_nothing():
-    assert "&lt;b&gt;" in bar_chart("t", [("<b>", 3)])
-    assert "nothing to show" in bar_chart("t", [])
+def test_charts_escape_labels_and_handle_nothing():
+    charts = TEMPLATES.get_template("charts.html").module
+    assert "&lt;b&gt;" in str(charts.bar_chart("t", [("<b>", 3)]))
+    assert "nothing to show" in str(charts.bar_chart("t", []))
+    assert "nothing to show" in str(charts.against_chart("t", [], "budget", "executed"))
