@@ -316,7 +316,7 @@ def _draw_page(
     x0 = max(min(b[0] for b in region) - MARGIN, 0)
     top = max(min(b[1] for b in region) - MARGIN, 0)
     if page_no == form["first_page"]:  # its title and header rows, which have no boxes, too
-        top = _end_of_previous_form(warehouse, form, page_no)
+        top = min(top, _end_of_previous_form(warehouse, form, page_no))
     x1 = max(b[2] for b in region) + MARGIN
     bottom = max(b[3] for b in region) + MARGIN
     return image.crop(
