@@ -19,7 +19,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from prefect import get_run_logger
 
-from flows.summary import RunSummary, display_path, summary_line
+from flows.summary import RunSummary, display_path, review_link, summary_line
 from schemas.families import BY_FORM_TYPE
 from warehouse import Warehouse
 
@@ -30,14 +30,8 @@ TEMPLATES = Environment(
     keep_trailing_newline=True,
 )
 SUMMARY_ARTIFACT = "jixiao-run-summary"
-REVIEW_PORT = 8421  # where `jixiao review` listens by default: the report links to its pages
 QUARANTINE_LIMIT = 50  # rows of quarantined forms and failed files in the Markdown summary
 CHART_ROWS = 20  # departments or indicator levels a chart shows (the largest)
-
-
-def review_link(form_id: str) -> str:
-    """The form's page in ``jixiao review`` on its default port."""
-    return f"http://127.0.0.1:{REVIEW_PORT}/forms/{form_id}"
 
 
 def new_quarantines(warehouse: Warehouse, run_id: str) -> list[tuple]:

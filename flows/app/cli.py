@@ -187,7 +187,7 @@ def _add_quarantine(
 
 
 def _add_review(commands: argparse._SubParsersAction, verbose: argparse.ArgumentParser) -> None:
-    from flows.report import REVIEW_PORT
+    from flows.summary import REVIEW_PORT
 
     review = commands.add_parser(
         "review",

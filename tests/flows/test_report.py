@@ -9,7 +9,8 @@ import pytest
 
 from flows.ingest import ingest
 from flows.options import RunOptions
-from flows.report import REVIEW_PORT, TEMPLATES
+from flows.report import TEMPLATES
+from flows.summary import REVIEW_PORT
 from warehouse import Warehouse
 
 ROOT = Path(__file__).parents[2]
