@@ -32,15 +32,14 @@ RATE_PRINTED_DECIMALS = 2
 _LOCK = threading.Lock()
 
 
-def validate(forms: list[Form], gx_results: list[Any] | None = None) -> list[CheckResult]:
+def validate(forms: list[Form]) -> list[CheckResult]:
     """Run the checks on the batch; one CheckResult per failure (per failing row for row checks).
 
     A form is judged by the checks its family applies (``schemas.families``; a form of no known
     family by every check).
 
     Forms need unique, non-empty form_ids. The GX context and suites are built on the first call
-    and reused; batches larger than one GX run can report completely are split. ``gx_results``,
-    if given, receives GX's own validation results (for Data Docs).
+    and reused; batches larger than one GX run can report completely are split.
     """
     ids = [form.form_id for form in forms]
     if not all(ids) or len(set(ids)) != len(ids):
@@ -53,7 +52,7 @@ def validate(forms: list[Form], gx_results: list[Any] | None = None) -> list[Che
     with _LOCK:
         for start in range(0, len(forms), FORMS_PER_RUN):
             chunk = forms[start : start + FORMS_PER_RUN]
-            failures, form_rows = _validator().run(_stage(chunk), gx_results)
+            failures, form_rows = _validator().run(_stage(chunk))
             results += _results(chunk, failures, form_rows)
     return results
 

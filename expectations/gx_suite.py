@@ -147,7 +147,7 @@ class Validator:
             self._staging.exec_driver_sql(f"CREATE TABLE {table} AS {query}")
         self._staging.commit()
         # GX keeps every validation result in its store, serialised to JSON; ours are read once,
-        # from the Checkpoint's result (as are the Data Docs'): keep none, save the serialising.
+        # from the Checkpoint's result: keep none, save the serialising.
         context.validation_results_store.store_validation_results = _keep_nothing
         definitions = []
         for table in (FORM, INDICATOR):
@@ -174,12 +174,10 @@ class Validator:
     def run(
         self,
         tables: dict[str, tuple[Sequence[str], list[tuple]]],
-        gx_results: list[Any] | None = None,
     ) -> tuple[list[Failure], dict[str, dict[str, Any]]]:
         """Stage `tables` (name → (columns, rows)), run every expectation once.
 
-        Returns the failures and the form_checks table's rows by form_id (for messages);
-        ``gx_results``, if given, receives the (identifier, validation result) pairs.
+        Returns the failures and the form_checks table's rows by form_id (for messages).
         """
         try:
             duck = self._staging.connection.driver_connection
@@ -199,8 +197,6 @@ class Validator:
             }
         finally:
             self._staging.rollback()
-        if gx_results is not None:
-            gx_results.extend(result.run_results.items())
         failures = [
             failure
             for validation in result.run_results.values()

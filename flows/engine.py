@@ -85,10 +85,10 @@ def extract_file(path: str, sha256: str, timeout: float = DEFAULT_TIMEOUT) -> Ex
 
 
 @task(name="check", task_run_name="check forms", cache_policy=NO_CACHE, persist_result=False)
-def check_batch(forms: list[Form], keep_gx: bool = False) -> Checks:
+def check_batch(forms: list[Form]) -> Checks:
     """Check a share of a chunk's forms in one Great Expectations call on a Dask worker (see
-    :func:`flows.extraction.pool.check_here_or_in_pool`); ``keep_gx`` returns GX's results too."""
-    return pool_module.check_here_or_in_pool(forms, keep_gx)
+    :func:`flows.extraction.pool.check_here_or_in_pool`)."""
+    return pool_module.check_here_or_in_pool(forms)
 
 
 T = TypeVar("T")
@@ -116,13 +116,10 @@ class Workers:
       is read, the same processes check its forms in ``workers`` shares, ahead of any reading;
     - Dask: a Prefect task per file, then ``workers`` ``check_batch`` task runs, on the Dask
       workers too.
-
-    ``keep_gx`` tells whether GX's own results are still wanted (for Data Docs).
     """
 
-    def __init__(self, engine: Engine, keep_gx: Callable[[], bool]) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.keep_gx = keep_gx
         self.pool: ExtractionPool | None = None
         self.runner: Any = None
 
@@ -163,9 +160,8 @@ class Workers:
         """Start reading ``files`` (name → (path, sha256)) and checking their forms; the returned
         function waits for the extractions and the checks."""
         if self.runner is None:
-            keep_gx = self.keep_gx()
             batches = [
-                (names, self.pool.submit_checked([files[name] for name in names], keep_gx))
+                (names, self.pool.submit_checked([files[name] for name in names]))
                 for names in _shares(list(files), self.engine.workers)
             ]
             return lambda: self._gather(batches)
@@ -190,15 +186,11 @@ class Workers:
     def _read_then_check(self, reads: dict[str, Any]) -> ChunkRead:
         extractions = {name: self._settle(future) for name, future in reads.items()}
         forms = [form for extraction in extractions.values() for form in extraction.forms]
-        keep_gx = self.keep_gx()
         shares = _shares(forms, self.engine.workers)
         if self.pool is not None:
-            futures = [self.pool.submit_checks(share, keep_gx) for share in shares]
+            futures = [self.pool.submit_checks(share) for share in shares]
         else:
-            futures = [
-                self.runner.submit(check_batch, {"forms": share, "keep_gx": keep_gx})
-                for share in shares
-            ]
+            futures = [self.runner.submit(check_batch, {"forms": share}) for share in shares]
         checks = Checks()
         for future in futures:
             checks.add(future.result())

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flows.engine import Engine
 from flows.extraction.pool import DEFAULT_TIMEOUT
-from flows.sources import Download
+from flows.sources import Download, download_dir
 from warehouse import db_path
 
 CHUNK_FILES = 100
@@ -21,7 +21,7 @@ class RunOptions:
     ``db``: the warehouse (default ``$JIXIAO_DB`` or ``data/jixiao.duckdb``). Files are read by
     ``workers`` processes (stopped after ``timeout`` seconds a file), or on the Dask cluster at
     ``address`` when ``task_runner`` is 'dask'; the same workers check the forms, ``chunk_files``
-    files at a time. ``report_dir`` receives each run's HTML report and Data Docs;
+    files at a time. ``report_dir`` receives each run's HTML report;
     ``retry_failed`` reads files recorded as failed again; ``reread`` reads again the unchanged
     files another reader version read (replacing their forms); ``progress`` also prints progress to
     stderr; downloads larger than ``max_download_mb`` are refused; ``wait`` waits for another
@@ -52,7 +52,7 @@ class RunOptions:
     def download(self) -> Download:
         """Where and how much the run downloads: ``downloads/`` beside the warehouse."""
         return Download(
-            cache_dir=self.warehouse().parent / "downloads",
+            cache_dir=download_dir(self.warehouse()),
             max_bytes=int(self.max_download_mb * 2**20),
         )
 

@@ -25,7 +25,7 @@ from flows.engine import ChunkRead, Engine, Workers
 from flows.extraction.extract import READER_VERSION, Checks
 from flows.options import CHUNK_FILES, RunOptions
 from flows.progress import Reporter
-from flows.report import ValidationLog, publish_summary, write_report
+from flows.report import publish_summary, write_report
 from flows.sources import Item
 from flows.summary import UNSUPPORTED, FileOutcome, RunSummary, summary_line
 from warehouse import FileLoad, SourceFile, Unpulled, Warehouse
@@ -48,7 +48,6 @@ class _Chunk:
 class Pipeline:
     """Plans, reads and checks, and loads the files of one run, filling its summary as it goes.
 
-    ``gx_results``, if given, collects GX's validation results (for Data Docs) while it has room.
     With ``reread``, unchanged files that another reader version read are read again.
     """
 
@@ -57,29 +56,24 @@ class Pipeline:
         warehouse: Warehouse,
         summary: RunSummary,
         reporter: Reporter,
-        gx_results: ValidationLog | None = None,
         reread: bool = False,
     ) -> None:
         self.warehouse = warehouse
         self.reread = reread
         self.summary = summary
         self.reporter = reporter
-        self.gx_results = gx_results
         self.seen: dict[str, str] = {}  # sha256 → the first file holding it in this run
 
     def run(self, items: list[Item], engine: Engine, chunk_files: int = CHUNK_FILES) -> None:
         """Take ``items`` through in chunks of ``chunk_files``, two chunks in flight."""
         in_flight: deque[_Chunk] = deque()
-        with Workers(engine, self._keep_gx) as workers:
+        with Workers(engine) as workers:
             for start in range(0, len(items), chunk_files):
                 in_flight.append(self._plan(items[start : start + chunk_files], workers))
                 if len(in_flight) > 1:
                     self._finish(in_flight.popleft())
             while in_flight:
                 self._finish(in_flight.popleft())
-
-    def _keep_gx(self) -> bool:
-        return self.gx_results is not None and not self.gx_results.full
 
     def _plan(self, items: list[Item], workers: Workers) -> _Chunk:
         """Hash each file, decide skip / duplicate / read, and start reading and checking."""
@@ -123,8 +117,6 @@ class Pipeline:
             for result in results:
                 failures = summary.check_failures
                 failures[result.check_name] = failures.get(result.check_name, 0) + 1
-        if self.gx_results is not None:
-            self.gx_results.extend(checks.gx_results)
         loads: list[FileLoad | Unpulled] = []
         for item in chunk.items:
             name = item.source_file
@@ -204,7 +196,6 @@ def run_items(
     summary = RunSummary(
         run_id=_run_id(), flow=flow_label, files_seen=len(items), ignored=list(ignored or [])
     )
-    gx_log = ValidationLog() if report_dir else None
     with (
         Reporter(len(items), options.progress) as reporter,
         Warehouse.open(options.warehouse(), wait=options.wait) as warehouse,
@@ -216,7 +207,7 @@ def run_items(
             reporter.note(f"reading {dropped} file(s) recorded as failed again")
         warehouse.start_run(summary.run_id, flow_label)
         try:
-            pipeline = Pipeline(warehouse, summary, reporter, gx_log, options.reread)
+            pipeline = Pipeline(warehouse, summary, reporter, options.reread)
             pipeline.run(items, engine, options.chunk_files)
         except Exception:
             summary.status = "failed"
@@ -230,7 +221,7 @@ def run_items(
         warehouse.finish_run(summary.run_id, "completed", summary)
         try:  # the run's data is committed: a report that cannot be written only warns
             if report_dir:
-                summary.report = str(write_report(warehouse, summary, Path(report_dir), gx_log))
+                summary.report = str(write_report(warehouse, summary, Path(report_dir)))
             publish_summary(warehouse, summary)
         except Exception as error:
             reporter.logger.warning(

@@ -253,11 +253,27 @@ def _fetch_item(url: str, download: Download, log: Callable[[str], None]) -> Ite
     return Item(result.path, url, year_of(url))
 
 
+def download_dir(db: Path) -> Path:
+    """The cache folder of the URLs ingested into the warehouse ``db``: ``downloads/`` beside it."""
+    return db.parent / "downloads"
+
+
+def _cache_key(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()[:24]
+
+
+def cached_copy(url: str, cache_dir: Path) -> Path | None:
+    """The copy of ``url`` last downloaded into ``cache_dir``, if there is one."""
+    cache = Path(cache_dir)
+    meta = _read_meta(cache / f"{_cache_key(url)}.json", cache)
+    return cache / meta["file"] if meta else None
+
+
 def fetch(url: str, download: Download) -> Fetched:
     """Bring ``url`` into the cache folder, asking the server only for what changed."""
     cache = Path(download.cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
-    key = hashlib.sha256(url.encode()).hexdigest()[:24]
+    key = _cache_key(url)
     meta_path = cache / f"{key}.json"
     meta = _read_meta(meta_path, cache)
     headers = {}

@@ -9,6 +9,12 @@ from extractors import SUPPORTED_SUFFIXES
 from warehouse import RunCounts
 
 UNSUPPORTED = f"not a supported file type ({' '.join(sorted(SUPPORTED_SUFFIXES))})"
+REVIEW_PORT = 8421  # where `jixiao review` listens by default: what a run says links to it
+
+
+def review_link(form_id: str) -> str:
+    """The form's page in ``jixiao review`` on its default port."""
+    return f"http://127.0.0.1:{REVIEW_PORT}/forms/{form_id}"
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import signal
@@ -37,6 +38,11 @@ WRITE_DB_HELP = (
 READ_DB_HELP = (
     "warehouse file to read (default: $JIXIAO_DB if set, else data/jixiao.duckdb "
     "under the current folder); it must exist"
+)
+REVIEW_DB_HELP = (
+    "warehouse file to review (default: $JIXIAO_DB if set, else data/jixiao.duckdb under the "
+    "current folder); it must exist: the pages read it read-only, a decision is written under "
+    "the writer's lock"
 )
 ELSEWHERE = {  # how to write somewhere else, by command
     "export": "choose another folder with --parquet DIR",
@@ -100,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source_options(ingest)
     ingest.set_defaults(run=run_ingest)
     _add_quarantine(commands, common, reader)
+    _add_review(commands, verbose)
     _add_backfill(commands, common, pipeline)
     _add_serve(commands, common, pipeline)
     _add_export(commands, reader)
@@ -179,6 +186,57 @@ def _add_quarantine(
     quarantine.set_defaults(run=run_quarantine)
 
 
+def _add_review(commands: argparse._SubParsersAction, verbose: argparse.ArgumentParser) -> None:
+    from flows.summary import REVIEW_PORT
+
+    review = commands.add_parser(
+        "review",
+        parents=[verbose],
+        help="review quarantined forms in the browser, on http://127.0.0.1:PORT",
+        description=textwrap.fill(
+            "Serve the review pages on this machine only (127.0.0.1): the quarantined forms, "
+            "filtered by department, year, family and failed check; each form's source page "
+            "with the failing cells outlined, beside the values read and its failed checks; "
+            "Release or Reject with a note, recorded as by `jixiao quarantine` (under the same "
+            "lock as an ingest). Landed forms can be browsed the same way. Ctrl-C stops it.",
+            width=80,
+        ),
+    )
+    review.add_argument("--db", metavar="FILE", help=REVIEW_DB_HELP)
+    review.add_argument(
+        "--port",
+        type=_port,
+        default=REVIEW_PORT,
+        metavar="N",
+        help=f"the port (default {REVIEW_PORT}, which run reports link to; 0: any free one)",
+    )
+    review.add_argument("--by", metavar="NAME", help="who decides (default: the logged-in user)")
+    review.set_defaults(run=run_review)
+
+
+def run_review(args: argparse.Namespace) -> int:
+    """Serve the review pages until interrupted."""
+    import getpass
+
+    from flows.app.web import serve
+    from warehouse import Warehouse
+
+    db = _db(args)
+    Warehouse.open(db, read_only=True).close()  # a missing or foreign file: one line now
+    try:
+        serve(db, args.port, args.by or getpass.getuser(), args.verbose)
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        raise Refused(
+            f"port {args.port} on 127.0.0.1 is in use (another jixiao review?): choose another "
+            "with --port N, or --port 0 for any free one"
+        ) from error
+    return EXIT_OK
+
+
 def run_quarantine(args: argparse.Namespace) -> int:
     """Run one ``jixiao quarantine`` action; returns the exit code."""
     import getpass
@@ -199,6 +257,8 @@ def run_quarantine(args: argparse.Namespace) -> int:
                     print(f"{form_id}  {year or '—'}  {name or '—'}{mark}")
                     print(f"    {', '.join(reasons) or 'no error-level check'}  ({source})")
                 print(f"{len(forms)} quarantined form{'s' if len(forms) != 1 else ''}")
+                if forms:
+                    print(f"to review them in the browser: jixiao review --db {db}")
             elif args.action == "show":
                 print(show(warehouse, args.form_id))
                 if args.png:
@@ -250,6 +310,13 @@ def _quiet_console(verbose: bool) -> None:
 
 def _error(message: str) -> None:
     print(f"jixiao: {message}", file=sys.stderr)
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0–65535, not {value}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -308,8 +375,7 @@ def _pipeline_options() -> argparse.ArgumentParser:
     options.add_argument(
         "--report-dir",
         metavar="DIR",
-        help="where each run's HTML report and Data Docs go (default: reports/ beside the "
-        "warehouse)",
+        help="where each run's HTML report goes (default: reports/ beside the warehouse)",
     )
     options.add_argument(
         "--no-report", action="store_true", help="write no HTML report for this run"

@@ -10,8 +10,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from warehouse import Warehouse
+
+if TYPE_CHECKING:
+    import pypdfium2 as pdfium
+    from PIL import Image
 
 FUND_CHECKS = frozenset(
     {"executed_le_budget", "execution_rate_consistent", "budget_score_consistent"}
@@ -69,7 +74,7 @@ def _form(warehouse: Warehouse, form_id: str) -> dict:
     cursor = con.execute(
         """
         SELECT form_id, name, fiscal_year, form_type, department, source_file, source_sha256,
-               first_page, last_page, status, released, rejected, quarantined_at,
+               form_ordinal, first_page, last_page, status, released, rejected, quarantined_at,
                total_weight, total_score, total_page, total_bbox
         FROM store.form WHERE form_id = ?
         """,
@@ -223,6 +228,142 @@ def _form_boxes(warehouse: Warehouse, form: dict, page: int) -> list[Box]:
     return [box for box in boxes if box is not None]
 
 
+def _end_of_previous_form(warehouse: Warehouse, form: dict, page: int) -> float:
+    """Where the forms printed before ``form`` on ``page`` end (points; 0: the top of the page).
+
+    A form's title and header rows have no cell boxes: its region on its first page reaches up
+    to the form above it, or to the top of the page.
+    """
+    (bottom,) = warehouse.connection.execute(
+        """
+        SELECT max(bottom) FROM (
+            SELECT f.total_bbox[4] AS bottom FROM store.form f
+            WHERE f.source_file = ? AND f.form_ordinal < ? AND f.total_page = ?
+            UNION ALL
+            SELECT i.bbox[4] FROM store.indicator i JOIN store.form f USING (form_id)
+            WHERE f.source_file = ? AND f.form_ordinal < ? AND i.page = ?
+        )
+        """,
+        [form["source_file"], form["form_ordinal"], page] * 2,
+    ).fetchone()
+    return bottom or 0.0
+
+
+def _offending_boxes(warehouse: Warehouse, form_id: str) -> dict[int, list[Box]]:
+    """The cells of the form's failed checks, by page."""
+    by_page: dict[int, list[Box]] = {}
+    for check in failed_checks(warehouse, form_id):
+        if check.place.page is not None and check.place.bbox is not None:
+            by_page.setdefault(check.place.page, []).append(check.place.bbox)
+    return by_page
+
+
+def _source_path(warehouse: Warehouse, form: dict) -> Path:
+    """The form's source file here: the file itself, or a URL's copy downloaded beside the
+    warehouse; ValueError when a URL's copy is not there."""
+    from flows.sources import cached_copy, download_dir, is_url
+
+    name = form["source_file"]
+    if not is_url(name):
+        return Path(name)
+    copy = cached_copy(name, download_dir(warehouse.path))
+    if copy is None:
+        raise ValueError(f"no downloaded copy of {name} beside {warehouse.path}: cannot draw it")
+    return copy
+
+
+def _open_source(warehouse: Warehouse, form: dict) -> pdfium.PdfDocument:
+    """The form's source PDF as it was ingested; ValueError when it cannot be drawn."""
+    import pypdfium2 as pdfium
+
+    from extractors.pdf import PASSWORD_ENV
+    from warehouse import SourceFile
+
+    source = _source_path(warehouse, form)
+    if form["first_page"] is None or source.suffix.lower() != ".pdf":
+        raise ValueError(f"{form['form_id']} comes from {source.name}, which has no pages to draw")
+    if not source.is_file() or SourceFile.from_path(source).sha256 != form["source_sha256"]:
+        raise ValueError(f"{source} is gone or changed since it was ingested: cannot draw it")
+    try:
+        return pdfium.PdfDocument(source, password=os.environ.get(PASSWORD_ENV) or None)
+    except pdfium.PdfiumError as error:
+        raise ValueError(f"cannot open {source} to draw it ({error})") from error
+
+
+def _draw_page(
+    pdf: pdfium.PdfDocument,
+    warehouse: Warehouse,
+    form: dict,
+    page_no: int,
+    offending: list[Box],
+    dpi: int = PNG_DPI,
+) -> Image.Image:
+    """Page ``page_no`` cropped to the form's cells on it, ``offending`` cells outlined in red."""
+    from PIL import ImageDraw
+
+    page = pdf[page_no - 1]
+    try:
+        scale = dpi / 72
+        image = page.render(scale=scale).to_pil().convert("RGB")
+    finally:
+        page.close()
+    draw = ImageDraw.Draw(image)
+    for b in offending:
+        draw.rectangle([v * scale for v in b], outline=(220, 0, 0), width=3)
+    region = _form_boxes(warehouse, form, page_no) + offending
+    if not region:  # the form prints nothing with a cell box here (a title page): show it whole
+        return image
+    x0 = max(min(b[0] for b in region) - MARGIN, 0)
+    top = max(min(b[1] for b in region) - MARGIN, 0)
+    if page_no == form["first_page"]:  # its title and header rows, which have no boxes, too
+        top = min(top, _end_of_previous_form(warehouse, form, page_no))
+    x1 = max(b[2] for b in region) + MARGIN
+    bottom = max(b[3] for b in region) + MARGIN
+    return image.crop(
+        (
+            int(x0 * scale),
+            int(top * scale),
+            min(int(x1 * scale), image.width),
+            min(int(bottom * scale), image.height),
+        )
+    )
+
+
+def form_pages(warehouse: Warehouse, form_id: str) -> list[int]:
+    """The pages the form is printed on (none for a source without pages)."""
+    form = _form(warehouse, form_id)
+    if form["first_page"] is None:
+        return []
+    return list(range(form["first_page"], (form["last_page"] or form["first_page"]) + 1))
+
+
+def unpictured(warehouse: Warehouse, form_id: str) -> str | None:
+    """Why the form's pages cannot be drawn (no pages, source gone or changed), or None."""
+    try:
+        _open_source(warehouse, _form(warehouse, form_id)).close()
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+def page_image(warehouse: Warehouse, form_id: str, page_no: int, dpi: int = PNG_DPI) -> Image.Image:
+    """One page of the form at ``dpi``, cropped to the form, the cells of its failed checks
+    outlined in red.
+
+    Raises LookupError for a page the form is not on, ValueError when the source cannot be drawn
+    (no pages, gone or changed since it was ingested).
+    """
+    form = _form(warehouse, form_id)
+    if page_no not in form_pages(warehouse, form_id):
+        raise LookupError(f"{form_id} is not printed on page {page_no}")
+    pdf = _open_source(warehouse, form)
+    try:
+        offending = _offending_boxes(warehouse, form_id).get(page_no, [])
+        return _draw_page(pdf, warehouse, form, page_no, offending, dpi)
+    finally:
+        pdf.close()
+
+
 def page_images(warehouse: Warehouse, form_id: str, out: Path) -> list[Path]:
     """Draw the cells of the form's failed checks, outlined in red, on the page region of the
     form; one PNG per page concerned (``out``, or ``out`` with ``-p<page>`` when several).
@@ -230,54 +371,18 @@ def page_images(warehouse: Warehouse, form_id: str, out: Path) -> list[Path]:
     Raises ValueError when there is nothing to draw: a source without pages or cell boxes (text,
     spreadsheets), or a source file that is gone or changed since it was ingested.
     """
-    import pypdfium2 as pdfium
-    from PIL import ImageDraw
-
-    from extractors.pdf import PASSWORD_ENV
-    from warehouse import SourceFile
-
     form = _form(warehouse, form_id)
-    by_page: dict[int, list[Box]] = {}
-    for check in failed_checks(warehouse, form_id):
-        if check.place.page is not None and check.place.bbox is not None:
-            by_page.setdefault(check.place.page, []).append(check.place.bbox)
+    by_page = _offending_boxes(warehouse, form_id)
     if not by_page:
         raise ValueError(
             f"{form_id} has no cell positions to draw (its source has no pages or cell boxes); "
             "the values are listed by `show`"
         )
-    source = Path(form["source_file"])
-    if not source.is_file() or SourceFile.from_path(source).sha256 != form["source_sha256"]:
-        raise ValueError(f"{source} is gone or changed since it was ingested: cannot draw it")
-    try:
-        pdf = pdfium.PdfDocument(source, password=os.environ.get(PASSWORD_ENV) or None)
-    except pdfium.PdfiumError as error:
-        raise ValueError(f"cannot open {source} to draw it ({error})") from error
+    pdf = _open_source(warehouse, form)
     written = []
     try:
         for page_no, offending in sorted(by_page.items()):
-            page = pdf[page_no - 1]
-            try:
-                scale = PNG_DPI / 72
-                image = page.render(scale=scale).to_pil().convert("RGB")
-            finally:
-                page.close()
-            region = _form_boxes(warehouse, form, page_no) + offending
-            x0 = max(min(b[0] for b in region) - MARGIN, 0)
-            top = max(min(b[1] for b in region) - MARGIN, 0)
-            x1 = max(b[2] for b in region) + MARGIN
-            bottom = max(b[3] for b in region) + MARGIN
-            draw = ImageDraw.Draw(image)
-            for b in offending:
-                draw.rectangle([v * scale for v in b], outline=(220, 0, 0), width=3)
-            crop = image.crop(
-                (
-                    int(x0 * scale),
-                    int(top * scale),
-                    min(int(x1 * scale), image.width),
-                    min(int(bottom * scale), image.height),
-                )
-            )
+            crop = _draw_page(pdf, warehouse, form, page_no, offending)
             target = out if len(by_page) == 1 else out.with_name(f"{out.stem}-p{page_no}.png")
             target.parent.mkdir(parents=True, exist_ok=True)
             crop.save(target)

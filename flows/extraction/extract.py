@@ -10,7 +10,6 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from expectations import validate
 from extractors import read_document
@@ -46,15 +45,13 @@ READER_VERSION = _reader_version()
 
 @dataclass
 class Checks:
-    """The failed checks of a batch of forms by form id, and GX's own results when asked."""
+    """The failed checks of a batch of forms by form id."""
 
     results: dict[str, list[CheckResult]] = field(default_factory=dict)
-    gx_results: list[Any] = field(default_factory=list)  # (identifier, validation result) pairs
 
     def add(self, other: Checks) -> None:
         """Take in the checks of another batch (of other forms)."""
         self.results.update(other.results)
-        self.gx_results += other.gx_results
 
 
 @dataclass
@@ -109,10 +106,9 @@ def debug_hint(path: str | Path, doc: Document) -> str:
     return f"to see what was read, run: jixiao debug {path}{page}{drawn}"
 
 
-def check_forms(forms: list[Form], keep_gx: bool = False) -> Checks:
-    """Run every check on ``forms`` in one GX call; ``keep_gx`` keeps GX's results (Data Docs)."""
-    gx_results: list[Any] | None = [] if keep_gx else None
+def check_forms(forms: list[Form]) -> Checks:
+    """Run every check on ``forms`` in one GX call."""
     results: dict[str, list[CheckResult]] = defaultdict(list)
-    for result in validate(forms, gx_results):
+    for result in validate(forms):
         results[result.form_id].append(result)
-    return Checks(dict(results), gx_results or [])
+    return Checks(dict(results))

@@ -75,14 +75,14 @@ def _serve(connection: Connection, environment: dict[str, str]) -> None:
             return
         if job is None:
             return
-        files, forms, check, keep_gx = job
+        files, forms, check = job
         for path, sha256 in files:
             extraction = extract_path(path, sha256)
             connection.send(("read", extraction))
             forms = forms + extraction.forms
         if check:
             try:
-                reply = ("checked", check_forms(forms, keep_gx))
+                reply = ("checked", check_forms(forms))
             except Exception as error:
                 reply = ("failed", f"{type(error).__name__}: {error}")
             connection.send(reply)
@@ -96,13 +96,12 @@ class _Job:
     forms: list[Form]  # read before, checked with the forms of ``files``
     future: Future[Any]
     single: bool  # submit(): no checks; the future holds the file's Extraction or raises
-    keep_gx: bool = False
     outcomes: list[Extraction | Exception] = field(default_factory=list)
 
     def message(self) -> tuple:
         """What the worker taking this job is sent (after a restart: the rest of the job)."""
         read = [form for o in self.outcomes if isinstance(o, Extraction) for form in o.forms]
-        return (self.files[len(self.outcomes) :], self.forms + read, not self.single, self.keep_gx)
+        return (self.files[len(self.outcomes) :], self.forms + read, not self.single)
 
     def reading(self) -> bool:
         return len(self.outcomes) < len(self.files)
@@ -180,14 +179,14 @@ class ExtractionPool:
         """Queue ``path`` for reading (its forms get ids when ``sha256`` is given)."""
         return self._put(_Job([(path, sha256)], [], Future(), single=True))
 
-    def submit_checked(self, files: list[tuple[str, str]], keep_gx: bool = False) -> Future[Batch]:
+    def submit_checked(self, files: list[tuple[str, str]]) -> Future[Batch]:
         """Queue ``files`` ((path, sha256) pairs) for one worker to read, one after the other,
-        and then check all their forms in one call; ``keep_gx`` keeps GX's results."""
-        return self._put(_Job(list(files), [], Future(), single=False, keep_gx=keep_gx))
+        and then check all their forms in one call."""
+        return self._put(_Job(list(files), [], Future(), single=False))
 
-    def submit_checks(self, forms: list[Form], keep_gx: bool = False) -> Future[Checks]:
+    def submit_checks(self, forms: list[Form]) -> Future[Checks]:
         """Queue ``forms`` (with their ids) to be checked in one call, ahead of any reading."""
-        return self._put(_Job([], list(forms), Future(), single=False, keep_gx=keep_gx), first=True)
+        return self._put(_Job([], list(forms), Future(), single=False), first=True)
 
     def close(self) -> None:
         """Stop the workers; jobs still queued or under way are cancelled."""
@@ -349,9 +348,9 @@ def read_here_or_in_pool(path: str, sha256: str, timeout: float) -> Extraction:
     return pool.submit(path, sha256).result()
 
 
-def check_here_or_in_pool(forms: list[Form], keep_gx: bool) -> Checks:
+def check_here_or_in_pool(forms: list[Form]) -> Checks:
     """Check ``forms`` on a Dask worker: in its reader process, or in its own on a daemonic one."""
     pool = _own_pool()
     if pool is None:
-        return check_forms(forms, keep_gx)
-    return pool.submit_checks(forms, keep_gx).result()
+        return check_forms(forms)
+    return pool.submit_checks(forms).result()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from flows.app.review import page_image, unpictured
 from flows.ingest import ingest
 from flows.options import RunOptions
 from flows.sources import Download, DownloadError, fetch, read_manifest, resolve, year_of
@@ -247,6 +248,13 @@ def test_manifest_of_urls_lands_under_the_url_and_a_changed_file_replaces_its_fo
             ).fetchall()
         }
     assert by_file[f"{server.base}/etag/back_to_back.pdf"] == 2
+    with Warehouse.open(db, read_only=True) as warehouse:  # reviewed from its downloaded copy
+        form_id, page = warehouse.connection.execute(
+            "SELECT form_id, first_page FROM forms WHERE source_file = ? ORDER BY form_ordinal",
+            [urls[0]],
+        ).fetchone()
+        assert unpictured(warehouse, form_id) is None
+        assert page_image(warehouse, form_id, page).width > 100
     assert by_file[changing] == 3
     failure = next(outcome for outcome in first.files if outcome.path == missing)
     assert "404" in failure.message and "check the URL" in failure.message

@@ -43,6 +43,14 @@ def test_the_console_script_names_the_command_line_entry_point():
     assert getattr(importlib.import_module(module_name), function_name) is main
 
 
+def test_the_parser_is_built_without_prefect():
+    """Prefect is imported once a command runs: help is instant, and its log level is set first."""
+    code = "import sys; from flows.app.cli import build_parser; build_parser(); print(sorted(m for m in sys.modules if m.split('.')[0] in ('prefect', 'fastapi', 'uvicorn')))"
+    env = {**os.environ, "PYTHONPATH": str(PROJECT)}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.stdout.strip() == "[]", result.stderr
+
+
 def test_help_documents_exit_codes_and_every_command(tmp_path):
     result = jixiao("--help", cwd=tmp_path)
     assert result.returncode == 0
@@ -129,7 +137,10 @@ def test_the_db_option_says_whether_the_command_writes(tmp_path):
         for action in command._actions:
             if "--db" in action.option_strings:
                 found[name] = action.help
-    assert set(found) == writers | readers
+    assert set(found) == writers | readers | {"review"}
+    assert (
+        found["review"].startswith("warehouse file to review") and "created" not in found["review"]
+    )
     for name in writers:
         assert found[name].startswith("warehouse file to write") and "created" in found[name]
     for name in readers:

@@ -7,6 +7,7 @@ import pty
 import resource
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -130,7 +131,12 @@ def test_paths_that_do_not_exist(tmp_path):
     says(jixiao("ingest", "nowhere", cwd=tmp_path), 2, "no such file or folder: nowhere")
     says(jixiao("backfill", "nowhere", cwd=tmp_path), 2, "no such archive: nowhere")
     says(jixiao("ingest", "--manifest", "urls.txt", cwd=tmp_path), 2, "no such manifest: urls.txt")
-    for command in (["sql", "SELECT 1"], ["quarantine", "list"], ["export", "--parquet", "pq"]):
+    for command in (
+        ["sql", "SELECT 1"],
+        ["quarantine", "list"],
+        ["export", "--parquet", "pq"],
+        ["review"],
+    ):
         says(jixiao(*command, "--db", "none.duckdb", cwd=tmp_path), 2, "no warehouse at none")
     # a failed command creates nothing: no warehouse, no lock, no export folder
     assert [p.name for p in tmp_path.iterdir() if p.name != "prefect-home"] == []
@@ -148,6 +154,15 @@ def test_a_db_that_is_not_a_duckdb_file(tmp_path):
     says(jixiao("ingest", "inbox", "--db", "notes.txt", cwd=tmp_path), 2, "notes.txt is not a")
     says(jixiao("ingest", "inbox", "--db", "inbox", cwd=tmp_path), 2, "inbox is a folder")
     assert not list(tmp_path.glob("notes.txt.*"))  # no lock, no working copy
+
+
+def test_a_review_port_already_taken(tmp_path, warehouse_file):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        result = jixiao("review", "--db", str(warehouse_file), "--port", port, cwd=tmp_path)
+    says(result, 3, f"port {port} on 127.0.0.1 is in use", "--port 0")
 
 
 def newer_duckdb_file(path: Path) -> None:
