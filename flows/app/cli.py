@@ -219,10 +219,6 @@ def _quiet_logs(verbose: bool) -> None:
     level = "INFO" if verbose else "WARNING"
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", level)
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", level)
-    # the temporary server's telemetry heartbeat races its own SQLite writes and logs tracebacks
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    # its first start creates Prefect's database, which can exceed the 20 s default on a busy host
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     if not verbose:
         # Great Expectations sets this logger to INFO when imported; a filter survives that
         logging.getLogger("great_expectations.data_context.types.base").addFilter(
@@ -491,14 +487,18 @@ def _missing_local(entries: list[str]) -> list[str]:
     return [entry for entry in entries if not is_url(entry) and not Path(entry).exists()]
 
 
-def _announce_prefect() -> None:
+def _connect_prefect() -> None:
+    """Record the run on the Prefect server Prefect is configured with, else on jixiao's local
+    one (started in the background by the first run that needs it)."""
+    from prefect.context import refresh_global_settings_context
     from prefect.settings import get_current_settings
 
-    if get_current_settings().api.url is None:
-        print(
-            "jixiao: no Prefect server configured, starting a temporary one (about 15 s)",
-            file=sys.stderr,
-        )
+    if get_current_settings().api.url is not None:
+        return
+    from flows.app.prefect_server import connect
+
+    os.environ["PREFECT_API_URL"] = connect(_error)
+    refresh_global_settings_context()
 
 
 def _db(args: argparse.Namespace) -> Path:
@@ -596,7 +596,7 @@ def _writer_db(args: argparse.Namespace) -> Path:
     db = _db(args)
     check_writable(db)
     _check_space(db)
-    _announce_prefect()
+    _connect_prefect()
     return db
 
 
