@@ -215,15 +215,10 @@ def run_quarantine(args: argparse.Namespace) -> int:
 
 
 def _quiet_logs(verbose: bool) -> None:
-    """Keep Prefect's and GX's console logging at WARNING unless asked (before Prefect loads)."""
+    """Keep Prefect's console logging at WARNING unless asked (before Prefect loads)."""
     level = "INFO" if verbose else "WARNING"
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", level)
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", level)
-    if not verbose:
-        # Great Expectations sets this logger to INFO when imported; a filter survives that
-        logging.getLogger("great_expectations.data_context.types.base").addFilter(
-            lambda record: record.levelno >= logging.WARNING
-        )
 
 
 def _quiet_console(verbose: bool) -> None:
@@ -697,30 +692,25 @@ def run_serve(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     db = _db(args)
-    from flows.nightly import nightly_deployment, serve
+    from flows.app.service import Service, deployment_arguments
 
+    api_url = str(get_current_settings().api.url)
+    deployment = deployment_arguments(
+        inbox,
+        _run_options(args, db, workers=1, progress=False),
+        manifest=args.manifest,
+        cron=args.cron,
+        timezone=args.timezone,
+        name=args.name,
+    )
+    serving = (
+        f"serving deployment nightly/{args.name}: {args.cron} ({args.timezone}), inbox {inbox}, "
+        f"warehouse {db}, Prefect server {api_url}; Ctrl-C to stop"
+    )
     try:
-        deployment = nightly_deployment(
-            inbox,
-            _run_options(args, db, workers=1, progress=False),
-            manifest=args.manifest,
-            cron=args.cron,
-            timezone=args.timezone,
-            name=args.name,
-        )
-        print(
-            f"serving deployment nightly/{args.name}: {args.cron} ({args.timezone}), "
-            f"inbox {inbox}, warehouse {db}; Ctrl-C to stop",
-            file=sys.stderr,
-        )
-        serve(deployment)
+        Service(api_url, deployment, say=_error, ready=lambda: _error(serving)).run()
     except KeyboardInterrupt:
-        return EXIT_OK
-    except Exception as error:
-        raise Refused(
-            f"could not serve the deployment ({type(error).__name__}: {error}); is the Prefect "
-            f"server at {get_current_settings().api.url} up?"
-        ) from error
+        _error(f"stopped serving nightly/{args.name}")
     return EXIT_OK
 
 

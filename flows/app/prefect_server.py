@@ -28,7 +28,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -39,6 +38,9 @@ from flows.app.errors import Refused
 IDLE_MINUTES = 30.0
 STARTUP_TIMEOUT = 180.0  # a first start creates Prefect's database: slow on a busy machine
 KEEPER_POLL_SECONDS = 15.0
+
+
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: no proxy
 
 
 class ServerUnavailable(Refused):
@@ -56,7 +58,7 @@ def state_dir() -> Path:
 def healthy(api_url: str, timeout: float = 2.0) -> bool:
     """Whether a Prefect server answers its health check at ``api_url`` (…/api)."""
     try:
-        with urllib.request.urlopen(f"{api_url.rstrip('/')}/health", timeout=timeout) as reply:
+        with _DIRECT.open(f"{api_url.rstrip('/')}/health", timeout=timeout) as reply:
             return reply.status == 200
     except (OSError, ValueError):
         return False
