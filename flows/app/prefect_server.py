@@ -69,7 +69,7 @@ class _Files:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.record = folder / "prefect-server.json"  # pid of the keeper, port, api_url
+        self.record = folder / "prefect-server.json"  # pids of the keeper and server, api_url
         self.lock = folder / "prefect-server.lock"  # held while a server is found or started
         self.users = folder / "prefect-server.users"  # shared-locked by each run; mtime: last use
         self.log = folder / "prefect-server.log"
@@ -90,13 +90,17 @@ def _locked(path: Path, mode: int) -> Iterator[IO[bytes]]:
 
 
 def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, exited but not yet reaped, does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True  # no /proc: signal 0 is all there is
 
 
 def _free_port() -> int:
@@ -124,6 +128,7 @@ def connect(say: Callable[[str], None], folder: Path | None = None) -> str:
             if record and _alive(record["pid"]):
                 say(f"waiting for the local Prefect server at {record['api_url']} to answer")
             else:
+                _stop_orphan(record)
                 record = _start(files)
                 say(
                     f"starting a local Prefect server in the background at {record['api_url']} "
@@ -163,6 +168,13 @@ def _start(files: _Files) -> dict:
     record = {"pid": keeper.pid, "port": port, "api_url": f"http://127.0.0.1:{port}/api"}
     files.record.write_text(json.dumps(record))
     return record
+
+
+def _stop_orphan(record: dict | None) -> None:
+    """Stop the server of a keeper that was killed before it could stop its server."""
+    server = (record or {}).get("server_pid")
+    if server and _alive(server):
+        os.kill(server, signal.SIGTERM)
 
 
 def _wait_until_up(files: _Files, record: dict) -> None:
@@ -217,6 +229,10 @@ def _keep(folder: Path, port: int) -> None:
     )
     idle_seconds = _idle_minutes() * 60
     try:
+        with _locked(files.lock, fcntl.LOCK_EX):
+            record = files.read()
+            if record and record["pid"] == os.getpid():
+                files.record.write_text(json.dumps({**record, "server_pid": server.pid}))
         while server.poll() is None:
             time.sleep(min(KEEPER_POLL_SECONDS, idle_seconds / 4))
             with _locked(files.lock, fcntl.LOCK_EX):  # no run can connect meanwhile
