@@ -10,7 +10,6 @@ Data Docs of the run's validations beside it.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -151,8 +150,6 @@ def build_data_docs(gx_log: ValidationLog, target: Path) -> Path | None:
         return None
     import great_expectations as gx
 
-    # GX sets this logger to INFO when imported, to say where an ephemeral site's files go
-    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.add_data_docs_site(
         "run",

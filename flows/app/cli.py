@@ -215,10 +215,15 @@ def run_quarantine(args: argparse.Namespace) -> int:
 
 
 def _quiet_logs(verbose: bool) -> None:
-    """Keep Prefect's console logging at WARNING unless asked (before Prefect loads)."""
+    """Keep Prefect's and GX's console logging at WARNING unless asked (before Prefect loads)."""
     level = "INFO" if verbose else "WARNING"
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", level)
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", level)
+    if not verbose:
+        # Great Expectations sets this logger to INFO when imported; a filter survives that
+        logging.getLogger("great_expectations.data_context.types.base").addFilter(
+            lambda record: record.levelno >= logging.WARNING
+        )
 
 
 def _quiet_console(verbose: bool) -> None:

@@ -112,7 +112,7 @@ class Service:
                 else:
                     self.ready()
                 self._back, self._served = False, True
-            elif self._relaying.is_set() and healthy(self.api_url, timeout=1.0):
+            elif self._relaying.is_set() and not _routine(line) and healthy(self.api_url, 1.0):
                 sys.stderr.write(line)
                 sys.stderr.flush()
 
@@ -132,6 +132,12 @@ class Service:
                 return
             except subprocess.TimeoutExpired:
                 continue
+
+
+def _routine(line: str) -> bool:
+    """A log line below WARNING (a library that sets its own logger to INFO): the run's log in
+    Prefect has it; the console does not need it."""
+    return " | INFO " in line or " | DEBUG " in line
 
 
 def _terminated(signum: int, frame: object) -> None:
