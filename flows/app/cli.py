@@ -713,7 +713,9 @@ def run_serve(args: argparse.Namespace) -> int:
         f"warehouse {db}, Prefect server {api_url}; Ctrl-C to stop"
     )
     try:
-        Service(api_url, deployment, say=_error, ready=lambda: _error(serving)).run()
+        Service(
+            api_url, deployment, say=_error, ready=lambda: _error(serving), verbose=args.verbose
+        ).run()
     except KeyboardInterrupt:
         _error(f"stopped serving nightly/{args.name}")
     return EXIT_OK

@@ -34,7 +34,8 @@ READY = "jixiao-runner-ready"  # what the runner prints once its deployment is r
 
 class Service:
     """The nightly deployment's runner, kept serving while the Prefect server at ``api_url``
-    answers; ``say`` prints one line about the service."""
+    answers; ``say`` prints one line about the service, ``ready`` is called once the deployment
+    is first registered."""
 
     def __init__(
         self,
@@ -42,11 +43,13 @@ class Service:
         deployment: dict,
         say: Callable[[str], None],
         ready: Callable[[], None],
+        verbose: bool = False,
     ) -> None:
         self.api_url = api_url
         self.deployment = deployment  # the keyword arguments of nightly_deployment, as JSON
         self.say = say
         self.ready = ready
+        self.verbose = verbose  # pass on the runner's INFO lines too
         self.runner: subprocess.Popen | None = None
         self._relaying = threading.Event()
         self._served = False  # a runner has registered the deployment
@@ -112,7 +115,11 @@ class Service:
                 else:
                     self.ready()
                 self._back, self._served = False, True
-            elif self._relaying.is_set() and not _routine(line) and healthy(self.api_url, 1.0):
+            elif (
+                self._relaying.is_set()
+                and (self.verbose or not _routine(line))
+                and healthy(self.api_url, timeout=1.0)
+            ):
                 sys.stderr.write(line)
                 sys.stderr.flush()
 
