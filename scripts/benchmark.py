@@ -28,6 +28,12 @@ LibreOffice Calc (XLSX) and headless Chromium (HTML), reads the PDFs as they are
 as scans and as phone photos, and prints the share of cells and of 一级/二级 levels read right per
 producer and degradation, then one line per form not read exactly, with its seed to reproduce it.
 
+    .venv/bin/python scripts/benchmark.py --fixed-cost [--repeat N]
+
+measures the fixed cost of ``jixiao ingest FILE`` on a one-form PDF, as a person runs it: cold (no
+Prefect server running: the run starts jixiao's local one) and warm (a new file; the same file
+again), each in a fresh state folder and Prefect home.
+
     .venv/bin/python scripts/benchmark.py --backfill [--copies N] [--repeat N] [--archive A]
 
 measures instead ``jixiao backfill`` with 1 and 2 worker processes over two archives of three
@@ -45,6 +51,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import resource
 import shutil
@@ -570,6 +577,72 @@ def real_scans_table() -> None:
     )
 
 
+ONE_FORM = ROOT / "samples" / "pdf" / "policy_target_declaration.pdf"
+
+
+def _timed_ingest(path: Path, env: dict[str, str], cwd: Path) -> float:
+    """Seconds a ``jixiao ingest PATH`` takes, start to exit, as a person runs it."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "flows.app.cli", "ingest", str(path), "--db", "w.duckdb"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"jixiao ingest {path.name} failed ({done.returncode}): {done.stderr}")
+    return elapsed
+
+
+def fixed_cost_table(repeat: int) -> None:
+    """The fixed cost of ``jixiao ingest FILE`` on a one-form PDF: cold (no Prefect server
+    running, nothing cached: the first run starts jixiao's local server) and warm (the server
+    running, the imports in the page cache): a new file, and the same file again (nothing new).
+    Each warm figure is the best of ``repeat`` runs; the load average says how busy the host was.
+    """
+    from flows.app.prefect_server import stop
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "JIXIAO_STATE_DIR": str(folder / "state"),
+            "PREFECT_HOME": str(folder / "prefect-home"),
+        }
+        for name in ("PREFECT_API_URL", "JIXIAO_DB", "JIXIAO_WAIT"):
+            env.pop(name, None)
+        files = _inputs([str(ONE_FORM)], repeat + 1, folder)
+        rows = []
+        try:
+            load = os.getloadavg()[0]
+            rows.append(
+                (
+                    "cold: first run, starts the local server",
+                    _timed_ingest(files[0], env, folder),
+                    load,
+                )
+            )
+            load = os.getloadavg()[0]
+            new = min(_timed_ingest(path, env, folder) for path in files[1:])
+            rows.append(("warm: a new file", new, load))
+            load = os.getloadavg()[0]
+            again = min(_timed_ingest(files[1], env, folder) for _ in range(repeat))
+            rows.append(("warm: the same file again (nothing new)", again, load))
+        finally:
+            stop(folder / "state")
+    print(
+        f"fixed cost of `jixiao ingest FILE` ({ONE_FORM.name}; warm: best of {repeat}), "
+        f"{os.cpu_count()} cores"
+    )
+    print("| run | seconds | load average at start |")
+    print("|---|---|---|")
+    for label, seconds, load in rows:
+        print(f"| {label} | {seconds:.1f} | {load:.1f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("paths", nargs="*", default=[str(ROOT / "samples" / "pdf")])
@@ -607,6 +680,11 @@ def main() -> None:
         choices=("none", "scan", "photo"),
         help="with --fuzz: only this degradation (repeatable; default all three)",
     )
+    parser.add_argument(
+        "--fixed-cost",
+        action="store_true",
+        help="seconds of a one-file `jixiao ingest`, cold and warm (best of --repeat)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--child-backfill", help=argparse.SUPPRESS)
     parser.add_argument("--listing", help=argparse.SUPPRESS)
@@ -621,6 +699,9 @@ def main() -> None:
         return
     if args.backfill:
         _backfill_table(args.copies, args.repeat, args.archive or list(ARCHIVES))
+        return
+    if args.fixed_cost:
+        fixed_cost_table(args.repeat)
         return
     if args.formats:
         formats_table()

@@ -355,3 +355,12 @@ def check_here_or_in_pool(forms: list[Form], keep_gx: bool) -> Checks:
     if pool is None:
         return check_forms(forms, keep_gx)
     return pool.submit_checks(forms, keep_gx).result()
+
+
+def start_worker_server() -> None:
+    """Start the forkserver the workers are forked from now, so that its imports (the readers,
+    Great Expectations) run while the caller starts up; a pool made later forks from it."""
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(WORKER_PRELOAD)
+    forkserver.ensure_running()
