@@ -162,7 +162,8 @@ class ExtractionPool:
         self.timeout = timeout
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(WORKER_PRELOAD)
-        self._workers = [_Worker(self._context) for _ in range(workers)]
+        self._size = workers
+        self._workers: list[_Worker] = []  # started with the first job: a run may need none
         self._queue: deque[_Job] = deque()
         self._wake_parent, self._wake = self._context.Pipe(duplex=False)
         self._lock = threading.Lock()
@@ -234,6 +235,8 @@ class ExtractionPool:
             self._shut_down()
 
     def _assign(self) -> None:
+        if not self._workers and self._queue:
+            self._workers = [_Worker(self._context) for _ in range(self._size)]
         for worker in self._workers:
             if worker.job is not None:
                 continue
