@@ -596,9 +596,10 @@ def _writer_db(args: argparse.Namespace) -> Path:
     db = _db(args)
     check_writable(db)
     _check_space(db)
-    from flows.extraction.pool import start_worker_server
+    if args.task_runner == "process":
+        from flows.extraction.pool import start_worker_server
 
-    start_worker_server()  # its imports run beside Prefect's in this process
+        start_worker_server()  # its imports run beside Prefect's in this process
     _connect_prefect()
     return db
 
