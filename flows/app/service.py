@@ -29,6 +29,7 @@ from flows.options import RunOptions
 POLL_SECONDS = 1.0
 MISSES_DOWN = 3  # health checks missed in a row that mean the server is gone
 STOP_GRACE_SECONDS = 5.0
+RESTART_SECONDS = 10.0  # before starting a runner again after one stopped by itself
 READY = "jixiao-runner-ready"  # what the runner prints once its deployment is registered
 
 
@@ -77,9 +78,11 @@ class Service:
                     self._start_runner()
                 elif self.runner.poll() is not None:
                     self.say(
-                        f"the runner stopped (exit {self.runner.returncode}); starting another"
+                        f"the runner stopped (exit {self.runner.returncode}); starting another "
+                        f"in {RESTART_SECONDS:g} s"
                     )
                     self.runner = None
+                    time.sleep(RESTART_SECONDS)
                     continue
             time.sleep(POLL_SECONDS)
             misses = 0 if healthy(self.api_url) else misses + 1
