@@ -132,7 +132,7 @@ def connect(say: Callable[[str], None], folder: Path | None = None) -> str:
                 record = _start(files)
                 say(
                     f"starting a local Prefect server in the background at {record['api_url']} "
-                    f"(the first run only: about 15 s; it stops after {_idle_minutes():g} "
+                    f"(the first run only: about 15–30 s; it stops after {_idle_minutes():g} "
                     "minutes without a run)"
                 )
             _wait_until_up(files, record)

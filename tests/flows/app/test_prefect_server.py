@@ -13,6 +13,7 @@ from flows.app.prefect_server import healthy, stop
 
 PROJECT = Path(__file__).parents[3]
 IDLE_MINUTES = 0.1  # 6 s
+SEED = sorted((PROJECT / "tests" / "data" / "seeds").glob("*.txt"))[0]
 
 
 def run(state: Path, hold_seconds: float = 0) -> subprocess.Popen:
@@ -64,3 +65,31 @@ def test_runs_share_one_local_server_kept_while_used_and_stopped_once_idle(tmp_p
         assert not (state / "prefect-server.json").exists()
     finally:
         stop(state)
+
+
+def test_a_state_folder_that_cannot_be_made_is_one_line_and_exit_3(tmp_path):
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox" / "a.txt").write_text(SEED.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "state").write_text("a file where the state folder would be")
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT),
+        "JIXIAO_STATE_DIR": str(tmp_path / "state" / "jixiao"),
+        "PREFECT_HOME": str(tmp_path / "prefect-home"),
+    }
+    env.pop("PREFECT_API_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "flows.app.cli", "ingest", "inbox", "--db", "w.duckdb"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 3 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"jixiao: could not start a local Prefect server in {tmp_path / 'state' / 'jixiao'} "
+        "(Not a directory); set JIXIAO_STATE_DIR to a writable folder, or PREFECT_API_URL to a "
+        "running server"
+    ]
+    assert not (tmp_path / "w.duckdb").exists()
