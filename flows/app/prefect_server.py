@@ -160,6 +160,8 @@ def _start(files: _Files) -> dict:
     with files.log.open("ab") as log:
         keeper = subprocess.Popen(
             [sys.executable, "-m", "flows.app.prefect_server", str(files.folder), str(port)],
+            cwd=files.folder,  # not the run's folder, which may go before the server does
+            env={**os.environ, "PYTHONPATH": _import_path()},
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,
@@ -175,6 +177,13 @@ def _stop_orphan(record: dict | None) -> None:
     server = (record or {}).get("server_pid")
     if server and _alive(server):
         os.kill(server, signal.SIGTERM)
+
+
+def _import_path() -> str:
+    """PYTHONPATH for the keeper, which runs from the state folder: where this package is found,
+    then what the run was given."""
+    package_root = str(Path(__file__).resolve().parents[2])
+    return os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
 
 
 def _wait_until_up(files: _Files, record: dict) -> None:
