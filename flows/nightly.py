@@ -18,6 +18,8 @@ and URLs, if given) with the flow label 'nightly':
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -100,9 +102,13 @@ def ensure_writer_limit() -> None:
             )
 
 
-def serve(deployment: RunnerDeployment) -> None:
-    """Register ``deployment`` and run its scheduled flow runs until interrupted."""
-    from prefect import serve as prefect_serve
+def serve(deployment: RunnerDeployment, ready: Callable[[], None] | None = None) -> None:
+    """Register ``deployment``, call ``ready``, and run its scheduled flow runs until stopped."""
+    from prefect.runner import Runner
 
     ensure_writer_limit()
-    prefect_serve(deployment)
+    runner = Runner()
+    runner.add_deployment(deployment)
+    if ready is not None:
+        ready()
+    asyncio.run(runner.start())

@@ -28,6 +28,12 @@ LibreOffice Calc (XLSX) and headless Chromium (HTML), reads the PDFs as they are
 as scans and as phone photos, and prints the share of cells and of 一级/二级 levels read right per
 producer and degradation, then one line per form not read exactly, with its seed to reproduce it.
 
+    .venv/bin/python scripts/benchmark.py --fixed-cost [--repeat N]
+
+measures the fixed cost of ``jixiao ingest FILE`` on a one-form PDF, as a person runs it: cold (no
+Prefect server running: the run starts jixiao's local one) and warm (a new file; the same file
+again), each in a fresh state folder and Prefect home.
+
     .venv/bin/python scripts/benchmark.py --backfill [--copies N] [--repeat N] [--archive A]
 
 measures instead ``jixiao backfill`` with 1 and 2 worker processes over two archives of three
@@ -45,6 +51,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import resource
 import shutil
@@ -570,6 +577,69 @@ def real_scans_table() -> None:
     )
 
 
+ONE_FORM = ROOT / "samples" / "pdf" / "policy_target_declaration.pdf"
+
+
+def _timed_ingest(path: Path, env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """Seconds a ``jixiao ingest PATH`` takes, start to exit, as a person runs it, and the CPU
+    seconds of its main process (its worker processes are not counted)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "flows.app.cli", "ingest", str(path), "--db", "w.duckdb"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        sys.exit(f"jixiao ingest {path.name} failed ({done.returncode}): {done.stderr}")
+    return elapsed, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+
+def fixed_cost_table(repeat: int) -> None:
+    """The fixed cost of ``jixiao ingest FILE`` on a one-form PDF: cold (no Prefect server
+    running, nothing cached: the first run starts jixiao's local server) and warm (the server
+    running, the imports in the page cache): a new file, and the same file again (nothing new).
+    Each warm figure is the best of ``repeat`` runs; the load average says how busy the host was.
+    """
+    from flows.app.prefect_server import stop
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "JIXIAO_STATE_DIR": str(folder / "state"),
+            "PREFECT_HOME": str(folder / "prefect-home"),
+        }
+        for name in ("PREFECT_API_URL", "JIXIAO_DB", "JIXIAO_WAIT"):
+            env.pop(name, None)
+        files = _inputs([str(ONE_FORM)], repeat + 1, folder)
+        runs = [
+            ("cold: first run, starts the local server", [files[0]]),
+            ("warm: a new file", files[1:]),
+            ("warm: the same file again (nothing new)", [files[1]] * repeat),
+        ]
+        rows = []
+        try:
+            for label, paths in runs:
+                load = os.getloadavg()[0]
+                rows.append((label, min(_timed_ingest(path, env, folder) for path in paths), load))
+        finally:
+            stop(folder / "state")
+    print(
+        f"fixed cost of `jixiao ingest FILE` ({ONE_FORM.name}; warm: best of {repeat}), "
+        f"{os.cpu_count()} cores"
+    )
+    print("| run | seconds | CPU seconds (main process) | load average at start |")
+    print("|---|---|---|---|")
+    for label, (seconds, cpu), load in rows:
+        print(f"| {label} | {seconds:.1f} | {cpu:.1f} | {load:.1f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("paths", nargs="*", default=[str(ROOT / "samples" / "pdf")])
@@ -607,6 +677,11 @@ def main() -> None:
         choices=("none", "scan", "photo"),
         help="with --fuzz: only this degradation (repeatable; default all three)",
     )
+    parser.add_argument(
+        "--fixed-cost",
+        action="store_true",
+        help="seconds of a one-file `jixiao ingest`, cold and warm (best of --repeat)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--child-backfill", help=argparse.SUPPRESS)
     parser.add_argument("--listing", help=argparse.SUPPRESS)
@@ -621,6 +696,9 @@ def main() -> None:
         return
     if args.backfill:
         _backfill_table(args.copies, args.repeat, args.archive or list(ARCHIVES))
+        return
+    if args.fixed_cost:
+        fixed_cost_table(args.repeat)
         return
     if args.formats:
         formats_table()

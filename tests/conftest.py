@@ -19,3 +19,22 @@ def prefect_harness():
             os.environ.pop("PREFECT_SERVER_ANALYTICS_ENABLED")
         else:
             os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = analytics
+
+
+@pytest.fixture(scope="session", autouse=True)
+def jixiao_state(tmp_path_factory):
+    """Command-line runs without a Prefect server start jixiao's local one: in a throwaway state
+    folder, stopped when the session ends."""
+    from flows.app.prefect_server import stop
+
+    folder = tmp_path_factory.mktemp("jixiao-state")
+    previous = os.environ.get("JIXIAO_STATE_DIR")
+    os.environ["JIXIAO_STATE_DIR"] = str(folder)
+    try:
+        yield folder
+    finally:
+        stop(folder)
+        if previous is None:
+            os.environ.pop("JIXIAO_STATE_DIR")
+        else:
+            os.environ["JIXIAO_STATE_DIR"] = previous

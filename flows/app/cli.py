@@ -279,10 +279,6 @@ def _quiet_logs(verbose: bool) -> None:
     level = "INFO" if verbose else "WARNING"
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", level)
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", level)
-    # the temporary server's telemetry heartbeat races its own SQLite writes and logs tracebacks
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    # its first start creates Prefect's database, which can exceed the 20 s default on a busy host
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     if not verbose:
         # Great Expectations sets this logger to INFO when imported; a filter survives that
         logging.getLogger("great_expectations.data_context.types.base").addFilter(
@@ -557,14 +553,18 @@ def _missing_local(entries: list[str]) -> list[str]:
     return [entry for entry in entries if not is_url(entry) and not Path(entry).exists()]
 
 
-def _announce_prefect() -> None:
+def _connect_prefect() -> None:
+    """Record the run on the Prefect server Prefect is configured with, else on jixiao's local
+    one (started in the background by the first run that needs it)."""
+    from prefect.context import refresh_global_settings_context
     from prefect.settings import get_current_settings
 
-    if get_current_settings().api.url is None:
-        print(
-            "jixiao: no Prefect server configured, starting a temporary one (about 15 s)",
-            file=sys.stderr,
-        )
+    if get_current_settings().api.url is not None:
+        return
+    from flows.app.prefect_server import connect
+
+    os.environ["PREFECT_API_URL"] = connect(_error)
+    refresh_global_settings_context()
 
 
 def _db(args: argparse.Namespace) -> Path:
@@ -662,7 +662,11 @@ def _writer_db(args: argparse.Namespace) -> Path:
     db = _db(args)
     check_writable(db)
     _check_space(db)
-    _announce_prefect()
+    if args.task_runner == "process":
+        from flows.extraction.pool import start_worker_server
+
+        start_worker_server()  # its imports run beside Prefect's in this process
+    _connect_prefect()
     return db
 
 
@@ -763,30 +767,27 @@ def run_serve(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     db = _db(args)
-    from flows.nightly import nightly_deployment, serve
+    from flows.app.service import Service, deployment_arguments
 
+    api_url = str(get_current_settings().api.url)
+    deployment = deployment_arguments(
+        inbox,
+        _run_options(args, db, workers=1, progress=False),
+        manifest=args.manifest,
+        cron=args.cron,
+        timezone=args.timezone,
+        name=args.name,
+    )
+    serving = (
+        f"serving deployment nightly/{args.name}: {args.cron} ({args.timezone}), inbox {inbox}, "
+        f"warehouse {db}, Prefect server {api_url}; Ctrl-C to stop"
+    )
     try:
-        deployment = nightly_deployment(
-            inbox,
-            _run_options(args, db, workers=1, progress=False),
-            manifest=args.manifest,
-            cron=args.cron,
-            timezone=args.timezone,
-            name=args.name,
-        )
-        print(
-            f"serving deployment nightly/{args.name}: {args.cron} ({args.timezone}), "
-            f"inbox {inbox}, warehouse {db}; Ctrl-C to stop",
-            file=sys.stderr,
-        )
-        serve(deployment)
+        Service(
+            api_url, deployment, say=_error, ready=lambda: _error(serving), verbose=args.verbose
+        ).run()
     except KeyboardInterrupt:
-        return EXIT_OK
-    except Exception as error:
-        raise Refused(
-            f"could not serve the deployment ({type(error).__name__}: {error}); is the Prefect "
-            f"server at {get_current_settings().api.url} up?"
-        ) from error
+        _error(f"stopped serving nightly/{args.name}")
     return EXIT_OK
 
 

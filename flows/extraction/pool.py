@@ -161,7 +161,8 @@ class ExtractionPool:
         self.timeout = timeout
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(WORKER_PRELOAD)
-        self._workers = [_Worker(self._context) for _ in range(workers)]
+        self._size = workers
+        self._workers: list[_Worker] = []  # started with the first job: a run may need none
         self._queue: deque[_Job] = deque()
         self._wake_parent, self._wake = self._context.Pipe(duplex=False)
         self._lock = threading.Lock()
@@ -233,6 +234,8 @@ class ExtractionPool:
             self._shut_down()
 
     def _assign(self) -> None:
+        if not self._workers and self._queue:
+            self._workers = [_Worker(self._context) for _ in range(self._size)]
         for worker in self._workers:
             if worker.job is not None:
                 continue
@@ -354,3 +357,12 @@ def check_here_or_in_pool(forms: list[Form]) -> Checks:
     if pool is None:
         return check_forms(forms)
     return pool.submit_checks(forms).result()
+
+
+def start_worker_server() -> None:
+    """Start the forkserver the workers are forked from now, so that its imports (the readers,
+    Great Expectations) run while the caller starts up; a pool made later forks from it."""
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(WORKER_PRELOAD)
+    forkserver.ensure_running()

@@ -2,6 +2,7 @@
 
 import argparse
 import importlib
+import json
 import os
 import random
 import shutil
@@ -9,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import tomllib
 
 from flows.app.cli import build_parser, main
@@ -34,6 +36,19 @@ def jixiao(*args: str, cwd: Path, timeout: float = 240) -> subprocess.CompletedP
     return subprocess.run(
         [*command, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
     )
+
+
+def completed_ingests_recorded() -> int:
+    """Completed ingest flow runs on jixiao's local Prefect server (0 if none runs yet)."""
+    record = Path(os.environ["JIXIAO_STATE_DIR"]) / "prefect-server.json"
+    if not record.exists():
+        return 0
+    runs = httpx.post(
+        f"{json.loads(record.read_text())['api_url']}/flow_runs/filter",
+        json={"flows": {"name": {"any_": ["ingest"]}}},
+        timeout=10,
+    ).json()
+    return sum(run["state"]["type"] == "COMPLETED" for run in runs)
 
 
 def test_the_console_script_names_the_command_line_entry_point():
@@ -95,6 +110,8 @@ def test_ingest_end_to_end(tmp_path):
     (inbox / "corrupt.pdf").write_bytes(random.Random(3).randbytes(2048))
     (inbox / "notes.csv").write_text("a,b\n")
 
+    recorded_before = completed_ingests_recorded()
+
     first = jixiao("ingest", "inbox", "--db", "tmp/x.duckdb", cwd=tmp_path)
 
     assert first.returncode == 1, first.stderr
@@ -120,6 +137,8 @@ def test_ingest_end_to_end(tmp_path):
         "3 files seen: 0 new, 3 skipped, 0 failed (1 more skipped: not a supported file type); "
         "0 forms landed, 0 quarantined" in second.stdout
     )
+    # no Prefect server configured: each run is recorded on jixiao's local one
+    assert completed_ingests_recorded() == recorded_before + 2
 
 
 def test_the_db_option_says_whether_the_command_writes(tmp_path):
