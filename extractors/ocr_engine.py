@@ -28,6 +28,10 @@ REC_HEIGHT = 48  # the recognition model's input height
 BATCH = 4  # crops sorted by width, padded to the widest of their batch
 MIN_SCORE = 0.5  # detected lines read with a lower score are noise, not text
 
+# the threads an engine runs on (at most 4); None: one per core. A process reading beside
+# others is given its share of the cores (flows.extraction.pool), so that they do not contend.
+THREADS: int | None = None
+
 _engine: _Engine | None = None
 _lock = threading.Lock()
 
@@ -59,7 +63,7 @@ class _Engine:
                 f"the OCR models are missing from {models}: reinstall rapidocr==3.10.0, whose "
                 "wheel ships them"
             )
-        threads = min(os.cpu_count() or 1, 4)
+        threads = min(THREADS or os.cpu_count() or 1, 4)
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="ocr")
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
