@@ -402,11 +402,18 @@ def bare_read(listing: str, workers: int) -> None:
     """Child: read ``listing``'s files with ``workers`` bare processes (reader and parser only),
     each taking the next file when free, largest first; the seconds, imports excluded."""
     paths = sorted(Path(listing).read_text().splitlines(), key=lambda p: -Path(p).stat().st_size)
-    with get_context("spawn").Pool(workers) as readers:
+    threads = max(1, (os.cpu_count() or 1) // workers)  # the cores shared out, as the pool does
+    with get_context("spawn").Pool(workers, _share_cores, (threads,)) as readers:
         readers.map(_read_all, [[str(SMALL_FILE)]] * workers, chunksize=1)  # imports, models
         start = time.perf_counter()
         list(readers.imap_unordered(_read_all, [[path] for path in paths], chunksize=1))
         print(json.dumps({"seconds": time.perf_counter() - start}))
+
+
+def _share_cores(threads: int) -> None:
+    from extractors import ocr_engine
+
+    ocr_engine.THREADS = threads
 
 
 def _timed(arguments: list[str]) -> dict:
