@@ -521,7 +521,8 @@ class _StagedRows:
             return LoadResult(source.source_file, "failed", message=extraction.error)
         forms = extraction.forms
         if not forms:
-            return LoadResult(source.source_file, "no_forms", message=no_forms_message(extraction))
+            message = _with_notes(no_forms_message(extraction), extraction)
+            return LoadResult(source.source_file, "no_forms", message=message)
         results_by_form: dict[str, list[CheckResult]] = defaultdict(list)
         for result in results:
             results_by_form[result.form_id].append(result)
