@@ -30,6 +30,7 @@ from flows.extraction.pool import (
     ExtractionPool,
     ExtractionTimeout,
     WorkerCrashed,
+    reading_threads,
 )
 from schemas.records import Extraction, Form
 
@@ -134,12 +135,14 @@ class Workers:
     - Dask: a Prefect task per file, then ``workers`` ``check_batch`` task runs, on the Dask
       workers too.
 
-    ``keep_gx`` tells whether GX's own results are still wanted (for Data Docs).
+    ``keep_gx`` tells whether GX's own results are still wanted (for Data Docs); ``files``, how
+    many files the run may read (:func:`flows.extraction.pool.reading_threads`).
     """
 
-    def __init__(self, engine: Engine, keep_gx: Callable[[], bool]) -> None:
+    def __init__(self, engine: Engine, keep_gx: Callable[[], bool], files: int) -> None:
         self.engine = engine
         self.keep_gx = keep_gx
+        self.files = files
         self.pool: ExtractionPool | None = None
         self.runner: Any = None
 
@@ -150,7 +153,8 @@ class Workers:
 
             self.runner = DaskTaskRunner(address=engine.address)
         else:
-            self.pool = ExtractionPool(engine.workers, engine.timeout)
+            threads = reading_threads(engine.workers, self.files)
+            self.pool = ExtractionPool(engine.workers, engine.timeout, threads)
             if engine.per_file_tasks:
                 from prefect.task_runners import ThreadPoolTaskRunner
 

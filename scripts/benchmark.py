@@ -401,16 +401,18 @@ def real_backfill_run(archive: str, workers: int) -> None:
 def bare_read(listing: str, workers: int) -> None:
     """Child: read ``listing``'s files with ``workers`` bare processes (reader and parser only),
     each taking the next file when free, largest first; the seconds, imports excluded."""
+    from flows.extraction.pool import reading_threads
+
     paths = sorted(Path(listing).read_text().splitlines(), key=lambda p: -Path(p).stat().st_size)
-    threads = max(1, (os.cpu_count() or 1) // workers)  # the cores shared out, as the pool does
-    with get_context("spawn").Pool(workers, _share_cores, (threads,)) as readers:
+    threads = reading_threads(workers, len(paths))  # as the pipeline's workers
+    with get_context("spawn").Pool(workers, _set_threads, (threads,)) as readers:
         readers.map(_read_all, [[str(SMALL_FILE)]] * workers, chunksize=1)  # imports, models
         start = time.perf_counter()
         list(readers.imap_unordered(_read_all, [[path] for path in paths], chunksize=1))
         print(json.dumps({"seconds": time.perf_counter() - start}))
 
 
-def _share_cores(threads: int) -> None:
+def _set_threads(threads: int) -> None:
     from extractors import ocr_engine
 
     ocr_engine.THREADS = threads

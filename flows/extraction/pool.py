@@ -3,8 +3,9 @@ file.
 
 pdfium is not thread-safe, so parallel reading needs processes. Each worker is a process forked
 from a ``forkserver`` that has imported the readers and Great Expectations once (so a worker, or a
-fresh one replacing a stopped worker, starts at once). It runs in the parent's environment, on
-its share of the machine's cores (the OCR engine's threads), and takes one job at a time: a file
+fresh one replacing a stopped worker, starts at once). It runs in the parent's environment, its
+OCR on one core or on its share of the idle ones (:func:`reading_threads`), and takes one job at
+a time: a file
 to read (:meth:`ExtractionPool.submit`) or forms read before, to check in one GX call
 (:meth:`ExtractionPool.submit_checks`). Jobs are taken in the order they were submitted, checks
 ahead of any reading, by whichever worker is free: a long file keeps one worker busy while the
@@ -61,9 +62,10 @@ def timeout_message(seconds: float) -> str:
     )
 
 
-def _serve(connection: Connection, environment: dict[str, str], threads: int) -> None:
-    """A worker's loop, in the parent's ``environment`` with ``threads`` OCR threads: receive a
-    job, send back the file's extraction or the checks of the forms, until told to stop."""
+def _serve(connection: Connection, environment: dict[str, str], threads: int | None) -> None:
+    """A worker's loop, in the parent's ``environment`` with ``threads`` OCR threads (None: the
+    engine's default): receive a job, send back the file's extraction or the checks of the
+    forms, until told to stop."""
     os.environ.clear()
     os.environ.update(environment)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops us
@@ -105,7 +107,7 @@ class _Job:
 
 
 class _Worker:
-    def __init__(self, context: Any, threads: int) -> None:
+    def __init__(self, context: Any, threads: int | None) -> None:
         self.connection, child = context.Pipe()
         self.process = context.Process(
             target=_serve, args=(child, dict(os.environ), threads), daemon=True
@@ -130,22 +132,34 @@ class _Worker:
         self.connection.close()
 
 
+def reading_threads(workers: int, files: int) -> int:
+    """The OCR threads of each of ``workers`` processes reading ``files`` files: one (a run reads
+    on as many cores as it has workers) unless every file has a worker of its own, in which case
+    the machine's cores are shared among the files (a scanned file ingested alone is read on
+    all of them)."""
+    if files > workers:
+        return 1
+    return max(1, (os.cpu_count() or 1) // max(files, 1))
+
+
 class ExtractionPool:
     """``workers`` processes reading files and checking forms; each ``submit…`` gives a future.
 
     A timed-out or crashed file fails with :class:`ExtractionTimeout` or :class:`WorkerCrashed`;
-    an unreadable file is an Extraction whose ``error`` says why. The machine's cores are shared
-    out among the workers (each worker's OCR runs on its share, one core at least). Use it as a
-    context manager: leaving it stops every worker.
+    an unreadable file is an Extraction whose ``error`` says why. ``threads``: each worker's OCR
+    threads (see :func:`reading_threads`; None: the OCR engine's default, a thread per core).
+    Use it as a context manager: leaving it stops every worker.
     """
 
-    def __init__(self, workers: int, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, workers: int, timeout: float = DEFAULT_TIMEOUT, threads: int | None = None
+    ) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.timeout = timeout
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(WORKER_PRELOAD)
-        self._threads = max(1, (os.cpu_count() or 1) // workers)
+        self._threads = threads
         self._workers = [_Worker(self._context, self._threads) for _ in range(workers)]
         self._queue: deque[_Job] = deque()
         self._wake_parent, self._wake = self._context.Pipe(duplex=False)

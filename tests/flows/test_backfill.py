@@ -11,7 +11,7 @@ from expectations import validate
 from flows.backfill import backfill, per_year, year_table
 from flows.engine import largest_first
 from flows.extraction.extract import extract_path
-from flows.extraction.pool import ExtractionPool, ExtractionTimeout
+from flows.extraction.pool import ExtractionPool, ExtractionTimeout, reading_threads
 from flows.ingest import ingest
 from flows.options import RunOptions
 from warehouse import Warehouse
@@ -219,6 +219,15 @@ def test_the_largest_file_is_read_first_and_a_long_file_holds_up_one_worker_only
             future.add_done_callback(lambda _, name=name: done.append(name))
         assert all(future.result().error is None for future in futures.values())
     assert done[-1] == long_package.name  # the other worker read every small file meanwhile
+
+
+def test_a_run_reads_on_as_many_cores_as_workers_unless_each_file_has_a_worker(monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+
+    assert reading_threads(workers=1, files=78) == reading_threads(workers=2, files=78) == 1
+    assert reading_threads(workers=7, files=8) == 1
+    assert reading_threads(workers=1, files=1) == reading_threads(workers=2, files=1) == 8
+    assert reading_threads(workers=4, files=3) == 2
 
 
 def test_a_timed_out_file_is_failed_and_read_again_with_retry_failed(tmp_path):
