@@ -47,7 +47,8 @@ in the shared folder of real publications beside the checkout, ``../shared/real`
 once), every file copied twice with distinct bytes, with 1 and 2 workers, alternating. Each
 timed run is a process of its own with a fresh Prefect home and warehouse, so nothing is cached
 (Prefect's temporary server starts inside the run); the fixed cost of a run (the same command on
-one small file, also fresh) is measured beside each and taken out. Then the same files are read
+one small file, also fresh) is measured beside each and taken out. Rounds alternate which worker
+count goes first. Then the same files are read
 by one and by two bare processes (each taking the next file when free, largest first): the
 machine's own two-process speed-up at that moment. Prints one README table row per round (with
 the load average), then the best round.
@@ -454,7 +455,7 @@ def real_backfill_table(repeat: int) -> None:
         for attempt in range(repeat):
             run, fixed, bare = {}, {}, {}
             load = os.getloadavg()[0]
-            for workers in (1, 2):
+            for workers in (1, 2) if attempt % 2 == 0 else (2, 1):  # neither always first
                 small = _copies([SMALL_FILE], 1, tmp / f"small-{attempt}-{workers}", "fixed")
                 fixed[workers] = _timed(
                     [
@@ -471,7 +472,7 @@ def real_backfill_table(repeat: int) -> None:
                 run[workers] = result["seconds"]
             listing = tmp / "listing.txt"
             listing.write_text("\n".join(map(str, files)))
-            for workers in (1, 2):
+            for workers in (1, 2) if attempt % 2 == 0 else (2, 1):
                 arguments = ["--child-bare-read", str(listing), "--workers", str(workers)]
                 bare[workers] = _timed(arguments)["seconds"]
             load = max(load, os.getloadavg()[0])
