@@ -29,6 +29,10 @@ MIN_SCORE = 0.5  # a line read with a lower score is noise, not text
 
 _INSTALL = "reading scanned pages needs the OCR engine: pip install rapidocr==3.10.0 onnxruntime"
 
+# the threads an engine runs on (at most 4); None: one per core. A process reading beside
+# others is given its share of the cores (flows.extraction.pool), so that they do not contend.
+THREADS: int | None = None
+
 _engine: _Engine | None = None
 _lock = threading.Lock()
 
@@ -49,7 +53,7 @@ class _Engine:
                 f"the OCR model is missing from {models}: reinstall rapidocr==3.10.0, whose "
                 "wheel ships it"
             )
-        threads = min(os.cpu_count() or 1, 4)
+        threads = min(THREADS or os.cpu_count() or 1, 4)
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="ocr")
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1

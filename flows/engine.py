@@ -1,16 +1,18 @@
 """How a run's files are read and their forms checked: local worker processes or a Dask cluster,
 with or without a Prefect task run per file.
 
-Reading can be a Prefect task per file (``extract_file``: cached on the file's content and the
-reader code, visible in the Prefect UI), the chunk's forms then checked in shares by the same
-workers (local processes, or ``check_batch`` task runs on the Dask workers); or, for large
-backfills, each worker gets its share of a chunk to read and check without a task run per file.
-:class:`Workers` is where this is decided.
+Each file is read on its own, the largest first (its size in bytes is the estimate of its work),
+by whichever worker is free: a Prefect task per file (``extract_file``: cached on the file's
+content and the reader code, visible in the Prefect UI) or, for large backfills, a job of the
+local worker pool without a task run. Once a chunk is read, its forms are checked in shares by
+the same workers (local processes, ahead of their reading, or ``check_batch`` task runs on the
+Dask workers). :class:`Workers` is where this is decided.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,6 +30,7 @@ from flows.extraction.pool import (
     ExtractionPool,
     ExtractionTimeout,
     WorkerCrashed,
+    reading_threads,
 )
 from schemas.records import Extraction, Form
 
@@ -106,20 +109,38 @@ def _shares(items: Sequence[T], count: int) -> list[list[T]]:
     return shares
 
 
+def largest_first(files: dict[str, tuple[str, str]]) -> list[str]:
+    """The names of ``files`` (name → (path, sha256)), the largest file first: read in this order,
+    a long file starts early instead of keeping one worker busy after the others are done."""
+
+    def size(name: str) -> int:
+        try:
+            return os.stat(files[name][0]).st_size
+        except OSError:  # gone since it was hashed: its reading says so
+            return 0
+
+    return sorted(files, key=size, reverse=True)
+
+
 class Workers:
     """Reads a chunk's files and checks their forms on the chosen engine: the one place that
     decides how.
 
-    - local processes, no task per file: each of the ``workers`` processes gets a share of the
-      chunk's files, reads it and checks its forms in one GX call;
-    - local processes, a Prefect task per file: the tasks read through the pool; once the chunk
-      is read, the same processes check its forms in ``workers`` shares, ahead of any reading;
+    Each file is read on its own, largest first, by the next free worker; once the chunk is
+    read, its forms are checked in ``workers`` shares of one GX call each:
+
+    - local processes, no task per file: the pool's jobs, checks ahead of the reading of the
+      next chunk (queued behind this one, so no worker waits for the chunk's last file);
+    - local processes, a Prefect task per file: the tasks read through the pool, checked the same;
     - Dask: a Prefect task per file, then ``workers`` ``check_batch`` task runs, on the Dask
       workers too.
+
+    ``files``: how many files the run may read (:func:`flows.extraction.pool.reading_threads`).
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, files: int) -> None:
         self.engine = engine
+        self.files = files
         self.pool: ExtractionPool | None = None
         self.runner: Any = None
 
@@ -130,7 +151,8 @@ class Workers:
 
             self.runner = DaskTaskRunner(address=engine.address)
         else:
-            self.pool = ExtractionPool(engine.workers, engine.timeout)
+            threads = reading_threads(engine.workers, self.files)
+            self.pool = ExtractionPool(engine.workers, engine.timeout, threads)
             if engine.per_file_tasks:
                 from prefect.task_runners import ThreadPoolTaskRunner
 
@@ -159,29 +181,15 @@ class Workers:
     def submit(self, files: dict[str, tuple[str, str]]) -> Callable[[], ChunkRead]:
         """Start reading ``files`` (name → (path, sha256)) and checking their forms; the returned
         function waits for the extractions and the checks."""
-        if self.runner is None:
-            batches = [
-                (names, self.pool.submit_checked([files[name] for name in names]))
-                for names in _shares(list(files), self.engine.workers)
-            ]
-            return lambda: self._gather(batches)
-        reads = {
-            name: self.runner.submit(
-                extract_file, {"path": path, "sha256": sha256, "timeout": self.engine.timeout}
-            )
-            for name, (path, sha256) in files.items()
-        }
+        reads = {}
+        for name in largest_first(files):
+            path, sha256 = files[name]
+            if self.runner is None:
+                reads[name] = self.pool.submit(path, sha256)
+            else:
+                parameters = {"path": path, "sha256": sha256, "timeout": self.engine.timeout}
+                reads[name] = self.runner.submit(extract_file, parameters)
         return lambda: self._read_then_check(reads)
-
-    @staticmethod
-    def _gather(batches: list[tuple[list[str], Any]]) -> ChunkRead:
-        extractions: dict[str, Extraction] = {}
-        checks = Checks()
-        for names, future in batches:
-            batch = future.result()
-            extractions.update(zip(names, batch.extractions))
-            checks.add(batch.checks)
-        return extractions, checks
 
     def _read_then_check(self, reads: dict[str, Any]) -> ChunkRead:
         extractions = {name: self._settle(future) for name, future in reads.items()}

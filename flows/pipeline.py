@@ -67,7 +67,7 @@ class Pipeline:
     def run(self, items: list[Item], engine: Engine, chunk_files: int = CHUNK_FILES) -> None:
         """Take ``items`` through in chunks of ``chunk_files``, two chunks in flight."""
         in_flight: deque[_Chunk] = deque()
-        with Workers(engine) as workers:
+        with Workers(engine, len(items)) as workers:
             for start in range(0, len(items), chunk_files):
                 in_flight.append(self._plan(items[start : start + chunk_files], workers))
                 if len(in_flight) > 1:

@@ -45,16 +45,31 @@ README's national-scale estimate uses (a worker's seconds a file, the writer's C
 Beside each pipeline run the same files are read by one and by two bare processes (no Prefect,
 checks or warehouse), in the same conditions: the machine's own two-process speed-up on the
 work, which is the most the pipeline can reach.
+
+    .venv/bin/python scripts/benchmark.py --backfill --real [--repeat N]
+
+backfills instead the real publications (every PDF in tests/data/real/forms and, when present,
+in the shared folder of real publications beside the checkout, ``../shared/real``; each content
+once), every file copied twice with distinct bytes, with 1 and 2 workers, alternating. Each
+timed run is a process of its own with a fresh Prefect home and warehouse, so nothing is cached
+(Prefect's temporary server starts inside the run); the fixed cost of a run (the same command on
+one small file, also fresh) is measured beside each and taken out. Rounds alternate which worker
+count goes first. Then the same files are read
+by one and by two bare processes (each taking the next file when free, largest first): the
+machine's own two-process speed-up at that moment. Prints one README table row per round (with
+the load average), then the median speed-up.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -339,6 +354,161 @@ def _backfill_table(copies: int, repeat: int, archives: list[str]) -> None:
             "with 2"
         )
     print("\n" + "\n".join(per_file))
+
+
+SMALL_FILE = ROOT / "samples" / "pdf" / "self_eval_three_forms.pdf"  # a run's fixed cost
+
+
+def _real_publications() -> list[Path]:
+    """The real publications' PDFs, each content once: the repository's copies, then the shared
+    folder of real publications (``shared/real`` beside the checkout or a folder above it)."""
+    folders = [ROOT / "tests" / "data" / "real" / "forms"]
+    folders += [p / "shared" / "real" for p in ROOT.parents if (p / "shared" / "real").is_dir()][:1]
+    seen: set[str] = set()
+    files = []
+    for folder in folders:
+        for path in sorted(folder.rglob("*.pdf")):
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            if digest not in seen:
+                seen.add(digest)
+                files.append(path)
+    return files
+
+
+def _copies(sources: list[Path], copies: int, into: Path, salt: str) -> list[Path]:
+    """``copies`` copies of each of ``sources`` under ``into``, with distinct bytes."""
+    files = []
+    for n in range(copies):
+        folder = into / f"copy{n}"
+        folder.mkdir(parents=True, exist_ok=True)
+        for index, source in enumerate(sources):
+            target = folder / f"{index:03d}_{source.name}"
+            shutil.copyfile(source, target)
+            with target.open("ab") as handle:  # unique bytes, same document
+                handle.write(f"\n% {salt} copy {n}\n".encode())
+            files.append(target)
+    return files
+
+
+def real_backfill_run(archive: str, workers: int) -> None:
+    """Child: one backfill of ``archive`` with ``workers``, timed from the flow call (imports
+    done) to its end, in this process's fresh Prefect home, into a fresh warehouse."""
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from flows.backfill import backfill
+    from flows.options import RunOptions
+
+    db = Path(archive).parent / f"{Path(archive).name}-{workers}.duckdb"
+    start = time.perf_counter()
+    summary = backfill(source=archive, options=RunOptions(db=str(db), workers=workers))
+    elapsed = time.perf_counter() - start
+    forms = summary.forms_landed + summary.forms_quarantined
+    print(json.dumps({"seconds": elapsed, "files": summary.files_new, "forms": forms}))
+
+
+def bare_read(listing: str, workers: int) -> None:
+    """Child: read ``listing``'s files with ``workers`` bare processes (reader and parser only),
+    each taking the next file when free, largest first; the seconds, imports excluded."""
+    from flows.extraction.pool import reading_threads
+
+    paths = sorted(Path(listing).read_text().splitlines(), key=lambda p: -Path(p).stat().st_size)
+    threads = reading_threads(workers, len(paths))  # as the pipeline's workers
+    with get_context("spawn").Pool(workers, _set_threads, (threads,)) as readers:
+        readers.map(_read_all, [[str(SMALL_FILE)]] * workers, chunksize=1)  # imports, models
+        start = time.perf_counter()
+        list(readers.imap_unordered(_read_all, [[path] for path in paths], chunksize=1))
+        print(json.dumps({"seconds": time.perf_counter() - start}))
+
+
+def _set_threads(threads: int) -> None:
+    from extractors import ocr_engine
+
+    ocr_engine.THREADS = threads
+
+
+def _timed(arguments: list[str]) -> dict:
+    """Run this script with ``arguments`` in a fresh process with a fresh Prefect home; the JSON
+    line it prints last."""
+    with tempfile.TemporaryDirectory() as home:
+        out = subprocess.run(
+            [sys.executable, __file__, *arguments],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={
+                "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",  # a busy machine
+                **os.environ,
+                "PREFECT_HOME": home,
+                "PYTHONPATH": str(ROOT),
+            },
+        )
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    if out.returncode != 0 or not lines:
+        raise SystemExit(f"{arguments[0]} failed: {out.stderr.strip().splitlines()[-1:]}")
+    return json.loads(lines[-1])
+
+
+def real_backfill_table(repeat: int) -> None:
+    """Backfill the real publications, twice over, with 1 and 2 workers (see the docstring)."""
+    sources = _real_publications()
+    pages = sum(_pages(path) for path in sources) * 2
+    print(
+        f"{len(sources)} publications ({pages // 2} pages), each twice: {len(sources) * 2} files",
+        file=sys.stderr,
+    )
+    print(
+        "| round | load average | 1 worker: s (fixed cost) | 2 workers: s (fixed cost) "
+        "| files/s 1 → 2 workers, fixed cost out | speed-up | bare reading speed-up |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        for attempt in range(repeat):
+            run, fixed, bare = {}, {}, {}
+            load = os.getloadavg()[0]
+            for workers in (1, 2) if attempt % 2 == 0 else (2, 1):  # neither always first
+                small = _copies([SMALL_FILE], 1, tmp / f"small-{attempt}-{workers}", "fixed")
+                fixed[workers] = _timed(
+                    [
+                        "--child-real-backfill",
+                        str(small[0].parent.parent),
+                        "--workers",
+                        str(workers),
+                    ]
+                )["seconds"]
+                archive = tmp / f"real-{attempt}-{workers}"
+                files = _copies(sources, 2, archive, f"real {attempt} {workers}")
+                result = _timed(["--child-real-backfill", str(archive), "--workers", str(workers)])
+                assert result["files"] == len(files), result
+                run[workers] = result["seconds"]
+            listing = tmp / "listing.txt"
+            listing.write_text("\n".join(map(str, files)))
+            for workers in (1, 2) if attempt % 2 == 0 else (2, 1):
+                arguments = ["--child-bare-read", str(listing), "--workers", str(workers)]
+                bare[workers] = _timed(arguments)["seconds"]
+            load = max(load, os.getloadavg()[0])
+            net = {workers: run[workers] - fixed[workers] for workers in (1, 2)}
+            rows.append((net[1] / net[2], bare[1] / bare[2]))
+            print(
+                f"| {attempt + 1} | {load:.1f} | {run[1]:.1f} ({fixed[1]:.1f}) "
+                f"| {run[2]:.1f} ({fixed[2]:.1f}) | {len(files) / net[1]:.2f} → "
+                f"{len(files) / net[2]:.2f} | {net[1] / net[2]:.2f}× | {bare[1] / bare[2]:.2f}× |",
+                flush=True,
+            )
+    speed_ups = sorted(speed_up for speed_up, _ in rows)
+    print(
+        f"\n{repeat} round(s): 2 workers {statistics.median(speed_ups):.2f}× as fast as one "
+        f"(median; {speed_ups[0]:.2f}–{speed_ups[-1]:.2f}×), fixed cost out; bare reading "
+        f"{statistics.median(bare for _, bare in rows):.2f}× (median); {len(sources) * 2} files, "
+        f"{pages} pages, {result['forms']} forms"
+    )
+
+
+def _pages(path: Path) -> int:
+    import pypdfium2 as pdfium
+
+    return len(pdfium.PdfDocument(path))
 
 
 RENDERED = ROOT / "tests" / "data" / "rendered"
@@ -656,6 +826,11 @@ def main() -> None:
         action="append",
         help="with --backfill: measure only this archive (repeatable; default both)",
     )
+    parser.add_argument(
+        "--real",
+        action="store_true",
+        help="with --backfill: the real publications, twice over, nothing cached",
+    )
     parser.add_argument("--formats", action="store_true", help="forms/s of the other readers")
     parser.add_argument("--scans", action="store_true", help="scanned s/page and character errors")
     parser.add_argument(
@@ -685,6 +860,9 @@ def main() -> None:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--child-backfill", help=argparse.SUPPRESS)
     parser.add_argument("--listing", help=argparse.SUPPRESS)
+    parser.add_argument("--child-real-backfill", help=argparse.SUPPRESS)
+    parser.add_argument("--child-bare-read", help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.fuzz:
         degradations = args.degradation or ["none", "scan", "photo"]
@@ -693,6 +871,15 @@ def main() -> None:
         return
     if args.child_backfill:
         backfill_scaling(args.child_backfill, args.copies, args.repeat)
+        return
+    if args.child_real_backfill:
+        real_backfill_run(args.child_real_backfill, args.workers)
+        return
+    if args.child_bare_read:
+        bare_read(args.child_bare_read, args.workers)
+        return
+    if args.backfill and args.real:
+        real_backfill_table(args.repeat)
         return
     if args.backfill:
         _backfill_table(args.copies, args.repeat, args.archive or list(ARCHIVES))

@@ -54,14 +54,6 @@ class Checks:
         self.results.update(other.results)
 
 
-@dataclass
-class Batch:
-    """A batch of files read and checked together: an extraction per file, in order, and checks."""
-
-    extractions: list[Extraction]
-    checks: Checks
-
-
 def extract_path(path: str, sha256: str | None = None) -> Extraction:
     """Read one file and parse its forms; any failure becomes the extraction's error message, and
     so does a file whose tables hold a form's words but give no form (never a silent no_forms).

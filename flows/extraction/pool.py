@@ -3,16 +3,17 @@ file.
 
 pdfium is not thread-safe, so parallel reading needs processes. Each worker is a process forked
 from a ``forkserver`` that has imported the readers and Great Expectations once (so a worker, or a
-fresh one replacing a stopped worker, starts at once). It runs in the parent's environment and
-takes one job at a time: a file to read (:meth:`ExtractionPool.submit`), a batch of files to read and
-then check in one GX call (:meth:`ExtractionPool.submit_checked`), or forms read before, to check
-(:meth:`ExtractionPool.submit_checks`). A worker builds its GX context on its first check and
-reuses it. A dispatcher thread in the parent hands out jobs (checks first), collects results and
-enforces the per-file timeout by killing the worker and starting a fresh one, which takes over the
-rest of the batch. A worker that dies (a reader crashing on a hostile file) fails only its file.
-Checking has no timeout. The parent stays the single DuckDB writer. (Not pebble: its per-task
-timeout would drop a whole batch, where this pool resumes the rest of the batch in a fresh worker
-and hands back each file's extraction as it is read, from workers forked with the models loaded.)
+fresh one replacing a stopped worker, starts at once). It runs in the parent's environment, its
+OCR on one core or on its share of the idle ones (:func:`reading_threads`), and takes one job at
+a time: a file
+to read (:meth:`ExtractionPool.submit`) or forms read before, to check in one GX call
+(:meth:`ExtractionPool.submit_checks`). Jobs are taken in the order they were submitted, checks
+ahead of any reading, by whichever worker is free: a long file keeps one worker busy while the
+others go on with the rest. A worker builds its GX context on its first check and reuses it. A
+dispatcher thread in the parent hands out jobs, collects results and enforces the per-file
+timeout by killing the worker and starting a fresh one. A worker that dies (a reader crashing on
+a hostile file) fails only its file. Checking has no timeout. The parent stays the single DuckDB
+writer. (Not pebble: this pool's workers are forked with the readers and models already loaded.)
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from flows.extraction.extract import Batch, Checks, check_forms, extract_path
+from flows.extraction.extract import Checks, check_forms, extract_path
 from schemas.records import Extraction, Form
 
 DEFAULT_TIMEOUT = 300.0
@@ -61,13 +62,16 @@ def timeout_message(seconds: float) -> str:
     )
 
 
-def _serve(connection: Connection, environment: dict[str, str]) -> None:
-    """A worker's loop, in the parent's ``environment``: receive a job, send back each file's
-    extraction as it is read and then, if the job checks, the checks of its forms, until told
-    to stop."""
+def _serve(connection: Connection, environment: dict[str, str], threads: int | None) -> None:
+    """A worker's loop, in the parent's ``environment`` with ``threads`` OCR threads (None: the
+    engine's default): receive a job, send back the file's extraction or the checks of the
+    forms, until told to stop."""
     os.environ.clear()
     os.environ.update(environment)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops us
+    from extractors import ocr_engine  # here, not in the writer, which never reads
+
+    ocr_engine.THREADS = threads
     while True:
         try:
             job = connection.recv()
@@ -75,57 +79,38 @@ def _serve(connection: Connection, environment: dict[str, str]) -> None:
             return
         if job is None:
             return
-        files, forms, check = job
-        for path, sha256 in files:
-            extraction = extract_path(path, sha256)
-            connection.send(("read", extraction))
-            forms = forms + extraction.forms
-        if check:
-            try:
-                reply = ("checked", check_forms(forms))
-            except Exception as error:
-                reply = ("failed", f"{type(error).__name__}: {error}")
-            connection.send(reply)
+        kind, payload = job
+        if kind == "read":
+            connection.send(("read", extract_path(*payload)))
+            continue
+        try:
+            reply = ("checked", check_forms(payload))
+        except Exception as error:
+            reply = ("failed", f"{type(error).__name__}: {error}")
+        connection.send(reply)
 
 
 @dataclass
 class _Job:
-    """One job and its progress: files still to read are ``files[len(outcomes):]``."""
+    """One job: a file to read (``file``: path and sha256), or ``forms`` to check."""
 
-    files: list[tuple[str, str | None]]  # (path, sha256) to read, in order
-    forms: list[Form]  # read before, checked with the forms of ``files``
     future: Future[Any]
-    single: bool  # submit(): no checks; the future holds the file's Extraction or raises
-    outcomes: list[Extraction | Exception] = field(default_factory=list)
+    file: tuple[str, str | None] | None = None
+    forms: list[Form] = field(default_factory=list)
 
     def message(self) -> tuple:
-        """What the worker taking this job is sent (after a restart: the rest of the job)."""
-        read = [form for o in self.outcomes if isinstance(o, Extraction) for form in o.forms]
-        return (self.files[len(self.outcomes) :], self.forms + read, not self.single)
-
-    def reading(self) -> bool:
-        return len(self.outcomes) < len(self.files)
-
-    def deliver(self, checks: Checks | None) -> None:
-        if self.single:
-            (outcome,) = self.outcomes
-            if isinstance(outcome, Exception):
-                self.future.set_exception(outcome)
-            else:
-                self.future.set_result(outcome)
-        elif not self.files:
-            self.future.set_result(checks)
-        else:
-            extractions = [
-                Extraction(error=str(o)) if isinstance(o, Exception) else o for o in self.outcomes
-            ]
-            self.future.set_result(Batch(extractions, checks))
+        """What the worker taking this job is sent."""
+        if self.file is not None:
+            return ("read", self.file)
+        return ("check", self.forms)
 
 
 class _Worker:
-    def __init__(self, context: Any) -> None:
+    def __init__(self, context: Any, threads: int | None) -> None:
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child, dict(os.environ)), daemon=True)
+        self.process = context.Process(
+            target=_serve, args=(child, dict(os.environ), threads), daemon=True
+        )
         self.process.start()
         child.close()
         self.job: _Job | None = None
@@ -146,22 +131,35 @@ class _Worker:
         self.connection.close()
 
 
+def reading_threads(workers: int, files: int) -> int:
+    """The OCR threads of each of ``workers`` processes reading ``files`` files: one (a run reads
+    on as many cores as it has workers) unless every file has a worker of its own, in which case
+    the machine's cores are shared among the files (a scanned file ingested alone is read on
+    all of them)."""
+    if files > workers:
+        return 1
+    return max(1, (os.cpu_count() or 1) // max(files, 1))
+
+
 class ExtractionPool:
     """``workers`` processes reading files and checking forms; each ``submit…`` gives a future.
 
-    A timed-out or crashed file fails with :class:`ExtractionTimeout` or :class:`WorkerCrashed`
-    (:meth:`submit`), or is an :class:`Extraction` with that ``error`` in its batch
-    (:meth:`submit_checked`); an unreadable file is an Extraction whose ``error`` says why.
+    A timed-out or crashed file fails with :class:`ExtractionTimeout` or :class:`WorkerCrashed`;
+    an unreadable file is an Extraction whose ``error`` says why. ``threads``: each worker's OCR
+    threads (see :func:`reading_threads`; None: the OCR engine's default, a thread per core).
     Use it as a context manager: leaving it stops every worker.
     """
 
-    def __init__(self, workers: int, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, workers: int, timeout: float = DEFAULT_TIMEOUT, threads: int | None = None
+    ) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.timeout = timeout
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(WORKER_PRELOAD)
         self._size = workers
+        self._threads = threads
         self._workers: list[_Worker] = []  # started with the first job: a run may need none
         self._queue: deque[_Job] = deque()
         self._wake_parent, self._wake = self._context.Pipe(duplex=False)
@@ -177,17 +175,13 @@ class ExtractionPool:
         self.close()
 
     def submit(self, path: str, sha256: str | None = None) -> Future[Extraction]:
-        """Queue ``path`` for reading (its forms get ids when ``sha256`` is given)."""
-        return self._put(_Job([(path, sha256)], [], Future(), single=True))
-
-    def submit_checked(self, files: list[tuple[str, str]]) -> Future[Batch]:
-        """Queue ``files`` ((path, sha256) pairs) for one worker to read, one after the other,
-        and then check all their forms in one call."""
-        return self._put(_Job(list(files), [], Future(), single=False))
+        """Queue ``path`` for reading, after the files queued before it (its forms get ids when
+        ``sha256`` is given)."""
+        return self._put(_Job(Future(), file=(path, sha256)))
 
     def submit_checks(self, forms: list[Form]) -> Future[Checks]:
         """Queue ``forms`` (with their ids) to be checked in one call, ahead of any reading."""
-        return self._put(_Job([], list(forms), Future(), single=False), first=True)
+        return self._put(_Job(Future(), forms=list(forms)), first=True)
 
     def close(self) -> None:
         """Stop the workers; jobs still queued or under way are cancelled."""
@@ -235,7 +229,7 @@ class ExtractionPool:
 
     def _assign(self) -> None:
         if not self._workers and self._queue:
-            self._workers = [_Worker(self._context) for _ in range(self._size)]
+            self._workers = [_Worker(self._context, self._threads) for _ in range(self._size)]
         for worker in self._workers:
             if worker.job is not None:
                 continue
@@ -246,7 +240,7 @@ class ExtractionPool:
             if not job.future.running() and not job.future.set_running_or_notify_cancel():
                 continue
             worker.job = job
-            worker.started = time.monotonic() if job.reading() else None
+            worker.started = time.monotonic() if job.file is not None else None
             worker.connection.send(job.message())
 
     def _collect(self, worker: _Worker) -> None:
@@ -256,7 +250,7 @@ class ExtractionPool:
         except (EOFError, OSError):
             worker.process.join(timeout=5)
             code = worker.process.exitcode
-            if job.reading():
+            if job.file is not None:
                 self._fail_file(
                     worker,
                     WorkerCrashed(
@@ -270,35 +264,22 @@ class ExtractionPool:
                     WorkerCrashed(f"the worker checking forms crashed (exit code {code})")
                 )
             return
-        if kind == "read":
-            job.outcomes.append(payload)
-            worker.started = time.monotonic() if job.reading() else None
-            if job.single:
-                worker.job = None
-                job.deliver(None)
+        worker.job = None
+        if kind in ("read", "checked"):
+            job.future.set_result(payload)
         else:
-            worker.job = None
-            if kind == "checked":
-                job.deliver(payload)
-            else:
-                job.future.set_exception(ChecksFailed(f"the checks could not run: {payload}"))
+            job.future.set_exception(ChecksFailed(f"the checks could not run: {payload}"))
 
     def _fail_file(self, worker: _Worker, error: Exception) -> None:
-        """The file ``worker`` was reading failed: record it, give the rest to a fresh worker."""
+        """The file ``worker`` was reading failed with ``error``; a fresh worker takes its place."""
         job = worker.job
-        job.outcomes.append(error)
         self._replace(worker)
-        forms = job.message()[1]
-        if job.single or not (job.reading() or forms):
-            job.deliver(None if job.single else Checks())
-        else:
-            with self._lock:
-                self._queue.appendleft(job)
+        job.future.set_exception(error)
 
     def _replace(self, worker: _Worker) -> None:
         worker.job = None
         worker.stop(kill=True)
-        self._workers[self._workers.index(worker)] = _Worker(self._context)
+        self._workers[self._workers.index(worker)] = _Worker(self._context, self._threads)
 
     def _shut_down(self) -> None:
         for worker in self._workers:

@@ -9,8 +9,9 @@ import pytest
 
 from expectations import validate
 from flows.backfill import backfill, per_year, year_table
+from flows.engine import largest_first
 from flows.extraction.extract import extract_path
-from flows.extraction.pool import ExtractionPool, ExtractionTimeout
+from flows.extraction.pool import ExtractionPool, ExtractionTimeout, reading_threads
 from flows.ingest import ingest
 from flows.options import RunOptions
 from warehouse import Warehouse
@@ -180,15 +181,17 @@ def test_the_pool_stops_a_file_that_takes_too_long_and_goes_on():
         assert len(pool.submit(slow).result().forms) == 1  # a fresh worker took over
 
 
-def test_a_worker_reads_its_batch_then_checks_all_its_forms_in_one_call():
+def test_the_pool_checks_forms_in_one_call_and_a_timeout_fails_only_its_file():
     seed, three = ORIGINALS[0], ROOT / "samples" / "pdf" / "self_eval_three_forms.pdf"
-    files = [(str(seed), "a" * 64), (str(three), "b" * 64)]
     with ExtractionPool(1) as pool:
-        batch = pool.submit_checked(files).result()
-        forms = [form for extraction in batch.extractions for form in extraction.forms]
-        again = pool.submit_checks(forms).result()
+        extractions = [pool.submit(str(seed), "a" * 64), pool.submit(str(three), "b" * 64)]
+        forms = [form for future in extractions for form in future.result().forms]
+        checks = pool.submit_checks(forms).result()
         pool.timeout = 0.001
-        stopped = pool.submit_checked(files).result()
+        stopped = pool.submit(str(three), "b" * 64)
+        with pytest.raises(ExtractionTimeout, match="longer than 0.001 s"):
+            stopped.result()
+        assert pool.submit_checks(forms).result().results == checks.results  # a fresh worker
 
     assert [form.form_id for form in forms] == [f"{'a' * 16}-{n}" for n in (1, 2, 3)] + [
         f"{'b' * 16}-{n}" for n in (1, 2, 3)
@@ -196,12 +199,34 @@ def test_a_worker_reads_its_batch_then_checks_all_its_forms_in_one_call():
     expected = {}
     for result in validate(forms):
         expected.setdefault(result.form_id, []).append(result)
-    assert batch.checks.results == again.results == expected
-    assert [e.error for e in stopped.extractions] == [
-        "reading took longer than 0.001 s and was stopped; split the file into smaller ones, or "
-        "run again with a larger --timeout and --retry-failed"
-    ] * 2
-    assert stopped.checks.results == {}
+    assert checks.results == expected
+
+
+def test_the_largest_file_is_read_first_and_a_long_file_holds_up_one_worker_only():
+    real = ROOT / "tests" / "data" / "real" / "forms"
+    long_package = real / "renwu_020_西安_卫生健康委员会_2022年度部门决算_p1-99.pdf"
+    files = {path.name: (str(path), "c" * 64) for path in [*ORIGINALS, long_package]}
+
+    order = largest_first(files)
+
+    assert order[0] == long_package.name
+    assert sorted(order) == sorted(files)
+    done: list[str] = []
+    with ExtractionPool(2) as pool:
+        futures = {name: pool.submit(*files[name]) for name in order}
+        for name, future in futures.items():
+            future.add_done_callback(lambda _, name=name: done.append(name))
+        assert all(future.result().error is None for future in futures.values())
+    assert done[-1] == long_package.name  # the other worker read every small file meanwhile
+
+
+def test_a_run_reads_on_as_many_cores_as_workers_unless_each_file_has_a_worker(monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+
+    assert reading_threads(workers=1, files=78) == reading_threads(workers=2, files=78) == 1
+    assert reading_threads(workers=7, files=8) == 1
+    assert reading_threads(workers=1, files=1) == reading_threads(workers=2, files=1) == 8
+    assert reading_threads(workers=4, files=3) == 2
 
 
 def test_a_timed_out_file_is_failed_and_read_again_with_retry_failed(tmp_path):
