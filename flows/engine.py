@@ -62,9 +62,9 @@ class Engine:
 
 
 def _content_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
-    """What an extraction depends on: the bytes, the reader code, and the file's name (its
-    suffix picks the reader, and messages name the file)."""
-    name = hashlib.sha256(Path(parameters["path"]).name.encode()).hexdigest()[:16]
+    """What an extraction depends on: the bytes, the reader code, and the file's path (its
+    suffix picks the reader, and messages name the file and the command to debug it)."""
+    name = hashlib.sha256(str(Path(parameters["path"]).absolute()).encode()).hexdigest()[:16]
     return f"jixiao-extract-{parameters['sha256']}-{name}-{READER_VERSION}"
 
 
@@ -82,7 +82,7 @@ def extract_file(path: str, sha256: str, timeout: float = DEFAULT_TIMEOUT) -> Ex
 
     Locally the run's pool reads it; on a Dask worker, a reader process of that worker's own
     (see :func:`flows.extraction.pool.read_here_or_in_pool`). Cached on ``sha256`` (the file's
-    content), the file's name and the reader code's fingerprint.
+    content), the file's path and the reader code's fingerprint.
     """
     return pool_module.read_here_or_in_pool(path, sha256, timeout)
 

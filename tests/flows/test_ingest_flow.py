@@ -169,16 +169,22 @@ def test_a_file_the_warehouse_cannot_store_fails_alone_and_its_chunk_lands(tmp_p
 
 
 def test_a_cached_reading_names_the_file_at_hand(tmp_path):
-    """Two empty files, one after the other in separate warehouses: the second's message names
-    it, not the first (its reading is not the first one's, cached for the same bytes)."""
+    """The same bytes ingested from two folders, one after the other in separate warehouses: the
+    second's messages name it, not the first (its reading is not the first one's, cached for the
+    same bytes): an empty file under another name, a file without forms under the same name."""
     first, second = tmp_path / "first", tmp_path / "second"
     first.mkdir()
     second.mkdir()
     (first / "empty.pdf").write_bytes(b"")
     (second / "budget2023.xlsx").write_bytes(b"")
+    for folder in (first, second):
+        (folder / "minutes.txt").write_text("会议纪要：本次会议讨论了年度工作安排。\n", encoding="utf-8")
     ingest(paths=[str(first)], options=RunOptions(db=str(tmp_path / "a.duckdb")))
 
     ingest(paths=[str(second)], options=RunOptions(db=str(tmp_path / "b.duckdb")))
 
-    (error,) = query(tmp_path / "b.duckdb", "SELECT error FROM source_files")[0]
-    assert error.startswith("budget2023.xlsx is empty (0 bytes)") and "empty.pdf" not in error
+    errors = dict(query(tmp_path / "b.duckdb", "SELECT source_file, error FROM source_files"))
+    empty = errors[str(second / "budget2023.xlsx")]
+    assert empty.startswith("budget2023.xlsx is empty (0 bytes)") and "empty.pdf" not in empty
+    no_forms = errors[str(second / "minutes.txt")]
+    assert f"jixiao debug {second / 'minutes.txt'}" in no_forms and str(first) not in no_forms

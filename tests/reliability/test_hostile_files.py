@@ -256,7 +256,8 @@ def test_a_hostile_batch_lands_what_it_can_and_records_the_rest(
         assert error and re.search(message, error), (name, error)
     assert files["three_hundred_pages.pdf"] == (
         "no_forms",
-        "300 pages, 300 tables, no performance form",
+        "300 pages, 300 tables, no performance form; to see what was read, run: jixiao debug "
+        f"{inbox / 'three_hundred_pages.pdf'} --page 1 --png out.png",
     )
     seed_names = sorted(f.name for f in parse_forms(read_document(SEED)))
     assert names["seed_gbk.txt"] == seed_names
