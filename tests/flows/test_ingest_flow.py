@@ -178,7 +178,9 @@ def test_a_cached_reading_names_the_file_at_hand(tmp_path):
     (first / "empty.pdf").write_bytes(b"")
     (second / "budget2023.xlsx").write_bytes(b"")
     for folder in (first, second):
-        (folder / "minutes.txt").write_text("会议纪要：本次会议讨论了年度工作安排。\n", encoding="utf-8")
+        (folder / "minutes.txt").write_text(
+            "会议纪要：本次会议讨论了年度工作安排。\n", encoding="utf-8"
+        )
     ingest(paths=[str(first)], options=RunOptions(db=str(tmp_path / "a.duckdb")))
 
     ingest(paths=[str(second)], options=RunOptions(db=str(tmp_path / "b.duckdb")))
