@@ -90,6 +90,7 @@ class Row:
     spans_known: bool
     cells: list[Cell | None]
     in_table: bool = True  # False for free text lines outside any table
+    spans_inferred: bool = False  # the grid's spans were rebuilt from text, not seen
 
     def items(self) -> list[tuple[int, str]]:
         """(column, text) of each distinct non-empty cell that starts on this row."""
@@ -127,6 +128,7 @@ def document_rows(doc: Document) -> list[Row]:
                     spans_known=grid.spans_known,
                     cells=line,
                     in_table=grid.is_table,
+                    spans_inferred=grid.spans_inferred,
                 )
             )
     return rows
@@ -171,6 +173,7 @@ class RawIndicator:
     block: int
     spans_known: bool
     label_only: bool = False  # a 二级 row printed with no 三级 under it
+    levels_inferred: bool = False  # its 一级/二级 cell's span over it was inferred, not seen
     op: str = ""  # an operator column's text (指标值类型: ≥, 定性, …)
     extra: dict[str, str] = field(default_factory=dict)  # header → text of unknown columns
     bbox: tuple[float, float, float, float] | None = None
@@ -331,6 +334,9 @@ def parse_forms(doc: Document) -> list[Form]:
         if builder.layout is None or _is_total(row.texts):
             _flag_cells(builder.form, row, "total" if builder.layout else "header")
         builder.form.first_page = builder.form.first_page or row.page
+        for note in doc.grids[row.block].notes:  # what the reader could not place in the block
+            if note not in builder.form.notes:
+                builder.form.notes.append(note)
         _read_money_unit(builder, joined)
         if header:
             _apply_header(builder, header, row)
@@ -963,6 +969,13 @@ def _row_by_geometry(row: Row, layout: Layout) -> RawIndicator | None:
             if cell is not None and _uncertain(cell)
         ],
     )
+    raw.levels_inferred = row.spans_inferred and any(
+        cell.rowspan > 1
+        for role, cols in layout.roles.items()
+        if role in ("l1", "l2") and cols[0] < len(row.cells)
+        for cell in [row.cells[cols[0]]]
+        if cell is not None
+    )
     # a 年度指标值 cell merged with 实际完成值 holds the target only (DOMAIN.md §3.1 R3)
     t_cols, a_cols = layout.roles.get("target", []), layout.roles.get("actual", [])
     if t_cols and a_cols and max(t_cols[0], a_cols[0]) < len(row.cells):
@@ -1321,7 +1334,7 @@ def _hierarchy_from_geometry(raws: list[RawIndicator]) -> list[tuple[str, str, b
                 last2 = ""
         if r.l2:
             last2 = r.l2
-        out.append((r.l1 or last1, r.l2 or last2, False))
+        out.append((r.l1 or last1, r.l2 or last2, r.levels_inferred))
     return out
 
 

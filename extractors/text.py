@@ -1,4 +1,5 @@
-"""Tab-separated text exports like the seeds: one grid per blank-line-separated block.
+"""Text exports: tab-separated like the seeds, one grid per blank-line-separated block; or a
+page's text dumped line by line (no tabs), its forms rebuilt by ``line_dump``.
 
 These extractions carry no geometry: every cell is 1x1, an empty cell may continue a merged cell,
 and a blank line marks a page break (or the gap between two forms). The form parser recovers the
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from extractors.containers import MAX_SLOTS, decode_text
 from extractors.errors import UnreadableFile
+from extractors.line_dump import rebuild_forms
 from schemas.grid import Cell, Document, Grid
 
 MAX_BYTES = 50 * 1024 * 1024  # a text export of forms is kilobytes; larger is something else
@@ -33,6 +35,10 @@ def read_text(path: Path, password: str | None = None) -> Document:
     if b"\x00" in data[:4096]:
         raise UnreadableFile(f"{path.name} is binary, not a text export; check its file type")
     lines = decode_text(data, path.name).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if not any("\t" in line for line in lines):
+        rebuilt = rebuild_forms(lines, "text")
+        if rebuilt is not None:
+            return Document(grids=rebuilt, pages=None, extractor="text", n_tables=len(rebuilt))
     grids: list[Grid] = []
     block: list[list[str]] = []
     for line in [*lines, ""]:

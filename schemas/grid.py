@@ -41,6 +41,8 @@ class Grid:
     is_table: bool = True
     source: str = ""  # reader name, for messages only
     row_pages: list[int | None] = field(default_factory=list)  # page of each row, if known
+    spans_inferred: bool = False  # the spans were rebuilt from where text prints, not seen
+    notes: list[str] = field(default_factory=list)  # what the reader could not place in the block
 
     def slots(self) -> list[list[Cell | None]]:
         """Dense matrix: slot[r][c] is the cell covering that position (merged cells repeat)."""

@@ -145,6 +145,12 @@ HEADER_LABELS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     )
 )
 
+# Header labels printed beside those above whose values the forms table does not keep: where no
+# cell borders survive (text dumped line by line), they still end the value before them.
+HEADER_OTHER_LABELS = frozenset(
+    {"项目性质", "项目类别", "项目类型", "项目属性", "项目负责人", "联系人", "联系电话"}
+)
+
 # The labels as printed on the national forms (OCR snaps to them).
 HEADER_WORDS = (
     "项目名称",
@@ -210,7 +216,7 @@ FUND_LINES: dict[str, str] = {
 # ---------------------------------------------------------------- the goal block
 GOAL_PLANNED = ("预算目标", "预期目标", "年初设定目标", "年度总体目标", "年度目标", "整体绩效目标")
 GOAL_ACTUAL = ("实际完成情况", "全年预计完成情况", "实际完成")
-GOAL_OVERALL = ("项目总目标", "总目标", "总体目标", "长期目标")
+GOAL_OVERALL = ("项目总目标", "项目总体目标", "总目标", "总体目标", "长期目标")
 GOAL_GROUPS = ("政策目标", "项目绩效目标", "绩效目标", "年度绩效目标")
 
 # ---------------------------------------------------------------- the indicator table

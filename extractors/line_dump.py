@@ -1,0 +1,624 @@
+"""Forms in page text dumped line by line, rebuilt into the grid model by what the text means.
+
+``pdftotext`` (without -layout) and PDF libraries' ``extract_text()`` print a page one line per
+printed text line: the cells of a row separated by single spaces, a cell that wraps in its column
+split over several lines and interleaved with its neighbours' lines, a merged cell's text on the
+lines around the middle of its span (``满意度指`` / ``标``). No column positions survive, so the
+grid is rebuilt from the vocabulary:
+
+- the header and funds lines split into label/value pairs at the labels the forms print; a value
+  wrapped in its cell is rejoined from the lines just above and below its label's line;
+- the goal texts, printed side by side, split where a line holds two pieces and by line width
+  where it holds one (the result may mix lines: the block says so in a note);
+- each indicator line ends with its 三级 name and value(s); the 一级/二级 names before them and on
+  lines of their own are fragments rejoined into names of the vocabulary, each set on the row
+  nearest the middle of its lines. Rows a level does not print are left empty for the form
+  parser's span inference (flat text: ``hierarchy_inferred``).
+
+Whatever cannot be placed is named in the grid's notes, which the form parser puts on the form.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from extractors.values import compact, parse_number
+from schemas.families import family_of_title
+from schemas.grid import Cell, Grid
+from schemas.vocabulary import (
+    COLUMN_ROLES,
+    FUND_COLUMNS,
+    FUND_LINES,
+    GOAL_ACTUAL,
+    GOAL_GROUPS,
+    GOAL_OVERALL,
+    GOAL_PLANNED,
+    HEADER_LABELS,
+    HEADER_OTHER_LABELS,
+    LEVEL1,
+    LEVEL2,
+    LEVEL2_PARENT,
+    LEVEL_ALIASES,
+    LEVEL_WEIGHT,
+    YEAR_IN_PARENS,
+    canonical_level,
+)
+
+OUTER_LEVELS = frozenset({"绩效指标", "绩效目标"})  # the label merged left of the 一级 column
+LEVEL_NAMES = frozenset(LEVEL1 | LEVEL2 | set(LEVEL_ALIASES) | OUTER_LEVELS)
+ANNUAL_WORDS = ("当年", "本年", "上年", "年度")  # a funds line of the year's column
+FUNDS_GROUP = re.compile(r"(项目|年度)?资金(情况)?(\(万?元\))?|\(万?元\)")
+UNPLACED_RUN = 2  # this many lines in a row that are no indicator row end the indicator table
+SENTENCE_END = '。；;"”’'
+_PAGE_NUMBER = re.compile(r"^[-—–\s]*\d{1,4}[-—–\s]*$")
+
+
+def _key(text: str) -> str:
+    """Text as labels are matched: no spaces, ASCII parentheses, no trailing colon."""
+    return compact(text).replace("（", "(").replace("）", ")").rstrip(":：")
+
+
+def _fund_line(text: str) -> str | None:
+    key = re.sub(r"^其中[:：]?", "", _key(text))
+    return FUND_LINES.get(re.sub(r"\((万?元)\)$", "", key))
+
+
+def _funds_label(text: str) -> bool:
+    """A funds line's label, or the project's or the year's total ('项目资金总额')."""
+    key = _key(text)
+    totals = [p for p, name in HEADER_LABELS if name in ("project_funds_total", "annual_request")]
+    return _fund_line(text) is not None or any(p.fullmatch(key) for p in totals)
+
+
+def _header_label(text: str) -> bool:
+    key = _key(text)
+    return any(p.fullmatch(key) for p, _ in HEADER_LABELS) or key in HEADER_OTHER_LABELS
+
+
+def _goal_label(text: str) -> bool:
+    key = _key(text)
+    return key in GOAL_PLANNED or key in GOAL_ACTUAL or key in GOAL_OVERALL
+
+
+def _column_roles(tokens: list[str]) -> list[str] | None:
+    """The indicator table's column roles, when a line is its header ('一级指标 二级指标 …')."""
+    roles: list[str] = []
+    for token in tokens:
+        key = _key(token)
+        role = next((name for name, pattern in COLUMN_ROLES if pattern.search(key)), None)
+        if role is None:
+            return None
+        if role != "outer":
+            roles.append(role)
+    if "l3" not in roles or len(set(roles)) != len(roles):
+        return None
+    levels = roles[: roles.index("l3")]  # the levels lead the line, its 三级 and values follow
+    if not set(levels) <= {"l1", "l2"}:
+        return None
+    if "l1" not in levels and not {"target", "actual", "weight"} & set(roles):
+        return None
+    return roles
+
+
+def _width(text: str) -> int:
+    """Printed width in half-width characters: a CJK character counts two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _level_fragment(token: str) -> bool:
+    """A token that is a vocabulary level name or a piece of one ('满意度指', '标')."""
+    text = _piece(token)
+    return bool(text) and any(text in name for name in LEVEL_NAMES)
+
+
+def _piece(token: str) -> str:
+    """A level fragment as matched: no spaces, no printed weight ('产出指标（50分）')."""
+    return LEVEL_WEIGHT.sub("", compact(token))
+
+
+@dataclass
+class _Rebuilt:
+    """One form's rows as cells, the level cells' spans where rebuilt, what could not be placed."""
+
+    rows: list[list[str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    rowspans: dict[tuple[int, int], int] = field(default_factory=dict)  # (row, col) → rows
+    spans_inferred: bool = False  # the level cells' spans were rebuilt from where names print
+
+    def grid(self, source: str) -> Grid:
+        covered = {(r + k, c) for (r, c), span in self.rowspans.items() for k in range(1, span)}
+        cells = [
+            Cell(row=r, col=c, text=text, rowspan=self.rowspans.get((r, c), 1))
+            for r, row in enumerate(self.rows)
+            for c, text in enumerate(row)
+            if text and (r, c) not in covered
+        ]
+        n_cols = max((len(row) for row in self.rows), default=1)
+        return Grid(
+            cells=cells,
+            n_rows=len(self.rows),
+            n_cols=n_cols,
+            spans_known=self.spans_inferred,
+            spans_inferred=self.spans_inferred,
+            source=source,
+            notes=self.notes,
+        )
+
+
+def rebuild_forms(lines: list[str], source: str) -> list[Grid] | None:
+    """The grids of text dumped line by line: each form rebuilt, the other lines one column each.
+
+    None when no line is an indicator table's header (nothing here is a line-dumped form).
+    """
+    lines = [line.strip() for line in lines if line.strip()]
+    headers = [i for i, line in enumerate(lines) if _column_roles(line.split())]
+    if not headers:
+        return None
+    grids: list[Grid] = []
+    done = 0  # lines before this one are placed
+    for header in headers:
+        if header < done:
+            continue  # a header printed again on the table's next page
+        start = _form_start(lines, done, header)
+        if start > done:
+            grids.append(_text_grid(lines[done:start], source))
+        form = _Rebuilt()
+        _read_head(lines[start:header], form)
+        done = _read_table(lines, header, form)
+        grids.append(form.grid(source))
+    if done < len(lines):
+        grids.append(_text_grid(lines[done:], source))
+    return grids
+
+
+def _text_grid(lines: list[str], source: str) -> Grid:
+    """Lines outside any form, one cell each, as the plain text reader gives them."""
+    cells = [Cell(row=r, col=0, text=line) for r, line in enumerate(lines)]
+    return Grid(cells=cells, n_rows=len(lines), n_cols=1, spans_known=False, source=source)
+
+
+def _is_title(line: str) -> bool:
+    return family_of_title(line) is not None
+
+
+def _form_start(lines: list[str], first: int, header: int) -> int:
+    """Where the form whose indicator header is at ``header`` begins: its title, else its first
+    header label line, else the header itself."""
+    titles = [i for i in range(first, header) if _is_title(lines[i])]
+    if titles:
+        return titles[-1]
+    labelled = [i for i in range(first, header) if any(map(_header_label, lines[i].split()))]
+    return labelled[0] if labelled else header
+
+
+# ---------------------------------------------------------------- header, funds and goals
+
+
+@dataclass
+class _Pair:
+    label: str
+    value: str | None  # None: the value is not on the label's line (it wraps around it)
+
+
+def _read_head(lines: list[str], form: _Rebuilt) -> None:
+    """The lines from the title to the indicator table, in printed order: titles, years and
+    group labels as they are, label lines as label/value cells, then the goal block."""
+    tokens = [line.split() for line in lines]
+    kinds = [_line_kind(t) for t in tokens]
+    goal_at = next((i for i, kind in enumerate(kinds) if kind == "goal"), len(lines))
+    cells: dict[int, list[str]] = {}
+    used: set[int] = set()
+    for i in range(goal_at):
+        if kinds[i] == "pairs":
+            pairs = _pairs(tokens[i])
+            _unwrap(pairs, tokens, kinds, i, used, form)
+            cells[i] = _pair_cells(pairs)
+    fund_header: list[str] | None = None
+    for i in range(goal_at):
+        if kinds[i] == "fund_header":
+            fund_header = tokens[i]
+            cells[i] = ["", *tokens[i]]
+        elif kinds[i] == "fund_columns" and fund_header is not None:
+            cells[i] = _fund_columns_row(tokens[i], fund_header, form)
+        elif kinds[i] == "text" and i not in used:
+            if _is_title_or_note(lines[i]) or _group_label(lines[i]):
+                cells[i] = [lines[i]]
+            else:
+                form.notes.append(f"header text not placed: '{lines[i]}'")
+    form.rows += [cells[i] for i in sorted(cells)]
+    if goal_at < len(lines):
+        _read_goals(lines[goal_at:], form)
+
+
+def _line_kind(tokens: list[str]) -> str:
+    if any(_goal_label(t) for t in tokens) and all(
+        _goal_label(t) or _group_fragment(t) for t in tokens
+    ):
+        return "goal"
+    money = {role for t in tokens for pattern, role in FUND_COLUMNS if pattern.match(_key(t))}
+    if len(money & {"budget_initial", "budget_full_year", "budget_executed"}) >= 2:
+        return "fund_header"
+    if any(_header_label(t) or _fund_line(t) for t in tokens):
+        values = [t for t in tokens if parse_number(t.rstrip("%％")) is not None]
+        if _fund_line(tokens[0]) and len(values) >= 3:
+            return "fund_columns"
+        return "pairs"
+    return "text"
+
+
+def _is_title_or_note(line: str) -> bool:
+    """A title, a year line or a money-unit line: cells the form parser reads as they are."""
+    key = compact(line)
+    return _is_title(line) or bool(YEAR_IN_PARENS.fullmatch(key)) or "单位" in key[:4]
+
+
+def _group_label(line: str) -> bool:
+    """A piece of the label merged over the funds block ('项目资金', '（元）')."""
+    return bool(FUNDS_GROUP.fullmatch(_key(line)))
+
+
+def _group_fragment(token: str) -> bool:
+    key = _key(token)
+    return bool(key) and any(key in word for word in (*GOAL_GROUPS, "项目资金(元)", "(万元)"))
+
+
+def _pairs(tokens: list[str]) -> list[_Pair]:
+    """'项目名称 X 项目性质 项目类别 Y' → (项目名称, X), (项目性质, None), (项目类别, Y)."""
+    pairs: list[_Pair] = []
+    for token in tokens:
+        if _header_label(token) or _fund_line(token):
+            pairs.append(_Pair(token, None))
+        elif pairs and pairs[-1].value is None:
+            pairs[-1].value = token
+        elif pairs:
+            pairs[-1].value = f"{pairs[-1].value} {token}"  # a value printed with a space
+        else:
+            pairs.append(_Pair("", token))  # a group label before the first pair
+    return pairs
+
+
+def _unwrap(
+    pairs: list[_Pair],
+    tokens: list[list[str]],
+    kinds: list[str],
+    at: int,
+    used: set[int],
+    form: _Rebuilt,
+) -> None:
+    """Values missing from a label's line: the pieces on the wrap lines just above and below,
+    one piece a missing value on each, in order."""
+    missing = [p for p in pairs if p.label and p.value is None]
+    if not missing:
+        _unwrap_middle(pairs, tokens, kinds, at, used)
+        return
+    pieces: list[list[str]] = []
+    for i in (at - 1, at + 1):
+        if 0 <= i < len(tokens) and i not in used and kinds[i] == "text":
+            if len(tokens[i]) == len(missing) and not _group_label(" ".join(tokens[i])):
+                pieces.append(tokens[i])
+                used.add(i)
+    if not pieces:
+        names = "、".join(p.label for p in missing)
+        form.notes.append(f"no value found for {names}")
+        return
+    for n, pair in enumerate(missing):
+        pair.value = "".join(piece[n] for piece in pieces)
+
+
+def _unwrap_middle(
+    pairs: list[_Pair], tokens: list[list[str]], kinds: list[str], at: int, used: set[int]
+) -> None:
+    """A value wrapped over three lines, its middle on the label's line: the one value as wide
+    as the single pieces just above and below it (a wrapped cell's full lines fill its width)."""
+    around = [at - 1, at + 1]
+    if not all(0 <= i < len(tokens) and i not in used and kinds[i] == "text" for i in around):
+        return
+    above, below = (tokens[i] for i in around)
+    if len(above) != 1 or len(below) != 1 or _group_label(below[0]) or _group_label(above[0]):
+        return
+    wide = [p for p in pairs if p.label and p.value and _width(p.value) == _width(above[0])]
+    if len(wide) == 1:
+        wide[0].value = above[0] + (wide[0].value or "") + below[0]
+        used.update(around)
+
+
+def _pair_cells(pairs: list[_Pair]) -> list[str]:
+    """Label/value cells. A funds line's pair sits in the year's column (cells 3–4) when its label
+    names the year or it is the line's second pair, else in the total's column (cells 1–2)."""
+    cells: list[str] = []
+    funds = [p for p in pairs if p.label and _funds_label(p.label)]
+    if funds and len(funds) == len([p for p in pairs if p.label]) and len(pairs) <= 3:
+        cells = ["", "", "", "", ""]
+        group = next((p.value or "" for p in pairs if not p.label), "")
+        cells[0] = group
+        labelled = [p for p in pairs if p.label]
+        for n, pair in enumerate(labelled):
+            right = n > 0 or (len(labelled) == 1 and _annual_label(pair.label))
+            col = 3 if right else 1
+            cells[col], cells[col + 1] = pair.label, pair.value or ""
+        return cells
+    for pair in pairs:
+        cells += [pair.label, pair.value or ""]
+    return cells
+
+
+def _annual_label(label: str) -> bool:
+    key = re.sub(r"^其中[:：]?", "", _key(label))
+    return key.startswith(ANNUAL_WORDS) or "年度资金" in key
+
+
+def _fund_columns_row(tokens: list[str], header: list[str], form: _Rebuilt) -> list[str]:
+    """A self-evaluation's funds line under its column header: one value a column."""
+    label, values = tokens[0], tokens[1:]
+    if len(values) != len(header):
+        form.notes.append(
+            f"funds line {label}: {len(values)} values for {len(header)} columns, "
+            "placed from the left"
+        )
+    return [label, *values]
+
+
+def _read_goals(lines: list[str], form: _Rebuilt) -> None:
+    """The goal block: its column labels, then texts printed side by side, one column or two
+    pieces a line. One-piece lines go to the column their width and neighbours say."""
+    labels: list[str] = []
+    body: list[list[str]] = []
+    remaining = ""  # the rest of the block's own label ('项目绩效目标') still to strip
+    for line in lines:
+        tokens = line.split()
+        if not body and all(_goal_label(t) for t in tokens):
+            labels += tokens
+            continue
+        if not body and re.fullmatch(r"[(（].*[)）]", line):
+            continue  # '(2024 年-2026 年)': the label's second line
+        while tokens:
+            key = _key(tokens[0])
+            if remaining and remaining.startswith(key):
+                remaining = remaining[len(key) :]
+            elif not remaining and any(w.startswith(key) and w != key for w in GOAL_GROUPS):
+                remaining = next(w for w in GOAL_GROUPS if w.startswith(key))[len(key) :]
+            elif key in GOAL_GROUPS:
+                pass
+            else:
+                break
+            tokens = tokens[1:]
+        if tokens:
+            body.append(tokens)
+    if not labels:
+        return
+    columns: list[list[str]] = [[] for _ in labels]
+    if len(labels) == 1:
+        columns[0] = ["".join(tokens) for tokens in body]
+    else:
+        mixed = _split_columns(body, columns)
+        if mixed:
+            form.notes.append(
+                "goal texts rebuilt from lines printed side by side; their line order may be mixed"
+            )
+    label_row = [""]
+    text_row = [""]
+    for label, column in zip(labels, columns, strict=True):
+        label_row += [label, ""]
+        text_row += ["".join(column), ""]
+    form.rows += [label_row, text_row]
+
+
+def _split_columns(body: list[list[str]], columns: list[list[str]]) -> bool:
+    """Two goal columns from their lines; returns whether one-piece lines were placed by width."""
+    left, right = columns[0], columns[-1]
+    paired = [tokens for tokens in body if len(tokens) >= 2]
+    left_width = max((_width(t[0]) for t in paired), default=0)
+    right_width = max((_width(" ".join(t[1:])) for t in paired), default=0)
+    singles = [t[0] for t in body if len(t) == 1]
+    if not paired and singles:
+        widths = [_width(s) for s in singles]
+        left_width = max(widths)
+        open_widths = [w for w, s in zip(widths, singles, strict=True) if s[-1] not in SENTENCE_END]
+        narrower = [w for w in open_widths if w < left_width - 2]
+        right_width = max(narrower, default=0)
+    mixed = False
+    last = left
+    for n, tokens in enumerate(body):
+        if len(tokens) >= 2:
+            left.append(tokens[0])
+            right.append("".join(tokens[1:]))
+            last = right
+            continue
+        piece, width = tokens[0], _width(tokens[0])
+        mixed = True
+        if right_width and width > right_width + 1:
+            target = left
+        elif left_width and paired and width > left_width + 1:
+            target = right
+        elif not paired and width >= left_width - 1:
+            target = left
+        elif not paired and right_width and abs(width - right_width) <= 1:
+            target = right
+        elif not paired and any(
+            _width(t[0]) > right_width + 1 and _width(t[0]) < left_width - 1 for t in body[n + 1 :]
+        ):
+            target = right  # the left column's short last line is still to come
+        else:
+            target = last
+        target.append(piece)
+        last = target
+    return mixed
+
+
+# ---------------------------------------------------------------- the indicator table
+
+
+@dataclass
+class _Name:
+    """A level name being rejoined from its fragments, and the lines it was printed on."""
+
+    text: str
+    lines: list[int]
+    rows: set[int] = field(default_factory=set)  # indicator rows it was printed on
+    middle: float = 0.0  # where it is printed, in rows (2.5: between the third and fourth)
+
+
+def _read_table(lines: list[str], header: int, form: _Rebuilt) -> int:
+    """The indicator table from its header line to the next form, or to lines that are no row;
+    returns the line after its last row."""
+    roles = _column_roles(lines[header].split()) or []
+    value_roles = roles[roles.index("l3") + 1 :]
+    header_tokens = [t for t in lines[header].split() if _key(t) not in OUTER_LEVELS]
+    rows: list[tuple[int, str, list[str]]] = []  # (line, 三级, values)
+    fragments: list[tuple[int, str, int | None]] = []  # (line, text, indicator row or None)
+    unplaced: list[str] = []
+    run = 0
+    last = header
+    for i in range(header + 1, len(lines)):
+        tokens = lines[i].split()
+        if _is_title(lines[i]) or any(_key(t) in ("项目名称", "政策名称") for t in tokens):
+            break  # the next form
+        if _column_roles(tokens) or _PAGE_NUMBER.match(lines[i]):
+            continue  # the header printed again on the next page, a page number
+        if all(_level_fragment(t) for t in tokens):
+            fragments += [(i, t, None) for t in tokens]
+            run, last = 0, i
+            continue
+        lead = 0
+        while lead < min(2, len(tokens) - 2) and _level_fragment(tokens[lead]):
+            lead += 1
+        rest = tokens[lead:]
+        if len(rest) < 2:
+            unplaced.append(lines[i])
+            run += 1
+            if run >= UNPLACED_RUN:
+                break
+            continue
+        run, last = 0, i
+        extra = max(len(rest) - 1 - len(value_roles), 0)
+        name, values = "".join(rest[: extra + 1]), rest[extra + 1 :]
+        fragments += [(i, t, len(rows)) for t in tokens[:lead]]
+        rows.append((i, name, values))
+    trailing = unplaced[len(unplaced) - run :] if run else []
+    for text in unplaced[: len(unplaced) - len(trailing)]:
+        form.notes.append(f"indicator table text not placed: '{text}'")
+    columns = roles[: roles.index("l3")]
+    levels = _place_levels(_rejoin(fragments, form), [line for line, _, _ in rows], form)
+    form.rows.append(header_tokens)
+    top = len(form.rows)
+    spans = _spans(levels, len(rows), columns)
+    if spans is None:
+        form.notes.append("一级/二级 spans not rebuilt from the line text; left to inference")
+    for n, (_, name, values) in enumerate(rows):
+        placed = [levels.get((n, role)) for role in columns]
+        form.rows.append([*(p.text if p else "" for p in placed), name, *values])
+    if spans is not None:
+        form.spans_inferred = True
+        for (start, role), (text, length) in spans.items():
+            col = columns.index(role)
+            form.rows[top + start][col] = text
+            form.rowspans[(top + start, col)] = length
+    return last + 1
+
+
+def _rejoin(fragments: list[tuple[int, str, int | None]], form: _Rebuilt) -> list[_Name]:
+    """Level names from their fragments in printed order: each fragment extends the latest name
+    it continues into a vocabulary name (one it completes first), else starts a new one."""
+    names: list[_Name] = []
+    for line, text, row in fragments:
+        piece = _piece(text)
+        open_names = [n for n in reversed(names) if _continues(n.text, piece)]
+        complete = [n for n in open_names if _canonical(n.text + piece) in LEVEL_NAMES]
+        chosen = (complete or open_names or [None])[0]
+        if chosen is None:
+            chosen = _Name("", [])
+            names.append(chosen)
+        chosen.text += piece
+        chosen.lines.append(line)
+        if row is not None:
+            chosen.rows.add(row)
+    whole = []
+    for name in names:
+        if _canonical(name.text) in LEVEL_NAMES:
+            whole.append(name)
+        else:
+            form.notes.append(f"level text not placed: '{name.text}'")
+    return whole
+
+
+def _canonical(text: str) -> str:
+    return canonical_level(text)
+
+
+def _continues(text: str, piece: str) -> bool:
+    """``text + piece`` begins (or is) a vocabulary name, and ``text`` is not already whole
+    unless a longer name continues it."""
+    joined = text + piece
+    return bool(text) and any(name.startswith(joined) for name in LEVEL_NAMES)
+
+
+def _place_levels(
+    names: list[_Name], row_lines: list[int], form: _Rebuilt
+) -> dict[tuple[int, str], _Name]:
+    """(row, 'l1'/'l2') → name: each on the row nearest the middle of where it is printed, as
+    一级 or 二级 by the vocabulary."""
+    if not row_lines:
+        return {}
+    by_row: dict[int, list[_Name]] = {}
+    for name in names:
+        if _canonical(name.text) in OUTER_LEVELS:
+            continue
+        name.middle = _middle(name, row_lines)
+        row = min(range(len(row_lines)), key=lambda n: (abs(n - name.middle), -n))
+        by_row.setdefault(row, []).append(name)
+    levels: dict[tuple[int, str], _Name] = {}
+    for row, here in by_row.items():
+        for name in here:
+            text = _canonical(name.text)
+            others = [_canonical(n.text) for n in here if n is not name]
+            is_l1 = text in LEVEL1 and (
+                text not in LEVEL2
+                or any(LEVEL2_PARENT.get(o) == text for o in others)
+                or not any(o in LEVEL1 and LEVEL2_PARENT.get(text) == o for o in others)
+            )
+            role = "l1" if is_l1 else "l2" if text in LEVEL2 else None
+            if role is None or (row, role) in levels:
+                form.notes.append(f"level '{name.text}' not placed on row {row + 1}")
+                continue
+            levels[(row, role)] = name
+    return levels
+
+
+def _middle(name: _Name, row_lines: list[int]) -> float:
+    """Where a name is printed, in rows: the rows whose lines hold its pieces, else its own
+    lines' middle between the rows around it."""
+    on_rows = sorted(name.rows)
+    if on_rows:
+        return (on_rows[0] + on_rows[-1]) / 2
+    line = (name.lines[0] + name.lines[-1]) / 2
+    for n, row_line in enumerate(row_lines):
+        if line == row_line:
+            return float(n)
+        if line < row_line:
+            return n - 0.5
+    return len(row_lines) - 0.5
+
+
+def _spans(
+    levels: dict[tuple[int, str], _Name], n_rows: int, columns: list[str]
+) -> dict[tuple[int, str], tuple[str, int]] | None:
+    """(first row, role) → (name, rows): each level cell centred on where its name is printed,
+    the last reaching the table's end, each ending where the next begins. None where the names'
+    places admit no such spans (or a 一级 would split a 二级)."""
+    spans: dict[tuple[int, str], tuple[str, int]] = {}
+    starts: dict[str, set[int]] = {}
+    for role in columns:
+        anchors = sorted((n.middle, n.text) for (_, r), n in levels.items() if r == role)
+        end = n_rows - 1
+        for middle, text in reversed(anchors):
+            first = 2 * middle - end
+            if first != int(first) or first < 0 or first > end:
+                return None
+            spans[(int(first), role)] = (text, end - int(first) + 1)
+            starts.setdefault(role, set()).add(int(first))
+            end = int(first) - 1
+    if "l1" in starts and "l2" in starts and not starts["l1"] <= starts["l2"]:
+        return None
+    return spans
