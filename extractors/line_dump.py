@@ -205,7 +205,7 @@ class _Pair:
 def _read_head(lines: list[str], form: _Rebuilt) -> None:
     """The lines from the title to the indicator table, in printed order: titles, years and
     group labels as they are, label lines as label/value cells, then the goal block."""
-    tokens = [line.split() for line in lines]
+    tokens = [_tokens(line) for line in lines]
     kinds = [_line_kind(t) for t in tokens]
     goal_at = next((i for i, kind in enumerate(kinds) if kind == "goal"), len(lines))
     cells: dict[int, list[str]] = {}
@@ -230,6 +230,18 @@ def _read_head(lines: list[str], form: _Rebuilt) -> None:
     form.rows += [cells[i] for i in sorted(cells)]
     if goal_at < len(lines):
         _read_goals(lines[goal_at:], form)
+
+
+def _tokens(line: str) -> list[str]:
+    """A line's pieces between spaces, '项目名称：X' split into its label and value."""
+    out: list[str] = []
+    for token in line.split():
+        label, colon, value = token.replace(":", "：").partition("：")
+        if colon and value and (_header_label(label) or _funds_label(label)):
+            out += [label, value]
+        else:
+            out.append(token)
+    return out
 
 
 def _line_kind(tokens: list[str]) -> str:
@@ -388,15 +400,14 @@ def _read_goals(lines: list[str], form: _Rebuilt) -> None:
             body.append(tokens)
     if not labels:
         return
-    columns: list[list[str]] = [[] for _ in labels]
     if len(labels) == 1:
-        columns[0] = ["".join(tokens) for tokens in body]
-    else:
-        mixed = _split_columns(body, columns)
-        if mixed:
-            form.notes.append(
-                "goal texts rebuilt from lines printed side by side; their line order may be mixed"
-            )
+        form.rows.append([labels[0], "".join("".join(tokens) for tokens in body)])
+        return
+    columns: list[list[str]] = [[] for _ in labels]
+    if _split_columns(body, columns):
+        form.notes.append(
+            "goal texts rebuilt from lines printed side by side; their line order may be mixed"
+        )
     label_row = [""]
     text_row = [""]
     for label, column in zip(labels, columns, strict=True):

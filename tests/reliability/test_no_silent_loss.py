@@ -63,13 +63,29 @@ def test_a_goal_only_list_stays_no_forms(path):
     assert extraction.pages and extraction.pages > 10
 
 
-def test_a_page_of_text_dumped_line_by_line_that_gives_no_form_fails(tmp_path):
-    """A form's page as a plain text dump (cells joined by spaces, wrapped cells split over lines)
-    keeps no table to read: its indicator header words still say a form is there."""
+def test_a_page_of_text_dumped_line_by_line_lands_its_form(tmp_path):
+    """A form's page as a plain text dump (cells joined by spaces) is rebuilt and read."""
     dump = tmp_path / "page_text.txt"
     dump.write_text(
         "项目支出绩效目标表\n（2025年度）\n项目名称 道路养护 主管部门 区交通委\n"
         "一级指标 二级指标 三级指标 指标值\n产出指标 数量指标 养护里程 ≥12公里\n",
+        encoding="utf-8",
+    )
+    extraction = extract_path(str(dump))
+    assert extraction.error is None
+    [form] = extraction.forms
+    assert (form.name, form.department, form.fiscal_year) == ("道路养护", "区交通委", 2025)
+    assert [(i.level1, i.level2, i.level3, i.target_text) for i in form.indicators] == [
+        ("产出指标", "数量指标", "养护里程", "≥12公里")
+    ]
+
+
+def test_a_page_of_text_dumped_one_cell_a_line_that_gives_no_form_fails(tmp_path):
+    """Dumped one cell a line, no line holds a row: the header words still say a form is there."""
+    dump = tmp_path / "page_text.txt"
+    dump.write_text(
+        "项目支出绩效目标表\n（2025年度）\n项目名称\n道路养护\n主管部门\n区交通委\n"
+        "一级指标\n二级指标\n三级指标\n指标值\n产出指标\n数量指标\n养护里程\n≥12公里\n",
         encoding="utf-8",
     )
     extraction = extract_path(str(dump))
