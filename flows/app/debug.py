@@ -162,7 +162,7 @@ def debug_page(path: Path, page: int | None = None) -> PageView:
             for f in on_page
         ],
         text_lines=text_lines,
-        notes=list(doc.notes),
+        notes=[*doc.notes, *(note for grid in doc.grids for note in grid.notes)],
     )
     if page is not None and doc.extractor == "pdf":
         from extractors.pdf import page_rulings
