@@ -24,7 +24,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from extractors.values import compact, parse_number
+from extractors.values import compact, parse_number, parse_value
 from schemas.families import family_of_title
 from schemas.grid import Cell, Grid
 from schemas.vocabulary import (
@@ -46,13 +46,15 @@ from schemas.vocabulary import (
     canonical_level,
 )
 
-OUTER_LEVELS = frozenset({"绩效指标", "绩效目标"})  # the label merged left of the 一级 column
+OUTER_LEVELS = frozenset(
+    {"绩效指标", "绩效目标", "绩效目标指标"}
+)  # the label merged left of the 一级 column
 LEVEL_NAMES = frozenset(LEVEL1 | LEVEL2 | set(LEVEL_ALIASES) | OUTER_LEVELS)
 ANNUAL_WORDS = ("当年", "本年", "上年", "年度")  # a funds line of the year's column
 FUNDS_GROUP = re.compile(r"(项目|年度)?资金(情况)?(\(万?元\))?|\(万?元\)")
 UNPLACED_RUN = 2  # this many lines in a row that are no indicator row end the indicator table
 SENTENCE_END = '。；;"”’'
-_PAGE_NUMBER = re.compile(r"^[-—–\s]*\d{1,4}[-—–\s]*$")
+_PAGE_NUMBER = re.compile(r"^[-—–\s]*\d(\s?\d){0,3}[-—–\s]*$")  # "—29—", "2 6"
 
 
 def _key(text: str) -> str:
@@ -471,62 +473,133 @@ class _Name:
     middle: float = 0.0  # where it is printed, in rows (2.5: between the third and fourth)
 
 
+@dataclass
+class _Line:
+    """A line of the indicator table: an indicator row (values at its end, its 三级 on it or
+    wrapped around it), or a piece of a wrapped 三级 name; its level fragments stand apart."""
+
+    at: int
+    name: list[str]  # the 三级 pieces, top to bottom
+    values: list[str] | None  # None: a piece of a 三级 name, no row
+
+    @property
+    def row(self) -> bool:
+        return self.values is not None
+
+
 def _read_table(lines: list[str], header: int, form: _Rebuilt) -> int:
-    """The indicator table from its header line to the next form, or to lines that are no row;
-    returns the line after its last row."""
+    """The indicator table from its header line to the next form or the last line that belongs
+    to a row; returns the line after it."""
     roles = _column_roles(lines[header].split()) or []
-    value_roles = roles[roles.index("l3") + 1 :]
+    n_values = len(roles) - roles.index("l3") - 1
     header_tokens = [t for t in lines[header].split() if _key(t) not in OUTER_LEVELS]
-    rows: list[tuple[int, str, list[str]]] = []  # (line, 三级, values)
-    fragments: list[tuple[int, str, int | None]] = []  # (line, text, indicator row or None)
-    unplaced: list[str] = []
-    run = 0
-    last = header
+    table: list[_Line] = []
+    fragments: list[tuple[int, str, int | None]] = []  # (line, text, its _Line or None)
+    end = len(lines)
     for i in range(header + 1, len(lines)):
         tokens = lines[i].split()
         if _is_title(lines[i]) or any(_key(t) in ("项目名称", "政策名称") for t in tokens):
+            end = i
             break  # the next form
         if _column_roles(tokens) or _PAGE_NUMBER.match(lines[i]):
             continue  # the header printed again on the next page, a page number
-        if all(_level_fragment(t) for t in tokens):
-            fragments += [(i, t, None) for t in tokens]
-            run, last = 0, i
-            continue
         lead = 0
-        while lead < min(2, len(tokens) - 2) and _level_fragment(tokens[lead]):
+        while lead < min(3, len(tokens)) and _level_fragment(tokens[lead]):
             lead += 1
         rest = tokens[lead:]
-        if len(rest) < 2:
-            unplaced.append(lines[i])
-            run += 1
-            if run >= UNPLACED_RUN:
-                break
+        fragments += [(i, t, len(table) if rest else None) for t in tokens[:lead]]
+        if not rest:
             continue
-        run, last = 0, i
-        extra = max(len(rest) - 1 - len(value_roles), 0)
-        name, values = "".join(rest[: extra + 1]), rest[extra + 1 :]
-        fragments += [(i, t, len(rows)) for t in tokens[:lead]]
-        rows.append((i, name, values))
-    trailing = unplaced[len(unplaced) - run :] if run else []
-    for text in unplaced[: len(unplaced) - len(trailing)]:
-        form.notes.append(f"indicator table text not placed: '{text}'")
+        if len(rest) > n_values or (n_values and len(rest) == n_values and _is_value(rest[-1])):
+            cut = len(rest) - n_values
+            table.append(_Line(i, ["".join(rest[:cut])] if cut else [], rest[cut:]))
+        else:
+            table.append(_Line(i, ["".join(rest)], None))
+    owner = _join_pieces(table, form)
+    last = max(
+        [header, *(at for at, _, _ in fragments), *(line.at for line in table if line.row)]
+        + [table[k].at for k in owner]
+    )
     columns = roles[: roles.index("l3")]
-    levels = _place_levels(_rejoin(fragments, form), [line for line, _, _ in rows], form)
+    indicator_rows = [line for line in table if line.row]
+    levels = _place_levels(
+        _rejoin(_on_rows(fragments, table, owner), form), [r.at for r in indicator_rows], form
+    )
     form.rows.append(header_tokens)
     top = len(form.rows)
-    spans = _spans(levels, len(rows), columns)
+    spans = _spans(levels, len(indicator_rows), columns)
     if spans is None:
         form.notes.append("一级/二级 spans not rebuilt from the line text; left to inference")
-    for n, (_, name, values) in enumerate(rows):
+    for n, row in enumerate(indicator_rows):
         placed = [levels.get((n, role)) for role in columns]
-        form.rows.append([*(p.text if p else "" for p in placed), name, *values])
+        form.rows.append([*(p.text if p else "" for p in placed), "".join(row.name), *row.values])
     if spans is not None:
         form.spans_inferred = True
         for (start, role), (text, length) in spans.items():
             col = columns.index(role)
             form.rows[top + start][col] = text
             form.rowspans[(top + start, col)] = length
-    return last + 1
+    return min(last + 1, end)
+
+
+def _is_value(token: str) -> bool:
+    """A target as printed: a number with its operator or unit ('≥1个', '=100.00(%)')."""
+    return parse_value(token).value is not None
+
+
+def _join_pieces(table: list[_Line], form: _Rebuilt) -> dict[int, int]:
+    """Each piece of a wrapped 三级 name onto its row (piece → row, indexes into ``table``).
+
+    A row printing no name takes the piece just above it, and the one just below unless that
+    piece heads the next such row (a name printed a line above its value); a row with pieces on
+    both sides takes both (a name centred over three lines); a piece left between two rows ends
+    the row above. Pieces after the last row are no part of the table.
+    """
+    owner: dict[int, int] = {}
+
+    def piece(k: int) -> bool:
+        return 0 <= k < len(table) and not table[k].row and k not in owner
+
+    def nameless(k: int) -> bool:
+        return 0 <= k < len(table) and table[k].row and not table[k].name
+
+    for k in [k for k in range(len(table)) if nameless(k)]:
+        below = piece(k + 1) and not (nameless(k + 2) and not piece(k + 3))
+        for j in (k - 1, k + 1) if below else (k - 1,):
+            if piece(j):
+                owner[j] = k
+    for k, line in enumerate(table):
+        if line.row and line.name and piece(k - 1) and piece(k + 1):
+            owner.update({k - 1: k, k + 1: k})
+    last_row = max((k for k, line in enumerate(table) if line.row), default=-1)
+    for k in range(last_row):
+        if piece(k):
+            before = next((j for j in range(k - 1, -1, -1) if table[j].row), None)
+            if before is None:
+                form.notes.append(f"indicator table text not placed: '{''.join(table[k].name)}'")
+                continue
+            owner[k] = before
+    for k in sorted(owner):  # top to bottom: each row's name in printed order
+        row = table[owner[k]]
+        row.name = [*row.name, *table[k].name] if k > owner[k] else [*table[k].name, *row.name]
+    for line in table:
+        if line.row and not line.name:
+            values = " ".join(line.values or [])
+            form.notes.append(f"no 三级 name found for the row valued '{values}'")
+    return owner
+
+
+def _on_rows(
+    fragments: list[tuple[int, str, int | None]], table: list[_Line], owner: dict[int, int]
+) -> list[tuple[int, str, int | None]]:
+    """Fragments printed on a row's line, or on a line of its wrapped name, keep that row
+    (numbered among the rows)."""
+    rows = [k for k, line in enumerate(table) if line.row]
+    numbers = {k: n for n, k in enumerate(rows)}
+    return [
+        (at, text, numbers.get(owner.get(k, k)) if k is not None else None)
+        for at, text, k in fragments
+    ]
 
 
 def _rejoin(fragments: list[tuple[int, str, int | None]], form: _Rebuilt) -> list[_Name]:
