@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from extractors.values import compact, parse_number, parse_value
 from schemas.families import family_of_title
-from schemas.grid import Cell, Grid
+from schemas.grid import Cell, Grid, text_block
 from schemas.vocabulary import (
     COLUMN_ROLES,
     FUND_COLUMNS,
@@ -176,9 +176,8 @@ def rebuild_forms(lines: list[str], source: str) -> list[Grid] | None:
 
 
 def _text_grid(lines: list[str], source: str) -> Grid:
-    """Lines outside any form, one cell each, as the plain text reader gives them."""
-    cells = [Cell(row=r, col=0, text=line) for r, line in enumerate(lines)]
-    return Grid(cells=cells, n_rows=len(lines), n_cols=1, spans_known=False, source=source)
+    """Lines outside any form: free text, one cell a line."""
+    return text_block(lines, source=source)
 
 
 def _is_title(line: str) -> bool:
