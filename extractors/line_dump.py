@@ -37,6 +37,7 @@ from schemas.vocabulary import (
     GOAL_PLANNED,
     HEADER_LABELS,
     HEADER_OTHER_LABELS,
+    INDICATOR_HEADER_WORDS,
     LEVEL1,
     LEVEL2,
     LEVEL2_PARENT,
@@ -149,8 +150,9 @@ class _Rebuilt:
         )
 
 
-def rebuild_forms(lines: list[str], source: str) -> list[Grid] | None:
-    """The grids of text dumped line by line: each form rebuilt, the other lines one column each.
+def rebuild_forms(lines: list[str], source: str) -> tuple[list[Grid], list[str]] | None:
+    """The grids of text dumped line by line (each form rebuilt, the other lines free text), and
+    what the file's record should say of forms that could not be rebuilt.
 
     None when no line is an indicator table's header (nothing here is a line-dumped form).
     """
@@ -159,6 +161,7 @@ def rebuild_forms(lines: list[str], source: str) -> list[Grid] | None:
     if not headers:
         return None
     grids: list[Grid] = []
+    notes: list[str] = []
     done = 0  # lines before this one are placed
     for header in headers:
         if header < done:
@@ -166,13 +169,54 @@ def rebuild_forms(lines: list[str], source: str) -> list[Grid] | None:
         start = _form_start(lines, done, header)
         if start > done:
             grids.append(_text_grid(lines[done:start], source))
+        if _header_wrapped(lines, header):
+            done = _next_form(lines, header)
+            grids.append(_unread_grid(lines[start:done], source))
+            notes.append(
+                f"the indicator table under '{lines[header]}' has header cells wrapped over "
+                "several lines: its columns cannot be told apart in text dumped line by line; "
+                "read the form from its PDF"
+            )
+            continue
         form = _Rebuilt()
         _read_head(lines[start:header], form)
         done = _read_table(lines, header, form)
         grids.append(form.grid(source))
     if done < len(lines):
         grids.append(_text_grid(lines[done:], source))
-    return grids
+    return grids, notes
+
+
+def _header_wrapped(lines: list[str], header: int) -> bool:
+    """Pieces of header cells on the line above or below the header line ('二级 年度 实际')."""
+    for i in (header - 1, header + 1):
+        tokens = lines[i].split() if 0 <= i < len(lines) else []
+        if tokens and all(_header_piece(t) for t in tokens):
+            return True
+    return False
+
+
+def _header_piece(token: str) -> bool:
+    key = _key(token)
+    return (
+        len(key) >= 2
+        and not _level_fragment(token)
+        and any(key in _key(word) for word in INDICATOR_HEADER_WORDS)
+    )
+
+
+def _next_form(lines: list[str], after: int) -> int:
+    """The first line of the next form after ``after`` (a title or a 项目名称 line), or the end."""
+    for i in range(after + 1, len(lines)):
+        if _is_title(lines[i]) or any(_key(t) in ("项目名称", "政策名称") for t in lines[i].split()):
+            return i
+    return len(lines)
+
+
+def _unread_grid(lines: list[str], source: str) -> Grid:
+    """A form's lines left as the plain text reader gives them: one cell a line, in a table."""
+    cells = [Cell(row=r, col=0, text=line) for r, line in enumerate(lines)]
+    return Grid(cells=cells, n_rows=len(lines), n_cols=1, spans_known=False, source=source)
 
 
 def _text_grid(lines: list[str], source: str) -> Grid:

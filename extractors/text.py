@@ -38,7 +38,9 @@ def read_text(path: Path, password: str | None = None) -> Document:
     if not any("\t" in line for line in lines):
         rebuilt = rebuild_forms(lines, "text")
         if rebuilt is not None:
-            return Document(grids=rebuilt, pages=None, extractor="text", n_tables=len(rebuilt))
+            grids, notes = rebuilt
+            tables = sum(grid.is_table for grid in grids)
+            return Document(grids, pages=None, extractor="text", n_tables=tables, notes=notes)
     grids: list[Grid] = []
     block: list[list[str]] = []
     for line in [*lines, ""]:
