@@ -208,7 +208,9 @@ def _header_piece(token: str) -> bool:
 def _next_form(lines: list[str], after: int) -> int:
     """The first line of the next form after ``after`` (a title or a 项目名称 line), or the end."""
     for i in range(after + 1, len(lines)):
-        if _is_title(lines[i]) or any(_key(t) in ("项目名称", "政策名称") for t in lines[i].split()):
+        if _is_title(lines[i]) or any(
+            _key(t) in ("项目名称", "政策名称") for t in lines[i].split()
+        ):
             return i
     return len(lines)
 
@@ -524,6 +526,7 @@ class _Line:
     at: int
     name: list[str]  # the 三级 pieces, top to bottom
     values: list[str] | None  # None: a piece of a 三级 name, no row
+    tokens: int = 1  # the pieces between spaces after the level fragments
 
     @property
     def row(self) -> bool:
@@ -550,15 +553,16 @@ def _read_table(lines: list[str], header: int, form: _Rebuilt) -> int:
         while lead < min(3, len(tokens)) and _level_fragment(tokens[lead]):
             lead += 1
         rest = tokens[lead:]
-        fragments += [(i, t, len(table) if rest else None) for t in tokens[:lead]]
+        fragments += [(i, t, i if rest else None) for t in tokens[:lead]]
         if not rest:
             continue
         if len(rest) > n_values or (n_values and len(rest) == n_values and _is_value(rest[-1])):
             cut = len(rest) - n_values
-            table.append(_Line(i, ["".join(rest[:cut])] if cut else [], rest[cut:]))
+            table.append(_Line(i, ["".join(rest[:cut])] if cut else [], rest[cut:], len(rest)))
         else:
-            table.append(_Line(i, ["".join(rest)], None))
-    owner = _join_pieces(table, form)
+            table.append(_Line(i, ["".join(rest)], None, len(rest)))
+    fragments = _stray_pieces(fragments, table)
+    owner = _join_pieces(table, form, n_values)
     last = max(
         [header, *(at for at, _, _ in fragments), *(line.at for line in table if line.row)]
         + [table[k].at for k in owner]
@@ -590,7 +594,26 @@ def _is_value(token: str) -> bool:
     return parse_value(token).value is not None
 
 
-def _join_pieces(table: list[_Line], form: _Rebuilt) -> dict[int, int]:
+def _stray_pieces(
+    fragments: list[tuple[int, str, int | None]], table: list[_Line]
+) -> list[tuple[int, str, int | None]]:
+    """A line of one fragment that joins no level name ('数量' under '标准化功能室/功能区建成')
+    is a piece of a 三级 name: it moves from the fragments into the table."""
+    alone = {at for at, _, on in fragments if on is None}
+    alone = {at for at in alone if sum(1 for a, _, _ in fragments if a == at) == 1}
+    names = _join_names(fragments)
+    stray = {
+        n.lines[0] for n in names if len(n.lines) == 1 and _canonical(n.text) not in LEVEL_NAMES
+    }
+    stray &= alone
+    if not stray:
+        return fragments
+    table += [_Line(at, [text], None) for at, text, _ in fragments if at in stray]
+    table.sort(key=lambda line: line.at)
+    return [f for f in fragments if f[0] not in stray]
+
+
+def _join_pieces(table: list[_Line], form: _Rebuilt, n_values: int) -> dict[int, int]:
     """Each piece of a wrapped 三级 name onto its row (piece → row, indexes into ``table``).
 
     A row printing no name takes the piece just above it, and the one just below unless that
@@ -606,6 +629,9 @@ def _join_pieces(table: list[_Line], form: _Rebuilt) -> dict[int, int]:
     def nameless(k: int) -> bool:
         return 0 <= k < len(table) and table[k].row and not table[k].name
 
+    for k, line in enumerate(table):
+        if not line.row and line.tokens == n_values and piece(k - 1) and piece(k + 1):
+            line.values, line.name = line.name, []  # a value centred between its name's lines
     for k in [k for k in range(len(table)) if nameless(k)]:
         below = piece(k + 1) and not (nameless(k + 2) and not piece(k + 3))
         for j in (k - 1, k + 1) if below else (k - 1,):
@@ -616,12 +642,18 @@ def _join_pieces(table: list[_Line], form: _Rebuilt) -> dict[int, int]:
             owner.update({k - 1: k, k + 1: k})
     last_row = max((k for k, line in enumerate(table) if line.row), default=-1)
     for k in range(last_row):
-        if piece(k):
+        if piece(k):  # the end of the row above, unless wider than its name (a name's head)
             before = next((j for j in range(k - 1, -1, -1) if table[j].row), None)
-            if before is None:
+            after = next(j for j in range(k + 1, len(table)) if table[j].row)
+            width = _width("".join(table[k].name))
+            if before is not None and width <= _width(
+                table[before].name[-1] if table[before].name else ""
+            ):
+                owner[k] = before
+            elif after is not None:
+                owner[k] = after
+            else:
                 form.notes.append(f"indicator table text not placed: '{''.join(table[k].name)}'")
-                continue
-            owner[k] = before
     for k in sorted(owner):  # top to bottom: each row's name in printed order
         row = table[owner[k]]
         row.name = [*row.name, *table[k].name] if k > owner[k] else [*table[k].name, *row.name]
@@ -637,15 +669,27 @@ def _on_rows(
 ) -> list[tuple[int, str, int | None]]:
     """Fragments printed on a row's line, or on a line of its wrapped name, keep that row
     (numbered among the rows)."""
+    index = {line.at: k for k, line in enumerate(table)}
     rows = [k for k, line in enumerate(table) if line.row]
     numbers = {k: n for n, k in enumerate(rows)}
     return [
-        (at, text, numbers.get(owner.get(k, k)) if k is not None else None)
-        for at, text, k in fragments
+        (at, text, numbers.get(owner.get(index[on], index[on])) if on in index else None)
+        for at, text, on in fragments
     ]
 
 
 def _rejoin(fragments: list[tuple[int, str, int | None]], form: _Rebuilt) -> list[_Name]:
+    """The vocabulary names the fragments join into; the rest is named in the notes."""
+    whole = []
+    for name in _join_names(fragments):
+        if _canonical(name.text) in LEVEL_NAMES:
+            whole.append(name)
+        else:
+            form.notes.append(f"level text not placed: '{name.text}'")
+    return whole
+
+
+def _join_names(fragments: list[tuple[int, str, int | None]]) -> list[_Name]:
     """Level names from their fragments in printed order: each fragment extends the latest name
     it continues into a vocabulary name (one it completes first), else starts a new one."""
     names: list[_Name] = []
@@ -661,13 +705,7 @@ def _rejoin(fragments: list[tuple[int, str, int | None]], form: _Rebuilt) -> lis
         chosen.lines.append(line)
         if row is not None:
             chosen.rows.add(row)
-    whole = []
-    for name in names:
-        if _canonical(name.text) in LEVEL_NAMES:
-            whole.append(name)
-        else:
-            form.notes.append(f"level text not placed: '{name.text}'")
-    return whole
+    return names
 
 
 def _canonical(text: str) -> str:
@@ -732,20 +770,37 @@ def _spans(
     levels: dict[tuple[int, str], _Name], n_rows: int, columns: list[str]
 ) -> dict[tuple[int, str], tuple[str, int]] | None:
     """(first row, role) → (name, rows): each level cell centred on where its name is printed,
-    the last reaching the table's end, each ending where the next begins. None where the names'
-    places admit no such spans (or a 一级 would split a 二级)."""
+    the last reaching the table's end, each ending where the next begins, a 一级 beginning where a
+    二级 does. A name on a line of its own may sit half a row off its cell's middle. None where
+    the names' places admit no such spans."""
     spans: dict[tuple[int, str], tuple[str, int]] = {}
-    starts: dict[str, set[int]] = {}
-    for role in columns:
-        anchors = sorted((n.middle, n.text) for (_, r), n in levels.items() if r == role)
-        end = n_rows - 1
-        for middle, text in reversed(anchors):
-            first = 2 * middle - end
-            if first != int(first) or first < 0 or first > end:
-                return None
-            spans[(int(first), role)] = (text, end - int(first) + 1)
-            starts.setdefault(role, set()).add(int(first))
-            end = int(first) - 1
-    if "l1" in starts and "l2" in starts and not starts["l1"] <= starts["l2"]:
-        return None
+    l2_starts: set[int] | None = None
+    for role in sorted(columns, key=lambda r: r != "l2"):  # 二级 first: a 一级 starts with one
+        anchors = sorted((n for (_, r), n in levels.items() if r == role), key=lambda n: n.middle)
+        found = _centred(anchors, n_rows - 1, l2_starts if role == "l1" else None)
+        if found is None:
+            return None
+        spans.update({(first, role): (name.text, length) for first, length, name in found})
+        if role == "l2":
+            l2_starts = {first for first, _, _ in found}
     return spans
+
+
+def _centred(
+    anchors: list[_Name], end: int, starts: set[int] | None
+) -> list[tuple[int, int, _Name]] | None:
+    """Spans (first row, rows, name) for the anchors from the last up, or None."""
+    if not anchors:
+        return []
+    name = anchors[-1]
+    middles = [name.middle] if name.rows else [name.middle, name.middle - 0.5, name.middle + 0.5]
+    for middle in middles:
+        first = 2 * middle - end
+        if first != int(first) or not 0 <= first <= end or middle < 0:
+            continue
+        if starts is not None and int(first) not in starts:
+            continue
+        rest = _centred(anchors[:-1], int(first) - 1, starts)
+        if rest is not None:
+            return [*rest, (int(first), end - int(first) + 1, name)]
+    return None

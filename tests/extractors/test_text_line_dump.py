@@ -112,7 +112,7 @@ def test_text_that_cannot_be_placed_is_named_on_the_form(tmp_path):
         "项目支出绩效目标表\n（2025年度）\n项目名称 道路养护 主管部门 区交通委\n"
         "一级指标 二级指标 三级指标 指标值\n"
         "产出指标 数量指标 养护里程 ≥12公里\n"
-        "质量指\n"  # a piece of a 二级 name whose rest is never printed
+        "质量指 数量\n"  # pieces of level names whose rest is never printed
         "质量指 路面完好率 ≥95%\n"
         "标\n",
         encoding="utf-8",
@@ -123,6 +123,7 @@ def test_text_that_cannot_be_placed_is_named_on_the_form(tmp_path):
         ("质量指标", "路面完好率"),
     ]
     assert "level text not placed: '质量指'" in form.notes
+    assert "level text not placed: '数量'" in form.notes
 
 
 def test_text_without_an_indicator_table_is_read_as_lines(tmp_path):
