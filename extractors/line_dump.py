@@ -516,6 +516,7 @@ class _Name:
     lines: list[int]
     rows: set[int] = field(default_factory=set)  # indicator rows it was printed on
     middle: float = 0.0  # where it is printed, in rows (2.5: between the third and fourth)
+    exact: bool = False  # a piece of it is printed on its row's own line
 
 
 @dataclass
@@ -527,6 +528,7 @@ class _Line:
     name: list[str]  # the 三级 pieces, top to bottom
     values: list[str] | None  # None: a piece of a 三级 name, no row
     tokens: int = 1  # the pieces between spaces after the level fragments
+    levels: bool = False  # level fragments are printed on the line too
 
     @property
     def row(self) -> bool:
@@ -560,7 +562,7 @@ def _read_table(lines: list[str], header: int, form: _Rebuilt) -> int:
             cut = len(rest) - n_values
             table.append(_Line(i, ["".join(rest[:cut])] if cut else [], rest[cut:], len(rest)))
         else:
-            table.append(_Line(i, ["".join(rest)], None, len(rest)))
+            table.append(_Line(i, ["".join(rest)], None, len(rest), lead > 0))
     fragments = _stray_pieces(fragments, table)
     owner = _join_pieces(table, form, n_values)
     last = max(
@@ -570,7 +572,9 @@ def _read_table(lines: list[str], header: int, form: _Rebuilt) -> int:
     columns = roles[: roles.index("l3")]
     indicator_rows = [line for line in table if line.row]
     levels = _place_levels(
-        _rejoin(_on_rows(fragments, table, owner), form), [r.at for r in indicator_rows], form
+        _rejoin(_on_rows(fragments, table, owner), {r.at for r in indicator_rows}, form),
+        [r.at for r in indicator_rows],
+        form,
     )
     form.rows.append(header_tokens)
     top = len(form.rows)
@@ -630,10 +634,13 @@ def _join_pieces(table: list[_Line], form: _Rebuilt, n_values: int) -> dict[int,
         return 0 <= k < len(table) and table[k].row and not table[k].name
 
     for k, line in enumerate(table):
-        if not line.row and line.tokens == n_values and piece(k - 1) and piece(k + 1):
+        if line.row or line.tokens != n_values:
+            continue
+        centred = line.levels or _is_value(line.name[0])
+        if centred and piece(k - 1) and piece(k + 1):
             line.values, line.name = line.name, []  # a value centred between its name's lines
     for k in [k for k in range(len(table)) if nameless(k)]:
-        below = piece(k + 1) and not (nameless(k + 2) and not piece(k + 3))
+        below = piece(k + 1) and not nameless(k + 2)
         for j in (k - 1, k + 1) if below else (k - 1,):
             if piece(j):
                 owner[j] = k
@@ -678,10 +685,13 @@ def _on_rows(
     ]
 
 
-def _rejoin(fragments: list[tuple[int, str, int | None]], form: _Rebuilt) -> list[_Name]:
+def _rejoin(
+    fragments: list[tuple[int, str, int | None]], row_lines: set[int], form: _Rebuilt
+) -> list[_Name]:
     """The vocabulary names the fragments join into; the rest is named in the notes."""
     whole = []
     for name in _join_names(fragments):
+        name.exact = bool(row_lines & set(name.lines))
         if _canonical(name.text) in LEVEL_NAMES:
             whole.append(name)
         else:
@@ -793,7 +803,9 @@ def _centred(
     if not anchors:
         return []
     name = anchors[-1]
-    middles = [name.middle] if name.rows else [name.middle, name.middle - 0.5, name.middle + 0.5]
+    middles = [name.middle] if name.exact else [name.middle, name.middle - 0.5, name.middle + 0.5]
+    if len(anchors) == 1:  # the top cell: from the first row where its place allows
+        middles.sort(key=lambda middle: 2 * middle - end != 0)
     for middle in middles:
         first = 2 * middle - end
         if first != int(first) or not 0 <= first <= end or middle < 0:
