@@ -47,9 +47,8 @@ from schemas.vocabulary import (
     canonical_level,
 )
 
-OUTER_LEVELS = frozenset(
-    {"绩效指标", "绩效目标", "绩效目标指标"}
-)  # the label merged left of the 一级 column
+# the label merged left of the 一级 column, also printed one character a line ('年' / '度' / …)
+OUTER_LEVELS = frozenset({"绩效指标", "绩效目标", "绩效目标指标", "年度绩效指标", "年度绩效目标"})
 LEVEL_NAMES = frozenset(LEVEL1 | LEVEL2 | set(LEVEL_ALIASES) | OUTER_LEVELS)
 ANNUAL_WORDS = ("当年", "本年", "上年", "年度")  # a funds line of the year's column
 FUNDS_GROUP = re.compile(r"(项目|年度)?资金(情况)?(\(万?元\))?|\(万?元\)")
@@ -191,18 +190,15 @@ def _header_wrapped(lines: list[str], header: int) -> bool:
     """Pieces of header cells on the line above or below the header line ('二级 年度 实际')."""
     for i in (header - 1, header + 1):
         tokens = lines[i].split() if 0 <= i < len(lines) else []
-        if tokens and all(_header_piece(t) for t in tokens):
+        pieces = tokens and all(_header_piece(t) for t in tokens)
+        if pieces and not all(_level_fragment(t) for t in tokens):
             return True
     return False
 
 
 def _header_piece(token: str) -> bool:
     key = _key(token)
-    return (
-        len(key) >= 2
-        and not _level_fragment(token)
-        and any(key in _key(word) for word in INDICATOR_HEADER_WORDS)
-    )
+    return len(key) >= 2 and any(key in _key(word) for word in INDICATOR_HEADER_WORDS)
 
 
 def _next_form(lines: list[str], after: int) -> int:
@@ -633,12 +629,13 @@ def _join_pieces(table: list[_Line], form: _Rebuilt, n_values: int) -> dict[int,
     def nameless(k: int) -> bool:
         return 0 <= k < len(table) and table[k].row and not table[k].name
 
-    for k, line in enumerate(table):
-        if line.row or line.tokens != n_values:
-            continue
-        centred = line.levels or _is_value(line.name[0])
-        if centred and piece(k - 1) and piece(k + 1):
-            line.values, line.name = line.name, []  # a value centred between its name's lines
+    last_row = max((k for k, line in enumerate(table) if line.row), default=-1)
+    for strong in (True, False):  # a value centred between its name's lines: surest first
+        for k, line in enumerate(table):
+            if line.row or line.tokens != n_values or not (piece(k - 1) and piece(k + 1)):
+                continue
+            if line.levels or _is_value(line.name[0]) or (not strong and k < last_row):
+                line.values, line.name = line.name, []
     for k in [k for k in range(len(table)) if nameless(k)]:
         below = piece(k + 1) and not nameless(k + 2)
         for j in (k - 1, k + 1) if below else (k - 1,):
