@@ -781,22 +781,35 @@ def _spans(
     二级 does. A name on a line of its own may sit half a row off its cell's middle. None where
     the names' places admit no such spans."""
     spans: dict[tuple[int, str], tuple[str, int]] = {}
-    l2_starts: set[int] | None = None
+    children: dict[int, str] | None = None  # first row → 二级 name
     for role in sorted(columns, key=lambda r: r != "l2"):  # 二级 first: a 一级 starts with one
         anchors = sorted((n for (_, r), n in levels.items() if r == role), key=lambda n: n.middle)
-        found = _centred(anchors, n_rows - 1, l2_starts if role == "l1" else None)
+        found = _centred(anchors, n_rows - 1, children if role == "l1" else None)
         if found is None:
             return None
         spans.update({(first, role): (name.text, length) for first, length, name in found})
         if role == "l2":
-            l2_starts = {first for first, _, _ in found}
+            children = {first: _canonical(name.text) for first, _, name in found}
     return spans
 
 
+def _holds(children: dict[int, str], first: int, end: int, parent: _Name) -> bool:
+    """A 一级 over rows first..end begins with a 二级 and holds only its own 二级."""
+    if children and first not in children:
+        return False
+    name = _canonical(parent.text)
+    return all(
+        LEVEL2_PARENT.get(child) in (None, name)
+        for start, child in children.items()
+        if first <= start <= end
+    )
+
+
 def _centred(
-    anchors: list[_Name], end: int, starts: set[int] | None
+    anchors: list[_Name], end: int, children: dict[int, str] | None
 ) -> list[tuple[int, int, _Name]] | None:
-    """Spans (first row, rows, name) for the anchors from the last up, or None."""
+    """Spans (first row, rows, name) for the anchors from the last up, or None. A 一级 span
+    begins where a 二级 does and holds no 二级 the vocabulary puts under another 一级."""
     if not anchors:
         return []
     name = anchors[-1]
@@ -807,9 +820,9 @@ def _centred(
         first = 2 * middle - end
         if first != int(first) or not 0 <= first <= end or middle < 0:
             continue
-        if starts is not None and int(first) not in starts:
+        if children is not None and not _holds(children, int(first), end, name):
             continue
-        rest = _centred(anchors[:-1], int(first) - 1, starts)
+        rest = _centred(anchors[:-1], int(first) - 1, children)
         if rest is not None:
             return [*rest, (int(first), end - int(first) + 1, name)]
     return None
