@@ -51,7 +51,12 @@ from schemas.vocabulary import (
 OUTER_LEVELS = frozenset({"绩效指标", "绩效目标", "绩效目标指标", "年度绩效指标", "年度绩效目标"})
 LEVEL_NAMES = frozenset(LEVEL1 | LEVEL2 | set(LEVEL_ALIASES) | OUTER_LEVELS)
 ANNUAL_WORDS = ("当年", "本年", "上年", "年度")  # a funds line of the year's column
-FUNDS_GROUP = re.compile(r"(项目|年度)?资金(情况)?(\(万?元\))?|\(万?元\)")
+# the label merged over the funds block, with its unit ('项目资金（万元）', '专项资金情况（万元）')
+FUNDS_GROUPS = tuple(
+    f"{word}({unit})"
+    for word in ("项目资金", "专项资金情况", "资金情况", "年度资金", "资金来源")
+    for unit in ("元", "万元")
+)
 UNPLACED_RUN = 2  # this many lines in a row that are no indicator row end the indicator table
 SENTENCE_END = '。；;"”’'
 _PAGE_NUMBER = re.compile(r"^[-—–\s]*\d(\s?\d){0,3}[-—–\s]*$")  # "—29—", "2 6"
@@ -247,17 +252,20 @@ class _Pair:
 
 def _read_head(lines: list[str], form: _Rebuilt) -> None:
     """The lines from the title to the indicator table, in printed order: titles, years and
-    group labels as they are, label lines as label/value cells, then the goal block."""
+    group labels as they are, label lines as label/value cells, goals with their texts."""
     tokens = [_tokens(line) for line in lines]
     kinds = [_line_kind(t) for t in tokens]
-    goal_at = next((i for i, kind in enumerate(kinds) if kind == "goal"), len(lines))
-    cells: dict[int, list[str]] = {}
+    goal_at = next((i for i in range(len(lines)) if _goal_columns(kinds, tokens, i)), len(lines))
+    cells: dict[float, list[str]] = {}
     used: set[int] = set()
-    for i in range(goal_at):
+    for i in reversed(range(goal_at)):  # from the bottom: a value wraps around its own label
         if kinds[i] == "pairs":
             pairs = _pairs(tokens[i])
             _unwrap(pairs, tokens, kinds, i, used, form)
             cells[i] = _pair_cells(pairs)
+    for i in range(goal_at):
+        if kinds[i] in ("goal", "goal_text") and i not in used:
+            cells[i] = _goal_text(lines, tokens, kinds, i, used)
     fund_header: list[str] | None = None
     for i in range(goal_at):
         if kinds[i] == "fund_header":
@@ -270,9 +278,47 @@ def _read_head(lines: list[str], form: _Rebuilt) -> None:
                 cells[i] = [lines[i]]
             else:
                 form.notes.append(f"header text not placed: '{lines[i]}'")
+    pieces = [t[0] for i, t in enumerate(tokens[:goal_at]) if t and _group_label(t[0])]
+    if "万元" in "".join(_key(piece) for piece in pieces):  # '（万' / '元）': the block's unit
+        first = next((i for i in range(goal_at) if not _is_title_or_note(lines[i])), 0)
+        cells[first - 0.5] = ["（万元）"]
     form.rows += [cells[i] for i in sorted(cells)]
     if goal_at < len(lines):
         _read_goals(lines[goal_at:], form)
+
+
+def _goal_columns(kinds: list[str], tokens: list[list[str]], at: int) -> bool:
+    """Goal labels printed side by side begin here ('项目总目标 年度总体目标', or on two lines)."""
+    if kinds[at] != "goal":
+        return False
+    labels = [t for t in tokens[at] if _goal_label(t)]
+    following = tokens[at + 1] if at + 1 < len(tokens) and kinds[at + 1] == "goal" else []
+    return len(labels) + len([t for t in following if _goal_label(t)]) >= 2
+
+
+def _goal_text(
+    lines: list[str], tokens: list[list[str]], kinds: list[str], at: int, used: set[int]
+) -> list[str]:
+    """One goal: its label, and its text on the label's line, or wrapped around it (the text
+    lines just above and below that no label took)."""
+    label = next(t for t in tokens[at] if _goal_label(t))
+    text = [" ".join(t for t in tokens[at] if not _goal_label(t))]
+    above = at - 1
+    while above >= 0 and kinds[above] == "text" and above not in used:
+        if _is_title_or_note(lines[above]) or _group_label(lines[above]):
+            break
+        above -= 1
+    below = at + 1
+    while below < len(lines) and kinds[below] == "text" and below not in used:
+        if _is_title_or_note(lines[below]) or _group_label(lines[below]):
+            break
+        below += 1
+    around = [*range(above + 1, at), *range(at + 1, below)]
+    used.update(around)
+    ordered = (
+        [lines[i] for i in range(above + 1, at)] + text + [lines[i] for i in range(at + 1, below)]
+    )
+    return [label, "".join(part for part in ordered if part)]
 
 
 def _tokens(line: str) -> list[str]:
@@ -292,6 +338,8 @@ def _line_kind(tokens: list[str]) -> str:
         _goal_label(t) or _group_fragment(t) for t in tokens
     ):
         return "goal"
+    if tokens and _goal_label(tokens[0]):
+        return "goal_text"  # '总体目标 按照…': a goal and its text on one line
     money = {role for t in tokens for pattern, role in FUND_COLUMNS if pattern.match(_key(t))}
     if len(money & {"budget_initial", "budget_full_year", "budget_executed"}) >= 2:
         return "fund_header"
@@ -310,8 +358,9 @@ def _is_title_or_note(line: str) -> bool:
 
 
 def _group_label(line: str) -> bool:
-    """A piece of the label merged over the funds block ('项目资金', '（元）')."""
-    return bool(FUNDS_GROUP.fullmatch(_key(line)))
+    """A piece of the label merged over the funds block ('项目资金', '专项', '（万', '元）')."""
+    key = _key(line)
+    return bool(key) and not re.search(r"\d", key) and any(key in word for word in FUNDS_GROUPS)
 
 
 def _group_fragment(token: str) -> bool:
@@ -373,7 +422,14 @@ def _unwrap_middle(
     above, below = (tokens[i] for i in around)
     if len(above) != 1 or len(below) != 1 or _group_label(below[0]) or _group_label(above[0]):
         return
-    wide = [p for p in pairs if p.label and p.value and _width(p.value) == _width(above[0])]
+    wide = [
+        p
+        for p in pairs
+        if p.label
+        and p.value
+        and parse_number(p.value) is None  # an amount does not wrap
+        and _width(p.value) == _width(above[0])
+    ]
     if len(wide) == 1:
         wide[0].value = above[0] + (wide[0].value or "") + below[0]
         used.update(around)
