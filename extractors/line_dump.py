@@ -37,6 +37,7 @@ from schemas.vocabulary import (
     GOAL_PLANNED,
     HEADER_LABELS,
     HEADER_OTHER_LABELS,
+    HEADER_WORDS,
     INDICATOR_HEADER_WORDS,
     LEVEL1,
     LEVEL2,
@@ -253,6 +254,7 @@ class _Pair:
 def _read_head(lines: list[str], form: _Rebuilt) -> None:
     """The lines from the title to the indicator table, in printed order: titles, years and
     group labels as they are, label lines as label/value cells, goals with their texts."""
+    lines = _join_labels(lines)
     tokens = [_tokens(line) for line in lines]
     kinds = [_line_kind(t) for t in tokens]
     goal_at = next((i for i in range(len(lines)) if _goal_columns(kinds, tokens, i)), len(lines))
@@ -285,6 +287,67 @@ def _read_head(lines: list[str], form: _Rebuilt) -> None:
     form.rows += [cells[i] for i in sorted(cells)]
     if goal_at < len(lines):
         _read_goals(lines[goal_at:], form)
+
+
+def _join_labels(lines: list[str]) -> list[str]:
+    """Labels printed in a narrow column, one piece a line ('主管' / … / '部门'), rejoined: the
+    label goes on the line between its pieces that holds no label of its own, else on its first
+    piece's line; the pieces' lines go."""
+    words = _label_words()
+    out = list(lines)
+    drop: set[int] = set()
+    i = 0
+    while i < len(out):
+        if not _label_piece(out[i], words):
+            i += 1
+            continue
+        joined, at = _key(out[i]), [i]
+        j = i + 1
+        while j < len(out) and j - at[-1] <= 2 and any(w.startswith(joined) for w in words):
+            if _label_piece(out[j], words) and any(
+                w.startswith(joined + _key(out[j])) for w in words
+            ):
+                joined += _key(out[j])
+                at.append(j)
+                if joined in words:
+                    break
+            j += 1
+        if joined not in words or len(at) < 2:
+            i += 1
+            continue
+        between = [k for k in range(at[0] + 1, at[-1]) if k not in at]
+        host = next((k for k in between if not _starts_with_label(out[k])), None)
+        if host is None:
+            out[at[0]] = joined
+            drop.update(at[1:])
+        else:
+            out[host] = f"{joined} {out[host]}"
+            drop.update(at)
+        i = at[-1] + 1
+    return [line for k, line in enumerate(out) if k not in drop]
+
+
+def _label_words() -> set[str]:
+    """Every label a form's head prints, matched without spaces and ASCII parentheses."""
+    words = {_key(w) for w in (*HEADER_WORDS, *HEADER_OTHER_LABELS, *FUND_LINES)}
+    words |= {_key(w) for w in (*GOAL_PLANNED, *GOAL_OVERALL, *GOAL_ACTUAL)}
+    return words | {w for w in FUNDS_GROUPS}
+
+
+def _label_piece(line: str, words: set[str]) -> bool:
+    """A line of one short piece of a label ('主管', '名称', '年度')."""
+    key = _key(line)
+    return (
+        len(line.split()) == 1
+        and 1 <= len(key) <= 4
+        and key not in words
+        and any(key in w for w in words)
+    )
+
+
+def _starts_with_label(line: str) -> bool:
+    first = line.split()[0] if line.split() else ""
+    return _header_label(first) or _funds_label(first) or _goal_label(first)
 
 
 def _goal_columns(kinds: list[str], tokens: list[list[str]], at: int) -> bool:
