@@ -235,7 +235,11 @@ def _is_title(line: str) -> bool:
 def _form_start(lines: list[str], first: int, header: int) -> int:
     """Where the form whose indicator header is at ``header`` begins: its title, else its first
     header label line, else the header itself."""
-    titles = [i for i in range(first, header) if _is_title(lines[i])]
+    titles = [
+        i
+        for i in range(first, header)
+        if _is_title(lines[i]) or (i + 1 < header and _is_title(lines[i] + lines[i + 1]))
+    ]  # a title wrapped over two lines too
     if titles:
         return titles[-1]
     labelled = [i for i in range(first, header) if any(map(_header_label, lines[i].split()))]
@@ -282,7 +286,7 @@ def _read_head(lines: list[str], form: _Rebuilt) -> None:
                 form.notes.append(f"header text not placed: '{lines[i]}'")
     pieces = [t[0] for i, t in enumerate(tokens[:goal_at]) if t and _group_label(t[0])]
     if "万元" in "".join(_key(piece) for piece in pieces):  # '（万' / '元）': the block's unit
-        first = next((i for i in range(goal_at) if not _is_title_or_note(lines[i])), 0)
+        first = next((i for i in range(goal_at) if kinds[i] == "pairs"), 0)
         cells[first - 0.5] = ["（万元）"]
     form.rows += [cells[i] for i in sorted(cells)]
     if goal_at < len(lines):
