@@ -269,6 +269,11 @@ def _read_head(lines: list[str], form: _Rebuilt) -> None:
             pairs = _pairs(tokens[i])
             _unwrap(pairs, tokens, kinds, i, used, form)
             cells[i] = _pair_cells(pairs)
+    for i in range(goal_at - 1):  # a title wrapped over two lines: one cell
+        if kinds[i] == kinds[i + 1] == "text" and not _is_title(lines[i]):
+            if _is_title(lines[i] + lines[i + 1]):
+                cells[i] = [lines[i] + lines[i + 1]]
+                used.update({i, i + 1})
     for i in range(goal_at):
         if kinds[i] in ("goal", "goal_text") and i not in used:
             cells[i] = _goal_text(lines, tokens, kinds, i, used)
