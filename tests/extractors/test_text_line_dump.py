@@ -12,6 +12,7 @@ from extractors.forms import parse_forms
 DATA = Path(__file__).parent.parent / "data"
 REAL_PAGE = DATA / "jgw2026_lanxilu_page24_as_extracted.txt"  # the real 2026 申报表 page, as text
 GENERATED = DATA / "line_dump_declaration_weight_before_target.txt"
+NARROW = DATA / "line_dump_narrow_labels_wrapped_names.txt"
 MIXED_GOALS = "goal texts rebuilt from lines printed side by side; their line order may be mixed"
 
 
@@ -91,6 +92,38 @@ def test_a_generated_page_with_other_wording_and_the_weight_before_the_target():
     ]
     assert [i.hierarchy_inferred for i in form.indicators] == [True] * 4 + [False] * 2
     assert form.notes == []  # one goal column, every line placed
+
+
+def test_a_generated_page_with_labels_and_names_wrapped_in_narrow_columns():
+    """Labels one piece a line ('项目名' / '称', '主管部' / … / '门'), the funds block's label and
+    unit in pieces ('专项资' … '（万元' / '）'), a goal around its label, the outer 绩效指标 and the
+    一级 printed on every 二级 group, 三级 names wrapped around their value or run onto the next
+    line, a value centred between its name's lines, a page number under the table."""
+    [form] = parse_forms(read_document(NARROW))
+    assert (form.form_type, form.fiscal_year) == ("policy_target_declaration", 2026)
+    assert form.name == "城乡道路养护补助资金"
+    assert (form.department, form.implementing_unit) == ("某市交通运输局", "某市公路事业发展中心")
+    assert form.money_unit == "万元"
+    lines = {line.line: line.budget_full_year for line in form.fund_lines}
+    assert lines == {
+        "年度资金总额": Decimal("800000"),
+        "当年财政拨款": Decimal("800000"),
+        "其他资金": Decimal("0"),
+    }
+    assert form.goal_planned == "保障全市农村公路日常养护，提升路况水平，确保群众安全便捷出行。"
+    got = [(i.level1, i.level2, i.level3, i.target_text) for i in form.indicators]
+    assert got == [
+        ("成本指标", "经济成本指标", "养护成本控制", "≤80万元"),
+        ("产出指标", "数量指标", "农村公路日常养护里程", "≥1200公里"),
+        ("产出指标", "数量指标", "桥梁定期检查座数", "≥35座"),
+        ("产出指标", "质量指标", "路面技术状况优良率（按国检标准）", "≥85%"),
+        ("产出指标", "时效指标", "养护资金拨付及时率", "=100%"),
+        ("效益指标", "社会效益指标", "群众出行安全保障情况", "有效保障"),
+        ("满意度指标", "服务对象满意度指标", "沿线群众满意度", "≥90%"),
+    ]
+    # '绩效指标 产出指标 数量指标' on a line between two rows: a cell over both
+    assert [i.hierarchy_inferred for i in form.indicators] == [False, True, True] + [False] * 4
+    assert form.notes == []
 
 
 def test_two_pages_in_one_file_are_two_forms(tmp_path):
