@@ -2,20 +2,24 @@
 
 ``pdftotext`` (without -layout) and PDF libraries' ``extract_text()`` print a page one line per
 printed text line: the cells of a row separated by single spaces, a cell that wraps in its column
-split over several lines and interleaved with its neighbours' lines, a merged cell's text on the
-lines around the middle of its span (``满意度指`` / ``标``). No column positions survive, so the
-grid is rebuilt from the vocabulary:
+split over the lines around its row and interleaved with its neighbours' lines, a merged cell's
+text on the lines around the middle of its span (``满意度指`` / ``标``). No column positions
+survive, so the grid is rebuilt from the vocabulary:
 
 - the header and funds lines split into label/value pairs at the labels the forms print; a value
-  wrapped in its cell is rejoined from the lines just above and below its label's line;
-- the goal texts, printed side by side, split where a line holds two pieces and by line width
-  where it holds one (the result may mix lines: the block says so in a note);
-- each indicator line ends with its 三级 name and value(s); the 一级/二级 names before them and on
-  lines of their own are fragments rejoined into names of the vocabulary, each set on the row
-  nearest the middle of its lines. Rows a level does not print are left empty for the form
-  parser's span inference (flat text: ``hierarchy_inferred``).
+  wrapped in its cell is rejoined from the lines just above and below its label's line, a label
+  printed one piece a line in a narrow column from its pieces;
+- goal texts printed side by side split where a line holds two pieces and by line width where it
+  holds one (the form's notes then say their line order may be mixed);
+- each indicator line ends with its value(s), its 三级 name before them or wrapped around them;
+  the 一级/二级 names before it and on lines of their own are fragments rejoined into names of
+  the vocabulary. Each name's merged cell is centred on where it prints (on a row's line: an odd
+  span around that row; between two rows: an even span), so the rebuilt cells carry their spans
+  and the rows under a span of several are ``hierarchy_inferred``.
 
-Whatever cannot be placed is named in the grid's notes, which the form parser puts on the form.
+A table whose header cells wrap over several lines is not guessed (its columns cannot be told
+apart): its lines stay text and the file's record says so. Whatever else cannot be placed is named
+in the grid's notes, which the form parser puts on the form.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from schemas.vocabulary import (
     COLUMN_ROLES,
     FUND_COLUMNS,
     FUND_LINES,
+    FUNDS_GROUPS,
     GOAL_ACTUAL,
     GOAL_GROUPS,
     GOAL_OVERALL,
@@ -44,21 +49,13 @@ from schemas.vocabulary import (
     LEVEL2_PARENT,
     LEVEL_ALIASES,
     LEVEL_WEIGHT,
+    OUTER_LEVELS,
     YEAR_IN_PARENS,
     canonical_level,
 )
 
-# the label merged left of the 一级 column, also printed one character a line ('年' / '度' / …)
-OUTER_LEVELS = frozenset({"绩效指标", "绩效目标", "绩效目标指标", "年度绩效指标", "年度绩效目标"})
 LEVEL_NAMES = frozenset(LEVEL1 | LEVEL2 | set(LEVEL_ALIASES) | OUTER_LEVELS)
 ANNUAL_WORDS = ("当年", "本年", "上年", "年度")  # a funds line of the year's column
-# the label merged over the funds block, with its unit ('项目资金（万元）', '专项资金情况（万元）')
-FUNDS_GROUPS = tuple(
-    f"{word}({unit})"
-    for word in ("项目资金", "专项资金情况", "资金情况", "年度资金", "资金来源")
-    for unit in ("元", "万元")
-)
-UNPLACED_RUN = 2  # this many lines in a row that are no indicator row end the indicator table
 SENTENCE_END = '。；;"”’'
 _PAGE_NUMBER = re.compile(r"^[-—–\s]*\d(\s?\d){0,3}[-—–\s]*$")  # "—29—", "2 6"
 

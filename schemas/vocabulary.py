@@ -213,6 +213,14 @@ FUND_LINES: dict[str, str] = {
     "财政专户管理资金": "财政专户管理资金",
 }
 
+# The label merged over the funds block, with its unit ('项目资金（万元）'), matched without spaces
+# and with ASCII parentheses; text dumped line by line prints it in pieces ('专项资' / '（万元').
+FUNDS_GROUPS = tuple(
+    f"{word}({unit})"
+    for word in ("项目资金", "专项资金情况", "资金情况", "年度资金", "资金来源")
+    for unit in ("元", "万元")
+)
+
 # ---------------------------------------------------------------- the goal block
 GOAL_PLANNED = ("预算目标", "预期目标", "年初设定目标", "年度总体目标", "年度目标", "整体绩效目标")
 GOAL_ACTUAL = ("实际完成情况", "全年预计完成情况", "实际完成")
@@ -241,6 +249,9 @@ COLUMN_ROLES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
     )
 )
+# The label merged left of the 一级 column over the whole table (the column role 'outer'), also
+# printed one character a line down the side ('年' / '度' / '绩' / …).
+OUTER_LEVELS = frozenset({"绩效指标", "绩效目标", "绩效目标指标", "年度绩效指标", "年度绩效目标"})
 # Columns of a table holding several projects' blocks, each project's cells merged over its rows.
 BLOCK_ROLES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (role, re.compile(pattern))
