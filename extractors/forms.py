@@ -1342,29 +1342,35 @@ def _hierarchy_from_geometry(raws: list[RawIndicator]) -> list[tuple[str, str, b
 
 def _label_cells_cut_by_page_breaks(raws: list[RawIndicator]) -> None:
     """A merged 一级/二级 cell cut by a page break prints its label once, where the middle of the
-    whole cell falls (spreadsheets): its empty part ending one page takes the label that opens
-    the next page, unless its rows' 二级 name another 一级."""
+    whole cell falls (spreadsheets): its empty part on one side of the break takes the label
+    printed on the other side, unless its rows' 二级 name another 一级 (or, for a 二级, its
+    rows are under another 一级)."""
     for role in ("l1", "l2"):
         for i in range(len(raws) - 1):
-            here, below = raws[i], raws[i + 1]
-            label = getattr(below, role)
-            cell = here.level_cells.get(role)
-            if getattr(here, role) or not label or cell is None or below.page == here.page:
+            if raws[i + 1].page == raws[i].page:
                 continue
-            run = [i]
-            while run[0] and raws[run[0] - 1].level_cells.get(role) == cell:
-                run.insert(0, run[0] - 1)
-            if role == "l1" and any(
-                LEVEL2_PARENT.get(canonical_level(raws[k].l2), canonical_level(label))
-                != canonical_level(label)
-                for k in run
-                if raws[k].l2
-            ):
-                continue
-            if role == "l2" and any(raws[k].l1 != below.l1 for k in run):
-                continue
-            for k in run:
-                setattr(raws[k], role, label)
+            for empty, printed, step in ((i, i + 1, -1), (i + 1, i, 1)):
+                label = getattr(raws[printed], role)
+                cell = raws[empty].level_cells.get(role)
+                if getattr(raws[empty], role) or not label or cell is None:
+                    continue
+                run = [empty]
+                while (
+                    0 <= run[-1] + step < len(raws)
+                    and raws[run[-1] + step].level_cells.get(role) == cell
+                ):
+                    run.append(run[-1] + step)
+                if role == "l1" and any(
+                    LEVEL2_PARENT.get(canonical_level(raws[k].l2), canonical_level(label))
+                    != canonical_level(label)
+                    for k in run
+                    if raws[k].l2
+                ):
+                    continue
+                if role == "l2" and any(raws[k].l1 != raws[printed].l1 for k in run):
+                    continue
+                for k in run:
+                    setattr(raws[k], role, label)
 
 
 __all__ = ["parse_forms"]
