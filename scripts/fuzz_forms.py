@@ -12,7 +12,8 @@ and printed by a producer:
 
 - ``reportlab``: generate_samples' renderer (repeated header rows, rows split at the page bottom);
 - ``writer``: a DOCX (scripts/render_formats.py) converted by LibreOffice Writer;
-- ``calc``: an XLSX converted by LibreOffice Calc;
+- ``calc``: an XLSX laid out for print as an office does (9-12 pt, columns from their content,
+  wrapped, fitted one A4 page wide; some in 6-9 pt small print), converted by LibreOffice Calc;
 - ``chromium``: an HTML page printed to PDF by headless Chromium;
 
 and then optionally degraded: ``scan`` (the pages rasterised at 150-300 dpi, rotated, blurred,
