@@ -178,6 +178,7 @@ class RawIndicator:
     extra: dict[str, str] = field(default_factory=dict)  # header → text of unknown columns
     bbox: tuple[float, float, float, float] | None = None
     uncertain: list[tuple[str, Cell]] = field(default_factory=list)  # (field, OCR cell to flag)
+    level_cells: dict[str, int] = field(default_factory=dict)  # l1/l2 → id of the covering cell
 
 
 @dataclass
@@ -921,17 +922,22 @@ def _read_indicator_row(builder: FormBuilder, row: Row) -> None:
 
 def _role_text(row: Row, layout: Layout, role: str, top_only: bool = True) -> str:
     """The text of the cells in a role's columns; a cell reaching in from another column (a
-    continuation page whose columns sit apart from the header's) is not this role's."""
+    continuation page whose columns sit apart from the header's) is not this role's, unless it
+    covers all of the role's columns and reaches in only from columns with no header."""
     parts: list[str] = []
     seen: set[int] = set()
     columns = layout.roles.get(role, [])
+    headed = {c for cols in layout.roles.values() for c in cols} | set(layout.extra)
     for col in columns:
         if col >= len(row.texts):
             continue
         cell = row.cells[col]
         if cell is None or id(cell) in seen or (top_only and not row.starts[col]):
             continue
-        if cell.col not in columns:
+        if cell.col not in columns and (
+            headed.intersection(range(cell.col, col))
+            or not set(columns) <= set(range(cell.col, cell.col + cell.colspan))
+        ):
             continue
         seen.add(id(cell))
         if row.texts[col]:
@@ -968,6 +974,14 @@ def _row_by_geometry(row: Row, layout: Layout) -> RawIndicator | None:
             for cell in [row.cells[cols[0]]]
             if cell is not None and _uncertain(cell)
         ],
+        level_cells={
+            role: id(cell)
+            for role in ("l1", "l2")
+            for col in [layout.first(role)]
+            if col is not None and col < len(row.cells)
+            for cell in [row.cells[col]]
+            if cell is not None
+        },
     )
     raw.levels_inferred = row.spans_inferred and any(
         cell.rowspan > 1
@@ -1325,6 +1339,7 @@ def _infer_hierarchy(
 
 def _hierarchy_from_geometry(raws: list[RawIndicator]) -> list[tuple[str, str, bool]]:
     """A merged cell gives the parent; an empty unmerged level cell repeats the one above."""
+    _label_cells_cut_by_page_breaks(raws)
     out: list[tuple[str, str, bool]] = []
     last1 = last2 = ""
     for r in raws:
@@ -1336,6 +1351,39 @@ def _hierarchy_from_geometry(raws: list[RawIndicator]) -> list[tuple[str, str, b
             last2 = r.l2
         out.append((r.l1 or last1, r.l2 or last2, r.levels_inferred))
     return out
+
+
+def _label_cells_cut_by_page_breaks(raws: list[RawIndicator]) -> None:
+    """A merged 一级/二级 cell cut by a page break prints its label once, where the middle of the
+    whole cell falls (spreadsheets): its empty part on one side of the break takes the label
+    printed on the other side, unless its rows' 二级 name another 一级 (or, for a 二级, its
+    rows are under another 一级)."""
+    for role in ("l1", "l2"):
+        for i in range(len(raws) - 1):
+            if raws[i + 1].page == raws[i].page:
+                continue
+            for empty, printed, step in ((i, i + 1, -1), (i + 1, i, 1)):
+                label = getattr(raws[printed], role)
+                cell = raws[empty].level_cells.get(role)
+                if getattr(raws[empty], role) or not label or cell is None:
+                    continue
+                run = [empty]
+                while (
+                    0 <= run[-1] + step < len(raws)
+                    and raws[run[-1] + step].level_cells.get(role) == cell
+                ):
+                    run.append(run[-1] + step)
+                if role == "l1" and any(
+                    LEVEL2_PARENT.get(canonical_level(raws[k].l2), canonical_level(label))
+                    != canonical_level(label)
+                    for k in run
+                    if raws[k].l2
+                ):
+                    continue
+                if role == "l2" and any(raws[k].l1 != raws[printed].l1 for k in run):
+                    continue
+                for k in run:
+                    setattr(raws[k], role, label)
 
 
 __all__ = ["parse_forms"]

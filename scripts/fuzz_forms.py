@@ -12,7 +12,8 @@ and printed by a producer:
 
 - ``reportlab``: generate_samples' renderer (repeated header rows, rows split at the page bottom);
 - ``writer``: a DOCX (scripts/render_formats.py) converted by LibreOffice Writer;
-- ``calc``: an XLSX converted by LibreOffice Calc;
+- ``calc``: an XLSX laid out for print as an office does (9-12 pt, columns from their content,
+  wrapped, fitted one A4 page wide; some in 6-9 pt small print), converted by LibreOffice Calc;
 - ``chromium``: an HTML page printed to PDF by headless Chromium;
 
 and then optionally degraded: ``scan`` (the pages rasterised at 150-300 dpi, rotated, blurred,
@@ -147,6 +148,9 @@ class Case:
     flow: list[object]
     style: Style
     traits: list[str] = field(default_factory=list)  # what this case varied, for a report
+    sheet_font: float = 11  # a spreadsheet's font size (pt) and its widest column (in characters)
+    sheet_widest: float = 14
+    sheet_landscape: bool | None = None  # None: landscape when the table is wider than portrait
 
     @property
     def landscape(self) -> bool:
@@ -544,6 +548,11 @@ def random_case(seed: int) -> Case:
     else:
         case = declaration_case(rng, seed, family)
     case.style = _style(rng)
+    case.sheet_font = rng.choice([9, 10, 11, 12])
+    case.sheet_widest = rng.choice([8, 10, 12, 14])
+    if rng.random() < 0.2:  # wide columns fitted to a portrait page: small print (6-7 pt)
+        case.sheet_widest, case.sheet_landscape = 20, False
+        case.traits.append("sheet in small print")
     for k, form in enumerate(case.forms, 1):
         form.form_ordinal = k
     return case
@@ -605,7 +614,7 @@ def produce(case: Case, producer: str, out: Path) -> Path:
         _soffice(docx, pdf)
     elif producer == "calc":
         xlsx = out / f"fuzz_{case.seed}.xlsx"
-        write_xlsx(case.flow, xlsx)
+        write_xlsx(case.flow, xlsx, case.sheet_font, case.sheet_widest, case.sheet_landscape)
         _soffice(xlsx, pdf)
     elif producer == "chromium":
         html = out / f"fuzz_{case.seed}.html"

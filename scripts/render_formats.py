@@ -25,7 +25,8 @@ from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Side
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -92,19 +93,43 @@ def write_docx(flow: list[object], path: Path, landscape: bool) -> None:
     doc.save(path)
 
 
-def write_xlsx(flow: list[object], path: Path) -> None:
-    """One sheet, the flow top to bottom: text lines in column A, tables with merged ranges."""
+def write_xlsx(
+    flow: list[object],
+    path: Path,
+    font_size: float = 11,
+    widest: float = 14,
+    landscape: bool | None = None,
+) -> None:
+    """One sheet laid out for print as a finance office does: the flow top to bottom, each column
+    as wide as its widest single cell up to ``widest`` CJK characters (longer cells wrap), rows as
+    tall as their wrapped text, text lines merged across the table; A4, landscape when the table
+    is wider than a portrait page (unless ``landscape`` says), scaled to print one page wide."""
     book = Workbook()
     sheet = book.active
     sheet.title = "绩效自评"
     thin = Side(style="thin")
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
+    font = Font(name="宋体", size=font_size)
+    tables = [item for item in flow if isinstance(item, Table)]
+    columns = _column_widths(tables, font_size, widest)
+    span = len(columns)
     row = 1
     for item in flow:
         if isinstance(item, Text):
-            sheet.cell(row, 1, item.text)
+            last = span - 2 if item.right and span > 3 else span
+            title = sheet.cell(row, 1, item.text)
+            title.font = Font(name="宋体", size=font_size + (4 if row == 1 else 0), bold=row == 1)
+            title.alignment = Alignment(horizontal=item.align, vertical="center")
+            if last > 1:
+                sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last)
             if item.right:
-                sheet.cell(row, 6, item.right)
+                right = sheet.cell(row, last + 1, item.right)
+                right.font, right.alignment = font, Alignment(horizontal="right")
+                if span > last + 1:
+                    sheet.merge_cells(
+                        start_row=row, start_column=last + 1, end_row=row, end_column=span
+                    )
+            sheet.row_dimensions[row].height = _LINE * (font_size + 4) + 4
             row += 1
         elif isinstance(item, Table):
             placed, width = place(item.rows)
@@ -112,7 +137,10 @@ def write_xlsx(flow: list[object], path: Path) -> None:
                 target = sheet.cell(row + r, c + 1, _number_or_text(cell.text))
                 if isinstance(target.value, str) and target.value.startswith("="):
                     target.data_type = "s"  # '=100%' typed as text, not a formula
-                target.alignment = Alignment(wrap_text=True, vertical="center")
+                target.font = font
+                target.alignment = Alignment(
+                    horizontal=cell.align, vertical="center", wrap_text=True
+                )
                 if cell.rowspan > 1 or cell.colspan > 1:
                     sheet.merge_cells(
                         start_row=row + r,
@@ -123,38 +151,74 @@ def write_xlsx(flow: list[object], path: Path) -> None:
             for r in range(len(item.rows)):
                 for c in range(width):
                     sheet.cell(row + r, c + 1).border = box
-            columns = []
-            for c, relative in enumerate(item.widths):  # as wide as the printed form's columns
-                letter = sheet.cell(1, c + 1).column_letter
-                current = sheet.column_dimensions[letter].width or 0
-                sheet.column_dimensions[letter].width = max(current, relative * 16)
-                columns.append(sheet.column_dimensions[letter].width)
-            _fit_row_heights(sheet, row, placed, len(item.rows), columns)
+            _fit_row_heights(sheet, row, placed, len(item.rows), columns, font_size)
             row += len(item.rows)
         elif isinstance(item, (Space, PageBreak)):
             row += 1
+    for c, points in enumerate(columns):
+        sheet.column_dimensions[get_column_letter(c + 1)].width = (
+            points / 0.75 - 5
+        ) / 7  # points → Excel units
+    portrait = (A4[0] - 2 * _MARGIN * 72) - 4
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    if landscape is None:
+        landscape = sum(columns) > portrait
+    sheet.page_setup.orientation = "landscape" if landscape else "portrait"
+    sheet.page_margins.left = sheet.page_margins.right = _MARGIN
+    sheet.page_margins.top = sheet.page_margins.bottom = _MARGIN
     sheet.sheet_properties.pageSetUpPr.fitToPage = True  # print one page wide, as offices do
     sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
     book.save(path)
 
 
+A4 = (595.28, 841.89)  # points
+_MARGIN = 0.6  # inches, each side
+_LINE = 1.5  # a CJK font's line height, in ems (Noto Sans CJK: 1.45)
+_PAD = 6  # points of a cell's width its text does not use
+
+
+def _text_width(text: str, font_size: float) -> float:
+    """Points a line of ``text`` takes: a CJK character an em, a latin one about half."""
+    return sum(1.0 if ord(ch) > 0x2E80 else 0.6 for ch in text) * font_size
+
+
+def _column_widths(tables: list[Table], font_size: float, widest: float) -> list[float]:
+    """Each sheet column's width in points: its widest single-column cell, at most ``widest``
+    CJK characters and never narrower than two."""
+    widths: list[float] = []
+    for table in tables:
+        placed, width = place(table.rows)
+        widths += [0.0] * (width - len(widths))
+        for _, c, cell in placed:
+            if cell.colspan == 1:
+                need = max(
+                    (_text_width(part, font_size) for part in cell.text.split("\n")), default=0
+                )
+                widths[c] = max(widths[c], min(need, widest * font_size))
+    return [max(w, 2 * font_size) + _PAD for w in widths]
+
+
 def _fit_row_heights(
-    sheet: object, top: int, placed: list[tuple[int, int, C]], n_rows: int, columns: list[float]
+    sheet: object,
+    top: int,
+    placed: list[tuple[int, int, C]],
+    n_rows: int,
+    columns: list[float],
+    font_size: float,
 ) -> None:
     """Rows as tall as their wrapped text, as an office sets them before printing (a spreadsheet
     prints a row at its set height and clips what does not fit)."""
     lines = [1] * n_rows
     for r, c, cell in sorted(placed, key=lambda p: p[2].rowspan):
-        width = sum(columns[c : c + cell.colspan])  # in widths of a latin digit; CJK takes two
+        room = sum(columns[c : c + cell.colspan]) - _PAD
         need = sum(
-            math.ceil(max(sum(2 if ord(ch) > 0x2E80 else 1 for ch in part), 1) / max(width - 1, 1))
-            for part in cell.text.split("\n")
+            math.ceil(_text_width(part, font_size) / room) or 1 for part in cell.text.split("\n")
         )
         have = sum(lines[r : r + cell.rowspan])
         if need > have:
             lines[r + cell.rowspan - 1] += need - have
     for r, count in enumerate(lines):
-        sheet.row_dimensions[top + r].height = 15 * count + 3  # type: ignore[attr-defined]
+        sheet.row_dimensions[top + r].height = _LINE * font_size * count + 4  # type: ignore[attr-defined]
 
 
 def _number_or_text(text: str) -> object:
