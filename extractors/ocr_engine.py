@@ -53,8 +53,7 @@ class _Engine:
                 f"the OCR model is missing from {models}: reinstall rapidocr==3.10.0, whose "
                 "wheel ships it"
             )
-        threads = min(THREADS or os.cpu_count() or 1, 4)
-        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="ocr")
+        self.pool = ThreadPoolExecutor(threads(), thread_name_prefix="ocr")
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
@@ -98,6 +97,11 @@ def _normalise(crop: np.ndarray) -> np.ndarray:
     width = max(REC_HEIGHT // 4, round(w * REC_HEIGHT / max(h, 1)))
     resized = cv2.resize(gray, (width, REC_HEIGHT), interpolation=cv2.INTER_LINEAR)
     return np.broadcast_to(resized.astype(np.float32) / 127.5 - 1.0, (3, REC_HEIGHT, width))
+
+
+def threads() -> int:
+    """The threads the engine runs on: ``THREADS``, else one per core; at most 4."""
+    return min(THREADS or os.cpu_count() or 1, 4)
 
 
 def engine() -> _Engine:

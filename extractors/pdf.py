@@ -97,10 +97,10 @@ def read_pdf(path: Path, password: str | None = None) -> Document:
             try:
                 blocks, _, has_image = _read_page(page, page_no)
                 scan = _scanned_page_image(page) if has_image else None
-                if scan is not None:  # read while the page is open: small print renders again
+                if scan is not None:  # rendered while the page is open
                     scanned.append(page_no)
                     scan_run = scan_run or _scanned_pages()
-                    scan_run.add(scan[0], page_no, scan[1], _native_render(page))
+                    scan_run.add(scan[0], page_no, scan[1], _finer_render(page, scan[1]))
             finally:
                 page.close()
             if scan is not None:
@@ -176,24 +176,25 @@ def _scanned_page_image(page: pdfium.PdfPage) -> tuple[np.ndarray, int] | None:
     return page.render(scale=dpi / 72, rev_byteorder=True).to_numpy(), dpi  # RGB
 
 
-def _native_render(page: pdfium.PdfPage) -> Callable[[], tuple[np.ndarray, int]]:
-    """Renders the scanned page at the resolution of the image it holds (at most
-    ``FINE_SCAN_DPI``): what small print is read from."""
+def _finer_render(page: pdfium.PdfPage, dpi: int) -> Callable[[], tuple[np.ndarray, int]] | None:
+    """The scanned page rendered at the resolution of the image it holds (at most
+    ``FINE_SCAN_DPI``), what small print is read from, when that is finer than ``dpi``; else
+    None. Rendered now, while the page is open: the page is read on another thread, and pdfium
+    may be called from one thread only."""
+    from extractors.scan import FINER, MAX_PIXELS, WORK_DPI
 
-    def render() -> tuple[np.ndarray, int]:
-        from extractors.scan import MAX_PIXELS
-
-        width, height = page.get_size()
-        native = SCAN_DPI
-        for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2):
-            left, _, right, _ = obj.get_bounds()
-            if right - left >= width / 2:  # the scan, not a logo
-                native = max(native, round(obj.get_px_size()[0] * 72 / (right - left)))
-        cap = int((MAX_PIXELS / max(width * height, 1)) ** 0.5 * 72)
-        dpi = min(native, FINE_SCAN_DPI, cap)
-        return page.render(scale=dpi / 72, rev_byteorder=True).to_numpy(), dpi
-
-    return render
+    width, height = page.get_size()
+    native = SCAN_DPI
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2):
+        left, _, right, _ = obj.get_bounds()
+        if right - left >= width / 2:  # the scan, not a logo
+            native = max(native, round(obj.get_px_size()[0] * 72 / (right - left)))
+    cap = int((MAX_PIXELS / max(width * height, 1)) ** 0.5 * 72)
+    finest = min(native, FINE_SCAN_DPI, cap)
+    if finest <= dpi or finest < FINER * WORK_DPI:  # no finer copy the reader would use
+        return None
+    fine = page.render(scale=finest / 72, rev_byteorder=True).to_numpy(), finest
+    return lambda: fine
 
 
 def _scanned_pages() -> ScannedPages:

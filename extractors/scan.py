@@ -35,7 +35,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
@@ -111,14 +113,20 @@ def read_image(path: Path, password: str | None = None) -> Document:
 
 
 class ScannedPages:
-    """Consecutive scanned pages read one at a time (only one page image in memory): a table
-    continued on the next page is joined to it (repeated header rows dropped, a row or merged
-    cell cut by the page break continued), as the PDF reader does for born-digital pages.
-    ``notes`` says which pages were scanned sideways or upside down (they are read upright)."""
+    """Consecutive scanned pages: a table continued on the next page is joined to it (repeated
+    header rows dropped, a row or merged cell cut by the page break continued), as the PDF
+    reader does for born-digital pages. ``notes`` says which pages were scanned sideways or
+    upside down (they are read upright).
+
+    Pages are read side by side, as many as the OCR engine has threads (``ocr_engine.threads``):
+    one page is found (rulings, cells) while the text of the one before it is recognised, so every
+    core is busy; only those pages' images are in memory."""
 
     def __init__(self) -> None:
         self._stitcher = TableStitcher(join=_join_cut, align_left=True)
         self.notes: list[str] = []
+        self._reading: deque[Future[tuple[int, int, list[Grid | PageTable]]]] = deque()
+        self._readers: ThreadPoolExecutor | None = None
 
     def add(
         self,
@@ -127,16 +135,41 @@ class ScannedPages:
         dpi: int,
         source: Callable[[], tuple[np.ndarray, int]] | None = None,
     ) -> None:
-        """Read one page image (grey or RGB array) of the run. ``source`` renders the page at
-        a finer resolution than ``image``, if it has one, for small print."""
-        prepared = _prepare(image, dpi, source)
-        if prepared.turns:
-            self.notes.append(f"page {page} was scanned {_TURNED[prepared.turns]}; read upright")
-        self._stitcher.add_page(page, _read_page(prepared, page))
+        """Read one page image (grey or RGB array) of the run. ``source`` gives the page at a
+        finer resolution than ``image``, if it has one, for small print (it may be called from
+        another thread, after ``add`` returned)."""
+        side_by_side = ocr_engine.threads()
+        if side_by_side == 1:
+            self._take(_scanned_page(image, page, dpi, source))
+            return
+        if self._readers is None:
+            self._readers = ThreadPoolExecutor(side_by_side, thread_name_prefix="page")
+        self._reading.append(self._readers.submit(_scanned_page, image, page, dpi, source))
+        while len(self._reading) >= side_by_side:  # the next page is read beside the last
+            self._take(self._reading.popleft().result())
 
     def grids(self) -> list[Grid]:
         """The grids of the pages added so far, in reading order."""
+        while self._reading:
+            self._take(self._reading.popleft().result())
+        if self._readers is not None:
+            self._readers.shutdown()
+            self._readers = None
         return self._stitcher.grids()
+
+    def _take(self, read: tuple[int, int, list[Grid | PageTable]]) -> None:
+        page, turns, blocks = read
+        if turns:
+            self.notes.append(f"page {page} was scanned {_TURNED[turns]}; read upright")
+        self._stitcher.add_page(page, blocks)
+
+
+def _scanned_page(
+    image: np.ndarray, page: int, dpi: int, source: Callable[[], tuple[np.ndarray, int]] | None
+) -> tuple[int, int, list[Grid | PageTable]]:
+    """A page image read: its number, the quarter turns that made it upright, its blocks."""
+    prepared = _prepare(image, dpi, source)
+    return page, prepared.turns, _read_page(prepared, page)
 
 
 def _read_page(prepared: _Page, page: int) -> list[Grid | PageTable]:

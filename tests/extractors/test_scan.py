@@ -259,6 +259,24 @@ def test_table_continued_on_the_next_scanned_page_is_joined():
     assert [len(page_grids((p, 1, 200))) for p in (first, second)] == [1, 1]
 
 
+def test_pages_read_side_by_side_as_one_at_a_time(monkeypatch):
+    """Pages read side by side (one per OCR thread) are stitched in page order, as when they are
+    read one at a time: a table continued over the break joined, the next page's table apart."""
+    first = ruled_page(ys=(1900, 1980, 2060, 2140, 2220), no_h={(4, 0)}, seed=12, angle=0.8)
+    second = ruled_page(ys=(300, 380, 460), open_top=60, seed=13, angle=-1.1)
+    third = ruled_page(**MERGED, seed=14)
+    pages = [(first, 1, 200), (second, 2, 200), (third, 3, 200)]
+    read = {}
+    for threads in (1, 2, 3):
+        monkeypatch.setattr(ocr_engine, "THREADS", threads)
+        read[threads] = [
+            (g.row_pages, [(c.row, c.col, c.rowspan, c.colspan, c.bbox) for c in g.cells])
+            for g in page_grids(*pages)
+        ]
+    assert [row_pages for row_pages, _ in read[1]] == [[1, 1, 1, 1, 2, 2], [3] * 5]
+    assert read[2] == read[1] and read[3] == read[1]
+
+
 def test_png_and_multipage_tiff(tmp_path):
     first, second = ruled_page(seed=8, angle=-1.0), ruled_page(seed=9, angle=0.7)
     Image.fromarray(first).save(tmp_path / "page.png", dpi=(200, 200))
