@@ -553,18 +553,19 @@ def _missing_local(entries: list[str]) -> list[str]:
     return [entry for entry in entries if not is_url(entry) and not Path(entry).exists()]
 
 
-def _connect_prefect() -> None:
+def _connect_prefect() -> bool:
     """Record the run on the Prefect server Prefect is configured with, else on jixiao's local
-    one (started in the background by the first run that needs it)."""
+    one (started in the background by the first run that needs it); whether on the local one."""
     from prefect.context import refresh_global_settings_context
     from prefect.settings import get_current_settings
 
     if get_current_settings().api.url is not None:
-        return
+        return False
     from flows.app.prefect_server import connect
 
     os.environ["PREFECT_API_URL"] = connect(_error)
     refresh_global_settings_context()
+    return True
 
 
 def _db(args: argparse.Namespace) -> Path:
@@ -662,11 +663,21 @@ def _writer_db(args: argparse.Namespace) -> Path:
     db = _db(args)
     check_writable(db)
     _check_space(db)
+    warm_workers = False
     if args.task_runner == "process":
-        from flows.extraction.pool import start_worker_server
+        from flows.app.prefect_server import state_dir
+        from flows.extraction import warm
 
-        start_worker_server()  # its imports run beside Prefect's in this process
-    _connect_prefect()
+        warm_workers = warm.use(state_dir())  # a warm server forks a worker now
+        if not warm_workers:
+            from flows.extraction.pool import start_worker_server
+
+            start_worker_server()  # its imports run beside Prefect's in this process
+    if _connect_prefect() and args.task_runner == "process" and not warm_workers:
+        from flows.app.prefect_server import idle_seconds, keeper_pid, state_dir
+
+        if keeper := keeper_pid():
+            warm.start(state_dir(), keeper, idle_seconds())  # for the next runs
     return db
 
 

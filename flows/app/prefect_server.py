@@ -204,9 +204,24 @@ def _idle_minutes() -> float:
         return IDLE_MINUTES
 
 
+def keeper_pid(folder: Path | None = None) -> int | None:
+    """The pid of the local server's keeper in ``folder`` (the state folder), if one runs."""
+    record = _Files(folder or state_dir()).read()
+    return record["pid"] if record and _alive(record["pid"]) else None
+
+
+def idle_seconds() -> float:
+    """How long the local server (and what lives with it) is kept without a run."""
+    return _idle_minutes() * 60
+
+
 def stop(folder: Path | None = None) -> bool:
-    """Stop the local server in ``folder`` (the state folder), if one runs; whether one did."""
+    """Stop the local server in ``folder`` (the state folder), if one runs, and the warm worker
+    server living with it; whether a server ran."""
+    from flows.extraction import warm
+
     files = _Files(folder or state_dir())
+    warm.stop(files.folder)
     record = files.read()
     if not record or not _alive(record["pid"]):
         return False

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from flows.extraction import warm
 from flows.extraction.extract import Checks, check_forms, extract_path
 from schemas.records import Extraction, Form
 
@@ -107,12 +108,16 @@ class _Job:
 
 class _Worker:
     def __init__(self, context: Any, threads: int | None) -> None:
-        self.connection, child = context.Pipe()
-        self.process = context.Process(
-            target=_serve, args=(child, dict(os.environ), threads), daemon=True
-        )
-        self.process.start()
-        child.close()
+        taken = warm.take_worker(dict(os.environ), threads)
+        if taken is not None:
+            self.connection, self.process = taken
+        else:
+            self.connection, child = context.Pipe()
+            self.process = context.Process(
+                target=_serve, args=(child, dict(os.environ), threads), daemon=True
+            )
+            self.process.start()
+            child.close()
         self.job: _Job | None = None
         self.started: float | None = None  # when its current file was started; None: checking
 
@@ -128,6 +133,7 @@ class _Worker:
         if self.process.is_alive():
             self.process.kill()
             self.process.join()
+        self.process.close()
         self.connection.close()
 
 
@@ -250,18 +256,19 @@ class ExtractionPool:
         except (EOFError, OSError):
             worker.process.join(timeout=5)
             code = worker.process.exitcode
+            exit_code = "" if code is None else f" (worker exit code {code})"
             if job.file is not None:
                 self._fail_file(
                     worker,
                     WorkerCrashed(
-                        f"the reader crashed on this file (worker exit code {code}); the file may "
-                        "be damaged or hostile: check it, or report it with the file"
+                        f"the reader crashed on this file{exit_code}; the file may be damaged or "
+                        "hostile: check it, or report it with the file"
                     ),
                 )
             else:
                 self._replace(worker)
                 job.future.set_exception(
-                    WorkerCrashed(f"the worker checking forms crashed (exit code {code})")
+                    WorkerCrashed(f"the worker checking forms crashed{exit_code}")
                 )
             return
         worker.job = None
