@@ -259,7 +259,8 @@ def _serve_forever(folder: Path, code: str, keeper: int, idle_seconds: float) ->
     last_used = time.monotonic()
     try:
         while True:
-            ready, _, _ = select.select([listener, keeper_fd], [], [], POLL_SECONDS)
+            poll = min(POLL_SECONDS, idle_seconds / 4)
+            ready, _, _ = select.select([listener, keeper_fd], [], [], poll)
             if keeper_fd in ready:
                 return
             if listener in ready:
