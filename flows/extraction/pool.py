@@ -3,10 +3,11 @@ file.
 
 pdfium is not thread-safe, so parallel reading needs processes. Each worker is a process forked
 from a ``forkserver`` that has imported the readers and Great Expectations once (so a worker, or a
-fresh one replacing a stopped worker, starts at once). It runs in the parent's environment, its
-OCR on one core or on its share of the idle ones (:func:`reading_threads`), and takes one job at
-a time: a file
-to read (:meth:`ExtractionPool.submit`) or forms read before, to check in one GX call
+fresh one replacing a stopped worker, starts at once), or from the warm worker server that keeps
+them imported between runs, when this process uses one (:mod:`flows.extraction.warm`). It runs
+in the parent's environment, its OCR on one core or on its share of the idle ones
+(:func:`reading_threads`), and takes one job at a time: a file to read
+(:meth:`ExtractionPool.submit`) or forms read before, to check in one GX call
 (:meth:`ExtractionPool.submit_checks`). Jobs are taken in the order they were submitted, checks
 ahead of any reading, by whichever worker is free: a long file keeps one worker busy while the
 others go on with the rest. A worker builds its GX context on its first check and reuses it. A

@@ -145,11 +145,6 @@ def use(folder: Path) -> bool:
     return True
 
 
-def in_use() -> bool:
-    """Whether this process takes its workers from a warm server."""
-    return _SERVER is not None
-
-
 def take_worker(
     environment: dict[str, str], threads: int | None
 ) -> tuple[Connection, WarmProcess] | None:
@@ -167,9 +162,14 @@ def take_worker(
         socket.send_fds(sock, [b"w"], [sys.stdout.fileno(), sys.stderr.fileno()])
         sock.settimeout(None)
         connection = Connection(sock.detach())
-        connection.send((environment, os.getcwd(), threads))
-    except (OSError, ValueError):  # the worker died meanwhile (its server was stopped)
+    except OSError:  # the worker forked ahead has died
         sock.close()
+        os.close(pidfd)
+        return None
+    try:
+        connection.send((environment, os.getcwd(), threads))
+    except OSError:
+        connection.close()
         os.close(pidfd)
         return None
     return connection, WarmProcess(pidfd)
@@ -278,6 +278,8 @@ def _serve_forever(folder: Path, code: str, keeper: int, idle_seconds: float) ->
         with contextlib.suppress(OSError):
             if path.stat().st_ino == bound:  # not a newer server's socket
                 path.unlink()
+        if not _superseded(folder, code):
+            (folder / LATEST).unlink(missing_ok=True)
 
 
 def _exit(signum: int, frame: object) -> None:
