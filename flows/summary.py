@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,6 +62,20 @@ def display_path(path: str | Path) -> str:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+def skipped_lines(ignored: list[str], listed: int = 3) -> list[str]:
+    """The files of an unsupported type, for people: each named when there are at most ``listed``,
+    else counted by suffix with the first ``listed`` named."""
+    if len(ignored) <= listed:
+        return [f"skipped: {display_path(path)}: {UNSUPPORTED}" for path in ignored]
+    suffixes = Counter(Path(path).suffix.lower() or "(no suffix)" for path in ignored)
+    counts = ", ".join(f"{count} {suffix}" for suffix, count in suffixes.most_common())
+    named = ", ".join(display_path(path) for path in ignored[:listed])
+    return [
+        f"skipped {len(ignored)} files ({counts}): {UNSUPPORTED}",
+        f"  among them: {named}, …",
+    ]
 
 
 def summary_line(summary: RunSummary) -> str:

@@ -602,15 +602,15 @@ def _run_options(args: argparse.Namespace, db: Path, workers: int, progress: boo
 
 
 def _print_summary(summary: RunSummary, db: Path) -> int:
-    from flows.summary import UNSUPPORTED, display_path, summary_line
+    from flows.summary import display_path, skipped_lines, summary_line
 
     print(f"warehouse: {display_path(db)}")
     print(summary_line(summary))
     for outcome in summary.files:
         if outcome.status == "failed":
             print(f"  failed: {display_path(outcome.path)}: {outcome.message}")
-    for path in summary.ignored:
-        print(f"  skipped: {display_path(path)}: {UNSUPPORTED}")
+    for line in skipped_lines(summary.ignored):
+        print(f"  {line}")
     if summary.forms_quarantined:
         print("quarantined forms and their reasons: SELECT * FROM quarantine")
     if summary.report:

@@ -10,7 +10,7 @@ import pytest
 from flows.ingest import ingest
 from flows.options import RunOptions
 from flows.report import TEMPLATES
-from flows.summary import REVIEW_PORT
+from flows.summary import REVIEW_PORT, UNSUPPORTED, skipped_lines
 from warehouse import Warehouse
 
 ROOT = Path(__file__).parents[2]
@@ -137,3 +137,14 @@ def test_charts_escape_labels_and_handle_nothing():
     assert "&lt;b&gt;" in str(charts.bar_chart("t", [("<b>", 3)]))
     assert "nothing to show" in str(charts.bar_chart("t", []))
     assert "nothing to show" in str(charts.against_chart("t", [], "budget", "executed"))
+
+
+def test_many_skipped_files_are_counted_by_suffix_and_a_few_named():
+    few = ["inbox/notes.csv"]
+    many = [f"inbox/{n}.expected.json" for n in range(9)] + ["inbox/a.csv", "inbox/README"]
+
+    assert skipped_lines(few) == [f"skipped: inbox/notes.csv: {UNSUPPORTED}"]
+    assert skipped_lines(many) == [
+        f"skipped 11 files (9 .json, 1 .csv, 1 (no suffix)): {UNSUPPORTED}",
+        "  among them: inbox/0.expected.json, inbox/1.expected.json, inbox/2.expected.json, …",
+    ]
