@@ -193,12 +193,13 @@ def _fork(path: Path) -> tuple[socket.socket, int]:
 
 def start(folder: Path, keeper: int, idle_seconds: float) -> None:
     """Start a warm server for this code in ``folder`` in the background, unless one runs; it
-    lives while process ``keeper`` (the local Prefect server's keeper) does."""
+    lives while process ``keeper`` (the local Prefect server's keeper) does. A server that
+    cannot be started is no error: runs fork their own workers."""
     code = fingerprint()
     if not supported() or running(folder, code):
         return
     import_path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    with (folder / "workers.log").open("ab") as log:
+    with contextlib.suppress(OSError), (folder / "workers.log").open("ab") as log:
         subprocess.Popen(
             [sys.executable, "-m", "flows.extraction.warm", str(folder), code]
             + [str(keeper), str(idle_seconds)],
