@@ -63,7 +63,6 @@ class Pipeline:
         self.summary = summary
         self.reporter = reporter
         self.seen: dict[str, str] = {}  # sha256 → the first file holding it in this run
-        self.loading_prepared = False
 
     def run(self, items: list[Item], engine: Engine, chunk_files: int = CHUNK_FILES) -> None:
         """Take ``items`` through in chunks of ``chunk_files``, two chunks in flight."""
@@ -107,9 +106,7 @@ class Pipeline:
             # else: a duplicate, of a stored file or of one read earlier in this run
         if to_read:
             chunk.reading = workers.submit(to_read)
-            if not self.loading_prepared:  # while the workers read
-                self.warehouse.prepare_loading()
-                self.loading_prepared = True
+            self.warehouse.prepare_loading()  # while the workers read
         return chunk
 
     def _finish(self, chunk: _Chunk) -> None:

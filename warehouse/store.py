@@ -886,7 +886,8 @@ class Warehouse:
 
     def prepare_loading(self) -> None:
         """Load now what :meth:`load_files` needs the first time (pyarrow, and what DuckDB imports
-        to scan an Arrow table: about half a second), e.g. while the files are being read."""
+        to scan an Arrow table: about half a second), e.g. while the files are being read; at
+        once when loaded already."""
         import pyarrow
 
         self.connection.register("staged_rows", pyarrow.table({"ready": [True]}))

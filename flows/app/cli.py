@@ -10,7 +10,6 @@ import os
 import signal
 import sys
 import textwrap
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -555,7 +554,7 @@ def _missing_local(entries: list[str]) -> list[str]:
     return [entry for entry in entries if not is_url(entry) and not Path(entry).exists()]
 
 
-def _connect_prefect() -> AbstractContextManager | None:
+def _connect_prefect() -> contextlib.AbstractContextManager | None:
     """Record the run on the Prefect server Prefect is configured with, else on jixiao's local
     one (started in the background by the first run that needs it). On the local one, the
     settings to run the flow under: it runs no services, so nothing reads a flow run's
@@ -660,7 +659,7 @@ def run_ingest(args: argparse.Namespace) -> int:
     return _print_summary(summary, db)
 
 
-def _writer_db(args: argparse.Namespace) -> tuple[Path, AbstractContextManager]:
+def _writer_db(args: argparse.Namespace) -> tuple[Path, contextlib.AbstractContextManager]:
     """The warehouse a run will write, once it is known to be free and to have room (raises
     what stands in the way, before Prefect starts), and the Prefect settings to run under."""
     from warehouse import check_writable

@@ -5,9 +5,10 @@ Starting Prefect's temporary server costs every run 10–15 s. Instead, the firs
 configured server (``PREFECT_API_URL``, or a Prefect profile's) starts ``prefect server start``
 on a free loopback port, detached, under a small keeper process; later runs find it in the state
 folder and connect in milliseconds. The keeper stops the server once no jixiao run has used it
-for ``JIXIAO_SERVER_IDLE_MINUTES`` (30). One lock makes two runs starting at once share one
-server; each run holds a shared lock on ``prefect-server.users`` while it runs, so a server is
-never stopped under a run.
+for ``JIXIAO_SERVER_IDLE_MINUTES`` (30); the warm worker server the runs start beside it
+(:mod:`flows.extraction.warm`) stops with the keeper. One lock makes two runs starting at once
+share one server; each run holds a shared lock on ``prefect-server.users`` while it runs, so a
+server is never stopped under a run.
 
 The state folder is ``$JIXIAO_STATE_DIR``, else ``$XDG_STATE_HOME/jixiao``, else
 ``~/.local/state/jixiao``: the server's Prefect home (its database of flow runs) is ``prefect/``
