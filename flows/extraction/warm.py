@@ -159,7 +159,7 @@ def take_worker(
     except OSError:
         return None
     try:
-        socket.send_fds(sock, [b"w"], [sys.stdout.fileno(), sys.stderr.fileno()])
+        socket.send_fds(sock, [b"w"], [1, 2])  # what a worker forked here would inherit
         sock.settimeout(None)
         connection = Connection(sock.detach())
     except OSError:  # the worker forked ahead has died
