@@ -64,7 +64,7 @@ def timeout_message(seconds: float) -> str:
     )
 
 
-def _serve(connection: Connection, environment: dict[str, str], threads: int | None) -> None:
+def run_worker(connection: Connection, environment: dict[str, str], threads: int | None) -> None:
     """A worker's loop, in the parent's ``environment`` with ``threads`` OCR threads (None: the
     engine's default): receive a job, send back the file's extraction or the checks of the
     forms, until told to stop."""
@@ -115,7 +115,7 @@ class _Worker:
         else:
             self.connection, child = context.Pipe()
             self.process = context.Process(
-                target=_serve, args=(child, dict(os.environ), threads), daemon=True
+                target=run_worker, args=(child, dict(os.environ), threads), daemon=True
             )
             self.process.start()
             child.close()

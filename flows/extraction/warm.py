@@ -7,7 +7,7 @@ that finds no warm server for its code starts one in the background, in the same
 Later runs of the same code connect to its socket at once: the server forks a worker for the
 connection, which builds its GX context while the run starts its flow, then takes the run's
 environment, working folder, stdout and stderr and serves the run's pool as a forkserver's
-worker would (:func:`flows.extraction.pool._serve`).
+worker would (:func:`flows.extraction.pool.run_worker`).
 
 - Versions: the socket is named by a fingerprint of the code a worker runs (jixiao's modules,
   the interpreter, the import path and the folders packages are installed in): a run of other
@@ -257,6 +257,12 @@ def _serve_forever(folder: Path, code: str, keeper: int, idle_seconds: float) ->
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped by the kernel
     _write_latest(folder, code)
+
+    def close_server_files() -> None:  # in a worker: the lock, above all, goes with the server
+        listener.close()
+        lock.close()
+        os.close(keeper_fd)
+
     last_used = time.monotonic()
     try:
         while True:
@@ -267,9 +273,7 @@ def _serve_forever(folder: Path, code: str, keeper: int, idle_seconds: float) ->
             if listener in ready:
                 connection, _ = listener.accept()
                 if _peer_uid(connection) == os.getuid():
-                    _fork_worker(
-                        connection, lambda: (listener.close(), lock.close(), os.close(keeper_fd))
-                    )
+                    _fork_worker(connection, close_server_files)
                 connection.close()
                 last_used = time.monotonic()
             elif time.monotonic() - last_used > idle_seconds or _superseded(folder, code):
@@ -305,13 +309,13 @@ def _peer_uid(connection: socket.socket) -> int:
     return int.from_bytes(credentials[4:8], sys.byteorder)
 
 
-def _fork_worker(connection: socket.socket, close_server_files: Callable[[], object]) -> None:
+def _fork_worker(connection: socket.socket, close_server_files: Callable[[], None]) -> None:
     """Fork a worker for ``connection`` and send the run its pidfd."""
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
-            close_server_files()  # the lock, above all: it must go with the server
+            close_server_files()
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             _work(connection)
@@ -327,8 +331,9 @@ def _fork_worker(connection: socket.socket, close_server_files: Callable[[], obj
         return  # it has already ended
     try:
         socket.send_fds(connection, [b"p"], [pidfd])
-    except OSError:
-        os.kill(pid, signal.SIGKILL)  # the run went away
+    except OSError:  # the run went away
+        with contextlib.suppress(ProcessLookupError):
+            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
     finally:
         os.close(pidfd)
 
@@ -337,7 +342,7 @@ def _work(sock: socket.socket) -> None:
     """A worker: build the GX context while the run starts, then take the run's stdout, stderr,
     environment and working folder, and serve its pool."""
     from expectations.checks import prepare
-    from flows.extraction.pool import _serve
+    from flows.extraction.pool import run_worker
 
     with contextlib.suppress(Exception):  # the first check builds it again, and says what fails
         prepare()
@@ -350,7 +355,7 @@ def _work(sock: socket.socket) -> None:
     connection = Connection(sock.detach())
     environment, cwd, threads = connection.recv()
     os.chdir(cwd)
-    _serve(connection, environment, threads)
+    run_worker(connection, environment, threads)
 
 
 if __name__ == "__main__":
