@@ -57,6 +57,11 @@ def validate(forms: list[Form]) -> list[CheckResult]:
     return results
 
 
+def prepare() -> None:
+    """Build the GX context and suites now rather than on the first `validate` call."""
+    _validator()
+
+
 @functools.cache
 def _validator() -> Validator:
     from expectations.gx_suite import Validator

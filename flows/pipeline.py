@@ -106,6 +106,7 @@ class Pipeline:
             # else: a duplicate, of a stored file or of one read earlier in this run
         if to_read:
             chunk.reading = workers.submit(to_read)
+            self.warehouse.prepare_loading()  # while the workers read
         return chunk
 
     def _finish(self, chunk: _Chunk) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import logging
 import os
@@ -553,18 +554,21 @@ def _missing_local(entries: list[str]) -> list[str]:
     return [entry for entry in entries if not is_url(entry) and not Path(entry).exists()]
 
 
-def _connect_prefect() -> None:
+def _connect_prefect() -> contextlib.AbstractContextManager | None:
     """Record the run on the Prefect server Prefect is configured with, else on jixiao's local
-    one (started in the background by the first run that needs it)."""
+    one (started in the background by the first run that needs it). On the local one, the
+    settings to run the flow under: it runs no services, so nothing reads a flow run's
+    heartbeats, which would keep the run's end waiting up to a second."""
     from prefect.context import refresh_global_settings_context
-    from prefect.settings import get_current_settings
+    from prefect.settings import get_current_settings, temporary_settings
 
     if get_current_settings().api.url is not None:
-        return
+        return None
     from flows.app.prefect_server import connect
 
     os.environ["PREFECT_API_URL"] = connect(_error)
     refresh_global_settings_context()
+    return temporary_settings(updates={"flows.heartbeat_frequency": None})
 
 
 def _db(args: argparse.Namespace) -> Path:
@@ -645,29 +649,37 @@ def run_ingest(args: argparse.Namespace) -> int:
     if not discovery.files and not any(map(is_url, entries)):
         raise UsageError(f"no supported files ({SUFFIXES}) found in {' '.join(entries)}")
 
-    db = _writer_db(args)
+    db, prefect_settings = _writer_db(args)
     from flows.ingest import ingest
 
     _quiet_console(args.verbose)
     options = _run_options(args, db, workers=1, progress=not args.verbose)
-    summary = ingest(paths=args.paths, manifest=args.manifest, options=options)
+    with prefect_settings:
+        summary = ingest(paths=args.paths, manifest=args.manifest, options=options)
     return _print_summary(summary, db)
 
 
-def _writer_db(args: argparse.Namespace) -> Path:
-    """The warehouse a run will write, once it is known to be free and to have room; raises
-    what stands in the way, before Prefect starts."""
+def _writer_db(args: argparse.Namespace) -> tuple[Path, contextlib.AbstractContextManager]:
+    """The warehouse a run will write, once it is known to be free and to have room (raises
+    what stands in the way, before Prefect starts), and the Prefect settings to run under."""
     from warehouse import check_writable
 
     db = _db(args)
     check_writable(db)
     _check_space(db)
-    if args.task_runner == "process":
+    from flows.app.prefect_server import idle_seconds, keeper_pid, state_dir
+    from flows.extraction import warm
+
+    local_workers = args.task_runner == "process"
+    warm_workers = local_workers and warm.use(state_dir())  # a warm server forks a worker now
+    if local_workers and not warm_workers:
         from flows.extraction.pool import start_worker_server
 
         start_worker_server()  # its imports run beside Prefect's in this process
-    _connect_prefect()
-    return db
+    local_settings = _connect_prefect()
+    if local_settings and local_workers and not warm_workers and (keeper := keeper_pid()):
+        warm.start(state_dir(), keeper, idle_seconds())  # for the next runs
+    return db, local_settings or contextlib.nullcontext()
 
 
 def _check_space(db: Path) -> None:
@@ -694,14 +706,15 @@ def run_backfill(args: argparse.Namespace) -> int:
     entries = archive_entries(args.source)
     if missing := _missing_local(entries):
         raise UsageError(f"{args.source} lists paths that do not exist: {', '.join(missing[:5])}")
-    db = _writer_db(args)
+    db, prefect_settings = _writer_db(args)
     from flows.backfill import backfill, year_table
 
     _quiet_console(args.verbose)
     options = _run_options(args, db, workers=os.cpu_count() or 1, progress=not args.verbose)
-    summary = backfill(
-        source=args.source, from_year=args.from_year, to_year=args.to_year, options=options
-    )
+    with prefect_settings:
+        summary = backfill(
+            source=args.source, from_year=args.from_year, to_year=args.to_year, options=options
+        )
     if not summary.files_seen:
         raise UsageError(
             f"no supported files ({SUFFIXES}) in {args.source} for the years asked; check "

@@ -5,9 +5,10 @@ Starting Prefect's temporary server costs every run 10–15 s. Instead, the firs
 configured server (``PREFECT_API_URL``, or a Prefect profile's) starts ``prefect server start``
 on a free loopback port, detached, under a small keeper process; later runs find it in the state
 folder and connect in milliseconds. The keeper stops the server once no jixiao run has used it
-for ``JIXIAO_SERVER_IDLE_MINUTES`` (30). One lock makes two runs starting at once share one
-server; each run holds a shared lock on ``prefect-server.users`` while it runs, so a server is
-never stopped under a run.
+for ``JIXIAO_SERVER_IDLE_MINUTES`` (30); the warm worker server the runs start beside it
+(:mod:`flows.extraction.warm`) stops with the keeper. One lock makes two runs starting at once
+share one server; each run holds a shared lock on ``prefect-server.users`` while it runs, so a
+server is never stopped under a run.
 
 The state folder is ``$JIXIAO_STATE_DIR``, else ``$XDG_STATE_HOME/jixiao``, else
 ``~/.local/state/jixiao``: the server's Prefect home (its database of flow runs) is ``prefect/``
@@ -204,9 +205,24 @@ def _idle_minutes() -> float:
         return IDLE_MINUTES
 
 
+def keeper_pid(folder: Path | None = None) -> int | None:
+    """The pid of the local server's keeper in ``folder`` (the state folder), if one runs."""
+    record = _Files(folder or state_dir()).read()
+    return record["pid"] if record and _alive(record["pid"]) else None
+
+
+def idle_seconds() -> float:
+    """How long the local server (and what lives with it) is kept without a run."""
+    return _idle_minutes() * 60
+
+
 def stop(folder: Path | None = None) -> bool:
-    """Stop the local server in ``folder`` (the state folder), if one runs; whether one did."""
+    """Stop the local server in ``folder`` (the state folder), if one runs, and the warm worker
+    server living with it; whether a server ran."""
+    from flows.extraction import warm
+
     files = _Files(folder or state_dir())
+    warm.stop(files.folder)
     record = files.read()
     if not record or not _alive(record["pid"]):
         return False

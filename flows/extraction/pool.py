@@ -3,10 +3,11 @@ file.
 
 pdfium is not thread-safe, so parallel reading needs processes. Each worker is a process forked
 from a ``forkserver`` that has imported the readers and Great Expectations once (so a worker, or a
-fresh one replacing a stopped worker, starts at once). It runs in the parent's environment, its
-OCR on one core or on its share of the idle ones (:func:`reading_threads`), and takes one job at
-a time: a file
-to read (:meth:`ExtractionPool.submit`) or forms read before, to check in one GX call
+fresh one replacing a stopped worker, starts at once), or from the warm worker server that keeps
+them imported between runs, when this process uses one (:mod:`flows.extraction.warm`). It runs
+in the parent's environment, its OCR on one core or on its share of the idle ones
+(:func:`reading_threads`), and takes one job at a time: a file to read
+(:meth:`ExtractionPool.submit`) or forms read before, to check in one GX call
 (:meth:`ExtractionPool.submit_checks`). Jobs are taken in the order they were submitted, checks
 ahead of any reading, by whichever worker is free: a long file keeps one worker busy while the
 others go on with the rest. A worker builds its GX context on its first check and reuses it. A
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from flows.extraction import warm
 from flows.extraction.extract import Checks, check_forms, extract_path
 from schemas.records import Extraction, Form
 
@@ -62,7 +64,7 @@ def timeout_message(seconds: float) -> str:
     )
 
 
-def _serve(connection: Connection, environment: dict[str, str], threads: int | None) -> None:
+def run_worker(connection: Connection, environment: dict[str, str], threads: int | None) -> None:
     """A worker's loop, in the parent's ``environment`` with ``threads`` OCR threads (None: the
     engine's default): receive a job, send back the file's extraction or the checks of the
     forms, until told to stop."""
@@ -107,12 +109,16 @@ class _Job:
 
 class _Worker:
     def __init__(self, context: Any, threads: int | None) -> None:
-        self.connection, child = context.Pipe()
-        self.process = context.Process(
-            target=_serve, args=(child, dict(os.environ), threads), daemon=True
-        )
-        self.process.start()
-        child.close()
+        taken = warm.take_worker(dict(os.environ), threads)
+        if taken is not None:
+            self.connection, self.process = taken
+        else:
+            self.connection, child = context.Pipe()
+            self.process = context.Process(
+                target=run_worker, args=(child, dict(os.environ), threads), daemon=True
+            )
+            self.process.start()
+            child.close()
         self.job: _Job | None = None
         self.started: float | None = None  # when its current file was started; None: checking
 
@@ -128,6 +134,7 @@ class _Worker:
         if self.process.is_alive():
             self.process.kill()
             self.process.join()
+        self.process.close()
         self.connection.close()
 
 
@@ -250,18 +257,19 @@ class ExtractionPool:
         except (EOFError, OSError):
             worker.process.join(timeout=5)
             code = worker.process.exitcode
+            exit_code = "" if code is None else f" (worker exit code {code})"
             if job.file is not None:
                 self._fail_file(
                     worker,
                     WorkerCrashed(
-                        f"the reader crashed on this file (worker exit code {code}); the file may "
-                        "be damaged or hostile: check it, or report it with the file"
+                        f"the reader crashed on this file{exit_code}; the file may be damaged or "
+                        "hostile: check it, or report it with the file"
                     ),
                 )
             else:
                 self._replace(worker)
                 job.future.set_exception(
-                    WorkerCrashed(f"the worker checking forms crashed (exit code {code})")
+                    WorkerCrashed(f"the worker checking forms crashed{exit_code}")
                 )
             return
         worker.job = None

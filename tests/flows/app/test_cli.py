@@ -5,9 +5,11 @@ import importlib
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -139,6 +141,21 @@ def test_ingest_end_to_end(tmp_path):
     )
     # no Prefect server configured: each run is recorded on jixiao's local one
     assert completed_ingests_recorded() == recorded_before + 2
+
+    # beside it a warm worker server: the next run's worker reads the new file from it, in
+    # the run's folder (the path is relative)
+    state = Path(os.environ["JIXIAO_STATE_DIR"])
+    deadline = time.monotonic() + 180
+    while not any(state.glob("workers-*.sock")) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert any(state.glob("workers-*.sock"))
+    (inbox / "new.txt").write_text(SEEDS[0].read_text(encoding="utf-8") + "\n# new\n")
+
+    third = jixiao("ingest", "inbox", "--db", "tmp/x.duckdb", cwd=tmp_path)
+
+    assert third.returncode == 0, third.stderr
+    assert "4 files seen: 1 new, 3 skipped, 0 failed" in third.stdout
+    assert re.search(r"\] inbox/new\.txt: [1-9] forms?\b", third.stderr), third.stderr
 
 
 def test_the_db_option_says_whether_the_command_writes(tmp_path):
