@@ -6,9 +6,12 @@ Both run in the worker processes of :mod:`flows.extraction.pool` (or on Dask wor
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import signal
 from collections import defaultdict
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from expectations import validate
@@ -104,3 +107,40 @@ def check_forms(forms: list[Form]) -> Checks:
     for result in validate(forms):
         results[result.form_id].append(result)
     return Checks(dict(results))
+
+
+# imported once, by the forkserver, before it forks the workers: each starts with them loaded
+WORKER_PRELOAD = [
+    "flows.extraction.pool",
+    "extractors.pdf",
+    "extractors.text",
+    "expectations.gx_suite",
+]
+
+
+def run_worker(connection: Connection, environment: dict[str, str], threads: int | None) -> None:
+    """A worker's loop, in the parent's ``environment`` with ``threads`` OCR threads (None: the
+    engine's default): receive a job, send back the file's extraction or the checks of the
+    forms, until told to stop."""
+    os.environ.clear()
+    os.environ.update(environment)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops us
+    from extractors import ocr_engine  # here, not in the writer, which never reads
+
+    ocr_engine.THREADS = threads
+    while True:
+        try:
+            job = connection.recv()
+        except (EOFError, KeyboardInterrupt):
+            return
+        if job is None:
+            return
+        kind, payload = job
+        if kind == "read":
+            connection.send(("read", extract_path(*payload)))
+            continue
+        try:
+            reply = ("checked", check_forms(payload))
+        except Exception as error:
+            reply = ("failed", f"{type(error).__name__}: {error}")
+        connection.send(reply)

@@ -21,27 +21,19 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import signal
 import threading
 import time
 from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import wait
 from typing import Any
 
 from flows.extraction import warm
-from flows.extraction.extract import Checks, check_forms, extract_path
+from flows.extraction.extract import WORKER_PRELOAD, Checks, check_forms, extract_path, run_worker
 from schemas.records import Extraction, Form
 
 DEFAULT_TIMEOUT = 300.0
-# imported once, by the forkserver, before it forks the workers: each starts with them loaded
-WORKER_PRELOAD = [
-    "flows.extraction.pool",
-    "extractors.pdf",
-    "extractors.text",
-    "expectations.gx_suite",
-]
 
 
 class ExtractionTimeout(Exception):
@@ -62,34 +54,6 @@ def timeout_message(seconds: float) -> str:
         f"reading took longer than {seconds:g} s and was stopped; split the file into smaller "
         "ones, or run again with a larger --timeout and --retry-failed"
     )
-
-
-def run_worker(connection: Connection, environment: dict[str, str], threads: int | None) -> None:
-    """A worker's loop, in the parent's ``environment`` with ``threads`` OCR threads (None: the
-    engine's default): receive a job, send back the file's extraction or the checks of the
-    forms, until told to stop."""
-    os.environ.clear()
-    os.environ.update(environment)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops us
-    from extractors import ocr_engine  # here, not in the writer, which never reads
-
-    ocr_engine.THREADS = threads
-    while True:
-        try:
-            job = connection.recv()
-        except (EOFError, KeyboardInterrupt):
-            return
-        if job is None:
-            return
-        kind, payload = job
-        if kind == "read":
-            connection.send(("read", extract_path(*payload)))
-            continue
-        try:
-            reply = ("checked", check_forms(payload))
-        except Exception as error:
-            reply = ("failed", f"{type(error).__name__}: {error}")
-        connection.send(reply)
 
 
 @dataclass

@@ -7,7 +7,7 @@ that finds no warm server for its code starts one in the background, in the same
 Later runs of the same code connect to its socket at once: the server forks a worker for the
 connection, which builds its GX context while the run starts its flow, then takes the run's
 environment, working folder, stdout and stderr and serves the run's pool as a forkserver's
-worker would (:func:`flows.extraction.pool.run_worker`).
+worker would (:func:`flows.extraction.extract.run_worker`).
 
 - Versions: the socket is named by a fingerprint of the code a worker runs (jixiao's modules,
   the interpreter, the import path and the folders packages are installed in): a run of other
@@ -239,7 +239,7 @@ def _serve_forever(folder: Path, code: str, keeper: int, idle_seconds: float) ->
         keeper_fd = os.pidfd_open(keeper)
     except OSError:
         return  # the keeper has already stopped
-    from flows.extraction.pool import WORKER_PRELOAD
+    from flows.extraction.extract import WORKER_PRELOAD
 
     for module in WORKER_PRELOAD:
         importlib.import_module(module)
@@ -342,7 +342,7 @@ def _work(sock: socket.socket) -> None:
     """A worker: build the GX context while the run starts, then take the run's stdout, stderr,
     environment and working folder, and serve its pool."""
     from expectations.checks import prepare
-    from flows.extraction.pool import run_worker
+    from flows.extraction.extract import run_worker
 
     with contextlib.suppress(Exception):  # the first check builds it again, and says what fails
         prepare()
