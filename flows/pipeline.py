@@ -28,7 +28,7 @@ from flows.progress import Reporter
 from flows.report import publish_summary, write_report
 from flows.sources import Item
 from flows.summary import UNSUPPORTED, FileOutcome, RunSummary, summary_line
-from warehouse import FileLoad, SourceFile, Unpulled, Warehouse
+from warehouse import FileLoad, SourceFile, Unpulled, Warehouse, interrupted_query
 
 FLOW_LABELS = ("ingest", "nightly", "backfill")
 
@@ -210,7 +210,11 @@ def run_items(
         try:
             pipeline = Pipeline(warehouse, summary, reporter, options.reread)
             pipeline.run(items, engine, options.chunk_files)
-        except Exception:
+        except Exception as error:
+            if interrupted_query(error):  # Ctrl-C met a DuckDB query: an interruption
+                summary.status = "crashed"
+                warehouse.finish_run(summary.run_id, "crashed", summary)
+                raise KeyboardInterrupt from error
             summary.status = "failed"
             warehouse.finish_run(summary.run_id, "failed", summary)
             raise

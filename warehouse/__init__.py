@@ -13,6 +13,7 @@ from warehouse.store import (
     WarehouseTooNew,
     check_writable,
     db_path,
+    interrupted_query,
     no_forms_message,
 )
 
@@ -29,5 +30,6 @@ __all__ = [
     "WarehouseTooNew",
     "check_writable",
     "db_path",
+    "interrupted_query",
     "no_forms_message",
 ]

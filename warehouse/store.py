@@ -175,6 +175,14 @@ def _is_lock_error(error: duckdb.Error) -> bool:
     return "lock" in str(error).lower()
 
 
+def interrupted_query(error: BaseException) -> bool:
+    """Whether ``error`` is a DuckDB query cut short by Ctrl-C: DuckDB's Python binding turns the
+    KeyboardInterrupt it meets while a query runs into ``RuntimeError('Query interrupted')``."""
+    return isinstance(error, duckdb.InterruptException) or (
+        type(error) is RuntimeError and str(error) == "Query interrupted"
+    )
+
+
 def _connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """``duckdb.connect``, its refusals told in the warehouse's terms: held by another program
     (WarehouseBusy), not a DuckDB file (NotAWarehouse), from a newer DuckDB (WarehouseTooNew)."""
@@ -779,7 +787,7 @@ class Warehouse:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if exc_type is not None and not issubclass(exc_type, Exception):
+        if exc is not None and (not isinstance(exc, Exception) or interrupted_query(exc)):
             self.abandon()  # interrupted (Ctrl-C): leave the warehouse as it was
         else:
             self.close()

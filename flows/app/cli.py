@@ -830,16 +830,25 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = args.run(args)
     except KeyboardInterrupt:
-        _error(INTERRUPTED.get(args.command, "interrupted; nothing was changed"))
-        code = EXIT_INTERRUPTED
+        code = _say_interrupted(args.command)
     except Exception as error:
-        message, code = explain(error, ELSEWHERE.get(args.command, ELSEWHERE_DEFAULT))
-        _error(message)
+        from warehouse import interrupted_query
+
+        if interrupted_query(error):  # Ctrl-C met a DuckDB query
+            code = _say_interrupted(args.command)
+        else:
+            message, code = explain(error, ELSEWHERE.get(args.command, ELSEWHERE_DEFAULT))
+            _error(message)
     finally:
         signal.signal(signal.SIGINT, previous)
     if argv is None:
         _silence_shutdown()
     return code
+
+
+def _say_interrupted(command: str) -> int:
+    _error(INTERRUPTED.get(command, "interrupted; nothing was changed"))
+    return EXIT_INTERRUPTED
 
 
 def _interrupted(signum: int, frame: object) -> None:

@@ -1,7 +1,10 @@
 """The warehouse: SCHEMA.md views, idempotent loads, replacement, duplicates, rollback, quarantine."""
 
+import os
+import signal
 import subprocess
 import sys
+import threading
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +21,7 @@ from warehouse import (
     Warehouse,
     WarehouseBusy,
     db_path,
+    interrupted_query,
 )
 from warehouse.ddl import SCHEMA_VERSION
 
@@ -608,3 +612,30 @@ def test_review_releases_or_rejects_a_quarantined_form_only(warehouse, tmp_path)
     assert rows(warehouse, "SELECT action, note, reviewed_by FROM reviews") == [
         ("released", "publisher confirmed", "you")
     ]
+
+
+def test_ctrl_c_during_a_query_leaves_the_published_file_as_it_was(tmp_path):
+    """DuckDB turns a Ctrl-C met mid-query into RuntimeError('Query interrupted'): the writer
+    still abandons its work instead of publishing it."""
+    path = tmp_path / "w.duckdb"
+    Warehouse.open(path).close()
+    published = path.read_bytes()
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    try:
+        with pytest.raises(RuntimeError) as raised, Warehouse.open(path) as warehouse:
+            warehouse.connection.execute("CREATE TABLE store.scratch (n BIGINT)")
+            timer.start()
+            warehouse.connection.execute(
+                "INSERT INTO store.scratch SELECT count(*) FROM range(1000000000000)"
+            )
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
+    assert interrupted_query(raised.value)
+    assert not interrupted_query(RuntimeError("something else"))
+    assert path.read_bytes() == published
