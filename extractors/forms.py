@@ -789,6 +789,7 @@ def _indicator_layout(row: Row) -> Layout | None:
     roles: dict[str, list[int]] = {}
     blocks: dict[str, int] = {}
     unknown: dict[int, str] = {}
+    repeated: dict[str, int] = {}  # a level header printed again in its own cell: its column
     for col, text in enumerate(row.texts):
         if not text or not row.lefts[col]:
             continue
@@ -804,6 +805,9 @@ def _indicator_layout(row: Row) -> Layout | None:
             cell = row.cells[col]
             span = cell.colspan if cell is not None and row.spans_known else 1
             roles[role] = list(range(col, col + span))
+        else:
+            repeated.setdefault(role, col)
+    _next_level_misread(roles, repeated)
     levels = "l1" in roles and ("l3" in roles or "l2" in roles)
     no_levels = "l3" in roles and bool(roles.keys() & {"target", "actual", "weight"})
     if not (levels or no_levels):
@@ -817,6 +821,16 @@ def _indicator_layout(row: Row) -> Layout | None:
         unknown = {c: h for c, h in unknown.items() if c > first}
     header_cells = {id(cell) for cell in row.cells if cell is not None}
     return Layout(roles, len(row.texts), unknown, blocks, header_cells)
+
+
+def _next_level_misread(roles: dict[str, list[int]], repeated: dict[str, int]) -> None:
+    """A table heads its level columns 一级, 二级, 三级 once each, left to right: a 一级 (二级)
+    header printed again right after its own column, where no 二级 (三级) header stands, is the
+    next level's with its numeral misread (二 is 一 with one more stroke, 三 is 二)."""
+    for level, following in (("l1", "l2"), ("l2", "l3")):
+        col = repeated.get(level)
+        if col is not None and following not in roles and col == roles[level][-1] + 1:
+            roles[following] = [col]
 
 
 def _project_cell(row: Row, layout: Layout) -> tuple[Cell, str] | None:

@@ -266,3 +266,16 @@ def test_a_score_that_is_not_a_number_is_left_empty_and_flagged(tmp_path):
     assert [(c.field, c.text, c.row_ordinal) for c in form.flagged_cells if c.unreadable] == [
         ("score", "约四分", 2)
     ]
+
+
+@pytest.mark.parametrize(("col", "misread"), [(1, "一级指标"), (2, "二级指标")])
+def test_a_level_header_misread_as_the_level_before_heads_the_next_level(tmp_path, col, misread):
+    lay = layout()
+    at = next(
+        r for r, row in enumerate(lay.rows) if row[:3] == ["一级指标", "二级指标", "三级指标"]
+    )
+    lay.rows[at] = [*lay.rows[at][:col], misread, *lay.rows[at][col + 1 :]]  # 二 read as 一 …
+    path = tmp_path / "form.html"
+    path.write_text(page(lay), encoding="utf-8")
+    (form,) = parse_forms(read_document(path))
+    assert_form(form)
