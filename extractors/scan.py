@@ -177,7 +177,7 @@ def _read_page(prepared: _Page, page: int) -> list[Grid | PageTable]:
     gray = prepared.gray
     binary = _binarise(gray)
     h_mask, v_mask = _rulings(gray, binary)
-    v_mask = _without_glyph_strokes(v_mask, h_mask)
+    v_mask = _without_glyph_strokes(v_mask, h_mask, binary)
     ink = _text_ink(binary, h_mask, v_mask)
     tables = _tables(h_mask, v_mask, ink)
 
@@ -694,13 +694,16 @@ def _kept(labels: np.ndarray, ids: list[int], keep: list[bool]) -> np.ndarray:
     return lut[labels]
 
 
-def _without_glyph_strokes(v_mask: np.ndarray, h_mask: np.ndarray) -> np.ndarray:
+def _without_glyph_strokes(
+    v_mask: np.ndarray, h_mask: np.ndarray, binary: np.ndarray
+) -> np.ndarray:
     """The vertical rulings without the vertical strokes of large glyphs (市, 中, 率 at 10 pt and
     more are as tall as the shortest ruling): a piece shorter than half an inch must run from one
     horizontal ruling to another, or carry on a longer vertical ruling (a row cut by the page
     break). Else the stroke would be taken for a column boundary and erased from the glyph before
     it is read. A short piece in line with such a ruling is what is left of a broken one, and
-    stays."""
+    stays. A short piece with ink beside it on both sides along most of its length is a glyph's
+    stroke even when it reaches the rulings above and below (a row no higher than its text)."""
     tol = 2 * max(3, WORK_DPI // 50)
     horizontals, _, _ = _segments(h_mask, True, WORK_DPI // 4)
     n, labels, stats, centroids = cv2.connectedComponentsWithStats(v_mask, connectivity=8)
@@ -717,16 +720,33 @@ def _without_glyph_strokes(v_mask: np.ndarray, h_mask: np.ndarray) -> np.ndarray
             for lx, ltop, lbottom in long
         )
 
-    stroke = np.zeros(n, bool)
+    stroke, in_glyph = np.zeros(n, bool), np.zeros(n, bool)
     for i, piece in enumerate(pieces, start=1):
         short = piece[2] - piece[1] < WORK_DPI // 2
         stroke[i] = short and not _spans_a_row(piece, horizontals, tol) and not carries_on(piece)
-    rulings = [pieces[i - 1][0] for i in range(1, n) if not stroke[i]]
+        in_glyph[i] = short and _inked_beside(binary, stats[i], tol)
+    rulings = [pieces[i - 1][0] for i in range(1, n) if not stroke[i] and not in_glyph[i]]
     for i in np.flatnonzero(stroke):
         stroke[i] = not any(abs(x - pieces[i - 1][0]) <= tol / 2 for x in rulings)
+    stroke |= in_glyph
     if not stroke.any():
         return v_mask
     return np.where(stroke[labels], 0, v_mask).astype(v_mask.dtype)
+
+
+def _inked_beside(binary: np.ndarray, stat: np.ndarray, tol: int) -> bool:
+    """Whether ink lies just beside a vertical piece (its ``stats`` row) on both sides, on most
+    of the rows between its ends: the strokes of the glyph it belongs to, not a cell's padding."""
+    x, y, w, h = (int(v) for v in stat[:4])
+    rows = binary[y + tol : y + h - tol]
+    if rows.shape[0] == 0:
+        return False
+    left = rows[:, max(x - 3, 0) : max(x - 1, 0)]
+    right = rows[:, x + w + 1 : x + w + 3]
+    return all(
+        side.size and np.count_nonzero(side.max(axis=1)) > rows.shape[0] / 2
+        for side in (left, right)
+    )
 
 
 def _spans_a_row(
@@ -975,7 +995,7 @@ class _EdgeJudge:
         runs = []
         for a, b in _runs(profile):
             if a < at - pad and b > at + pad + 1:
-                return True, False
+                return self._stroke_across(region, at, horizontal), False
             if a < at - pad or b > at + pad + 1:  # within the ruling's band: what is left of it
                 runs.append((a, b))
         above = [run for run in runs if run[0] + run[1] < 2 * at]
@@ -995,6 +1015,14 @@ class _EdgeJudge:
         above_bottom, below_top = at - pad - above[-1][1], below[0][0] - at - pad
         pressed = above_bottom < 0.5 * above_top and below_top < 0.5 * below_bottom
         return False, not pressed
+
+    def _stroke_across(self, region: np.ndarray, at: int, horizontal: bool) -> bool:
+        """Whether ink runs unbroken through the ruling's band at ``at`` of the region, as the
+        strokes of a label written over the edge do; text pressed against the line from both
+        sides, joined through what a faint or broken ruling left of itself, does not."""
+        lo, hi = max(at - self.tol, 0), at + self.tol + 1
+        band = region[lo:hi] if horizontal else region[:, lo:hi].T
+        return bool(np.all(band > 0, axis=0).any())
 
 
 # --- text -------------------------------------------------------------------------------------
