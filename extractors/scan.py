@@ -191,6 +191,7 @@ def _read_page(prepared: _Page, page: int) -> list[Grid | PageTable]:
         least = BLANK * typical // SMALL_PRINT
         for c in (c for table in tables for c in table.cells):
             in_cells[id(c)] = _cell_lines(ink, _pixels(c.bbox), least, thinnest)
+    in_cells = {key: _whole_glyphs(boxes, typical) for key, boxes in in_cells.items()}
     blank = {key for key, boxes in in_cells.items() if not boxes}
     for table in tables:
         _drop_empty_virtual_rows(table, blank)
@@ -1010,6 +1011,8 @@ SMALL_PRINT = 16  # pixels at WORK_DPI: text lines less high are read from a fin
 THINNEST = (
     WORK_DPI // 20
 )  # pixels: a run of ink less high is a fragment of a line (of normal print)
+SPLIT_GLYPH = 0.7  # of the page's line height: a line less high may be half of a split glyph
+WHOLE_LINE = 1.15  # of the page's line height: the most two halves of one line span together
 BLANK = WORK_DPI // 10  # pixels of ink: a cell with less holds a few specks at most (normal print)
 READABLE = 28  # pixels: the line height small print is read at, as far as the source allows
 FINER = 1.25  # times WORK_DPI: a finer copy less fine than this is not worth preparing
@@ -1075,6 +1078,28 @@ def _cell_lines(
         cols = np.flatnonzero(np.count_nonzero(region[r0:r1], axis=0))
         if cols.size:
             out.append((x0 + int(cols[0]), top + r0, x0 + int(cols[-1]) + 1, top + r1))
+    return out
+
+
+def _whole_glyphs(
+    boxes: list[tuple[int, int, int, int]], typical: int
+) -> list[tuple[int, int, int, int]]:
+    """A cell's line boxes with a glyph split across a gap in its ink (高, 二, 合: a top part
+    over a bottom part) made one line again: two lines one above the other, each lower than the
+    page's lines and together no higher than one, are the halves of one line of glyphs."""
+    out: list[tuple[int, int, int, int]] = []
+    for box in boxes:
+        if out:
+            above = out[-1]
+            overlap = min(above[2], box[2]) - max(above[0], box[0])
+            if (
+                max(above[3] - above[1], box[3] - box[1]) < SPLIT_GLYPH * typical
+                and box[3] - above[1] <= WHOLE_LINE * typical
+                and overlap >= 0.5 * min(above[2] - above[0], box[2] - box[0])
+            ):
+                out[-1] = (min(above[0], box[0]), above[1], max(above[2], box[2]), box[3])
+                continue
+        out.append(box)
     return out
 
 
