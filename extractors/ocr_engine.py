@@ -2,10 +2,12 @@
 offline.
 
 One engine per process, loaded on first use. ``recognize`` reads single-line crops with the
-recognition model directly: crops are batched by width and padded only to the widest crop of their
-batch (rapidocr pads every crop to 320 px, which costs ~1.7x on table cells), then CTC-decoded;
-batches run on one thread per core. The lines themselves are found by the scan reader from the
-ink's projections, so no detection model is run.
+recognition model directly, each crop on its own at its own width (padded to a multiple of 8
+pixels only), then CTC-decoded; crops run on one thread per core. Padding a crop to the width of
+others in a batch (rapidocr pads every crop to 320 px) costs as much as the padding is wide and
+changes what the crop reads: stray glyphs at the padding's edge ('1414.84' for 14.84). The lines
+themselves are found by the scan reader from the ink's projections, so no detection model is
+run.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from extractors.errors import UnreadableFile
 # the model the rapidocr 3.10 wheel carries: given by path, nothing is ever downloaded
 REC_MODEL = "PP-OCRv6_rec_small.onnx"
 REC_HEIGHT = 48  # the recognition model's input height
-BATCH = 4  # crops sorted by width, padded to the widest of their batch
 MIN_SCORE = 0.5  # a line read with a lower score is noise, not text
 
 _INSTALL = "reading scanned pages needs the OCR engine: pip install rapidocr==3.10.0 onnxruntime"
@@ -63,22 +64,15 @@ class _Engine:
         self.charset = ["", *charset, " "]  # CTC blank first; PP-OCR appends the space
 
     def recognize(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
-        images = [_normalise(c) for c in crops]
-        order = sorted(range(len(images)), key=lambda i: images[i].shape[2])
-        batches = [order[start : start + BATCH] for start in range(0, len(order), BATCH)]
-        out: list[tuple[str, float]] = [("", 0.0)] * len(images)
+        def run(crop: np.ndarray) -> tuple[str, float]:
+            image = _normalise(crop)
+            width = -(-image.shape[2] // 8) * 8
+            padded = np.zeros((1, 3, REC_HEIGHT, width), np.float32)
+            padded[0, :, :, : image.shape[2]] = image
+            return self._decode(self.rec.run(None, {self.rec_input: padded})[0][0])
 
-        def run(idx: list[int]) -> None:
-            width = -(-max(images[i].shape[2] for i in idx) // 8) * 8
-            batch = np.zeros((len(idx), 3, REC_HEIGHT, width), np.float32)
-            for j, i in enumerate(idx):
-                batch[j, :, :, : images[i].shape[2]] = images[i]
-            probs = self.rec.run(None, {self.rec_input: batch})[0]
-            for j, i in enumerate(idx):
-                out[i] = self._decode(probs[j])
-
-        list(self.pool.map(run, batches))  # one batch per core: no intra-op synchronisation
-        return out
+        # one crop per core at a time: no intra-op synchronisation
+        return list(self.pool.map(run, crops))
 
     def _decode(self, probs: np.ndarray) -> tuple[str, float]:
         """Greedy CTC: best class per step, repeats collapsed, blanks dropped."""

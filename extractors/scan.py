@@ -17,7 +17,7 @@ line crops (fast) instead of detecting text over the whole page:
    rowspan/colspan from that.
 4. ``_cell_lines``: each cell's ink (rulings and specks removed) is split into text lines by its
    horizontal projection; blank cells are skipped. All lines of the page are recognised in
-   batches (``ocr_engine.recognize``); small print (``_surface``) from a copy of the page
+   one call (``ocr_engine.recognize``); small print (``_surface``) from a copy of the page
    prepared again at a finer resolution, as fine as the source has it.
 5. Text outside the tables (titles, ``单位：元``): the bands of ink between the tables are split
    into lines by their projection and into pieces at wide gaps (``_text_pieces``), then read.
@@ -1078,7 +1078,7 @@ def _recognise_cells(
     surface: _Surface,
     typical: int,
 ) -> dict[int, list[_TextLine]]:
-    """The text lines read in each cell (cell id → lines with text), all in one batch. A speck
+    """The text lines read in each cell (cell id → lines with text), all in one call. A speck
     smaller than a glyph that reads as nothing clear (what is left of a broken ruling read as
     '7' or '!') is no line."""
     jobs = [(c, b) for c in cells for b in boxes[id(c)]]
