@@ -176,11 +176,14 @@ def _is_lock_error(error: duckdb.Error) -> bool:
 
 
 def interrupted_query(error: BaseException) -> bool:
-    """Whether ``error`` is a DuckDB query cut short by Ctrl-C: DuckDB's Python binding turns the
-    KeyboardInterrupt it meets while a query runs into ``RuntimeError('Query interrupted')``."""
-    return isinstance(error, duckdb.InterruptException) or (
-        type(error) is RuntimeError and str(error) == "Query interrupted"
-    )
+    """Whether ``error`` is a DuckDB query cut short by Ctrl-C. DuckDB's Python binding turns the
+    KeyboardInterrupt it meets into another exception: ``RuntimeError('Query interrupted')`` while
+    a query runs, an error quoting the KeyboardInterrupt while it reads Python or Arrow data."""
+    if isinstance(error, duckdb.InterruptException):
+        return True
+    if type(error) is RuntimeError:
+        return str(error) == "Query interrupted"
+    return isinstance(error, duckdb.Error) and "KeyboardInterrupt" in str(error)
 
 
 def _connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:

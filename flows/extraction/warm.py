@@ -14,7 +14,8 @@ worker would (:func:`flows.extraction.extract.run_worker`).
   code never gets it, and starts a server of its own; a server stops once one for newer code is
   ready (``workers.json`` names the latest).
 - Locking: a server holds ``workers-FINGERPRINT.lock`` while it lives; a second one started for
-  the same code exits at once, and a socket whose lock is free is a dead server's.
+  the same code exits at once, and a socket whose lock is free is a dead server's. A server
+  removes its lock file when it stops, and on starting the lock files no server holds.
 - Crashes: a worker comes with a pidfd, so the run can stop it on a timeout and see it die
   whoever its parent is; a run that cannot get a worker from the server forks its own.
 - Idle: the server stops after ``JIXIAO_SERVER_IDLE_MINUTES`` without a run, and as soon as the
@@ -43,6 +44,7 @@ import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import BinaryIO
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("extractors", "schemas", "expectations", "flows")
@@ -227,11 +229,15 @@ def stop(folder: Path) -> None:
 def _serve_forever(folder: Path, code: str, keeper: int, idle_seconds: float) -> None:
     """The server: preload, listen, fork a worker per connection until idle, superseded, told
     to stop (SIGTERM) or the keeper is gone."""
-    lock = _lock(folder, code).open("ab")
+    lock_path = _lock(folder, code)
+    lock = lock_path.open("ab")
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return  # another server for this code runs
+    if not _same_file(lock, lock_path):
+        return  # removed by a stopping server meanwhile: the next start takes a new one
+    _remove_free_locks(folder)
     if fingerprint() != code:
         print(f"not serving {code}: the code changed since a run asked for it", flush=True)
         return
@@ -285,6 +291,27 @@ def _serve_forever(folder: Path, code: str, keeper: int, idle_seconds: float) ->
                 path.unlink()
         if not _superseded(folder, code):
             (folder / LATEST).unlink(missing_ok=True)
+        lock_path.unlink(missing_ok=True)  # still held: no other server has it
+
+
+def _same_file(handle: BinaryIO, path: Path) -> bool:
+    try:
+        return os.fstat(handle.fileno()).st_ino == path.stat().st_ino
+    except FileNotFoundError:
+        return False
+
+
+def _remove_free_locks(folder: Path) -> None:
+    """Remove the lock files of servers that have stopped without removing theirs (killed),
+    each while holding it, so that no server starting meanwhile can take it."""
+    for path in folder.glob("workers-*.lock"):
+        try:
+            with path.open("rb") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if _same_file(handle, path):
+                    path.unlink()
+        except OSError:  # held by a live server (BlockingIOError), or already gone
+            continue
 
 
 def _exit(signum: int, frame: object) -> None:

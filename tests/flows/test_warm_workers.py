@@ -177,7 +177,9 @@ def test_a_run_takes_its_workers_from_the_warm_server_of_its_code(folders, keepe
 
 def test_a_server_stops_with_the_keeper_when_idle_and_when_newer_code_serves(folders, keeper):
     state, cwd = folders
+    (state / "workers-0123456789abcdef.lock").touch()  # a killed server's, held by none
     first, _ = serve(state, keeper.pid)
+    assert not (state / "workers-0123456789abcdef.lock").exists()
     newer, _ = serve(state, keeper.pid, PYTHONPATH=f"{PROJECT}{os.pathsep}{cwd}")
     assert first.wait(timeout=60) == 0  # superseded
     keeper.kill()
@@ -188,6 +190,7 @@ def test_a_server_stops_with_the_keeper_when_idle_and_when_newer_code_serves(fol
         idle, _ = serve(state, other.pid, idle=2)
         assert idle.wait(timeout=30) == 0
         other.kill()
+    assert not list(state.glob("*.lock"))  # each server removed its own
 
 
 def test_a_server_asked_for_other_code_does_not_serve(folders, keeper):

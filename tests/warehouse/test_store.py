@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from schemas.records import CheckResult, Extraction, Form, FundLine, Indicator, form_id_for
@@ -638,4 +639,25 @@ def test_ctrl_c_during_a_query_leaves_the_published_file_as_it_was(tmp_path):
         signal.signal(signal.SIGINT, previous)
     assert interrupted_query(raised.value)
     assert not interrupted_query(RuntimeError("something else"))
+    assert path.read_bytes() == published
+
+
+def test_ctrl_c_while_duckdb_reads_arrow_data_is_an_interruption(tmp_path):
+    """Met while DuckDB scans an Arrow stream (how a chunk's rows are staged), the
+    KeyboardInterrupt comes back quoted in DuckDB's own error."""
+    schema = pa.schema([("n", pa.int64())])
+
+    def batches():
+        yield pa.record_batch([pa.array([1])], schema=schema)
+        raise KeyboardInterrupt
+
+    path = tmp_path / "w.duckdb"
+    Warehouse.open(path).close()
+    published = path.read_bytes()
+    with pytest.raises(duckdb.Error) as raised, Warehouse.open(path) as warehouse:
+        cursor = warehouse.connection.cursor()
+        cursor.register("staged_rows", pa.RecordBatchReader.from_batches(schema, batches()))
+        cursor.execute("CREATE TABLE store.scratch AS FROM staged_rows")
+    assert interrupted_query(raised.value)
+    assert not interrupted_query(duckdb.InvalidInputException("no such column"))
     assert path.read_bytes() == published

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -20,9 +21,8 @@ def debug(capsys, *args: str) -> str:
 
 
 def colour_share(path: Path, colour: tuple[int, int, int]) -> float:
-    image = Image.open(path).convert("RGB")
-    pixels = list(image.getdata())
-    return sum(p == colour for p in pixels) / len(pixels)
+    pixels = np.asarray(Image.open(path).convert("RGB")).reshape(-1, 3)
+    return float(np.all(pixels == colour, axis=1).mean())
 
 
 def test_a_project_list_page_drawn_and_printed(tmp_path, capsys):
