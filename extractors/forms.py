@@ -808,6 +808,7 @@ def _indicator_layout(row: Row) -> Layout | None:
         else:
             repeated.setdefault(role, col)
     _next_level_misread(roles, repeated)
+    _level_of_lost_ordinal(roles, unknown, row)
     levels = "l1" in roles and ("l3" in roles or "l2" in roles)
     no_levels = "l3" in roles and bool(roles.keys() & {"target", "actual", "weight"})
     if not (levels or no_levels):
@@ -831,6 +832,32 @@ def _next_level_misread(roles: dict[str, list[int]], repeated: dict[str, int]) -
         col = repeated.get(level)
         if col is not None and following not in roles and col == roles[level][-1] + 1:
             roles[following] = [col]
+
+
+_ORDINAL_LOST = re.compile(r"^级(指标|目标)$")
+_LEVELS = ("l1", "l2", "l3")
+
+
+def _level_of_lost_ordinal(roles: dict[str, list[int]], unknown: dict[int, str], row: Row) -> None:
+    """A level header read without its ordinal ('级指标': 一 is one thin stroke, the glyph a scan
+    loses in a narrow cell printed a character a line) is the one level the header lacks, when
+    its column sits where that level prints (一级 left of 二级 left of 三级)."""
+    lost = [col for col, text in unknown.items() if _ORDINAL_LOST.match(_label_key(text))]
+    missing = [level for level in _LEVELS if level not in roles]
+    if len(lost) != 1 or len(missing) != 1:
+        return
+    col, level = lost[0], missing[0]
+    order = [
+        col if name == level else roles[name][0]
+        for name in _LEVELS
+        if name in roles or name == level
+    ]
+    if order != sorted(order):
+        return
+    cell = row.cells[col]
+    span = cell.colspan if cell is not None and row.spans_known else 1
+    roles[level] = list(range(col, col + span))
+    del unknown[col]
 
 
 def _project_cell(row: Row, layout: Layout) -> tuple[Cell, str] | None:

@@ -9,6 +9,7 @@ for ``Cell.note``.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from schemas.vocabulary import (
     FUND_COLUMN_WORDS,
@@ -67,13 +68,16 @@ _DASH_LOOKALIKES = frozenset({"一", "一一", "_", "__", "ー"})
 _NUMBER = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?")
 
 
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance between two short strings."""
+def edit_distance(a: str, b: str, limit: int | None = None) -> int:
+    """Levenshtein distance between two short strings; with ``limit``, any distance above it is
+    returned as ``limit + 1`` as soon as that is certain (a row's minimum never decreases)."""
     previous = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         current = [i]
         for j, cb in enumerate(b, 1):
             current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if limit is not None and min(current) > limit:
+            return limit + 1
         previous = current
     return previous[-1]
 
@@ -83,6 +87,7 @@ def _allowed(word: str) -> int:
     return max(1, len(word) // 5)
 
 
+@lru_cache(maxsize=4096)  # a page's cells are snapped, then asked again whether they are labels
 def snap_label(text: str) -> str | None:
     """The one vocabulary label ``text`` is a near miss of, or None (exact, far, or ambiguous)."""
     key = re.sub(r"\s+", "", text)
@@ -98,7 +103,7 @@ def snap_label(text: str) -> str | None:
             continue  # a label inside a longer text ('子项目名称') is another label, not a typo
         if "元" in word and ("万" in word) != ("万" in key):
             continue  # the money unit is what the label says: 预算金额（万元） is no typo of （元）
-        d = edit_distance(key, word)
+        d = edit_distance(key, word, _allowed(word))
         if d <= _allowed(word):
             best.append((d, word))
     if not best:

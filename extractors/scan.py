@@ -17,7 +17,7 @@ line crops (fast) instead of detecting text over the whole page:
    rowspan/colspan from that.
 4. ``_cell_lines``: each cell's ink (rulings and specks removed) is split into text lines by its
    horizontal projection; blank cells are skipped. All lines of the page are recognised in
-   batches (``ocr_engine.recognize``); small print (``_surface``) from a copy of the page
+   one call (``ocr_engine.recognize``); small print (``_surface``) from a copy of the page
    prepared again at a finer resolution, as fine as the source has it.
 5. Text outside the tables (titles, ``单位：元``): the bands of ink between the tables are split
    into lines by their projection and into pieces at wide gaps (``_text_pieces``), then read.
@@ -66,6 +66,7 @@ DEFAULT_DPI = 200  # assumed when an image does not say its resolution
 MAX_SKEW = 5.0  # degrees: a larger estimate is not a skewed scan and is ignored
 MIN_SKEW = 0.05  # degrees: below this the page is not rotated
 TO_POINTS = 72.0 / WORK_DPI
+SEAL_EDGE = 0.9  # of a red seal's brightness: a red pixel as bright has no print beneath it
 SPECKLE = 0.002  # share of isolated pixels above which a page is median-filtered
 SIDEWAYS = 3.0  # text lines must run this many times longer up the page than across it to turn it
 MIN_TEXT = 3 * WORK_DPI  # pixels: total length of text lines below which a page is never turned
@@ -177,9 +178,10 @@ def _read_page(prepared: _Page, page: int) -> list[Grid | PageTable]:
     gray = prepared.gray
     binary = _binarise(gray)
     h_mask, v_mask = _rulings(gray, binary)
-    v_mask = _without_glyph_strokes(v_mask, h_mask, binary)
+    horizontals = _segments(h_mask, True, WORK_DPI // 4)  # found once for strokes and tables
+    v_mask = _without_glyph_strokes(v_mask, horizontals[0], binary)
     ink = _text_ink(binary, h_mask, v_mask)
-    tables = _tables(h_mask, v_mask, ink)
+    tables = _tables(h_mask, horizontals, v_mask, ink)
 
     in_cells = {id(c): _cell_lines(ink, _pixels(c.bbox)) for table in tables for c in table.cells}
     heights = [b[3] - b[1] for boxes in in_cells.values() for b in boxes]
@@ -190,6 +192,7 @@ def _read_page(prepared: _Page, page: int) -> list[Grid | PageTable]:
         least = BLANK * typical // SMALL_PRINT
         for c in (c for table in tables for c in table.cells):
             in_cells[id(c)] = _cell_lines(ink, _pixels(c.bbox), least, thinnest)
+    in_cells = {key: _whole_glyphs(boxes, typical) for key, boxes in in_cells.items()}
     blank = {key for key, boxes in in_cells.items() if not boxes}
     for table in tables:
         _drop_empty_virtual_rows(table, blank)
@@ -492,9 +495,14 @@ def _without_red(rgb: np.ndarray) -> np.ndarray:
     red = r.astype(np.int16) - np.maximum(rgb[:, :, 1], rgb[:, :, 2]) > 25
     if red.any():
         # under red ink the red channel still shows what is printed beneath it: scaled so the
-        # seal's own colour becomes paper white, black lines and text through it stay dark
+        # seal's own colour becomes paper white, black lines and text through it stay dark. The
+        # seal's edge is JPEG's: its colour bled (chroma is stored at half resolution) while its
+        # brightness did not, so its red channel reads darker than the seal's; a red pixel as
+        # bright as the seal has no print beneath it and is paper too.
         level = max(float(np.median(r[red])), 1.0)
-        gray[red] = np.clip(r[red].astype(np.float32) * (255.0 / level), 0, 255).astype(np.uint8)
+        under = r[red].astype(np.float32) * (255.0 / level)
+        under[gray[red] >= SEAL_EDGE * float(np.median(gray[red]))] = 255
+        gray[red] = np.clip(under, 0, 255).astype(np.uint8)
     return gray
 
 
@@ -608,8 +616,9 @@ def _rulings(gray: np.ndarray, binary: np.ndarray) -> tuple[np.ndarray, np.ndarr
     h_len, v_len, bridge = WORK_DPI // 4, WORK_DPI * 3 // 20, WORK_DPI // 40
     h_kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (h_len, 1))
     v_kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (1, v_len))
-    h = cv2.morphologyEx(binary | _faint_lines(gray, binary, True), cv2.MORPH_OPEN, h_kernel)
-    v = cv2.morphologyEx(binary | _faint_lines(gray, binary, False), cv2.MORPH_OPEN, v_kernel)
+    light = cv2.dilate(binary, np.ones((5, 5), np.uint8)) == 0  # away from the binarised ink
+    h = cv2.morphologyEx(binary | _faint_lines(gray, light, True), cv2.MORPH_OPEN, h_kernel)
+    v = cv2.morphologyEx(binary | _faint_lines(gray, light, False), cv2.MORPH_OPEN, v_kernel)
     h = cv2.morphologyEx(h, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (bridge, 1)))
     v = cv2.morphologyEx(v, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, bridge)))
     return h, v
@@ -619,22 +628,24 @@ FAINT_CAP = 40  # grey levels: how much darker than the paper beside it a thin l
 FAINT_SHARE = 0.75  # of FAINT_CAP, averaged over half an inch of line: a ruling, not noise
 
 
-def _faint_lines(gray: np.ndarray, binary: np.ndarray, horizontal: bool) -> np.ndarray:
+def _faint_lines(gray: np.ndarray, light: np.ndarray, horizontal: bool) -> np.ndarray:
     """Thin lines too light for the binarisation (a faded or lightly printed ruling): pixels
     darker than the paper a few pixels across the line, averaged along it (each counts at most
-    ``FAINT_CAP``, so a speck does not make a line). Only light pixels away from the binarised
-    ink count: text is never taken for a faint line, and dark rulings are found anyway."""
+    ``FAINT_CAP``, so a speck does not make a line). Only ``light`` pixels (away from the
+    binarised ink) count: text is never taken for a faint line, and dark rulings are found
+    anyway. Page-sized arrays are reused in place: this runs on every page."""
     across, along = WORK_DPI // 30 | 1, WORK_DPI // 2
     size = (1, across) if horizontal else (across, 1)
     paper = cv2.dilate(gray, cv2.getStructuringElement(cv2.MORPH_RECT, size))
-    light = cv2.dilate(binary, np.ones((5, 5), np.uint8)) == 0
-    darker = np.minimum(cv2.subtract(paper, gray), FAINT_CAP).astype(np.float32) * light
+    darker = np.minimum(cv2.subtract(paper, gray), FAINT_CAP)
+    darker[~light] = 0
     window = (along, 1) if horizontal else (1, along)
-    counted = cv2.blur(light.astype(np.float32), window)
-    mean = cv2.blur(darker, window) / np.maximum(counted, 1e-3)
-    return np.where(light & (counted >= 0.5) & (mean >= FAINT_SHARE * FAINT_CAP), 255, 0).astype(
-        np.uint8
-    )
+    counted = cv2.blur(light.view(np.uint8).astype(np.float32), window)
+    faint = light & (counted >= 0.5)
+    mean = cv2.blur(darker.astype(np.float32), window)
+    mean /= np.maximum(counted, 1e-3, out=counted)
+    faint &= mean >= FAINT_SHARE * FAINT_CAP
+    return faint.view(np.uint8) * np.uint8(255)
 
 
 @dataclass
@@ -695,7 +706,7 @@ def _kept(labels: np.ndarray, ids: list[int], keep: list[bool]) -> np.ndarray:
 
 
 def _without_glyph_strokes(
-    v_mask: np.ndarray, h_mask: np.ndarray, binary: np.ndarray
+    v_mask: np.ndarray, horizontals: list[tuple[float, int, int]], binary: np.ndarray
 ) -> np.ndarray:
     """The vertical rulings without the vertical strokes of large glyphs (市, 中, 率 at 10 pt and
     more are as tall as the shortest ruling): a piece shorter than half an inch must run from one
@@ -703,9 +714,9 @@ def _without_glyph_strokes(
     break). Else the stroke would be taken for a column boundary and erased from the glyph before
     it is read. A short piece in line with such a ruling is what is left of a broken one, and
     stays. A short piece with ink beside it on both sides along most of its length is a glyph's
-    stroke even when it reaches the rulings above and below (a row no higher than its text)."""
+    stroke even when it reaches the rulings above and below (a row no higher than its text).
+    ``horizontals``: the horizontal ruling segments (``_segments``)."""
     tol = 2 * max(3, WORK_DPI // 50)
-    horizontals, _, _ = _segments(h_mask, True, WORK_DPI // 4)
     n, labels, stats, centroids = cv2.connectedComponentsWithStats(v_mask, connectivity=8)
     pieces = [
         (float(centroids[i][0]), int(stats[i][1]), int(stats[i][1] + stats[i][3] - 1))
@@ -762,12 +773,18 @@ def _spans_a_row(
     return meets(top) and meets(bottom)
 
 
-def _tables(h_mask: np.ndarray, v_mask: np.ndarray, ink: np.ndarray) -> list[_Table]:
-    """Each group of touching rulings, as a table of the lattice cells they enclose."""
+def _tables(
+    h_mask: np.ndarray,
+    horizontals: tuple[list[tuple[float, int, int]], list[int], np.ndarray],
+    v_mask: np.ndarray,
+    ink: np.ndarray,
+) -> list[_Table]:
+    """Each group of touching rulings, as a table of the lattice cells they enclose;
+    ``horizontals`` are ``h_mask``'s segments (``_segments``)."""
     tol = max(3, WORK_DPI // 50)
     both = cv2.dilate(h_mask | v_mask, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
     n, _, stats, _ = cv2.connectedComponentsWithStats(both, connectivity=8)
-    hs, h_ids, h_labels = _segments(h_mask, True, WORK_DPI // 4)
+    hs, h_ids, h_labels = horizontals
     vs, v_ids, v_labels = _segments(v_mask, False, WORK_DPI * 3 // 20)
     h_keep, v_keep = _crossing(hs, vs, 2 * tol), _crossing(vs, hs, 2 * tol)
     # edges are judged on the rulings alone: a stroke of text on a lattice line is not one
@@ -1032,6 +1049,8 @@ SMALL_PRINT = 16  # pixels at WORK_DPI: text lines less high are read from a fin
 THINNEST = (
     WORK_DPI // 20
 )  # pixels: a run of ink less high is a fragment of a line (of normal print)
+SPLIT_GLYPH = 0.7  # of the page's line height: a line less high may be half of a split glyph
+WHOLE_LINE = 1.15  # of the page's line height: the most two halves of one line span together
 BLANK = WORK_DPI // 10  # pixels of ink: a cell with less holds a few specks at most (normal print)
 READABLE = 28  # pixels: the line height small print is read at, as far as the source allows
 FINER = 1.25  # times WORK_DPI: a finer copy less fine than this is not worth preparing
@@ -1100,13 +1119,35 @@ def _cell_lines(
     return out
 
 
+def _whole_glyphs(
+    boxes: list[tuple[int, int, int, int]], typical: int
+) -> list[tuple[int, int, int, int]]:
+    """A cell's line boxes with a glyph split across a gap in its ink (高, 二, 合: a top part
+    over a bottom part) made one line again: two lines one above the other, each lower than the
+    page's lines and together no higher than one, are the halves of one line of glyphs."""
+    out: list[tuple[int, int, int, int]] = []
+    for box in boxes:
+        if out:
+            above = out[-1]
+            overlap = min(above[2], box[2]) - max(above[0], box[0])
+            if (
+                max(above[3] - above[1], box[3] - box[1]) < SPLIT_GLYPH * typical
+                and box[3] - above[1] <= WHOLE_LINE * typical
+                and overlap >= 0.5 * min(above[2] - above[0], box[2] - box[0])
+            ):
+                out[-1] = (min(above[0], box[0]), above[1], max(above[2], box[2]), box[3])
+                continue
+        out.append(box)
+    return out
+
+
 def _recognise_cells(
     cells: list[LatticeCell],
     boxes: dict[int, list[tuple[int, int, int, int]]],
     surface: _Surface,
     typical: int,
 ) -> dict[int, list[_TextLine]]:
-    """The text lines read in each cell (cell id → lines with text), all in one batch. A speck
+    """The text lines read in each cell (cell id → lines with text), all in one call. A speck
     smaller than a glyph that reads as nothing clear (what is left of a broken ruling read as
     '7' or '!') is no line."""
     jobs = [(c, b) for c in cells for b in boxes[id(c)]]

@@ -156,6 +156,32 @@ def test_operator_and_unit_in_their_own_columns_and_weights_in_the_level_cell(tm
     assert [i.level1_weight for i in form.indicators] == [60, 60, 30]
 
 
+def test_a_level_header_read_without_its_ordinal_is_the_level_the_header_lacks(tmp_path: Path):
+    """'级指标': the 一 of a narrow 一级指标 cell lost by OCR. Left of 二级 and 三级 it is the 一级
+    column; a lone '级指标' where no level is missing is left a column of no known role."""
+    rows = [
+        ["项目支出绩效目标申报表", "<", "<", "<", "<"],
+        ["项目名称", "城市道路养护", "<", "<", "<"],
+        ["级指标", "二级指标", "三级指标", "指标值", "分值"],
+        ["产出指标", "数量指标", "养护道路长度", "35公里", "30"],
+        ["^", "时效指标", "病害处置时限", "48小时", "30"],
+        ["效益指标", "社会效益指标", "道路完好率", "≥95%", "30"],
+    ]
+    [form] = parse_forms(read_document(write_sheet(tmp_path / "lost.xlsx", rows)))
+    assert [(i.level1, i.level2, i.level3) for i in form.indicators] == [
+        ("产出指标", "数量指标", "养护道路长度"),
+        ("产出指标", "时效指标", "病害处置时限"),
+        ("效益指标", "社会效益指标", "道路完好率"),
+    ]
+    rows[2] = ["一级指标", "二级指标", "三级指标", "级指标", "分值"]
+    [form] = parse_forms(read_document(write_sheet(tmp_path / "extra.xlsx", rows)))
+    assert [i.extra for i in form.indicators] == [
+        {"级指标": "35公里"},
+        {"级指标": "48小时"},
+        {"级指标": "≥95%"},
+    ]
+
+
 def test_a_department_wide_declaration(tmp_path: Path):
     rows = [
         ["2027年部门整体支出绩效目标表", "<", "<", "<", "<", "<"],
