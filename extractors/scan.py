@@ -66,7 +66,6 @@ DEFAULT_DPI = 200  # assumed when an image does not say its resolution
 MAX_SKEW = 5.0  # degrees: a larger estimate is not a skewed scan and is ignored
 MIN_SKEW = 0.05  # degrees: below this the page is not rotated
 TO_POINTS = 72.0 / WORK_DPI
-SEAL_EDGE = 0.9  # of a red seal's brightness: a red pixel as bright has no print beneath it
 SPECKLE = 0.002  # share of isolated pixels above which a page is median-filtered
 SIDEWAYS = 3.0  # text lines must run this many times longer up the page than across it to turn it
 MIN_TEXT = 3 * WORK_DPI  # pixels: total length of text lines below which a page is never turned
@@ -495,14 +494,9 @@ def _without_red(rgb: np.ndarray) -> np.ndarray:
     red = r.astype(np.int16) - np.maximum(rgb[:, :, 1], rgb[:, :, 2]) > 25
     if red.any():
         # under red ink the red channel still shows what is printed beneath it: scaled so the
-        # seal's own colour becomes paper white, black lines and text through it stay dark. The
-        # seal's edge is JPEG's: its colour bled (chroma is stored at half resolution) while its
-        # brightness did not, so its red channel reads darker than the seal's; a red pixel as
-        # bright as the seal has no print beneath it and is paper too.
+        # seal's own colour becomes paper white, black lines and text through it stay dark
         level = max(float(np.median(r[red])), 1.0)
-        under = r[red].astype(np.float32) * (255.0 / level)
-        under[gray[red] >= SEAL_EDGE * float(np.median(gray[red]))] = 255
-        gray[red] = np.clip(under, 0, 255).astype(np.uint8)
+        gray[red] = np.clip(r[red].astype(np.float32) * (255.0 / level), 0, 255).astype(np.uint8)
     return gray
 
 

@@ -249,22 +249,6 @@ def test_red_seal_over_the_rulings_is_ignored():
     assert all(c.text == "" for c in grid.cells)
 
 
-def test_a_red_seal_stored_as_jpeg_leaves_no_outline_in_the_cells(tmp_path):
-    """A seal's disc and ring stamped over empty cells, the page stored as JPEG (its colour at half
-    resolution, so the seal's edge is a duller red than the seal): no cell reads a glyph."""
-    rgb = cv2.cvtColor(ruled_page(**MERGED, seed=15), cv2.COLOR_GRAY2RGB).astype(np.float32)
-    stamp = np.zeros(rgb.shape[:2], np.uint8)
-    cv2.circle(stamp, (900, 600), 160, 255, 13)
-    cv2.circle(stamp, (900, 600), 40, 255, -1)
-    ink = (stamp > 0)[..., None] * 0.7
-    sealed = rgb * (1 - ink) + np.minimum(rgb, (205.0, 40.0, 45.0)) * ink
-    path = tmp_path / "sealed.jpg"
-    Image.fromarray(sealed.astype(np.uint8)).save(path, quality=69)
-    (grid,) = page_grids((np.asarray(Image.open(path)), 1, 200))
-    assert (grid.n_rows, grid.n_cols) == (5, 4)
-    assert [c.text for c in grid.cells if c.text] == []
-
-
 def test_a_glyph_with_a_gap_across_its_ink_is_read_once():
     """高 printed alone in a cell: its top part stands over its bottom part with paper between, so
     its ink is two runs, each lower than a line; they are one line, read once, not '高高'."""
