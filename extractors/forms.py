@@ -802,9 +802,7 @@ def _indicator_layout(row: Row) -> Layout | None:
         if role is None:
             unknown[col] = compact(text)
         elif role not in roles:
-            cell = row.cells[col]
-            span = cell.colspan if cell is not None and row.spans_known else 1
-            roles[role] = list(range(col, col + span))
+            roles[role] = _header_columns(row, col)
         else:
             repeated.setdefault(role, col)
     _next_level_misread(roles, repeated)
@@ -854,10 +852,15 @@ def _level_of_lost_ordinal(roles: dict[str, list[int]], unknown: dict[int, str],
     ]
     if order != sorted(order):
         return
+    roles[level] = _header_columns(row, col)
+    del unknown[col]
+
+
+def _header_columns(row: Row, col: int) -> list[int]:
+    """The columns a header cell starting at ``col`` heads (its span, where spans are known)."""
     cell = row.cells[col]
     span = cell.colspan if cell is not None and row.spans_known else 1
-    roles[level] = list(range(col, col + span))
-    del unknown[col]
+    return list(range(col, col + span))
 
 
 def _project_cell(row: Row, layout: Layout) -> tuple[Cell, str] | None:
