@@ -71,6 +71,7 @@ from schemas.vocabulary import (
 N = TypeVar("N", float, Decimal)  # a number read from a cell
 
 PLACEHOLDER = re.compile(r"[-—－/／*]+")  # printed in a cell that holds nothing
+ELLIPSIS = re.compile(r"[…⋯.。·]+")  # a template's 'more rows here' line ('……')
 STRICT_LEVEL2 = frozenset({"服务对象满意度指标", "满意度指标", "时效指标"})
 VALUE_ROLES = ("target", "actual")
 
@@ -201,6 +202,7 @@ class FormBuilder:
     unit_name: str | None = None  # 部门名称 / 单位名称: the department, or a department form's name
     project: tuple[Cell, str] | None = None  # a project block's name cell and its block's key
     previous_layout: Layout | None = None  # the previous form's table, for one printing no header
+    fund_labels: dict[str, str] = field(default_factory=dict)  # fund line → label read from
 
     def parse_money(self, text: str | None) -> Decimal | None:
         """An amount printed in this form's unit, in 元."""
@@ -470,8 +472,8 @@ def _split_inline_labels(items: list[tuple[int, str]]) -> list[tuple[int, str]]:
 
 
 def _label_field(text: str) -> str | None:
-    """The header field a label names ('项目名称', '主管部门及代码：'), or None."""
-    key = _label_key(text)
+    """The header field a label names ('项目名称', '主管部门及代码：', '实施单位（盖章）'), or None."""
+    key = re.sub(r"\((盖章|签章|公章)\)$", "", _label_key(text))
     return next((name for pattern, name in HEADER_LABELS if pattern.fullmatch(key)), None)
 
 
@@ -660,10 +662,29 @@ def _fund_header(row: Row) -> dict[str, int] | None:
     return columns if len(money & set(columns)) >= 2 else None
 
 
-def _fund_line_name(text: str) -> str | None:
+def _fund_line_label(text: str) -> str:
+    """A funds line's label as printed, without '其中：' and its money unit."""
     key = re.sub(r"^其中[:：]?", "", _label_key(text))
-    key = re.sub(r"\((万?元)\)$", "", key).rstrip(":：")
-    return FUND_LINES.get(key)
+    return re.sub(r"\((万?元)\)$", "", key).rstrip(":：")
+
+
+def _fund_line_name(text: str) -> str | None:
+    return FUND_LINES.get(_fund_line_label(text))
+
+
+def _column_fund_line(builder: FormBuilder, name: str, label: str) -> str:
+    """The line a printed label fills: its canonical line, unless the block already filled that
+    line from another label (Sichuan prints 单位资金 and 其他资金): then each keeps its own label."""
+    first = builder.fund_labels.setdefault(name, label)
+    if first == label or name == "年度资金总额":
+        return name
+    if label == name:  # the canonical word comes second: the line read first keeps its own label
+        _fund_line(builder.form, name).line = first
+        builder.fund_labels[first] = first
+        builder.fund_labels[name] = label
+        return name
+    builder.fund_labels[label] = label
+    return label
 
 
 def _read_fund_row(builder: FormBuilder, row: Row) -> bool:
@@ -685,12 +706,13 @@ def _read_fund_row(builder: FormBuilder, row: Row) -> bool:
     ):
         return True  # a sub-header naming lines as columns ('总额 | 财政拨款 | 其他资金')
     matched = False
-    for k, ((col, _), name) in enumerate(zip(items, names, strict=True)):
+    for k, ((col, text), name) in enumerate(zip(items, names, strict=True)):
         if name is None:
             continue
         matched = True
         if builder.fund_columns is not None and "subproject" not in builder.fund_columns:
-            _read_fund_columns(builder, row, name)
+            line = _column_fund_line(builder, name, _fund_line_label(text))
+            _read_fund_columns(builder, row, line)
             return True
         # target declarations: 'label | amount' pairs, the year's block right of 年度资金申请总额
         if builder.annual_col is not None and col < builder.annual_col:
@@ -1247,7 +1269,13 @@ def _finish(builder: FormBuilder, evidence: PackageEvidence) -> Form | None:
     for raw, (l1, l2, inferred) in zip(builder.raw, levels, strict=True):
         if raw.label_only or not raw.l3 or PLACEHOLDER.fullmatch(raw.l3):
             continue  # a level printed with no indicator under it ('-' in the 三级 cell)
+        if _template_placeholder(raw):
+            continue
         ordinal += 1
+        level1 = canonical_level(LEVEL_WEIGHT.sub("", l1)) or None
+        level2 = canonical_level(LEVEL_WEIGHT.sub("", l2)) or None
+        if level1 is None and LEVEL_WEIGHT.search(l1) and level2 in LEVEL2_PARENT:
+            level1, inferred = LEVEL2_PARENT[level2], True  # the 一级 cell prints its weight only
         target = _target_value(raw)
         actual = parse_value(raw.actual)
         unit_column = raw.unit if compact(raw.unit) not in OPERATORS else None
@@ -1256,8 +1284,8 @@ def _finish(builder: FormBuilder, evidence: PackageEvidence) -> Form | None:
         form.indicators.append(
             Indicator(
                 row_ordinal=ordinal,
-                level1=canonical_level(LEVEL_WEIGHT.sub("", l1)) or None,
-                level2=canonical_level(LEVEL_WEIGHT.sub("", l2)) or None,
+                level1=level1,
+                level2=level2,
                 level3=INDICATOR_PREFIX.sub("", raw.l3) or raw.l3,
                 level1_weight=float(l1_weight) if l1_weight else None,
                 target_text=raw.target or None,
@@ -1310,6 +1338,15 @@ def _settle_family(builder: FormBuilder) -> None:
         not builder.titled and layout is not None and not layout.roles.keys() & {"actual", "score"}
     ):
         form.form_type = DECLARATION_FAMILY.form_type
+
+
+def _template_placeholder(raw: RawIndicator) -> bool:
+    """A template's empty numbered row ('指标2：'), its '……' line or a '指标1：/' row not applied:
+    no indicator name and no value."""
+    name = INDICATOR_PREFIX.sub("", raw.l3).strip()
+    if name and not PLACEHOLDER.fullmatch(name) and not ELLIPSIS.fullmatch(name):
+        return False
+    return all(is_blank(text) for text in (raw.target, raw.actual, raw.weight, raw.score))
 
 
 def _is_blank_template(builder: FormBuilder) -> bool:

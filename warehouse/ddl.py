@@ -207,12 +207,28 @@ def label_key(expr: str) -> str:
     return f"regexp_replace({text_key(expr)}, '\\p{{P}}+', '', 'g')"
 
 
+# A code printed before a department's or a project's name: '266_', '219-', '[101001]',
+# '51000021R000000019951-' (letters and digits, then a separator, or in brackets).
+CODE_PREFIX = r"^\s*([\[【(（]\s*[0-9A-Za-z]{2,}\s*[\]】)）]|[0-9A-Za-z]*[0-9][0-9A-Za-z]*\s*[-_—–－:：、])\s*"
+
+
+def without_code(expr: str) -> str:
+    """SQL: ``expr`` without a code printed before the name (see CODE_PREFIX)."""
+    return f"regexp_replace({expr}, '{CODE_PREFIX}', '')"
+
+
+def department_key(expr: str) -> str:
+    """SQL: a department as compared across files: its :func:`label_key` without a leading code
+    ('266_烟台市交通运输局' = '烟台市交通运输局')."""
+    return label_key(without_code(expr))
+
+
 def project_name_key(expr: str) -> str:
-    """SQL: a project name without what changes between years: years (2023年, 2023年度,
-    2021-2023年, a leading 2023), brackets and other punctuation, whitespace, and
-    the run of PROJECT_NAME_SUFFIXES it ends with (专项资金, 专项经费, 资金, 项目 …); a name that is
-    nothing but such endings keeps them."""
-    label = label_key(expr)
+    """SQL: a project name without what changes between years and files: a leading code, years
+    (2023年, 2023年度, 2021-2023年, a leading 2023), brackets and other punctuation, whitespace,
+    and the run of PROJECT_NAME_SUFFIXES it ends with (专项资金, 专项经费, 资金, 项目 …); a name
+    that is nothing but such endings keeps them."""
+    label = label_key(without_code(expr))
     years = f"regexp_replace({label}, '({YEAR}(至|到)?)?{YEAR}年度?', '', 'g')"
     key = f"regexp_replace({years}, '^{YEAR}(\\D)', '\\2')"
     suffixes = "|".join(PROJECT_NAME_SUFFIXES)
@@ -418,7 +434,7 @@ VIEWS: dict[str, View] = {
         f"""
         WITH keyed AS (
             SELECT f.form_id, f.department, f.name, f.fiscal_year, f.form_type, s.loaded_at,
-                   coalesce({label_key("f.department")}, '') || '/' || {project_name_key("f.name")}
+                   coalesce({department_key("f.department")}, '') || '/' || {project_name_key("f.name")}
                        AS project_id
             FROM forms AS f
             JOIN store.form AS s USING (form_id)

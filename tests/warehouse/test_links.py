@@ -228,6 +228,29 @@ def test_a_project_keeps_its_id_across_the_naming_differences_of_its_years(wareh
     ]
 
 
+def test_a_project_keeps_its_id_whether_or_not_codes_are_printed_before_the_names(
+    warehouse, tmp_path
+):
+    printed = [
+        (2025, "266_烟台市交通运输局", "51000021R000000019951-工资性支出"),
+        (2026, "烟台市交通运输局", "工资性支出"),
+        (2027, "[266]烟台市交通运输局", "工资性支出"),
+    ]
+    for year, department, name in printed:
+        src = source(tmp_path, f"{year}.txt")
+        load(warehouse, src, form(src.sha256, department=department, name=name, year=year))
+    hotline = source(tmp_path, "hotline.txt")
+    load(warehouse, hotline, form(hotline.sha256, name="12345热线运行经费", year=2026))
+    assert rows(
+        warehouse,
+        "SELECT project_id, list(fiscal_year ORDER BY fiscal_year) FROM projects "
+        "GROUP BY ALL ORDER BY project_id",
+    ) == [
+        ("上海市人力资源和社会保障局/12345热线运行", [2026]),  # a number that is the name stays
+        ("烟台市交通运输局/工资性支出", [2025, 2026, 2027]),
+    ]
+
+
 def test_a_name_that_is_only_an_ending_is_kept(warehouse, tmp_path):
     src = source(tmp_path, "a.txt")
     load(warehouse, src, form(src.sha256, name="2023年专项资金"))
