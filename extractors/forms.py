@@ -1419,18 +1419,27 @@ def _infer_hierarchy(
 
 
 def _hierarchy_from_geometry(raws: list[RawIndicator]) -> list[tuple[str, str, bool]]:
-    """A merged cell gives the parent; an empty unmerged level cell repeats the one above."""
+    """A merged cell gives the parent; an empty unmerged level cell repeats the one above, also
+    under the 一级 cell merged over both rows (a browser closes a merged 二级 cell cut by a page
+    break with a ruling: its rest is an empty cell of its own). A 一级 cell starting at a row
+    with no 二级 starts no 二级 either."""
     _label_cells_cut_by_page_breaks(raws)
     out: list[tuple[str, str, bool]] = []
     last1 = last2 = ""
+    above: RawIndicator | None = None
     for r in raws:
         if r.l1:
             last1 = r.l1
-            if not r.l2:
+            cell = r.level_cells.get("l1")
+            same_cell = (
+                above is not None and cell is not None and cell == above.level_cells.get("l1")
+            )
+            if not r.l2 and not same_cell:
                 last2 = ""
         if r.l2:
             last2 = r.l2
         out.append((r.l1 or last1, r.l2 or last2, r.levels_inferred))
+        above = r
     return out
 
 

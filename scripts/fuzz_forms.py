@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import difflib
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -242,13 +243,27 @@ def _indicator_rows(
     words: dict[str, str],
     merged: bool,
     outer: bool,
+    shown: list[dict[str, str]] | None = None,
 ) -> list[list[C]]:
-    """Header row and one row per indicator; 一级/二级 merged over their blocks or repeated."""
+    """Header row and one row per indicator; 一级/二级 merged over their blocks or repeated.
+    ``shown`` gives, row by row, the text a cell prints where it is not the record's value."""
     header = [C(words[r], align="center") for r in roles]
     if outer:
         header.insert(0, C("绩效指标", rowspan=len(inds) + 1, align="center", label=True))
     rows = [header]
     for i, ind in enumerate(inds):
+        printed = {
+            "l1": ind.level1,
+            "l2": ind.level2,
+            "l3": ind.level3,
+            "target": ind.target_text,
+            "actual": ind.actual_text,
+            "weight": num(ind.weight),
+            "score": num(ind.score),
+            "reason": ind.deviation_reason,
+            "op": "",
+            "unit": "",
+        } | (shown[i] if shown else {})
         cells: list[C] = []
         for role in roles:
             if role in ("l1", "l2") and merged:
@@ -261,27 +276,253 @@ def _indicator_rows(
                 if i and same(i - 1) == key:
                     continue
                 span = next((j for j in range(i, len(inds)) if same(j) != key), len(inds)) - i
-                text = ind.level1 if role == "l1" else ind.level2
-                cells.append(C(text or "", rowspan=span, align="center", label=True))
+                cells.append(C(printed[role] or "", rowspan=span, align="center", label=True))
                 continue
-            text = {
-                "l1": ind.level1,
-                "l2": ind.level2,
-                "l3": ind.level3,
-                "target": ind.target_text,
-                "actual": ind.actual_text,
-                "weight": num(ind.weight),
-                "score": num(ind.score),
-                "reason": ind.deviation_reason,
-            }[role]
-            cells.append(C(text or "", align="left" if role in ("l3", "reason") else "center"))
+            align = "left" if role in ("l3", "reason") else "center"
+            cells.append(C(printed[role] or "", align=align))
         rows.append(cells)
+    return rows
+
+
+# --- traits of other provinces' templates (tests/data/real/web, DOMAIN.md) ----------------------
+# Drawn from a stream of their own, so a seed's form is otherwise the one it always was.
+
+OP_WORDS = ["指标性质", "指标值类型"]
+UNIT_WORDS = ["度量单位", "计量单位"]
+SPLIT_ORDERS = [("op", "target", "unit"), ("target", "unit", "op"), ("target", "op", "unit")]
+NUMERIC_TARGET = re.compile(r"(>=|<=|≥|≤|>|<|=)?(\d+(?:\.\d+)?)(.*)")
+OPERATOR_GLYPH = {">=": "≥", "≥": "≥", "<=": "≤", "≤": "≤", ">": ">", "<": "<", "=": "="}
+OPERATOR_RECORD = {"≥": ">=", "≤": "<=", ">": ">", "<": "<", "=": "="}
+SEALED_UNIT = ["实施单位（盖章）", "实施单位 (盖章)", "实施单位(盖章)"]
+CONCLUSIONS = {  # the Sichuan template's rows under the table, with its instructions left in
+    "评价结论": "结合自评情况,说明项目自评总分,说明项目实施取得的成效或成果。(200字以内)",
+    "存在问题": "结合自评情况,分析存在的问题及原因。(200字以内)",
+    "改进措施": "针对项目自评中发现的问题,提出下一步改进完善的意见及有关政策性建议。(200字以内)",
+}
+FUNDS_NOTE = (
+    "1.预算执行率=预算执行数/调整后预算数,预算执行率未达到90%的需说明原因(100字以内);"
+    "2.年中发生预算调整的(追加或调减),应单独说明理由;3.其他资金包括:社会投入资金、银行贷款."
+)
+
+
+def _template_rng(seed: int) -> random.Random:
+    return random.Random(f"template traits {seed}")
+
+
+def _split_target(
+    t: random.Random,
+    inds: list[Indicator],
+    shown: list[dict[str, str]],
+    roles: list[str],
+    words: dict[str, str],
+    traits: list[str],
+) -> list[str]:
+    """The target printed over an operator column (≥ ≤ =, or 定量/定性 with the operator left in
+    指标值), 指标值 and a unit column, in varying order; the records keep the 指标值 cell as
+    target_text and take operator, value and unit from the three. The roles in printed order."""
+    if t.random() >= 0.3:
+        return roles
+    kinds = t.random() < 0.3
+    words["op"], words["unit"] = t.choice(OP_WORDS), t.choice(UNIT_WORDS)
+    traits.append("target over three columns" + (" (定量/定性)" if kinds else ""))
+    for ind, text in zip(inds, shown):
+        numeric = NUMERIC_TARGET.fullmatch(ind.target_text or "")
+        if numeric is None:
+            text["op"] = "定性" if ind.target_text else ""
+            continue
+        op, number, unit = numeric.groups()
+        number = f"{Decimal(number).normalize():f}"  # '85.00' as a sheet shows the number typed
+        unit = unit.replace("(%)", "%")
+        glyph = OPERATOR_GLYPH[op or "="]
+        text["op"] = "定量" if kinds else glyph
+        text["target"] = ind.target_text = ((op or "") if kinds else "") + number
+        text["unit"] = unit
+        scale = 10000 if unit.startswith("万") and len(unit) > 1 else 1  # '1.2' | '万人次'
+        ind.target_op = OPERATOR_RECORD[glyph]
+        ind.target_value = float(Decimal(number) * scale)
+        ind.target_unit = (unit[1:] if scale > 1 else unit) or None
+    k = roles.index("target")
+    return roles[:k] + list(t.choice(SPLIT_ORDERS)) + roles[k + 1 :]
+
+
+def _template_rows(
+    t: random.Random,
+    inds: list[Indicator],
+    shown: list[dict[str, str]],
+    scored: bool,
+    traits: list[str],
+) -> tuple[list[Indicator], list[dict[str, str]]]:
+    """The national template's rows left in: '指标1：' before each 三级, an empty '指标2：' and a
+    '……' row closing each 二级, and a 二级 that does not apply printed as '指标1：/' with '/'
+    values. None of them is an indicator: the printed rows and their texts, records untouched."""
+    if t.random() >= 0.3:
+        return inds, shown
+    placeholders = t.random() < 0.7
+    not_applied = t.random() < 0.5
+    colon = t.choice(["：", ":"])
+    traits.append("template numbering" + (", placeholder rows" if placeholders else ""))
+    rows: list[Indicator] = []
+    texts: list[dict[str, str]] = []
+
+    def blank(l1: str | None, l2: str | None, l3: str, value: str = "") -> None:
+        rows.append(Indicator(row_ordinal=0, level1=l1, level2=l2, level3=None))
+        texts.append({"l3": l3, "target": value, "actual": value if scored else ""})
+
+    blocks = [(ind.level1, ind.level2) for ind in inds]
+    for k, (ind, text) in enumerate(zip(inds, shown)):
+        number = 1 + blocks[:k].count(blocks[k])
+        rows.append(ind)
+        texts.append(text | {"l3": f"指标{number}{colon}{ind.level3}"})
+        if k + 1 < len(inds) and blocks[k + 1] == blocks[k]:
+            continue
+        if placeholders:
+            blank(ind.level1, ind.level2, f"指标{number + 1}{colon}")
+            blank(ind.level1, ind.level2, "……")
+        next_l1 = inds[k + 1].level1 if k + 1 < len(inds) else None
+        tree = dict(COST_FIRST, **LEVELS)
+        unused = [
+            l2
+            for l2 in tree.get(ind.level1 or "", [])
+            if (ind.level1, l2) not in blocks and l2 not in {i.level1 for i in inds}
+        ]
+        if not_applied and unused and next_l1 != ind.level1:
+            not_applied = False  # one 二级 of the form does not apply
+            traits.append("a 二级 not applied")
+            blank(ind.level1, unused[0], f"指标1{colon}/", "/")
+            if placeholders:
+                blank(ind.level1, unused[0], f"指标2{colon}")
+                blank(ind.level1, unused[0], "……")
+    return rows, texts
+
+
+def _level_weights(
+    t: random.Random, rows: list[Indicator], shown: list[dict[str, str]], traits: list[str]
+) -> None:
+    """一级 cells printing their weight, '产出指标（50分）', or only the weight, '(50分)'."""
+    if t.random() >= 0.3:
+        return
+    only = t.random() < 0.4
+    traits.append("一级 printed " + ("as its weight only" if only else "with its weight"))
+    weights: dict[str | None, float] = {}
+    for row in rows:
+        weights[row.level1] = weights.get(row.level1, 0) + (row.weight or 0)
+    for row, text in zip(rows, shown):
+        weight = num(weights[row.level1])
+        text["l1"] = f"({weight}分)" if only else f"{row.level1}（{weight}分）"
+
+
+def _coded_name(t: random.Random, name: str) -> str:
+    """A project name after its project code, as Sichuan prints it: '51000021R000000019951-…'."""
+    region = t.choice(["510000", "511425", "340000"])
+    return f"{region}{t.randint(19, 25)}R{t.randrange(10**11, 10**12)}-{name}"
+
+
+def _sichuan_funds(
+    t: random.Random, form: Form, unit: str, style: str, label_span: int, line_span: int
+) -> list[list[C]]:
+    """The funds block of the Sichuan template: 预算执行情况(10分) over 总额 and its sources
+    (财政资金, 财政专户管理资金, 单位资金, 其他资金: each a fund line of its own), each with its
+    预算执行率, '/' in the sources' 权重 and 得分, and a long 原因 note merged down the lines."""
+    total = form.fund_lines[0]
+    amounts = (total.budget_initial, total.budget_full_year, total.budget_executed)
+    share = Decimal(t.choice(["0", "0", "0.2", "0.35"]))
+
+    def part(value: Decimal | None) -> Decimal | None:
+        if value is None or not share:
+            return Decimal("0.00")
+        printed = (value / (sf.WAN if unit == "万元" else 1) * share).quantize(Decimal("0.01"))
+        return sf.yuan(str(printed), unit)
+
+    own = [part(v) for v in amounts]
+    fiscal = [v - o for v, o in zip(amounts, own)]
+    zero = [Decimal("0.00")] * 3
+
+    def line(name: str, values: list[Decimal] | None) -> FundLine:
+        if values is None:
+            return FundLine(name)
+        rate = sf._rate(values[2], values[1]) if values[1] else 0.0
+        return FundLine(name, *values, execution_rate=rate)
+
+    form.fund_lines = [
+        total,
+        line("当年财政拨款", fiscal),
+        line("财政专户管理资金", zero if t.random() < 0.7 else None),
+        line("单位资金", own),
+        line("其他资金", None),
+    ]
+    labels = {"当年财政拨款": t.choice(["其中:财政资金", "其中：财政资金"])}
+
+    def m(value: Decimal | None) -> str:
+        return money(value, unit, style)
+
+    def rate(value: float | None) -> str:
+        return "" if value is None else f"{value * 100:.2f}%"
+
+    label = t.choice(["预算执行情况(10分)", "预算执行情况（10分）"])
+    rows = [
+        [
+            C(label, colspan=label_span, rowspan=6, align="center", label=True),
+            C(f"年度预算数({unit})", colspan=line_span, align="center"),
+        ]
+        + [C(w, align="center") for w in ("年初预算", "调整后预算数", "预算执行数", "预算执行率")]
+        + [C(w, align="center") for w in ("权重", "得分", "原因")],
+        [C("总额", colspan=line_span)]
+        + [C(m(v), align="right") for v in amounts]
+        + [C(rate(total.execution_rate), align="center"), C(num(total.weight), align="center")]
+        + [C(num(total.score), align="center"), C(FUNDS_NOTE, rowspan=5)],
+    ]
+    for fund in form.fund_lines[1:]:
+        values = (fund.budget_initial, fund.budget_full_year, fund.budget_executed)
+        rows.append(
+            [C(labels.get(fund.line, fund.line), colspan=line_span)]
+            + [C(m(v), align="right") for v in values]
+            + [C(rate(fund.execution_rate), align="center")]
+            + [C("/", align="center"), C("/", align="center")]
+        )
+    return rows
+
+
+def _sichuan_goals(t: random.Random, form: Form, label_span: int, width: int) -> list[list[C]]:
+    """The Sichuan template's goal block: 项目基本情况 over 项目年度目标 / 年度目标完成情况 and a
+    line 项目实施内容及过程概述."""
+    planned = (width - label_span - 2) // 2
+    rest = width - label_span - 2 - planned
+    process = t.choice(["", "按计划组织实施,资金按进度拨付。"])
+    return [
+        [
+            C("项目基本情况", colspan=label_span, rowspan=3, align="center", label=True),
+            C("1.项目年度目标完成情况", colspan=2, rowspan=2, align="center"),
+            C("项目年度目标", colspan=planned, align="center"),
+            C("年度目标完成情况", colspan=rest, align="center"),
+        ],
+        [C(form.goal_planned or "", colspan=planned), C(form.goal_actual or "", colspan=rest)],
+        [C("2.项目实施内容及过程概述", colspan=2), C(process, colspan=planned + rest)],
+    ]
+
+
+def _closing_rows(t: random.Random, width: int) -> list[list[C]]:
+    """Rows under the total: 评价结论 / 存在问题 / 改进措施 and the signatures."""
+    label = t.choice([1, 2])
+    rows = [
+        [C(name, colspan=label, align="center"), C(text, colspan=width - label)]
+        for name, text in CONCLUSIONS.items()
+    ]
+    half = width // 2
+    rows.append([C("项目负责人:", colspan=half), C("财务负责人:", colspan=width - half)])
+    return rows
+
+
+def _widen(rows: list[list[C]], extra: int) -> list[list[C]]:
+    """Rows of a block whose last cell reaches the right edge, ``extra`` columns wider."""
+    for row in rows:
+        row[-1].colspan += extra
     return rows
 
 
 def self_evaluation_case(rng: random.Random, seed: int, department_wide: bool) -> Case:
     """A 项目支出绩效自评表 or a 部门整体支出绩效自评表 with scores."""
     traits: list[str] = []
+    t = _template_rng(seed)
     unit = rng.choice(["元", "万元"])
     style = rng.choice(["comma", "plain"])
     full = _amount(rng, unit)
@@ -320,6 +561,9 @@ def self_evaluation_case(rng: random.Random, seed: int, department_wide: bool) -
     if department_wide:
         form.form_type = "department_self_evaluation"
         form.implementing_unit = None
+    elif t.random() < 0.2:
+        form.name = name = _coded_name(t, name)
+        traits.append("code before the project name")
     traits.append(unit)
 
     def m(value: Decimal | None) -> str:
@@ -335,67 +579,105 @@ def self_evaluation_case(rng: random.Random, seed: int, department_wide: bool) -
     words = {
         r: rng.choice(HEADER_WORDS[r]) if rng.random() < 0.3 else HEADER_WORDS[r][0] for r in roles
     }
-    body = _indicator_rows(form.indicators, roles, words, merged, outer)
     one_table = len(roles) == 8 and rng.random() < 0.6
-    wide = 1 if outer and one_table else 0
+    rate_word, appropriation, planned_word = (
+        rng.choice(RATE),
+        rng.choice(APPROPRIATION),
+        rng.choice(PLANNED),
+    )
+    shown: list[dict[str, str]] = [{} for _ in form.indicators]
+    roles = _split_target(t, form.indicators, shown, roles, words, traits)
+    printed, shown = _template_rows(t, form.indicators, shown, True, traits)
+    _level_weights(t, printed, shown, traits)
+    body = _indicator_rows(printed, roles, words, merged, outer, shown)
+    width = len(roles) + outer if one_table else 8
+    sichuan_funds = t.random() < 0.3
+    if sichuan_funds and not one_table:
+        width = 9  # the funds block's 原因 column
+    sichuan_funds = sichuan_funds and width >= 9
+    label_span = 1 + (width - 7 - sichuan_funds) // 2  # the labels and the fund lines share
+    line_span = width - label_span - 6 - sichuan_funds  # the columns beyond the block's own
     fund = form.fund_lines[0]
     name_label = "部门名称" if department_wide else "项目名称"
-    head: list[list[C]] = [[C(name_label, colspan=1 + wide, align="center"), C(name, colspan=7)]]
+    head: list[list[C]] = [
+        [C(name_label, colspan=label_span, align="center"), C(name, colspan=width - label_span)]
+    ]
     if not department_wide:
+        unit_label = "实施单位"
+        if t.random() < 0.25:
+            unit_label = t.choice(SEALED_UNIT)
+            traits.append(unit_label)
         head.append(
             [
-                C("主管部门", colspan=1 + wide, align="center"),
+                C("主管部门", colspan=label_span, align="center"),
                 C(form.department or "", colspan=3),
-                C("实施单位", align="center"),
-                C(form.implementing_unit or "", colspan=3),
+                C(unit_label, align="center"),
+                C(form.implementing_unit or "", colspan=width - label_span - 4),
             ]
         )
-    head.append(
-        [C(f"项目资金（{unit}）", colspan=1 + wide, rowspan=5, align="center", label=True), C("")]
-        + [
-            C(t, align="center")
-            for t in ("年初预算数", "全年预算数", "全年执行数", "分值", rng.choice(RATE), "得分")
-        ]
-    )
-    head.append(
-        [
-            C("年度资金总额"),
-            C(m(fund.budget_initial), align="right"),
-            C(m(fund.budget_full_year), align="right"),
-            C(m(fund.budget_executed), align="right"),
-            C(num(fund.weight), align="center"),
-            C(f"{form.execution_rate * 100:.2f}%", align="center"),
-            C(num(fund.score), align="center"),
-        ]
-    )
-    for line in form.fund_lines[1:]:
-        label = rng.choice(APPROPRIATION) if line.line == "当年财政拨款" else line.line
+    if sichuan_funds:
+        head += _sichuan_funds(t, form, unit, style, label_span, line_span)
+        traits.append("Sichuan funds block")
+    else:
         head.append(
-            [C(label)]
-            + [C(m(v), align="right") for v in (line.budget_initial, line.budget_full_year)]
-            + [C(m(line.budget_executed), align="right"), C("—", align="center"), C(""), C("")]
+            [
+                C(f"项目资金（{unit}）", colspan=label_span, rowspan=5, align="center", label=True),
+                C("", colspan=line_span),
+            ]
+            + [
+                C(w, align="center")
+                for w in ("年初预算数", "全年预算数", "全年执行数", "分值", rate_word, "得分")
+            ]
         )
-    head += [
-        [
-            C("年度总体目标", colspan=1 + wide, rowspan=2, align="center", label=True),
-            C(rng.choice(PLANNED), colspan=3, align="center"),
-            C("实际完成情况", colspan=4, align="center"),
-        ],
-        [C(form.goal_planned or "", colspan=3), C(form.goal_actual or "", colspan=4)],
-    ]
-    first_value = (
-        min(
-            k for k, r in enumerate(roles) if r in ("weight", "score", "target", "actual", "reason")
+        head.append(
+            [
+                C("年度资金总额", colspan=line_span),
+                C(m(fund.budget_initial), align="right"),
+                C(m(fund.budget_full_year), align="right"),
+                C(m(fund.budget_executed), align="right"),
+                C(num(fund.weight), align="center"),
+                C(f"{form.execution_rate * 100:.2f}%", align="center"),
+                C(num(fund.score), align="center"),
+            ]
         )
-        + outer
-    )
-    total = [C("总分", colspan=first_value, align="center")] + [
+        for line in form.fund_lines[1:]:
+            label = appropriation if line.line == "当年财政拨款" else line.line
+            head.append(
+                [C(label, colspan=line_span)]
+                + [C(m(v), align="right") for v in (line.budget_initial, line.budget_full_year)]
+                + [C(m(line.budget_executed), align="right"), C("—", align="center")]
+                + [C(""), C("")]
+            )
+    if not department_wide and t.random() < 0.3:
+        head += _sichuan_goals(t, form, label_span, width)
+        traits.append("项目年度目标 / 年度目标完成情况")
+    else:
+        head += [
+            [
+                C("年度总体目标", colspan=label_span, rowspan=2, align="center", label=True),
+                C(planned_word, colspan=3, align="center"),
+                C("实际完成情况", colspan=width - label_span - 3, align="center"),
+            ],
+            [
+                C(form.goal_planned or "", colspan=3),
+                C(form.goal_actual or "", colspan=width - label_span - 3),
+            ],
+        ]
+    values = ("weight", "score", "target", "actual", "reason", "op", "unit")
+    first_value = min(k for k, r in enumerate(roles) if r in values) + outer
+    total_word = "总分"
+    if t.random() < 0.25:
+        total_word = "合计"
+        traits.append("合计")
+    total = [C(total_word, colspan=first_value, align="center")] + [
         C(
             {"weight": num(form.total_weight), "score": num(form.total_score)}.get(r, ""),
             align="center",
         )
         for r in roles[first_value - outer :]
     ]
+    closing = _closing_rows(t, len(roles) + outer) if t.random() < 0.25 else []
+    traits += ["评价结论 and signatures below"] * bool(closing)
     widths = ([0.6] if outer else []) + [
         {"l1": 1.2, "l2": 1.5, "l3": 2.4, "reason": 2.6, "weight": 0.7, "score": 0.7}.get(r, 1.3)
         for r in roles
@@ -406,6 +688,10 @@ def self_evaluation_case(rng: random.Random, seed: int, department_wide: bool) -
         else rng.choice(["项目支出绩效自评表", "财政项目支出绩效自评表"])
     )
     flow: list[object] = [Space(rng.uniform(0, 300))] if rng.random() < 0.7 else []
+    if t.random() < 0.2:
+        flow.append(Text("报表编号:510000_0013zp", align="left"))
+        title = title if department_wide else "部门预算项目支出绩效自评表"
+        traits.append("报表编号 above the title")
     flow += [
         Text(title),
         Text(rng.choice(["（{y}年度）", "({y} 年度)", "{y}年度"]).format(y=form.fiscal_year)),
@@ -413,13 +699,14 @@ def self_evaluation_case(rng: random.Random, seed: int, department_wide: bool) -
     if rng.random() < 0.3:
         flow.append(Text(f"单位：{unit}", align="right"))
     if one_table:
-        flow.append(Table(widths, head + body + [total]))
+        flow.append(Table(widths, head + body + [total] + closing))
         traits.append("one table")
     else:
         repeat = rng.random() < 0.5
-        flow.append(Table([1.4, 1.8, 1.5, 1.5, 1.5, 0.8, 1.0, 0.8], head))
+        head_widths = [1.4, 1.8, 1.5, 1.5, 1.5, 0.8, 1.0, 0.8] + [2.0] * (width - 8)
+        flow.append(Table(head_widths, head))
         flow.append(Space(rng.choice([0, 8])))
-        flow.append(Table(widths, body + [total], header_rows=1 if repeat else 0))
+        flow.append(Table(widths, body + [total] + closing, header_rows=1 if repeat else 0))
         traits += ["two tables"] + (["header repeated"] * repeat)
     return Case(seed, form.form_type, [form], flow, Style(), traits)
 
@@ -427,6 +714,7 @@ def self_evaluation_case(rng: random.Random, seed: int, department_wide: bool) -
 def declaration_case(rng: random.Random, seed: int, family: str) -> Case:
     """A target declaration (project, policy or department-wide): one value column, no scores."""
     traits: list[str] = []
+    t = _template_rng(seed)
     dept = rng.choice(DEPARTMENTS)
     year = rng.randint(2019, 2026)
     unit = rng.choice(["元", "万元"])
@@ -441,7 +729,11 @@ def declaration_case(rng: random.Random, seed: int, family: str) -> Case:
         "指标目标值" if policy else rng.choice(["年度(/项目)指标值", "年度指标值", "指标值"])
     )
     words = {"l1": f"一级{word}", "l2": f"二级{word}", "l3": f"三级{word}", "target": target_word}
-    body = _indicator_rows(inds, ["l1", "l2", "l3", "target"], words, merged, False)
+    shown: list[dict[str, str]] = [{} for _ in inds]
+    roles = _split_target(t, inds, shown, ["l1", "l2", "l3", "target"], words, traits)
+    printed, shown = _template_rows(t, inds, shown, False, traits)
+    body = _indicator_rows(printed, roles, words, merged, False, shown)
+    extra = len(roles) - 4
     total_yuan = sf.yuan(f"{amount}", unit)
     form = Form(
         form_type=family,
@@ -451,7 +743,7 @@ def declaration_case(rng: random.Random, seed: int, family: str) -> Case:
         goal_planned=rng.choice(GOALS),
         indicators=inds,
     )
-    printed = money(total_yuan, unit, "comma")
+    printed_amount = money(total_yuan, unit, "comma")
     if family == "project_target_declaration":
         form.name = rng.choice(SUBJECTS) + rng.choice(WORKS)
         form.implementing_unit = dept.split("-")[-1].removesuffix("局") + rng.choice(UNITS)
@@ -465,12 +757,19 @@ def declaration_case(rng: random.Random, seed: int, family: str) -> Case:
             FundLine("上年结转资金", budget_full_year=Decimal("0.00")),
             FundLine("其他资金", budget_full_year=Decimal("0.00")),
         ]
+        if t.random() < 0.2:
+            form.name = _coded_name(t, form.name)
+            traits.append("code before the project name")
+        unit_label = "实施单位"
+        if t.random() < 0.25:
+            unit_label = t.choice(SEALED_UNIT)
+            traits.append(unit_label)
         head = [
             [C("项目名称", align="center"), C(form.name, colspan=3)],
             [
                 C("主管部门", align="center"),
                 C(dept),
-                C("实施单位", align="center"),
+                C(unit_label, align="center"),
                 C(form.implementing_unit),
             ],
             [
@@ -484,8 +783,8 @@ def declaration_case(rng: random.Random, seed: int, family: str) -> Case:
                 C("项目资金总额"),
                 C(money(form.project_funds_total, unit, "comma"), colspan=2, align="right"),
             ],
-            [C("年度资金申请总额"), C(printed, colspan=2, align="right")],
-            [C("其中：当年财政拨款"), C(printed, colspan=2, align="right")],
+            [C("年度资金申请总额"), C(printed_amount, colspan=2, align="right")],
+            [C("其中：当年财政拨款"), C(printed_amount, colspan=2, align="right")],
             [C("上年结转资金"), C("0", colspan=2, align="right")],
             [C("其他资金"), C("0", colspan=2, align="right")],
             [C("项目总目标", align="center"), C(form.goal_overall, colspan=3)],
@@ -516,7 +815,7 @@ def declaration_case(rng: random.Random, seed: int, family: str) -> Case:
                 C("子项目名称", colspan=2, align="center"),
                 C(f"预算金额（{unit}）", align="center"),
             ],
-            [C(form.fund_lines[0].line, colspan=2), C(printed, align="right")],
+            [C(form.fund_lines[0].line, colspan=2), C(printed_amount, align="right")],
         ]
         title = "财政政策绩效目标申报表"
     else:
@@ -527,9 +826,10 @@ def declaration_case(rng: random.Random, seed: int, family: str) -> Case:
             [C("年度总体目标", align="center"), C(form.goal_planned or "", colspan=3)],
         ]
         title = rng.choice(["部门整体支出绩效目标表", "部门整体绩效目标申报表"])
+    head = _widen(head, extra)
     flow: list[object] = [Space(rng.uniform(0, 300))] if rng.random() < 0.7 else []
     flow += [Text(title), Text(f"（{year}年度）")]
-    widths = [1.2, 1.5, 2.6, 1.8]
+    widths = [{"l1": 1.2, "l2": 1.5, "l3": 2.6, "op": 0.8, "unit": 0.8}.get(r, 1.8) for r in roles]
     if rng.random() < 0.5:
         flow.append(Table(widths, head + body))
         traits.append("one table")
@@ -772,6 +1072,11 @@ LINE_FIELDS = (
     "score",
 )
 ROW_FIELDS = ("level3", "target_text", "actual_text", "weight", "score", "deviation_reason")
+TARGET_FIELDS = (
+    "target_op",
+    "target_value",
+    "target_unit",
+)  # where printed in columns of their own
 
 
 def _same(a: object, b: object) -> bool:
@@ -842,7 +1147,7 @@ def score_form(want: Form, got: Form | None) -> Score:
         other = got_rows[pairs[k]] if k in pairs else None
         if other is None and k < len(got_rows) and len(got_rows) == len(want.indicators):
             other = got_rows[k]  # the same row with its 三级 misread
-        for name in ROW_FIELDS:
+        for name in ROW_FIELDS + TARGET_FIELDS * (row.target_value is not None):
             _cell(
                 score,
                 f"row {row.row_ordinal}.{name}",
