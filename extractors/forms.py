@@ -1420,9 +1420,10 @@ def _infer_hierarchy(
 
 def _hierarchy_from_geometry(raws: list[RawIndicator]) -> list[tuple[str, str, bool]]:
     """A merged cell gives the parent; an empty unmerged level cell repeats the one above, also
-    under the 一级 cell merged over both rows (a browser closes a merged 二级 cell cut by a page
-    break with a ruling: its rest is an empty cell of its own). A 一级 cell starting at a row
-    with no 二级 starts no 二级 either."""
+    under the 一级 cell merged over both rows when the row above is an indicator's (a browser
+    closes a merged 二级 cell cut by a page break with a ruling: its rest is an empty cell of its
+    own). A 一级 cell starting at a row with no 二级, or a 二级 printed with no indicator, starts
+    no 二级 for the empty cells below."""
     _label_cells_cut_by_page_breaks(raws)
     out: list[tuple[str, str, bool]] = []
     last1 = last2 = ""
@@ -1431,10 +1432,14 @@ def _hierarchy_from_geometry(raws: list[RawIndicator]) -> list[tuple[str, str, b
         if r.l1:
             last1 = r.l1
             cell = r.level_cells.get("l1")
-            same_cell = (
-                above is not None and cell is not None and cell == above.level_cells.get("l1")
+            continued = (  # the row above, under the same 一级 cell, is an indicator's
+                above is not None
+                and cell is not None
+                and cell == above.level_cells.get("l1")
+                and bool(above.l3)
+                and not above.label_only
             )
-            if not r.l2 and not same_cell:
+            if not r.l2 and not continued:
                 last2 = ""
         if r.l2:
             last2 = r.l2
