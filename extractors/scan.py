@@ -1340,6 +1340,9 @@ def _line_crop(
     above, aside = max(3, typical // 3), max(3, typical // 6)
     y0 = max(int(centre - half) - above, cell[1])
     y1 = min(int(centre + half + 0.5) + above, cell[3])
+    # a lone glyph is read with the cell's paper beside it, the crop half as wide again as it
+    # is high: narrower, the model reads a lone '≥' as 'V' or 'N', or as nothing sure
+    aside = max(aside, (3 * (y1 - y0) // 2 - (x1 - x0) + 1) // 2)
     return surface.crop(y0, y1, max(x0 - aside, cell[0]), min(x1 + aside, cell[2]))
 
 

@@ -186,6 +186,10 @@ FUND_COLUMNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 FUND_COLUMN_WORDS = (
     "年初预算数",
+    "年初预算",
+    "调整后预算数",
+    "预算执行数",
+    "年度预算数",
     "全年预算数",
     "全年执行数",
     "分值",
@@ -289,6 +293,9 @@ INDICATOR_HEADER_WORDS = (
     "得分",
     "偏差原因分析及改进措施",
     "计量单位",
+    "度量单位",
+    "指标性质",
+    "指标值类型",
 )
 TOTAL_WORDS = ("总分", "合计", "总计")
 # What an operator column holds: an operator, or 定性/定量 (no operator).
@@ -303,9 +310,10 @@ OPERATORS = {"≥": ">=", "≧": ">=", ">=": ">=", "≤": "<=", "≦": "<=", "<=
     "小于": "<",
     "等于": "=",
 }
-# A weight printed in a level cell: '产出指标（50分）', '产出指标(50)'.
+# A weight printed in a level cell: '产出指标（50分）', '产出指标(50)', or '(分)' where a scan
+# lost its digits (the cell is still a weight's, not a level's name).
 LEVEL_WEIGHT = re.compile(
-    r"[(（]\s*(\d+(?:\.\d+)?)\s*分?\s*[)）]\s*$|(?<=指标)\s*(\d+(?:\.\d+)?)\s*分?\s*$"
+    r"[(（]\s*(?:(\d+(?:\.\d+)?)\s*分?|分)\s*[)）]\s*$|(?<=指标)\s*(\d+(?:\.\d+)?)\s*分?\s*$"
 )
 # A numbering prefix of a 三级 cell: '指标1：', '指标：', '1.', '（1）'.
 INDICATOR_PREFIX = re.compile(

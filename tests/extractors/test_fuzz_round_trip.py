@@ -68,6 +68,22 @@ def test_the_generator_varies_every_dimension():
         assert trait in traits
     assert {"value columns shuffled", "no reason column", "header repeated"} <= traits
     assert "sheet in small print" in traits
+    other_templates = {  # traits of the Sichuan and Anhui templates (tests/data/real/web)
+        "target over three columns",
+        "target over three columns (定量/定性)",
+        "Sichuan funds block",
+        "项目年度目标 / 年度目标完成情况",
+        "template numbering, placeholder rows",
+        "a 二级 not applied",
+        "一级 printed with its weight",
+        "一级 printed as its weight only",
+        "code before the project name",
+        "报表编号 above the title",
+        "合计",
+        "评价结论 and signatures below",
+    }
+    assert other_templates <= traits
+    assert any(t.startswith("实施单位") for t in traits)
     assert any(c.style.split_rows for c in cases) and any(c.landscape for c in cases)
 
 
