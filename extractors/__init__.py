@@ -42,6 +42,10 @@ READERS: dict[str, dict[str, str]] = {
     ".jpeg": {"*": _IMAGE},
     ".tif": {"*": _IMAGE},
     ".tiff": {"*": _IMAGE},
+    ".heic": {"*": _IMAGE},  # a phone's camera (iPhone)
+    ".heif": {"*": _IMAGE},
+    ".webp": {"*": _IMAGE},
+    ".bmp": {"*": _IMAGE},
 }
 SUPPORTED_SUFFIXES = frozenset(READERS)
 OFFICE_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".docx", ".doc", ".wps"})  # sniffed
