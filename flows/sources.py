@@ -49,6 +49,10 @@ CONTENT_TYPES = {
     "image/png": ".png",
     "image/jpeg": ".jpg",
     "image/tiff": ".tif",
+    "image/heic": ".heic",
+    "image/heif": ".heif",
+    "image/webp": ".webp",
+    "image/bmp": ".bmp",
 }
 YEAR_PART = re.compile(r"^((?:19|20)\d\d)(?:年度?)?$")
 
