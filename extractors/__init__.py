@@ -29,6 +29,7 @@ READERS: dict[str, dict[str, str]] = {
     ".pdf": {"*": _PDF},
     ".txt": {"*": _TEXT},
     ".tsv": {"*": _TEXT},
+    ".csv": {"*": _TEXT},  # a sheet saved as CSV
     ".xlsx": {"ole": _XLS, "*": _XLSX},
     ".xlsm": {"ole": _XLS, "*": _XLSX},
     ".xls": {"zip": _XLSX, "html": _HTML, "*": _XLS},

@@ -42,6 +42,7 @@ CONTENT_TYPES = {
     "text/html": ".html",
     "text/plain": ".txt",
     "text/tab-separated-values": ".tsv",
+    "text/csv": ".csv",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
     "application/vnd.ms-excel": ".xls",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
