@@ -151,6 +151,25 @@ HEADER_OTHER_LABELS = frozenset(
     {"项目性质", "项目类别", "项目类型", "项目属性", "项目负责人", "联系人", "联系电话"}
 )
 
+# Labels whose text is kept in forms.extra_fields, label → text: the ones above and the conclusions a
+# self-evaluation prints after its table ('2.项目实施内容及过程概述' matches without its number).
+FORM_EXTRA_LABELS = HEADER_OTHER_LABELS | {
+    "项目概况",
+    "项目实施内容及过程概述",
+    "评价结论",
+    "自评结论",
+    "存在问题",
+    "存在的问题",
+    "主要问题",
+    "改进措施",
+    "整改措施",
+    "改进意见",
+    "下一步改进措施",
+    "财务负责人",
+    "填报人",
+    "填报日期",
+}
+
 # The labels as printed on the national forms (OCR snaps to them).
 HEADER_WORDS = (
     "项目名称",
