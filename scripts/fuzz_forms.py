@@ -7,6 +7,14 @@ declaration, department-wide self-evaluation or target table) with the records i
 column orders and column sets vary, labels take the variants found in DOMAIN.md and the real
 publications, cells are long enough to wrap, money is in 元 or 万元, 一级/二级 are merged or
 repeated on every row, and page breaks fall anywhere, inside a row and inside a merged cell too.
+Other provinces' templates (tests/data/real/web) add their traits, drawn from a stream of their
+own so a seed's form is otherwise unchanged: the target over an operator column (指标性质 /
+指标值类型), 指标值 and a unit column; the Sichuan funds block (总额 and four sources, each with
+its 预算执行率) and goal block (项目年度目标 / 年度目标完成情况); the national template's
+numbering left in (`指标1：`, empty `指标2：` and `……` rows, a 二级 that does not apply as
+`指标1：/`); 一级 cells printing their weight or only the weight; codes before the project name;
+实施单位（盖章）, 报表编号 above the title, 合计 for 总分, and 评价结论 … 财务负责人 rows under
+the table.
 The form is drawn as a flow of scripts/generate_samples.py (titles, ruled tables, merged cells)
 and printed by a producer:
 

@@ -102,6 +102,9 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
         pytest.param("calc", 16, marks=pytest.mark.skipif(not OFFICE, reason="no LibreOffice")),
         pytest.param("chromium", 4, marks=pytest.mark.skipif(not CHROMIUM, reason="no Chromium")),
         pytest.param("chromium", 9, marks=pytest.mark.skipif(not CHROMIUM, reason="no Chromium")),
+        # Chromium closes a merged 二级 cell cut by the page break with a ruling: the row under
+        # it on the next page has an empty 二级 cell of its own, under the same merged 一级
+        pytest.param("chromium", 1, marks=pytest.mark.skipif(not CHROMIUM, reason="no Chromium")),
     ],
 )
 def test_other_producers_read_back_as_generated(tmp_path, producer, seed):
@@ -147,6 +150,9 @@ def test_a_form_photographed_page_by_page_is_joined_again(tmp_path):
         # a photographed landscape form: its title (the year) read, two column rulings a few
         # pixels apart not taken for a column that splits the merged 二级 cells
         pytest.param("reportlab", 2, "photo", marks=needs_fonts),
+        # the target over an operator column, 指标值 and a unit column, scanned: a lone '≥' or
+        # '>' in its cell is read
+        pytest.param("reportlab", 5, "scan", marks=needs_fonts),
     ],
 )
 def test_scanned_and_photographed_producers_read_back_as_generated(

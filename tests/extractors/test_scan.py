@@ -469,6 +469,7 @@ def test_labels_snap_only_when_one_is_close():
     assert snap_label("子项目名称") is None and snap_label("一级指标名称") is None
     assert snap_label("预算金额（万元）") is None  # another unit, not a typo of 预算金额（元）
     assert snap_label("预算金额（万兀）") == "预算金额（万元）"
+    assert snap_label("预算执行数") is None  # Sichuan's 执行数 column, not a typo of 预算执行率
 
 
 def test_number_glyphs_and_notes():
