@@ -1049,6 +1049,8 @@ THINNEST = (
 SPLIT_GLYPH = 0.7  # of the page's line height: a line less high may be half of a split glyph
 WHOLE_LINE = 1.15  # of the page's line height: the most two halves of one line span together
 BLANK = WORK_DPI // 10  # pixels of ink: a cell with less holds a few specks at most (normal print)
+SLASH_LEAN = 0.2  # of its height: how far right a lone stroke's top lies of its bottom, at least
+UPRIGHT_STROKES = frozenset("1lI|i!")  # what the model reads a lone '/' as
 READABLE = 28  # pixels: the line height small print is read at, as far as the source allows
 FINER = 1.25  # times WORK_DPI: a finer copy less fine than this is not worth preparing
 
@@ -1150,12 +1152,53 @@ def _recognise_cells(
     jobs = [(c, b) for c in cells for b in boxes[id(c)]]
     crops = [_line_crop(surface, b, _pixels(c.bbox), typical) for c, b in jobs]
     texts = ocr_engine.recognize(crops)
+    unsure = [
+        k
+        for k, ((_, box), (text, score)) in enumerate(zip(jobs, texts))
+        if len(text) <= 1 and score < ocr_engine.MIN_SCORE and box[2] - box[0] < typical
+    ]
+    again = ocr_engine.recognize([_glyph_crop(surface, jobs[k][1], jobs[k][0]) for k in unsure])
+    for k, (text, score) in zip(unsure, again):
+        if score > texts[k][1]:
+            texts[k] = (text, score)
     out: dict[int, list[_TextLine]] = {id(c): [] for c in cells}
     for (c, box), (text, score) in zip(jobs, texts):
+        if text in UPRIGHT_STROKES and _leans_right(surface.crop(box[1], box[3], box[0], box[2])):
+            text = "/"  # a cell's '/' (nothing applies), not the number 1
         speck = box[2] - box[0] < typical and box[3] - box[1] < 0.8 * typical
         if text and not (speck and score < ocr_engine.MIN_SCORE):
             out[id(c)].append((text, score, box))
     return out
+
+
+def _glyph_crop(
+    surface: _Surface, ink_box: tuple[int, int, int, int], cell: LatticeCell
+) -> np.ndarray:
+    """A lone glyph lower than the line ('>', '≥', '='), cropped to itself: half its height above
+    and below and half as wide again as high. In a crop a line high it is too small for the
+    model, which reads a lone '>' as 'v' or nothing sure."""
+    x0, top, x1, bottom = ink_box
+    bounds = _pixels(cell.bbox)
+    margin = max(2, (bottom - top) // 2)
+    y0, y1 = max(top - margin, bounds[1]), min(bottom + margin, bounds[3])
+    aside = max(margin, (3 * (y1 - y0) // 2 - (x1 - x0) + 1) // 2)
+    return surface.crop(y0, y1, max(x0 - aside, bounds[0]), min(x1 + aside, bounds[2]))
+
+
+def _leans_right(crop: np.ndarray) -> bool:
+    """Whether the ink of a lone stroke leans right like '/': the middle of its top third lies
+    right of the middle of its bottom third by ``SLASH_LEAN`` of its height ('1' leans left)."""
+    if crop.size == 0:
+        return False
+    ink = crop < (int(crop.max()) + int(crop.min())) // 2
+    rows = np.flatnonzero(ink.any(axis=1))
+    if rows.size < 3:
+        return False
+    height = int(rows[-1] - rows[0] + 1)
+    third = max(1, height // 3)
+    top = np.nonzero(ink[rows[0] : rows[0] + third])[1].mean()
+    bottom = np.nonzero(ink[rows[-1] + 1 - third : rows[-1] + 1])[1].mean()
+    return bool(top - bottom > SLASH_LEAN * height)
 
 
 def _close_complete_last_row(table: _Table, lines: dict[int, list[_TextLine]]) -> None:
