@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -1148,19 +1149,22 @@ def _recognise_cells(
 ) -> dict[int, list[_TextLine]]:
     """The text lines read in each cell (cell id → lines with text), all in one call. A speck
     smaller than a glyph that reads as nothing clear (what is left of a broken ruling read as
-    '7' or '!') is no line."""
+    '7' or '!') is no line. A lone glyph read unsure is read again cropped to itself, and kept
+    when that reads an operator; a lone stroke leaning right is '/'."""
     jobs = [(c, b) for c in cells for b in boxes[id(c)]]
     crops = [_line_crop(surface, b, _pixels(c.bbox), typical) for c, b in jobs]
     texts = ocr_engine.recognize(crops)
     unsure = [
         k
         for k, ((_, box), (text, score)) in enumerate(zip(jobs, texts))
-        if len(text) <= 1 and score < ocr_engine.MIN_SCORE and box[2] - box[0] < typical
+        if len(text) <= 1
+        and score < ocr_engine.MIN_SCORE
+        and (box[3] - box[1]) / 2 <= box[2] - box[0] < typical  # no upright stroke: a ruling's
     ]
     again = ocr_engine.recognize([_glyph_crop(surface, jobs[k][1], jobs[k][0]) for k in unsure])
     for k, (text, score) in zip(unsure, again):
-        if score > texts[k][1]:
-            texts[k] = (text, score)
+        if score > texts[k][1] and text and unicodedata.category(text[0]) == "Sm":
+            texts[k] = (text, score)  # an operator, not a speck read as a letter or digit
     out: dict[int, list[_TextLine]] = {id(c): [] for c in cells}
     for (c, box), (text, score) in zip(jobs, texts):
         if text in UPRIGHT_STROKES and _leans_right(surface.crop(box[1], box[3], box[0], box[2])):
