@@ -73,6 +73,7 @@ N = TypeVar("N", float, Decimal)  # a number read from a cell
 
 PLACEHOLDER = re.compile(r"[-—－/／*]+")  # printed in a cell that holds nothing
 ELLIPSIS = re.compile(r"[…⋯.。·]+")  # a template's 'more rows here' line ('……')
+NUMBERED_ONLY = re.compile(r"指标\s*\d+")  # a template's '指标2：' whose colon a scan lost
 STRICT_LEVEL2 = frozenset({"服务对象满意度指标", "满意度指标", "时效指标"})
 VALUE_ROLES = ("target", "actual")
 
@@ -1375,7 +1376,7 @@ def _template_placeholder(raw: RawIndicator) -> bool:
     """A template's empty numbered row ('指标2：'), its '……' line or a '指标1：/' row not applied:
     no indicator name and no value."""
     name = INDICATOR_PREFIX.sub("", raw.l3).strip()
-    if name and not PLACEHOLDER.fullmatch(name) and not ELLIPSIS.fullmatch(name):
+    if name and not any(p.fullmatch(name) for p in (PLACEHOLDER, ELLIPSIS, NUMBERED_ONLY)):
         return False
     return all(is_blank(text) for text in (raw.target, raw.actual, raw.weight, raw.score))
 
