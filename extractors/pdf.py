@@ -53,8 +53,9 @@ THIN = 3.0  # points: a filled rectangle this thin is a ruling line
 MIN_EDGE = 2.0  # points: shorter edges are dots, not rulings
 VIRTUAL = 4.0  # points: rulings overshooting the outermost cross ruling by more open a row/column
 MAX_EDGES = 4000  # rulings on one page beyond which it is a drawing, not tables (forms have < 100)
-# An opaque image over at least this share of the page is a scan over its own text layer (which
-# reads as the page does), not a picture painted over text the page no longer shows.
+# An opaque image over at least this share of the page is a scan, not a picture painted over text
+# the page no longer shows; text under it or drawn invisibly is its OCR layer, and the page is read
+# from the image (``_scanned_page_image``).
 SCAN_SHARE = 0.5
 
 _PAGE_NUMBER = re.compile(
@@ -162,10 +163,16 @@ SCAN_MIN_CHARS = 10  # a page with an image and fewer text characters than this 
 
 
 def _scanned_page_image(page: pdfium.PdfPage) -> tuple[np.ndarray, int] | None:
-    """A page without a real text layer, rendered (RGB) for OCR, with its dpi; else None."""
+    """A page that shows no text of its own, rendered (RGB) for OCR, with its dpi; else None.
+
+    A scan with a text layer (a searchable PDF: the scanner's OCR text drawn invisibly, or under
+    the page's image) is read from its image too: that layer's quality is unknown, and the table's
+    rulings are only in the image."""
     textpage = page.get_textpage()
     try:
-        if textpage.count_chars() >= SCAN_MIN_CHARS:
+        if textpage.count_chars() >= SCAN_MIN_CHARS and _shown_chars(page, textpage) >= (
+            SCAN_MIN_CHARS
+        ):
             return None
     finally:
         textpage.close()
@@ -174,6 +181,41 @@ def _scanned_page_image(page: pdfium.PdfPage) -> tuple[np.ndarray, int] | None:
     width, height = page.get_size()
     dpi = min(SCAN_DPI, int((MAX_PIXELS / max(width * height, 1)) ** 0.5 * 72))
     return page.render(scale=dpi / 72, rev_byteorder=True).to_numpy(), dpi  # RGB
+
+
+def _shown_chars(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage) -> int:
+    """How many characters the page shows, where an opaque image covers at least ``SCAN_SHARE``
+    of it (a scan): text not drawn invisibly (render mode 3) nor under such an image drawn after
+    it. A page without such an image shows all its text."""
+    width, height = page.get_size()
+
+    def scan_image(obj: pdfium.PdfObject) -> bool:
+        x0, y0, x1, y1 = obj.get_bounds()
+        covered = (min(x1, width) - max(x0, 0)) * (min(y1, height) - max(y0, 0))
+        return covered >= SCAN_SHARE * width * height and not (
+            pdfium_c.FPDFPageObj_HasTransparency(obj.raw)
+        )
+
+    images = page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2)
+    if not any(scan_image(obj) for obj in images):
+        return textpage.count_chars()
+    shown: list[tuple[tuple[float, float, float, float], int]] = []  # box, characters
+    for obj in page.get_objects(
+        filter=[pdfium_c.FPDF_PAGEOBJ_TEXT, pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2
+    ):
+        box = obj.get_bounds()
+        if obj.type == pdfium_c.FPDF_PAGEOBJ_TEXT:
+            mode = pdfium_c.FPDFTextObj_GetTextRenderMode(obj.raw)
+            if mode != pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE:
+                length = pdfium_c.FPDFTextObj_GetText(obj.raw, textpage.raw, None, 0)
+                shown.append((box, max(length // 2 - 1, 0)))  # UTF-16 bytes with a terminator
+        elif scan_image(obj):
+            shown = [
+                (b, n)
+                for b, n in shown
+                if not (box[0] <= b[0] and b[2] <= box[2] and box[1] <= b[1] and b[3] <= box[3])
+            ]
+    return sum(n for _, n in shown)
 
 
 def _finer_render(page: pdfium.PdfPage, dpi: int) -> Callable[[], tuple[np.ndarray, int]] | None:

@@ -320,8 +320,8 @@ def test_pages_without_text_layer_are_counted(tmp_path):
 
 def test_text_an_opaque_picture_paints_over_is_not_read(tmp_path):
     """The page shows what is drawn last: a title's first copy and its year line under a white
-    picture are not read; the title drawn over the picture is; a scan over its own text layer
-    (a picture covering the page) hides nothing."""
+    picture are not read; the title drawn over the picture is. A picture covering the page over
+    its text is a scan over its OCR layer: the page is read from the picture (here blank)."""
     from PIL import Image
 
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
@@ -339,10 +339,9 @@ def test_text_an_opaque_picture_paints_over_is_not_read(tmp_path):
     c.drawString(72, 760, "扫描页的文字层由识别软件写在图下")
     c.drawImage(white, 0, 0, 595, 842)
     c.save()
-    assert texts(read_pdf(pdf)) == [
-        ["（二）部门预算", "项目绩效目标表"],
-        ["扫描页的文字层由识别软件写在图下"],
-    ]
+    doc = read_pdf(pdf)
+    assert texts(doc) == [["（二）部门预算", "项目绩效目标表"]]
+    assert doc.scanned_pages == [2]
 
 
 # --- real PDFs --------------------------------------------------------------------------------

@@ -306,6 +306,46 @@ def test_png_and_multipage_tiff(tmp_path):
     assert all(isinstance(g, Grid) and (g.n_rows, g.n_cols) == (5, 4) for g in tiff.grids)
 
 
+@pytest.mark.parametrize("layer", ["invisible", "under the image"])
+def test_a_searchable_scan_is_read_from_its_image_not_its_text_layer(scans, tmp_path, layer):
+    """A scanner's OCR writes its text invisibly (render mode 3) or under the page's image; that
+    layer may be poor (here it is) and the table's rulings are only in the image."""
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(TTFont("Layer", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"))
+    path = tmp_path / "searchable.pdf"
+    width, height = pdfium.PdfDocument(THREE)[0].get_size()
+    page = canvas.Canvas(str(path), pagesize=(width, height))
+
+    def poor_layer() -> None:
+        for n in range(30):
+            text = page.beginText(40, height - 40 - 20 * n)
+            text.setFont("Layer", 9)
+            text.setTextRenderMode(3 if layer == "invisible" else 0)
+            text.textOut("项目名称 口口口 一级指标 口口 得分 口口口口")
+            page.drawText(text)
+
+    if layer == "invisible":
+        page.drawImage(ImageReader(str(scans["jpeg"])), 0, 0, width=width, height=height)
+        poor_layer()
+    else:
+        poor_layer()
+        page.drawImage(ImageReader(str(scans["jpeg"])), 0, 0, width=width, height=height)
+    page.showPage()
+    page.save()
+
+    document = read_document(path)
+    assert document.scanned_pages == [1]
+    (form,) = parse_forms(document)
+    want = load_expected(THREE)[0]
+    assert (form.name, form.total_weight, form.total_score) == (want["name"], 100, 93.2)
+    hierarchy, numbers = _indicator_scores(want, form)
+    assert hierarchy >= 0.98 and numbers >= 0.98
+
+
 @pytest.mark.parametrize("suffix", [".heic", ".webp"])
 def test_phone_photo_formats_read_like_the_jpeg(scans, jpeg_read, tmp_path, suffix):
     """HEIC (an iPhone's camera) and WEBP (saved from a chat app or a browser) are images too."""
