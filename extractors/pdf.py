@@ -55,7 +55,7 @@ VIRTUAL = 4.0  # points: rulings overshooting the outermost cross ruling by more
 MAX_EDGES = 4000  # rulings on one page beyond which it is a drawing, not tables (forms have < 100)
 # An opaque image over at least this share of the page is a scan, not a picture painted over text
 # the page no longer shows; text under it or drawn invisibly is its OCR layer, and the page is read
-# from the image (``_scanned_page_image``).
+# from the image (``_page_to_ocr``).
 SCAN_SHARE = 0.5
 
 _PAGE_NUMBER = re.compile(
@@ -80,6 +80,7 @@ def read_pdf(path: Path, password: str | None = None) -> Document:
     pdf = _open(path, password)
     stitcher = TableStitcher(join=_join)
     scanned: list[int] = []
+    undecodable: list[int] = []  # pages whose text cannot be decoded, read by OCR
     scan_run: ScannedPages | None = None  # consecutive scanned pages, read by OCR
     turned: list[str] = []  # scanned pages read upright after a quarter or half turn
     try:
@@ -97,9 +98,9 @@ def read_pdf(path: Path, password: str | None = None) -> Document:
                 ) from exc
             try:
                 blocks, _, has_image = _read_page(page, page_no)
-                scan = _scanned_page_image(page) if has_image else None
+                scan = _page_to_ocr(page, has_image)
                 if scan is not None:  # rendered while the page is open
-                    scanned.append(page_no)
+                    (undecodable if scan[2] == "undecodable" else scanned).append(page_no)
                     scan_run = scan_run or _scanned_pages()
                     scan_run.add(scan[0], page_no, scan[1], _finer_render(page, scan[1]))
             finally:
@@ -123,13 +124,18 @@ def read_pdf(path: Path, password: str | None = None) -> Document:
             f"{len(scanned)} page(s) have no text layer (scanned?), read by OCR: "
             + ", ".join(map(str, scanned))
         )
+    if undecodable:
+        notes.append(
+            f"{len(undecodable)} page(s) print text in fonts without a Unicode map (it cannot be "
+            "decoded), read by OCR: " + ", ".join(map(str, undecodable))
+        )
     notes += turned
     return Document(
         grids=grids,
         pages=n_pages,
         extractor="pdf",
         n_tables=sum(g.is_table for g in grids),
-        scanned_pages=scanned,
+        scanned_pages=sorted(scanned + undecodable),
         notes=notes,
     )
 
@@ -160,27 +166,51 @@ def page_rulings(
 SCAN_DPI = 200
 FINE_SCAN_DPI = 400  # the finest a scanned page's image is rendered at for small print
 SCAN_MIN_CHARS = 10  # a page with an image and fewer text characters than this is a scan
+UNDECODABLE_SAMPLE = 400  # characters of a page looked at to tell whether its text decodes
 
 
-def _scanned_page_image(page: pdfium.PdfPage) -> tuple[np.ndarray, int] | None:
-    """A page that shows no text of its own, rendered (RGB) for OCR, with its dpi; else None.
+def _page_to_ocr(page: pdfium.PdfPage, has_image: bool) -> tuple[np.ndarray, int, str] | None:
+    """A page whose text cannot be read from its text layer, rendered (RGB) for OCR, with its dpi
+    and why ('scanned', 'undecodable'); else None.
 
-    A scan with a text layer (a searchable PDF: the scanner's OCR text drawn invisibly, or under
-    the page's image) is read from its image too: that layer's quality is unknown, and the table's
-    rulings are only in the image."""
+    A scan shows no text of its own. One with a text layer (a searchable PDF: the scanner's OCR
+    text drawn invisibly, or under the page's image) is read from its image too: that layer's
+    quality is unknown, and the table's rulings are only in the image. Text in fonts without a
+    Unicode map decodes to control codes or private-use characters: the page is read as it shows.
+    """
     textpage = page.get_textpage()
     try:
-        if textpage.count_chars() >= SCAN_MIN_CHARS and _shown_chars(page, textpage) >= (
-            SCAN_MIN_CHARS
-        ):
-            return None
+        if textpage.count_chars() < SCAN_MIN_CHARS:
+            why = "scanned" if has_image else None
+        elif has_image and _shown_chars(page, textpage) < SCAN_MIN_CHARS:
+            why = "scanned"
+        else:
+            why = "undecodable" if _undecodable(textpage) else None
     finally:
         textpage.close()
+    if why is None:
+        return None
     from extractors.scan import MAX_PIXELS
 
     width, height = page.get_size()
     dpi = min(SCAN_DPI, int((MAX_PIXELS / max(width * height, 1)) ** 0.5 * 72))
-    return page.render(scale=dpi / 72, rev_byteorder=True).to_numpy(), dpi  # RGB
+    return page.render(scale=dpi / 72, rev_byteorder=True).to_numpy(), dpi, why  # RGB
+
+
+def _undecodable(textpage: pdfium.PdfTextPage) -> bool:
+    """Whether most of the page's characters (a sample of them) decode to control codes, U+FFFD
+    or private-use code points: glyph codes of a font without a Unicode map."""
+    raw = textpage.raw
+    count = pdfium_c.FPDFText_CountChars(raw)
+    step = max(1, count // UNDECODABLE_SAMPLE)
+    bad = total = 0
+    for i in range(0, count, step):
+        code = pdfium_c.FPDFText_GetUnicode(raw, i)
+        if code in (0x09, 0x0A, 0x0D, 0x20) or pdfium_c.FPDFText_IsGenerated(raw, i) == 1:
+            continue
+        total += 1
+        bad += code < 0x20 or code == 0xFFFD or 0xE000 <= code <= 0xF8FF
+    return total >= SCAN_MIN_CHARS and bad > total / 2
 
 
 def _shown_chars(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage) -> int:

@@ -346,6 +346,54 @@ def test_a_searchable_scan_is_read_from_its_image_not_its_text_layer(scans, tmp_
     assert hierarchy >= 0.98 and numbers >= 0.98
 
 
+def test_text_in_fonts_without_a_unicode_map_is_read_by_ocr(tmp_path):
+    """A font embedded without its ToUnicode map decodes to glyph codes (here control codes):
+    the page is read from what it shows."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(TTFont("Subset", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"))
+    rows = [
+        ["项目名称", "乡村道路养护", "", "", "", ""],
+        ["一级指标", "二级指标", "三级指标", "年度指标值", "分值", "得分"],
+        ["产出指标", "数量指标", "养护里程", "≥120公里", "50", "50"],
+        ["效益指标", "社会效益指标", "群众出行便利度", "提高", "40", "40"],
+        ["满意度指标", "服务对象满意度指标", "群众满意度", "≥90%", "10", "10"],
+    ]
+    mapped = tmp_path / "mapped.pdf"
+    page = canvas.Canvas(str(mapped), pageCompression=0)
+    page.setFont("Subset", 14)
+    page.drawCentredString(297, 780, "项目支出绩效自评表（2025年度）")
+    xs = [50, 130, 230, 340, 430, 480, 540]
+    for r, row in enumerate(rows):
+        top = 750 - 24 * r
+        for k, text in enumerate(row):
+            page.rect(xs[k], top - 24, xs[k + 1] - xs[k], 24)
+            page.setFont("Subset", 9)
+            page.drawString(xs[k] + 3, top - 15, text)
+    page.save()
+    unmapped = tmp_path / "unmapped.pdf"  # the same bytes with the map blanked out
+    unmapped.write_bytes(
+        re.sub(rb"/ToUnicode \d+ 0 R", lambda m: b" " * len(m.group(0)), mapped.read_bytes())
+    )
+    assert pdfium.PdfDocument(unmapped)[0].get_textpage().get_text_range()[0] < " "
+
+    document = read_document(unmapped)
+    assert document.scanned_pages == [1]
+    assert "fonts without a Unicode map" in document.notes[0]
+    (form,) = parse_forms(document)
+    assert (form.name, form.fiscal_year) == ("乡村道路养护", 2025)
+    assert [
+        (i.level1, i.level2, i.level3, i.target_text, i.weight, i.score) for i in form.indicators
+    ] == [
+        ("产出指标", "数量指标", "养护里程", "≥120公里", 50, 50),
+        ("效益指标", "社会效益指标", "群众出行便利度", "提高", 40, 40),
+        ("满意度指标", "服务对象满意度指标", "群众满意度", "≥90%", 10, 10),
+    ]
+    assert read_document(mapped).scanned_pages == []
+
+
 @pytest.mark.parametrize("suffix", [".heic", ".webp"])
 def test_phone_photo_formats_read_like_the_jpeg(scans, jpeg_read, tmp_path, suffix):
     """HEIC (an iPhone's camera) and WEBP (saved from a chat app or a browser) are images too."""
