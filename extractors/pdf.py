@@ -23,6 +23,7 @@ The algorithm follows the data, one page at a time:
 from __future__ import annotations
 
 import ctypes
+import math
 import os
 import re
 from bisect import bisect_left, bisect_right
@@ -41,6 +42,7 @@ from schemas.grid import Cell, Document, Grid, text_block
 
 if TYPE_CHECKING:
     import numpy as np
+    from PIL.Image import Image as PILImage
 
     from extractors.scan import ScannedPages
 
@@ -149,7 +151,11 @@ def page_rulings(
     try:
         page = pdf[page_no - 1]
         try:
-            frame = _Frame(page)
+            textpage = page.get_textpage()
+            try:
+                frame = _Frame(page, textpage)
+            finally:
+                textpage.close()
             hs, vs, _ = _page_edges(page, frame)
         finally:
             page.close()
@@ -167,6 +173,8 @@ SCAN_DPI = 200
 FINE_SCAN_DPI = 400  # the finest a scanned page's image is rendered at for small print
 SCAN_MIN_CHARS = 10  # a page with an image and fewer text characters than this is a scan
 UNDECODABLE_SAMPLE = 400  # characters of a page looked at to tell whether its text decodes
+TURN_SAMPLE = 200  # characters of a page looked at to tell which way up its text is drawn
+TURN_SHARE = 0.6  # the share of them drawn at one angle that turns the page to read it
 
 
 def _page_to_ocr(page: pdfium.PdfPage, has_image: bool) -> tuple[np.ndarray, int, str] | None:
@@ -321,12 +329,45 @@ def _open(path: Path, password: str | None) -> pdfium.PdfDocument:
 # --- one page ---------------------------------------------------------------------------------
 
 
-class _Frame:
-    """Converts between PDF user space and display space (top-down, rotation applied)."""
+def text_rotation(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage) -> int:
+    """The clockwise rotation (0, 90, 180 or 270 degrees) at which the page's text reads upright,
+    from the angle most of a sample of its characters are drawn at; the page's own rotation when
+    no angle prevails. A producer may draw a landscape table turned on a portrait page."""
+    raw = textpage.raw
+    count = pdfium_c.FPDFText_CountChars(raw)
+    turns: dict[int, int] = {}
+    for i in range(0, count, max(1, count // TURN_SAMPLE)):
+        if pdfium_c.FPDFText_GetUnicode(raw, i) in (0x09, 0x0A, 0x0D, 0x20):
+            continue
+        angle = pdfium_c.FPDFText_GetCharAngle(raw, i)  # clockwise in user space; -1: unknown
+        if angle >= 0:
+            turn = (360 - round(math.degrees(angle) / 90) * 90) % 360
+            turns[turn] = turns.get(turn, 0) + 1
+    if turns:
+        turn, n = max(turns.items(), key=lambda item: item[1])
+        if n >= TURN_SHARE * sum(turns.values()):
+            return turn
+    return page.get_rotation() % 360
 
-    def __init__(self, page: pdfium.PdfPage) -> None:
+
+def render_upright(page: pdfium.PdfPage, scale: float) -> PILImage:
+    """The page as an RGB image at ``scale`` (pixels a point), turned as the reader reads it
+    (:func:`text_rotation`), so the reader's cell boxes fall on it."""
+    textpage = page.get_textpage()
+    try:
+        turn = (text_rotation(page, textpage) - page.get_rotation()) % 360
+    finally:
+        textpage.close()
+    return page.render(scale=scale, rotation=turn).to_pil().convert("RGB")
+
+
+class _Frame:
+    """Converts between PDF user space and display space (top-down, turned so the text reads
+    upright: :func:`text_rotation`)."""
+
+    def __init__(self, page: pdfium.PdfPage, textpage: pdfium.PdfTextPage) -> None:
         self.x0, self.y0, self.x1, self.y1 = page.get_mediabox()
-        self.rotation = page.get_rotation() % 360
+        self.rotation = text_rotation(page, textpage)
         w, h = self.x1 - self.x0, self.y1 - self.y0
         self.height = w if self.rotation in (90, 270) else h
 
@@ -369,10 +410,10 @@ class _Frame:
 
 def _read_page(page: pdfium.PdfPage, page_no: int) -> tuple[list[Grid | PageTable], bool, bool]:
     """Tables and text-line runs of one page in reading order, whether it has text, images."""
-    frame = _Frame(page)
-    h_raw, v_raw, has_image = _page_edges(page, frame)
     textpage = page.get_textpage()
     try:
+        frame = _Frame(page, textpage)
+        h_raw, v_raw, has_image = _page_edges(page, frame)
         has_text = textpage.count_chars() > 0
         if not has_text:
             return [], False, has_image
