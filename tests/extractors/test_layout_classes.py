@@ -354,3 +354,20 @@ def test_funds_columns_in_other_words(tmp_path: Path):
         Decimal("950000.00"),
     )
     assert (form.execution_rate, form.budget_weight, form.budget_score) == (0.95, 10, 9.5)
+
+
+def test_header_labels_in_other_words(tmp_path: Path):
+    rows = [
+        ["某县2025年度项目支出绩效目标表", "<", "<", "<"],
+        ["项目名称", "农村饮水安全巩固", "项目主管部门", "某县水利局"],
+        ["项目承担单位", "某县农村供水管理站", "项目负责人", "李四"],
+        ["一级指标", "二级指标", "三级指标", "指标值"],
+        ["产出指标", "数量指标", "维修水厂数量", "≥6座"],
+    ]
+    [form] = parse_forms(read_document(write_sheet(tmp_path / "labels.xlsx", rows)))
+    assert (form.name, form.department, form.implementing_unit) == (
+        "农村饮水安全巩固",
+        "某县水利局",
+        "某县农村供水管理站",
+    )
+    assert form.extra_fields == {"项目负责人": "李四"}
