@@ -344,10 +344,19 @@ def test_funds_columns_in_other_words(tmp_path: Path):
             "得分",
         ],
         ["年度资金总额", "80", "100", "95", "95%", "10", "9.5"],
+        ["其中：财政拨款资金", "60", "80", "75", "", "", ""],
+        ["上年结转结余", "0", "0", "0", "", "", ""],
+        ["自筹资金", "20", "20", "20", "", "", ""],
         ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分"],
         ["产出指标", "数量指标", "维修水厂数量", "≥6座", "7座", "90", "90"],
     ]
     [form] = parse_forms(read_document(write_sheet(tmp_path / "funds.xlsx", rows)))
+    assert [(line.line, line.budget_full_year) for line in form.fund_lines] == [
+        ("年度资金总额", Decimal("1000000.00")),
+        ("当年财政拨款", Decimal("800000.00")),
+        ("上年结转资金", Decimal("0.00")),
+        ("其他资金", Decimal("200000.00")),
+    ]
     assert (form.budget_initial, form.budget_full_year, form.budget_executed) == (
         Decimal("800000.00"),
         Decimal("1000000.00"),
