@@ -83,7 +83,7 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         form_type="department_self_evaluation",
         name="部门整体支出绩效自评表",
-        titles=(re.compile(r"(?<!资金)整体(支出)?绩效(自评|自评价|评价)表"),),
+        titles=(re.compile(r"(?<!资金)整体(支出)?绩效(自评|自评价|评价|评价自评)表"),),
         marks=(),
         checks=SELF_EVALUATION_CHECKS,
         weights=SELF_EVALUATION_WEIGHTS,
@@ -121,7 +121,7 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         form_type="project_self_evaluation",
         name="项目支出绩效自评表",
-        titles=(re.compile(r"绩效(自评|自评价|评价)表"),),
+        titles=(re.compile(r"绩效(自评|自评价|评价|评价自评)表"),),
         marks=("实际完成值", "全年执行数"),
         checks=SELF_EVALUATION_CHECKS,
         weights=SELF_EVALUATION_WEIGHTS,
