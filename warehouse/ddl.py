@@ -244,8 +244,12 @@ def _by_family(expr: str, value_of: Callable[[Family], str]) -> str:
 
 
 def _role(expr: str) -> str:
-    """SQL: 'evaluated' for a self-evaluation's form_type, else 'declared'."""
-    return _by_family(expr, lambda f: "evaluated" if f.self_evaluation else "declared")
+    """SQL: 'evaluated' for a self-evaluation's form_type, 'monitored' for a monitoring form's,
+    else 'declared'."""
+    return _by_family(
+        expr,
+        lambda f: "evaluated" if f.self_evaluation else "monitored" if f.monitoring else "declared",
+    )
 
 
 def _scope(expr: str) -> str:

@@ -17,6 +17,8 @@ from schemas.families import family_of_title
         ("专项资金绩效目标表", "policy_target_declaration"),
         ("单位整体支出绩效目标申报表", "department_target_declaration"),
         ("2025年度项目绩效目标表", "project_target_declaration"),
+        ("项目支出绩效运行监控表", "project_monitoring"),
+        ("部门整体支出绩效监控情况表", "department_monitoring"),
         ("市级部门项目支出绩效表", None),  # Hangzhou's goal-only list
         ("预算绩效目标设置情况说明", None),
     ],
