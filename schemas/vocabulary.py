@@ -200,7 +200,10 @@ FUND_COLUMNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     for pattern, role in (
         (r"^年初预算", "budget_initial"),
         (r"^(全年预算|调整后?预算)", "budget_full_year"),
-        (r"^(全年执行|预算执行数|实际执行|执行数|(全年|实际)支出数|\d+-\d+月执行数)", "budget_executed"),
+        (
+            r"^(全年执行|预算执行数|实际执行|执行数|(全年|实际)支出数|\d+-\d+月执行数)",
+            "budget_executed",
+        ),
         (r"^(预算|资金)?执行率", "execution_rate"),
         (r"^(分值|权重)", "weight"),
         (r"^得分", "score"),
