@@ -38,8 +38,10 @@ needs_fonts = pytest.mark.skipif(
 )
 
 
-def assert_round_trip(seed: int, producer: str, degradation: str, out: Path) -> None:
-    case, score, what = fz.run_case(seed, producer, degradation, out)
+def assert_round_trip(
+    seed: int, producer: str, degradation: str, out: Path, rulings: str = "full"
+) -> None:
+    case, score, what = fz.run_case(seed, producer, degradation, out, rulings)
     assert score.perfect, (
         f"seed {seed} ({case.family}: {', '.join(case.traits)}), {producer}, {what}: "
         f"cells {score.cells}/{score.cells_total}, hierarchy {score.hierarchy}/"
@@ -69,6 +71,8 @@ def test_the_generator_varies_every_dimension():
     assert {"value columns shuffled", "no reason column", "header repeated"} <= traits
     assert "sheet in small print" in traits
     assert any(c.style.split_rows for c in cases) and any(c.landscape for c in cases)
+    assert {c.rulings for c in cases} == set(fz.RULINGS)
+    assert sum(c.rulings == "full" for c in cases) > len(cases) / 3
 
 
 OFFICE = shutil.which("soffice") or shutil.which("libreoffice")
