@@ -30,6 +30,7 @@ from schemas.grid import Cell, Grid
 
 Char = tuple[float, float, float, float, str]  # top, bottom, x0, x1, text (display space)
 Rule = tuple[float, float, float]  # y, x0, x1
+Columns = tuple[float, float, list[float]]  # a table's left and right side, column boundaries
 
 SEGMENT_GAP = 0.6  # em: a wider gap between two glyphs of a line separates two cells
 WORD_GAP = 0.3  # em: a narrower gap is no space at all
@@ -48,6 +49,7 @@ class _Segment:
     top: float
     bottom: float
     text: str
+    runs: list[tuple[float, float]] = field(default_factory=list)  # glyphs a word space apart
 
 
 @dataclass
@@ -103,10 +105,15 @@ def _lines(chars: list[Char]) -> list[_Line]:
         for char in sorted(group, key=lambda c: c[2]):
             last = line.segments[-1] if line.segments else None
             if last is None or char[2] - last.x1 > SEGMENT_GAP * em:
-                line.segments.append(_Segment(char[2], char[3], char[0], char[1], char[4]))
+                segment = _Segment(char[2], char[3], char[0], char[1], char[4])
+                segment.runs.append((char[2], char[3]))
+                line.segments.append(segment)
                 continue
             if char[2] - last.x1 > WORD_GAP * em:
                 last.text += " "
+                last.runs.append((char[2], char[3]))
+            else:
+                last.runs[-1] = (last.runs[-1][0], max(last.runs[-1][1], char[3]))
             last.text += char[4]
             last.x1 = max(last.x1, char[3])
             last.top, last.bottom = min(last.top, char[0]), max(last.bottom, char[1])
@@ -114,19 +121,141 @@ def _lines(chars: list[Char]) -> list[_Line]:
     return lines
 
 
+def column_rulings(
+    chars: list[Char], rules: list[Rule], columns_before: list[Columns] = ()
+) -> list[tuple[list[Rule], list[Rule], Columns]]:
+    """The tables among ``chars`` whose every row is ruled (horizontal rules only, as some
+    producers print) and whose rules stop at merged cells, as rulings for the lattice: their horizontal rules, and a vertical ruling
+    at each column boundary (where the text lines up) down every row that no glyph crosses (a
+    glyph over it is a cell spanning the columns), with the frame's two sides. A rule that stops
+    inside the table stops at a merged cell's side: that is where the column boundary lies.
+    A table as wide as one of ``columns_before`` (the page before's) goes on with its columns.
+    Vertical rulings are (x, top, bottom); each table's columns are returned too."""
+    lines = _lines(chars)
+    out = []
+    for ys, chain in _rule_sets(rules, lines):
+        inside = [line for line in lines if ys[0] <= (line.top + line.bottom) / 2 <= ys[-1]]
+        if not _rows_ruled(ys, inside):
+            continue
+        for part in _parted_at_empty_bands(ys, inside):
+            own = [r for r in chain if part[0] - SAME_EXTENT <= r[0] <= part[-1] + SAME_EXTENT]
+            table = [line for line in inside if part[0] <= (line.top + line.bottom) / 2 <= part[-1]]
+            left, right = min(r[1] for r in own), max(r[2] for r in own)
+            if not _stops(own, left, right):
+                continue  # rules through every cell say nothing of merged ones: spans inferred
+            given = next(
+                (
+                    bounds
+                    for x0, x1, bounds in columns_before
+                    if abs(x0 - left) <= SAME_EXTENT and abs(x1 - right) <= SAME_EXTENT
+                ),
+                None,
+            )
+            verticals, bounds = _verticals(part, own, table, given)
+            out.append((own, verticals, (left, right, bounds)))
+    return out
+
+
+def _parted_at_empty_bands(ys: list[float], lines: list[_Line]) -> list[list[float]]:
+    """The row boundaries of each table a set of rules holds: a band with no text between two
+    rules is the space between two tables (a header table printed above the indicator table)."""
+    parts = [[ys[0]]]
+    for a, b in zip(ys, ys[1:]):
+        if not any(a <= (line.top + line.bottom) / 2 <= b for line in lines):
+            parts.append([b])
+        else:
+            parts[-1].append(b)
+    return [part for part in parts if len(part) >= 3]
+
+
+def _verticals(
+    ys: list[float], rules: list[Rule], lines: list[_Line], given: list[float] | None
+) -> tuple[list[Rule], list[float]]:
+    """A ruled table's vertical rulings: the frame's sides, where a rule stops inside the table
+    (a merged cell's side) down every row no text crosses, and in each row one boundary in each
+    gap between two texts: where most lines of the table have a gap, else the gap's middle. A
+    row's text stretches over the slots up to its neighbours' (a merged cell has no ruling down
+    its middle; an empty cell beside a text is taken for part of it). ``given``: the boundaries
+    of the table this one continues, all held. Returns the rulings and the usual boundaries."""
+    left, right = min(r[1] for r in rules), max(r[2] for r in rules)
+    runs = _runs(lines)
+    ends = _stops(rules, left, right)
+    multi = [line for line in lines if len(line.segments) >= 2]
+    origin, score = _column_scores(multi) if multi else (left, [0])
+
+    def votes(x: float) -> int:
+        return score[min(max(int((x - origin) / STEP), 0), len(score) - 1)]
+
+    usual = given if given is not None else _columns(lines)
+    usual = [x for x in usual if all(abs(x - e) > SAME_EXTENT for e in ends)] + ends
+    strong = -len(lines) if given is not None else max(map(votes, usual), default=0) * STRONG
+    verticals: list[Rule] = [(left, ys[0], ys[-1]), (right, ys[0], ys[-1])]
+    for a, b in zip(ys, ys[1:]):
+        merged: list[tuple[float, float]] = []
+        for x0, x1 in sorted((x0, x1) for x0, x1, middle in runs if a <= middle <= b):
+            if merged and x0 <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], x1))
+            else:
+                merged.append((x0, x1))
+        edges = [left] + [x for run in merged for x in run] + [right]
+        for g0, g1 in zip(edges[::2], edges[1::2]):
+            stops = [x for x in ends if g0 < x < g1]
+            inner = [x for x in usual if g0 < x < g1 and x not in ends]
+            placed = stops + [x for x in inner if votes(x) >= strong]
+            if not placed and g0 > left and g1 < right:
+                placed = [max(inner, key=votes, default=(g0 + g1) / 2)]
+            verticals += [(x, a, b) for x in placed]
+    return verticals, sorted(usual)
+
+
+def _runs(lines: list[_Line]) -> list[tuple[float, float, float]]:
+    """(x0, x1, middle height) of each run of glyphs closer than a word space: text a column
+    boundary cannot pass through."""
+    return [
+        (x0, x1, (line.top + line.bottom) / 2)
+        for line in lines
+        for segment in line.segments
+        for x0, x1 in segment.runs
+    ]
+
+
+def _stops(rules: list[Rule], left: float, right: float) -> list[float]:
+    """Where rules stop inside a table (at a merged cell's side), one position per place."""
+    return _cluster(
+        [x for _, x0, x1 in rules for x in (x0, x1) if left + MIN_RULE < x < right - MIN_RULE]
+    )
+
+
+def _cluster(values: list[float]) -> list[float]:
+    """Positions within ``SAME_EXTENT`` of their neighbour as one (the first), in order."""
+    out: list[float] = []
+    for v in sorted(values):
+        if not out or v - out[-1] > SAME_EXTENT:
+            out.append(v)
+    return out
+
+
+def _rows_ruled(ys: list[float], lines: list[_Line]) -> bool:
+    """Whether rules part a table's rows: three heights or more, and few of the bands between
+    them (a quarter) hold more lines than a wrapped cell does."""
+    if len(ys) < 3:
+        return False
+    crowded = sum(
+        sum(1 for line in lines if a <= (line.top + line.bottom) / 2 <= b) > 3
+        for a, b in zip(ys, ys[1:])
+    )
+    return crowded <= (len(ys) - 1) / 4
+
+
 def _regions(
     lines: list[_Line], rules: list[Rule]
 ) -> list[tuple[float, float, list[float] | None]]:
     """(top, bottom, row boundaries or None) of each table candidate, top to bottom."""
     regions: list[tuple[float, float, list[float] | None]] = []
-    for ys in _rule_sets(rules):
+    for ys, _ in _rule_sets(rules, lines):
         top, bottom = ys[0], ys[-1]
         inside = [line for line in lines if top <= (line.top + line.bottom) / 2 <= bottom]
-        ruled = len(ys) >= 3 and all(
-            sum(1 for line in inside if a <= (line.top + line.bottom) / 2 <= b) <= 3
-            for a, b in zip(ys, ys[1:])
-        )
-        regions.append((top, bottom, ys if ruled else None))
+        regions.append((top, bottom, ys if _rows_ruled(ys, inside) else None))
     taken = [(top, bottom) for top, bottom, _ in regions]
     free = [
         line for line in lines if not any(t <= (line.top + line.bottom) / 2 <= b for t, b in taken)
@@ -151,11 +280,12 @@ def _wraps_on(run: list[_Line], line: _Line) -> bool:
     return bool(gaps) and line.top - run[-1].bottom < ROW_JOIN * median(gaps)
 
 
-def _rule_sets(rules: list[Rule]) -> list[list[float]]:
-    """The distinct heights of each table's horizontal rules, top to bottom: rules that overlap
-    along the page one under the other, two heights or more (a frame's top and bottom are two).
-    A rule may stop short where it would cross a merged cell; a gap far wider than the others
-    between two rules parts two tables."""
+def _rule_sets(rules: list[Rule], lines: list[_Line]) -> list[tuple[list[float], list[Rule]]]:
+    """The distinct heights of each table's horizontal rules, top to bottom, and its rules:
+    rules that overlap along the page one under the other, two heights or more (a frame's top
+    and bottom are two). A rule may stop short where it would cross a merged cell; a gap far
+    wider than the others between two rules parts two tables, unless a line in it holds cells
+    side by side (a tall row of the table)."""
     chains: list[list[Rule]] = []
     extents: list[list[float]] = []
     for rule in sorted(r for r in rules if r[2] - r[1] >= MIN_RULE):
@@ -178,14 +308,43 @@ def _rule_sets(rules: list[Rule]) -> list[list[float]]:
         if not gaps:
             continue
         usual = median(gaps)
-        part = [ys[0]]
+        parts = [[ys[0]]]
         for gap, y in zip(gaps, ys[1:]):
-            if gap > TABLE_GAP * usual and gap > MIN_TABLE_GAP:
-                out.append(part)
-                part = []
-            part.append(y)
-        out.append(part)
-    return [ys for ys in out if len(ys) >= 2]
+            if (
+                gap > TABLE_GAP * usual
+                and gap > MIN_TABLE_GAP
+                and not any(
+                    len(line.segments) >= 2 and y - gap < line.top and line.bottom < y
+                    for line in lines
+                )
+            ):
+                parts.append([])
+            parts[-1].append(y)
+        for part in parts:
+            if len(part) >= 2:
+                own = [r for r in chain if part[0] - SAME_EXTENT <= r[0] <= part[-1] + SAME_EXTENT]
+                out.append((part, own))
+    return out
+
+
+STEP = 0.5  # points: the resolution of column boundaries
+STRONG = 0.5  # a column boundary with this share of the best one's votes holds in every gap
+
+
+def _column_scores(multi: list[_Line]) -> tuple[float, list[int]]:
+    """The left edge and, every ``STEP`` from it, how many lines have a gap between two cells
+    there less how many run text across."""
+    left = min(s.x0 for line in multi for s in line.segments)
+    right = max(s.x1 for line in multi for s in line.segments)
+    score = [0] * (int((right - left) / STEP) + 2)
+    for line in multi:
+        for s in line.segments:  # text running across: against a boundary here
+            for i in range(int((s.x0 - left) / STEP), int((s.x1 - left) / STEP) + 1):
+                score[i] -= 1
+        for a, b in zip(line.segments, line.segments[1:]):  # a gap between two cells: for
+            for i in range(int((a.x1 - left) / STEP) + 1, int((b.x0 - left) / STEP)):
+                score[i] += 1
+    return left, score
 
 
 def _columns(lines: list[_Line]) -> list[float]:
@@ -193,18 +352,8 @@ def _columns(lines: list[_Line]) -> list[float]:
     multi = [line for line in lines if len(line.segments) >= 2]
     if not multi:
         return []
-    left = min(s.x0 for line in multi for s in line.segments)
-    right = max(s.x1 for line in multi for s in line.segments)
-    step = 0.5
-    size = int((right - left) / step) + 2
-    score = [0] * size
-    for line in multi:
-        for s in line.segments:  # text running across: against a boundary here
-            for i in range(int((s.x0 - left) / step), int((s.x1 - left) / step) + 1):
-                score[i] -= 1
-        for a, b in zip(line.segments, line.segments[1:]):  # a gap between two cells: for
-            for i in range(int((a.x1 - left) / step) + 1, int((b.x0 - left) / step)):
-                score[i] += 1
+    left, score = _column_scores(multi)
+    size, step = len(score), STEP
     bounds: list[float] = []
     i = 0
     while i < size:

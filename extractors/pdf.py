@@ -12,9 +12,10 @@ The algorithm follows the data, one page at a time:
    some producers write a cell's glyphs out of order (LibreOffice puts “ ” in a later text run).
    Text an opaque picture drawn after it covers (``_painted_over_text``) is left out here and in
    the steps below: the page is read as it shows.
-5. ``extractors.aligned``: the characters and horizontal rules outside those tables, where they
-   line up as a table the page does not fully rule (horizontal rules only, a frame, no rules), as
-   a flat grid.
+5. ``extractors.aligned``: the characters and horizontal rules outside those tables. A table
+   whose every row is ruled but no column (horizontal rules only) gets vertical rulings where its
+   text lines up and is read as in step 4, merged cells and all; text lining up as a table the
+   page rules less (a frame, no rules) becomes a flat grid.
 6. ``_text_lines``: text outside the tables, as lines in reading order.
 7. ``extractors.stitching``: tables continued on the next page join the previous page's table
    (repeated header dropped, a row or a merged cell cut by the page break continued).
@@ -33,7 +34,7 @@ from typing import TYPE_CHECKING
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from extractors.aligned import aligned_tables
+from extractors.aligned import Columns, aligned_tables, column_rulings
 from extractors.errors import UnreadableFile
 from extractors.lattice import cells_from_rulings, drop_empty_virtual_rows, lattice_from_rulings
 from extractors.stitching import PageTable, TableStitcher, near_page_bottom, page_table
@@ -78,6 +79,7 @@ def read_pdf(path: Path, password: str | None = None) -> Document:
         password = os.environ.get(PASSWORD_ENV) or None
     pdf = _open(path, password)
     stitcher = TableStitcher(join=_join)
+    columns: list[Columns] = []  # the columns of the page before's tables ruled by rows only
     scanned: list[int] = []
     scan_run: ScannedPages | None = None  # consecutive scanned pages, read by OCR
     turned: list[str] = []  # scanned pages read upright after a quarter or half turn
@@ -95,7 +97,7 @@ def read_pdf(path: Path, password: str | None = None) -> Document:
                     "download it again or re-export it"
                 ) from exc
             try:
-                blocks, _, has_image = _read_page(page, page_no)
+                blocks, _, has_image, columns = _read_page(page, page_no, columns)
                 scan = _scanned_page_image(page) if has_image else None
                 if scan is not None:  # rendered while the page is open
                     scanned.append(page_no)
@@ -295,15 +297,18 @@ class _Frame:
         return min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)
 
 
-def _read_page(page: pdfium.PdfPage, page_no: int) -> tuple[list[Grid | PageTable], bool, bool]:
-    """Tables and text-line runs of one page in reading order, whether it has text, images."""
+def _read_page(
+    page: pdfium.PdfPage, page_no: int, columns_before: list[Columns]
+) -> tuple[list[Grid | PageTable], bool, bool, list[Columns]]:
+    """Tables and text-line runs of one page in reading order, whether it has text, images, and
+    the columns of its tables ruled by rows only (``columns_before``: the page before's)."""
     frame = _Frame(page)
     h_raw, v_raw, has_image = _page_edges(page, frame)
     textpage = page.get_textpage()
     try:
         has_text = textpage.count_chars() > 0
         if not has_text:
-            return [], False, has_image
+            return [], False, has_image, []
         hs = _merge_edges(h_raw)
         vs = _merge_edges(v_raw)
         if len(hs) + len(vs) > MAX_EDGES:  # pairing them all would take minutes
@@ -312,6 +317,17 @@ def _read_page(page: pdfium.PdfPage, page_no: int) -> tuple[list[Grid | PageTabl
         hidden = _painted_over_text(page)
         page_text = _PageText(textpage, frame, set(hidden))
         for group_h, group_v in _edge_groups(hs, vs):
+            table = _table_from_edges(group_h, group_v, page_text, page_no)
+            if table is not None:
+                tables.append(table)
+        boxes = [bbox for _, bbox in tables]
+        columns = []
+        for group_h, group_v, table_columns in column_rulings(
+            [c for c in page_text.chars if not _in_any(c[2], c[0], c[3], c[1], boxes)],
+            [h for h in hs if not _in_any(h[1], h[0], h[2], h[0], boxes)],
+            columns_before,
+        ):
+            columns.append(table_columns)
             table = _table_from_edges(group_h, group_v, page_text, page_no)
             if table is not None:
                 tables.append(table)
@@ -343,7 +359,7 @@ def _read_page(page: pdfium.PdfPage, page_no: int) -> tuple[list[Grid | PageTabl
     out: list[Grid | PageTable] = [
         text_block(b, page=page_no, source="pdf") if isinstance(b, list) else b for b in blocks
     ]
-    return out, True, has_image
+    return out, True, has_image, columns
 
 
 # --- ruling lines -----------------------------------------------------------------------------
