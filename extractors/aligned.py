@@ -34,6 +34,7 @@ Columns = tuple[float, float, list[float]]  # a table's left and right side, col
 
 SEGMENT_GAP = 0.6  # em: a wider gap between two glyphs of a line separates two cells
 WORD_GAP = 0.3  # em: a narrower gap is no space at all
+RUN_GAP = 0.15  # em: glyphs of one word touch (their advance boxes); a wider gap may part cells
 SAME_EXTENT = 3.0  # points: rules whose ends are this close belong to one table
 MIN_TABULAR_LINES = 3  # lines with three or more segments that make a table
 ROW_JOIN = 0.5  # a gap below this share of the usual gap between lines joins two lines in a row
@@ -84,8 +85,9 @@ def aligned_tables(
     return out
 
 
-def _lines(chars: list[Char]) -> list[_Line]:
-    """Characters in lines top to bottom, each cut into segments left to right."""
+def _lines(chars: list[Char], gap: float = SEGMENT_GAP) -> list[_Line]:
+    """Characters in lines top to bottom, each cut into segments left to right where two glyphs
+    stand more than ``gap`` ems apart."""
     groups: list[list[Char]] = []
     bands: list[list[float]] = []
     for char in sorted((c for c in chars if c[4].strip()), key=lambda c: c[0]):
@@ -104,13 +106,13 @@ def _lines(chars: list[Char]) -> list[_Line]:
         line = _Line(top, bottom)
         for char in sorted(group, key=lambda c: c[2]):
             last = line.segments[-1] if line.segments else None
-            if last is None or char[2] - last.x1 > SEGMENT_GAP * em:
+            if last is None or char[2] - last.x1 > gap * em:
                 segment = _Segment(char[2], char[3], char[0], char[1], char[4])
                 segment.runs.append((char[2], char[3]))
                 line.segments.append(segment)
                 continue
-            if char[2] - last.x1 > WORD_GAP * em:
-                last.text += " "
+            if char[2] - last.x1 > min(WORD_GAP, gap) * em:
+                last.text += " " if char[2] - last.x1 > WORD_GAP * em else ""
                 last.runs.append((char[2], char[3]))
             else:
                 last.runs[-1] = (last.runs[-1][0], max(last.runs[-1][1], char[3]))
@@ -130,8 +132,10 @@ def column_rulings(
     glyph over it is a cell spanning the columns), with the frame's two sides. A rule that stops
     inside the table stops at a merged cell's side: that is where the column boundary lies.
     A table as wide as one of ``columns_before`` (the page before's) goes on with its columns.
-    Vertical rulings are (x, top, bottom); each table's columns are returned too."""
-    lines = _lines(chars)
+    Vertical rulings are (x, top, bottom); each table's columns are returned too. Two cells'
+    texts may stand closer than a word space (a browser pads cells by two pixels): any gap
+    between glyphs wider than ``RUN_GAP`` may part them."""
+    lines = _lines(chars, RUN_GAP)
     out = []
     for ys, chain in _rule_sets(rules, lines):
         inside = [line for line in lines if ys[0] <= (line.top + line.bottom) / 2 <= ys[-1]]
