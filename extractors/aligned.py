@@ -125,14 +125,15 @@ def _lines(chars: list[Char], gap: float = SEGMENT_GAP) -> list[_Line]:
 
 def column_rulings(
     chars: list[Char], rules: list[Rule], columns_before: list[Columns] = ()
-) -> list[tuple[list[Rule], list[Rule], Columns]]:
+) -> list[tuple[list[Rule], list[Rule], Columns, bool]]:
     """The tables among ``chars`` whose every row is ruled (horizontal rules only, as some
-    producers print) and whose rules stop at merged cells, as rulings for the lattice: their horizontal rules, and a vertical ruling
+    producers print), as rulings for the lattice: their horizontal rules, and a vertical ruling
     at each column boundary (where the text lines up) down every row that no glyph crosses (a
     glyph over it is a cell spanning the columns), with the frame's two sides. A rule that stops
     inside the table stops at a merged cell's side: that is where the column boundary lies.
     A table as wide as one of ``columns_before`` (the page before's) goes on with its columns.
-    Vertical rulings are (x, top, bottom); each table's columns are returned too. Two cells'
+    Vertical rulings are (x, top, bottom); each table's columns are returned too, and whether
+    its rules show its merged cells (one stops inside it: rules crossing every cell do not). Two cells'
     texts may stand closer than a word space (a browser pads cells by two pixels): any gap
     between glyphs wider than ``RUN_GAP`` may part them."""
     lines = _lines(chars, RUN_GAP)
@@ -145,8 +146,6 @@ def column_rulings(
             own = [r for r in chain if part[0] - SAME_EXTENT <= r[0] <= part[-1] + SAME_EXTENT]
             table = [line for line in inside if part[0] <= (line.top + line.bottom) / 2 <= part[-1]]
             left, right = min(r[1] for r in own), max(r[2] for r in own)
-            if not _stops(own, left, right):
-                continue  # rules through every cell say nothing of merged ones: spans inferred
             given = next(
                 (
                     bounds
@@ -156,7 +155,7 @@ def column_rulings(
                 None,
             )
             verticals, bounds = _verticals(part, own, table, given)
-            out.append((own, verticals, (left, right, bounds)))
+            out.append((own, verticals, (left, right, bounds), bool(_stops(own, left, right))))
     return out
 
 

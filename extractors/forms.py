@@ -92,6 +92,7 @@ class Row:
     cells: list[Cell | None]
     in_table: bool = True  # False for free text lines outside any table
     spans_inferred: bool = False  # the grid's spans were rebuilt from text, not seen
+    row_spans_seen: bool = True  # False: rules cross every row, a merged cell's rows unseen
 
     def items(self) -> list[tuple[int, str]]:
         """(column, text) of each distinct non-empty cell that starts on this row."""
@@ -130,6 +131,7 @@ def document_rows(doc: Document) -> list[Row]:
                     cells=line,
                     in_table=grid.is_table,
                     spans_inferred=grid.spans_inferred,
+                    row_spans_seen=grid.row_spans_seen,
                 )
             )
     return rows
@@ -1046,7 +1048,7 @@ def _row_by_geometry(row: Row, layout: Layout) -> RawIndicator | None:
         },
         page=row.page,
         block=row.block,
-        spans_known=True,
+        spans_known=row.row_spans_seen,  # else the levels' spans are inferred
         bbox=row.bbox(),
         uncertain=[
             (role, cell)

@@ -322,13 +322,13 @@ def _read_page(
                 tables.append(table)
         boxes = [bbox for _, bbox in tables]
         columns = []
-        for group_h, group_v, table_columns in column_rulings(
+        for group_h, group_v, table_columns, seen in column_rulings(
             [c for c in page_text.chars if not _in_any(c[2], c[0], c[3], c[1], boxes)],
             [h for h in hs if not _in_any(h[1], h[0], h[2], h[0], boxes)],
             columns_before,
         ):
             columns.append(table_columns)
-            table = _table_from_edges(group_h, group_v, page_text, page_no)
+            table = _table_from_edges(group_h, group_v, page_text, page_no, seen)
             if table is not None:
                 tables.append(table)
         boxes = [bbox for _, bbox in tables]
@@ -569,6 +569,7 @@ def _table_from_edges(
     vs: list[tuple[float, float, float]],
     page_text: _PageText,
     page_no: int,
+    row_spans_seen: bool = True,
 ) -> tuple[PageTable, tuple[float, float, float, float]] | None:
     """One table candidate as a page table (cells from ``extractors.lattice``), with its bbox."""
     lattice = lattice_from_rulings(hs, vs, SNAP * 2, VIRTUAL)
@@ -619,7 +620,7 @@ def _table_from_edges(
         for c in cells
     ]
     reaches_bottom = near_page_bottom(bbox[3], page_text.frame.height)
-    return page_table(parts, xs, page_no, "pdf", reaches_bottom), bbox
+    return page_table(parts, xs, page_no, "pdf", reaches_bottom, row_spans_seen), bbox
 
 
 def _in_any(
