@@ -35,6 +35,7 @@ Columns = tuple[float, float, list[float]]  # a table's left and right side, col
 SEGMENT_GAP = 0.6  # em: a wider gap between two glyphs of a line separates two cells
 WORD_GAP = 0.3  # em: a narrower gap is no space at all
 RUN_GAP = 0.15  # em: glyphs of one word touch (their advance boxes); a wider gap may part cells
+AUTOSPACE = 0.235  # em: LibreOffice spaces CJK from Latin and digits by ~0.22 em, in one cell
 SAME_EXTENT = 3.0  # points: rules whose ends are this close belong to one table
 MIN_TABULAR_LINES = 3  # lines with three or more segments that make a table
 ROW_JOIN = 0.5  # a gap below this share of the usual gap between lines joins two lines in a row
@@ -58,6 +59,7 @@ class _Line:
     top: float
     bottom: float
     segments: list[_Segment] = field(default_factory=list)
+    em: float = 1.0  # the median height of its glyphs
 
 
 def aligned_tables(
@@ -103,15 +105,15 @@ def _lines(chars: list[Char], gap: float = SEGMENT_GAP) -> list[_Line]:
     lines = []
     for group, (top, bottom) in zip(groups, bands):
         em = max(median(c[1] - c[0] for c in group), 1.0)
-        line = _Line(top, bottom)
+        line = _Line(top, bottom, em=em)
         for char in sorted(group, key=lambda c: c[2]):
             last = line.segments[-1] if line.segments else None
-            if last is None or char[2] - last.x1 > gap * em:
+            if last is None or char[2] - last.x1 > _gap_within(last.text[-1], char[4], gap) * em:
                 segment = _Segment(char[2], char[3], char[0], char[1], char[4])
                 segment.runs.append((char[2], char[3]))
                 line.segments.append(segment)
                 continue
-            if char[2] - last.x1 > min(WORD_GAP, gap) * em:
+            if char[2] - last.x1 > min(WORD_GAP, _gap_within(last.text[-1], char[4], gap)) * em:
                 last.text += " " if char[2] - last.x1 > WORD_GAP * em else ""
                 last.runs.append((char[2], char[3]))
             else:
@@ -121,6 +123,18 @@ def _lines(chars: list[Char], gap: float = SEGMENT_GAP) -> list[_Line]:
             last.top, last.bottom = min(last.top, char[0]), max(last.bottom, char[1])
         lines.append(line)
     return lines
+
+
+def _gap_within(before: str, after: str, gap: float) -> float:
+    """The widest gap (ems) between two glyphs of one segment: ``gap``, or at least the space a
+    word processor puts between CJK and Latin or digits (``AUTOSPACE``)."""
+    if _is_cjk(before) != _is_cjk(after):
+        return max(gap, AUTOSPACE)
+    return gap
+
+
+def _is_cjk(char: str) -> bool:
+    return "\u2e80" <= char <= "\u9fff" or "\uf900" <= char <= "\uffef"
 
 
 def column_rulings(
@@ -201,11 +215,12 @@ def _verticals(
             else:
                 merged.append((x0, x1))
         edges = [left] + [x for run in merged for x in run] + [right]
+        em = min((line.em for line in lines if a <= line.top and line.bottom <= b), default=0.0)
         for g0, g1 in zip(edges[::2], edges[1::2]):
             stops = [x for x in ends if g0 < x < g1]
             inner = [x for x in usual if g0 < x < g1 and x not in ends]
             placed = stops + [x for x in inner if votes(x) >= strong]
-            if not placed and g0 > left and g1 < right:
+            if not placed and left < g0 and g1 < right and g1 - g0 > SEGMENT_GAP * em:
                 placed = [max(inner, key=votes, default=(g0 + g1) / 2)]
             verticals += [(x, a, b) for x in placed]
     return verticals, sorted(usual)

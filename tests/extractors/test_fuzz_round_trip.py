@@ -149,7 +149,7 @@ def test_cells_of_a_continuation_page_keep_their_column(tmp_path):
     """A photographed continuation page whose column rulings sit a little apart from the header
     page's: its 偏差原因 cells start in a sliver column with no header and are still the reasons."""
     pytest.importorskip("noto_cjk_sans_otc", reason="renders the forms' CJK text")
-    case = fz.random_case(1)
+    case = fz.random_case(1, "full")
     pdf = fz.produce(case, "chromium", tmp_path)
     photo, _ = fz.degrade_pdf(pdf, "photo", 1, tmp_path)
     (got,) = parse_forms(read_document(photo))
