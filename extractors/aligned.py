@@ -125,6 +125,16 @@ def _lines(chars: list[Char], gap: float = SEGMENT_GAP) -> list[_Line]:
     return lines
 
 
+def holds_columns(chars: list[Char]) -> bool:
+    """Whether the characters of one lattice cell are the cells of a table the page does not
+    rule down (a merged area's inner verticals left out): two lines or more of it hold texts
+    side by side, apart where they line up."""
+    if len(chars) < 4:
+        return False
+    lines = [line for line in _lines(chars) if len(line.segments) >= 2]
+    return len(lines) >= 2 and bool(_columns(lines))
+
+
 def _gap_within(before: str, after: str, gap: float) -> float:
     """The widest gap (ems) between two glyphs of one segment: ``gap``, or at least the space a
     word processor puts between CJK and Latin or digits (``AUTOSPACE``)."""

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from extractors.aligned import Columns, aligned_tables, column_rulings
+from extractors.aligned import Columns, aligned_tables, column_rulings, holds_columns
 from extractors.errors import UnreadableFile
 from extractors.lattice import cells_from_rulings, drop_empty_virtual_rows, lattice_from_rulings
 from extractors.stitching import PageTable, TableStitcher, near_page_bottom, page_table
@@ -594,6 +594,8 @@ def _table_from_edges(
         [_covered(v_at, c, ys[r], ys[r + 1]) for c in range(n_cols + 1)] for r in range(n_rows)
     ]
     cells = cells_from_rulings(xs, ys, h_rule, v_rule)
+    if any(holds_columns(page_text.chars_in(_shrink(c.bbox))) for c in cells):
+        return None  # its columns are not ruled: read by where its text lines up
     text = {id(c): page_text.inside(_shrink(c.bbox)) for c in cells}
     cells = drop_empty_virtual_rows(cells, lattice, lambda c: not text[id(c)])
     if len(cells) < 2:
@@ -706,11 +708,17 @@ class _PageText:
         self.chars = chars
         self.middles = [(c[0] + c[1]) / 2 for c in chars]
 
-    def inside(self, bbox: tuple[float, float, float, float]) -> str:
-        """The text whose characters' centres lie in ``bbox``, line by line, left to right."""
+    def chars_in(
+        self, bbox: tuple[float, float, float, float]
+    ) -> list[tuple[float, float, float, float, str]]:
+        """The characters whose centres lie in ``bbox``."""
         x0, top, x1, bottom = bbox
         lo, hi = bisect_left(self.middles, top), bisect_right(self.middles, bottom)
-        picked = [c for c in self.chars[lo:hi] if x0 <= (c[2] + c[3]) / 2 <= x1]
+        return [c for c in self.chars[lo:hi] if x0 <= (c[2] + c[3]) / 2 <= x1]
+
+    def inside(self, bbox: tuple[float, float, float, float]) -> str:
+        """The text whose characters' centres lie in ``bbox``, line by line, left to right."""
+        picked = self.chars_in(bbox)
         lines: list[list[tuple[float, float, float, float, str]]] = []
         for char in sorted(picked, key=lambda c: c[0]):
             line = lines[-1] if lines else None
