@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from extractors import read_document
+from extractors.evidence import unread_forms_message
 from extractors.forms import parse_forms
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,6 +37,8 @@ FONTS = all((fz.WQY / name).exists() for name in fz.FONTS.values())
 needs_fonts = pytest.mark.skipif(
     not FONTS, reason="ReportLab prints with fonts-wqy-zenhei/microhei"
 )
+OFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def assert_round_trip(
@@ -61,6 +64,36 @@ def test_reportlab_forms_read_back_as_generated(tmp_path, seed):
     assert_round_trip(seed, "reportlab", "none", tmp_path / str(seed))
 
 
+@pytest.mark.parametrize(
+    "producer, seed",
+    [
+        # one table, merged 一级/二级 cells whose rules stop at them: the hierarchy is seen
+        pytest.param("reportlab", 3, marks=needs_fonts),
+        # a header table over an indicator table, continued on the next page with its header
+        pytest.param("reportlab", 5, marks=needs_fonts),
+        # a browser pads cells by two pixels: texts of two cells stand closer than a word space
+        pytest.param("chromium", 0, marks=pytest.mark.skipif(not CHROMIUM, reason="no Chromium")),
+    ],
+)
+def test_tables_ruled_by_rows_only_read_back_as_generated(tmp_path, producer, seed):
+    """Horizontal rules only: columns where the text lines up, merged cells where a rule stops."""
+    assert_round_trip(seed, producer, "none", tmp_path, "horizontal")
+
+
+@needs_fonts
+def test_a_scanned_table_ruled_by_rows_only_fails_loudly(tmp_path):
+    """A scan of a table without column rulings gives no lattice to read: the page's text lines
+    print the indicator header words, so the file fails with the form-words message (it never
+    lands as holding no form)."""
+    pytest.importorskip("noto_cjk_sans_otc", reason="renders the forms' CJK text")
+    case = fz.random_case(6, "horizontal")
+    scan, _ = fz.degrade_pdf(fz.produce(case, "reportlab", tmp_path), "scan", 6, tmp_path)
+    document = read_document(scan)
+    assert parse_forms(document) == []
+    message = unread_forms_message(scan, document)
+    assert message is not None and "on page 1" in message and "jixiao debug" in message
+
+
 def test_the_generator_varies_every_dimension():
     """The seeds the tests and the benchmark use cover every family and every layout trait."""
     cases = [fz.random_case(seed) for seed in range(40)]
@@ -73,10 +106,6 @@ def test_the_generator_varies_every_dimension():
     assert any(c.style.split_rows for c in cases) and any(c.landscape for c in cases)
     assert {c.rulings for c in cases} == set(fz.RULINGS)
     assert sum(c.rulings == "full" for c in cases) > len(cases) / 3
-
-
-OFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.mark.parametrize(
