@@ -190,17 +190,28 @@ ORDER BY form_id
 """
 
 # Per amount column: 年度资金总额 (its own line, else the form's money block) against the sum of
-# the three sub-lines, where all three are filled; one row per form listing the columns that differ.
-# A line printed twice (其他资金 on a 申报表, once per block) counts once: its last printing, which
-# belongs to the annual block.
+# the three sub-lines, where the form prints all three and fills one or more of them in that column;
+# one row per form listing the columns that differ. A line printed blank in every column is 0 (no
+# such money); a line blank in this column only leaves the column unchecked. A line printed twice
+# (其他资金 on a 申报表, once per block) counts once: its last printing, the annual block's.
 _FUND_LINES_SUM = """
 WITH last_lines AS (
     SELECT * FROM fund_lines
     QUALIFY row_number() OVER (PARTITION BY form_id, line ORDER BY line_no DESC) = 1
 ),
+all_three_printed AS (
+    SELECT form_id FROM last_lines
+    WHERE line IN ('当年财政拨款', '上年结转资金', '其他资金')
+    GROUP BY form_id HAVING count(*) = 3
+),
 amounts AS (
-    UNPIVOT (SELECT form_id, line, budget_initial, budget_full_year, budget_executed FROM last_lines)
-    ON budget_initial, budget_full_year, budget_executed INTO NAME amount_column VALUE amount
+    SELECT * FROM (
+        SELECT form_id, line, budget_initial, budget_full_year, budget_executed,
+            coalesce(budget_initial, budget_full_year, budget_executed) IS NULL AS blank_line
+        FROM last_lines
+    ) UNPIVOT INCLUDE NULLS (
+        amount FOR amount_column IN (budget_initial, budget_full_year, budget_executed)
+    )
 ),
 form_amounts AS (
     UNPIVOT (SELECT form_id, budget_initial, budget_full_year, budget_executed FROM {batch})
@@ -211,16 +222,20 @@ parts AS (
         max(amount) FILTER (WHERE line = '年度资金总额') AS total_line,
         max(amount) FILTER (WHERE line = '当年财政拨款') AS appropriation,
         max(amount) FILTER (WHERE line = '上年结转资金') AS carried_over,
-        max(amount) FILTER (WHERE line = '其他资金') AS other
+        max(amount) FILTER (WHERE line = '其他资金') AS other,
+        bool_and(amount IS NOT NULL OR blank_line)
+            FILTER (WHERE line IN ('当年财政拨款', '上年结转资金', '其他资金')) AS parts_known
     FROM amounts GROUP BY form_id, amount_column
 ),
 compared AS (
     SELECT p.form_id, p.amount_column, coalesce(p.total_line, fa.amount) AS total,
         p.appropriation, p.carried_over, p.other,
-        p.appropriation + p.carried_over + p.other AS parts_sum
+        coalesce(p.appropriation, 0) + coalesce(p.carried_over, 0) + coalesce(p.other, 0)
+            AS parts_sum
     FROM parts p
     LEFT JOIN form_amounts fa ON fa.form_id = p.form_id AND fa.amount_column = p.amount_column
-    WHERE p.appropriation IS NOT NULL AND p.carried_over IS NOT NULL AND p.other IS NOT NULL
+    WHERE p.form_id IN (SELECT form_id FROM all_three_printed) AND p.parts_known
+        AND coalesce(p.appropriation, p.carried_over, p.other) IS NOT NULL
 )
 SELECT f.form_id, list(struct_pack(
         amount_column := c.amount_column, total := c.total, appropriation := c.appropriation,

@@ -29,6 +29,7 @@ READERS: dict[str, dict[str, str]] = {
     ".pdf": {"*": _PDF},
     ".txt": {"*": _TEXT},
     ".tsv": {"*": _TEXT},
+    ".csv": {"*": _TEXT},  # a sheet saved as CSV
     ".xlsx": {"ole": _XLS, "*": _XLSX},
     ".xlsm": {"ole": _XLS, "*": _XLSX},
     ".xls": {"zip": _XLSX, "html": _HTML, "*": _XLS},
@@ -42,6 +43,10 @@ READERS: dict[str, dict[str, str]] = {
     ".jpeg": {"*": _IMAGE},
     ".tif": {"*": _IMAGE},
     ".tiff": {"*": _IMAGE},
+    ".heic": {"*": _IMAGE},  # a phone's camera (iPhone)
+    ".heif": {"*": _IMAGE},
+    ".webp": {"*": _IMAGE},
+    ".bmp": {"*": _IMAGE},
 }
 SUPPORTED_SUFFIXES = frozenset(READERS)
 OFFICE_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".docx", ".doc", ".wps"})  # sniffed

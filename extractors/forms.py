@@ -44,6 +44,7 @@ from schemas.records import FlaggedCell, Form, FundLine, Indicator
 from schemas.vocabulary import (
     BLOCK_ROLES,
     COLUMN_ROLES,
+    FORM_EXTRA_LABELS,
     FUND_COLUMNS,
     FUND_LINES,
     GOAL_ACTUAL,
@@ -344,6 +345,8 @@ def parse_forms(doc: Document) -> list[Form]:
             if note not in builder.form.notes:
                 builder.form.notes.append(note)
         _read_money_unit(builder, joined)
+        if layout is None and not header and _read_form_extra(builder, row):
+            continue
         if header:
             _apply_header(builder, header, row)
             if header.keys() & {"name", "unit_name", "department", "implementing_unit"}:
@@ -520,6 +523,34 @@ def _is_label(text: str) -> bool:
         or _fund_line_name(key) is not None
         or any(pattern.match(key) for pattern, _ in FUND_COLUMNS)
     )
+
+
+def _extra_label(text: str) -> str | None:
+    """The forms.extra_fields label a cell prints ('评价结论', '2.项目实施内容及过程概述'), or None."""
+    key = re.sub(r"^\d{1,2}\s*[.、．]", "", _label_key(text))
+    return key if key in FORM_EXTRA_LABELS else None
+
+
+def _read_form_extra(builder: FormBuilder, row: Row) -> bool:
+    """Keep 'label | text' (or 'label：text') pairs of FORM_EXTRA_LABELS in ``form.extra_fields``;
+    returns whether the row held nothing else."""
+    items = row.items()
+    read = False
+    consumed: set[int] = set()
+    for k, (_, text) in enumerate(items):
+        label, colon, inline = re.sub("：", ":", text).partition(":")
+        name = _extra_label(label if colon else text)
+        if name is None:
+            continue
+        read = True
+        consumed.add(k)
+        value = inline.strip()
+        if not value and k + 1 < len(items) and _extra_label(items[k + 1][1]) is None:
+            value = items[k + 1][1]
+            consumed.add(k + 1)
+        if value and name not in builder.form.extra_fields:
+            builder.form.extra_fields[name] = value
+    return read and len(consumed) == len(items)
 
 
 def _apply_header(builder: FormBuilder, header: dict[str, tuple[int, str]], row: Row) -> None:

@@ -87,7 +87,8 @@ _PAGE_NUMBER = re.compile(
 
 
 def read_image(path: Path, password: str | None = None) -> Document:
-    """Read a scanned form image (PNG/JPEG/TIFF; a multi-page TIFF is one page per frame).
+    """Read a scanned form image (PNG/JPEG/TIFF/HEIC/WEBP/BMP; a multi-page TIFF is one page per
+    frame).
 
     ``password`` is accepted for the reader interface and ignored. Raises :class:`UnreadableFile`
     for a missing, undecodable or oversized image; an image without tables or text yields a
@@ -229,7 +230,9 @@ def _frames(path: Path) -> Iterator[tuple[np.ndarray, int]]:
     """Each frame of an image file as a grey or RGB array (EXIF rotation applied) with its dpi,
     one at a time so a long multi-page TIFF never sits in memory whole."""
     from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+    from pillow_heif import register_heif_opener
 
+    register_heif_opener()  # phone photos in HEIC/HEIF
     if not path.is_file():
         raise UnreadableFile(f"{path} does not exist or is not a file")
     too_large = (

@@ -1,5 +1,6 @@
-"""Text exports: tab-separated like the seeds, one grid per blank-line-separated block; or a
-page's text dumped line by line (no tabs), its forms rebuilt by ``line_dump``.
+"""Text exports: tab-separated like the seeds or comma-separated (a sheet saved as CSV), one grid
+per blank-line-separated block; or a page's text dumped line by line (no tabs), its forms rebuilt
+by ``line_dump``.
 
 These extractions carry no geometry: every cell is 1x1, an empty cell may continue a merged cell,
 and a blank line marks a page break (or the gap between two forms). The form parser recovers the
@@ -8,6 +9,7 @@ hierarchy; this reader only decodes and splits.
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 from extractors.containers import MAX_SLOTS, decode_text
@@ -19,7 +21,7 @@ MAX_BYTES = 50 * 1024 * 1024  # a text export of forms is kilobytes; larger is s
 
 
 def read_text(path: Path, password: str | None = None) -> Document:
-    """Read a tab-separated text export into grids, one per block between blank lines.
+    """Read a tab- or comma-separated text export into grids, one per block between blank lines.
 
     ``password`` is accepted for a uniform reader signature and ignored.
     """
@@ -34,21 +36,28 @@ def read_text(path: Path, password: str | None = None) -> Document:
         raise UnreadableFile(f"{path.name} is empty (0 bytes of text); re-download or remove it")
     if b"\x00" in data[:4096]:
         raise UnreadableFile(f"{path.name} is binary, not a text export; check its file type")
-    lines = decode_text(data, path.name).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    text = decode_text(data, path.name)
+    if path.suffix.lower() == ".csv":  # quoted cells may hold commas and line breaks
+        return _blocks([[*row] for row in csv.reader(text.splitlines(keepends=True))], path.name)
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if not any("\t" in line for line in lines):
         rebuilt = rebuild_forms(lines, "text")
         if rebuilt is not None:
             grids, notes = rebuilt
             tables = sum(grid.is_table for grid in grids)
             return Document(grids, pages=None, extractor="text", n_tables=tables, notes=notes)
+    return _blocks([line.split("\t") for line in lines], path.name)
+
+
+def _blocks(rows: list[list[str]], what: str) -> Document:
+    """One grid per run of rows between blank rows."""
     grids: list[Grid] = []
     block: list[list[str]] = []
-    for line in [*lines, ""]:
-        cells = line.split("\t")
+    for cells in [*rows, []]:
         if any(c.strip() for c in cells):
             block.append(cells)
         elif block:
-            grids.append(_block_to_grid(block, path.name))
+            grids.append(_block_to_grid(block, what))
             block = []
     return Document(grids=grids, pages=None, extractor="text", n_tables=len(grids))
 

@@ -42,6 +42,7 @@ CONTENT_TYPES = {
     "text/html": ".html",
     "text/plain": ".txt",
     "text/tab-separated-values": ".tsv",
+    "text/csv": ".csv",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
     "application/vnd.ms-excel": ".xls",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
@@ -49,6 +50,10 @@ CONTENT_TYPES = {
     "image/png": ".png",
     "image/jpeg": ".jpg",
     "image/tiff": ".tif",
+    "image/heic": ".heic",
+    "image/heif": ".heif",
+    "image/webp": ".webp",
+    "image/bmp": ".bmp",
 }
 YEAR_PART = re.compile(r"^((?:19|20)\d\d)(?:年度?)?$")
 

@@ -94,6 +94,9 @@ class Form:
     goal_planned: str | None = None
     goal_actual: str | None = None
     goal_overall: str | None = None  # 项目总目标 / 总目标, where the form has one
+    # labels printed in the header block or after the table that no column holds (评价结论,
+    # 存在问题, 项目负责人, …) → their text as printed
+    extra_fields: dict[str, str] = field(default_factory=dict)
     fund_lines: list[FundLine] = field(default_factory=list)
     indicators: list[Indicator] = field(default_factory=list)
     first_page: int | None = None

@@ -151,6 +151,25 @@ HEADER_OTHER_LABELS = frozenset(
     {"项目性质", "项目类别", "项目类型", "项目属性", "项目负责人", "联系人", "联系电话"}
 )
 
+# Labels whose text is kept in forms.extra_fields, label → text: the ones above and the conclusions a
+# self-evaluation prints after its table ('2.项目实施内容及过程概述' matches without its number).
+FORM_EXTRA_LABELS = HEADER_OTHER_LABELS | {
+    "项目概况",
+    "项目实施内容及过程概述",
+    "评价结论",
+    "自评结论",
+    "存在问题",
+    "存在的问题",
+    "主要问题",
+    "改进措施",
+    "整改措施",
+    "改进意见",
+    "下一步改进措施",
+    "财务负责人",
+    "填报人",
+    "填报日期",
+}
+
 # The labels as printed on the national forms (OCR snaps to them).
 HEADER_WORDS = (
     "项目名称",
@@ -177,9 +196,9 @@ FUND_COLUMNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), role)
     for pattern, role in (
         (r"^年初预算", "budget_initial"),
-        (r"^(全年预算|调整后预算)", "budget_full_year"),
-        (r"^(全年执行|预算执行数|实际执行|执行数)", "budget_executed"),
-        (r"^(预算)?执行率", "execution_rate"),
+        (r"^(全年预算|调整后?预算)", "budget_full_year"),
+        (r"^(全年执行|预算执行数|实际执行|执行数|(全年|实际)支出数)", "budget_executed"),
+        (r"^(预算|资金)?执行率", "execution_rate"),
         (r"^(分值|权重)", "weight"),
         (r"^得分", "score"),
     )
@@ -247,15 +266,16 @@ COLUMN_ROLES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("l1", r"^一级(指标|目标)"),
         ("l2", r"^二级(指标|目标)"),
         ("l3", r"^三级(指标|目标)|^指标(内容|名称)$"),
-        ("actual", r"实际完成|实际值|^(全年)?完成值"),
-        ("weight", r"^(指标)?(分值|权重)"),
-        ("score", r"得分$|^得分|^自评得分"),
+        ("actual", r"实际完成|实际值|完成值|^(\d+-\d+月|全年|年度)?完成情况$"),
+        ("weight", r"^(指标)?(分值|权重)|^满分"),
+        ("score", r"得分$|^得分|^自评得分|^(自评)?评?分$"),
         ("reason", r"原因|偏差"),
         ("unit", r"^(计量|度量)?单位$"),
         ("op", r"^指标值类型|^指标性质|^指标类型"),
         (
             "target",
-            r"^(年度|预期|全年)?(\(/?项目\))?(指标|目标)?(目标)?值(\(.*\))?$|^预期目标$|^目标$",
+            r"^(本|\d{4})?(年度?|预期|全年|年初|计划)?(绩效)?(\(/?项目\))?(指标|目标)?(目标)?值"
+            r"(\(.*\))?$|^预期目标$|^目标$",
         ),
     )
 )

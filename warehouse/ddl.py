@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from schemas.families import FAMILIES, Family
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 MONEY = "DECIMAL(18,2)"
 
@@ -83,7 +83,8 @@ TABLES = [
         quarantined_at TIMESTAMPTZ,
         loaded_at TIMESTAMPTZ NOT NULL,
         run_id VARCHAR,
-        fingerprint VARCHAR
+        fingerprint VARCHAR,
+        extra_fields JSON
     )
     """,
     f"""
@@ -176,6 +177,7 @@ MIGRATIONS = [
     "ALTER TABLE store.indicator ADD COLUMN IF NOT EXISTS extra JSON",
     "ALTER TABLE store.source_file ADD COLUMN IF NOT EXISTS reader_version VARCHAR",
     "ALTER TABLE store.indicator ADD COLUMN IF NOT EXISTS level1_weight DOUBLE",
+    "ALTER TABLE store.form ADD COLUMN IF NOT EXISTS extra_fields JSON",  # version 5
 ]
 
 # A form is landed when its checks let it through or a reviewer released it; held back otherwise.
@@ -370,7 +372,8 @@ VIEWS: dict[str, View] = {
                f.goal_overall, f.first_page, f.last_page, f.released, f.year_source,
                -- the first landed form with the same content: loaded first, then by file and place
                CASE WHEN f.fingerprint IS NOT NULL AND first_value(f.form_id) OVER same <> f.form_id
-                    THEN first_value(f.form_id) OVER same END AS duplicate_of
+                    THEN first_value(f.form_id) OVER same END AS duplicate_of,
+               f.extra_fields
         FROM store.form AS f
         WHERE {LANDED}
         WINDOW same AS (

@@ -71,6 +71,7 @@ FORM_COLUMNS = (
     "first_page",
     "last_page",
     "notes",
+    "extra_fields",
     "total_page",
     "total_bbox",
     "status",
@@ -654,15 +655,18 @@ def _form_row(
 ) -> list[Any]:
     """A form's store.form row, in FORM_COLUMNS order."""
     status = statuses[form.form_id]
-    extra = {
+    stored = {
         "source_file": source.source_file,
         "source_sha256": source.sha256,
         "status": status,
         "quarantined_at": now if status == "quarantined" else None,
         "loaded_at": now,
         "run_id": run_id,
+        "extra_fields": (
+            json.dumps(form.extra_fields, ensure_ascii=False) if form.extra_fields else None
+        ),
     }
-    return [extra[c] if c in extra else getattr(form, c) for c in FORM_COLUMNS]
+    return [stored[c] if c in stored else getattr(form, c) for c in FORM_COLUMNS]
 
 
 class Warehouse:

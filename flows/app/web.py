@@ -13,6 +13,7 @@ Nothing is loaded from the internet: the pages carry their own CSS and name a CJ
 from __future__ import annotations
 
 import io
+import json
 import socket
 import sys
 from collections.abc import Callable, Iterator
@@ -156,6 +157,7 @@ class ReviewApp:
             if row is None:
                 raise HTTPException(404, f"no form {form_id} in {self.db}")
             form = dict(zip([d[0] for d in cursor.description], row, strict=True))
+            form["extra_fields"] = json.loads(form["extra_fields"] or "{}")
             funds = con.execute(
                 """
                 SELECT line, budget_initial, budget_full_year, budget_executed, execution_rate,

@@ -421,6 +421,48 @@ def test_form_level_results_explain_the_numbers(results):
     assert (funds.observed, funds.expected) == ("18,562,710.00", "18,000,000.00")
 
 
+def test_sub_lines_printed_blank_count_as_zero_only_where_all_three_are_printed():
+    """Anhui prints 年度资金总额 0 over 本年财政拨款 90 with 上年结转资金 and 其他资金 blank: wrong as
+    printed. A form printing only '其中：财政拨款' gives part of the total, not all of it; a line
+    blank in one column only leaves that column unchecked."""
+    zero_total = FundLine(
+        "年度资金总额",
+        budget_initial=Decimal("0"),
+        budget_full_year=Decimal("0"),
+        budget_executed=Decimal("0"),
+    )
+    appropriation = FundLine(
+        "当年财政拨款",
+        budget_initial=Decimal("900000"),
+        budget_full_year=Decimal("899740"),
+        budget_executed=Decimal("899740"),
+    )
+    blank = [FundLine("上年结转资金"), FundLine("其他资金")]
+    all_three = _variant("all-three", fund_lines=[zero_total, appropriation, *blank])
+    only_part = _variant("only-part", fund_lines=[SEED_1.fund_lines[0], appropriation])
+    # Xi'an prints 其他资金 1428 | (blank) | 1426.8: that one blank cell is not a 0
+    one_cell_blank = _variant(
+        "one-cell-blank",
+        fund_lines=[
+            FundLine("年度资金总额", Decimal("25000000"), Decimal("25000000"), Decimal("24988000")),
+            FundLine("当年财政拨款", Decimal("10720000"), Decimal("10720000"), Decimal("10720000")),
+            FundLine("上年结转资金"),
+            FundLine("其他资金", Decimal("14280000"), None, Decimal("14268000")),
+        ],
+    )
+    found = [
+        r
+        for r in validate([all_three, only_part, one_cell_blank])
+        if r.check_name == "fund_lines_sum"
+    ]
+    assert sorted((r.form_id, r.observed, r.expected) for r in found) == [
+        ("all-three", "0.00", "899,740.00"),  # 全年预算数
+        ("all-three", "0.00", "899,740.00"),  # 全年执行数
+        ("all-three", "0.00", "900,000.00"),  # 年初预算数
+    ]
+    assert any(r.detail.endswith("上年结转资金 — + 其他资金 — = 900,000.00 元") for r in found)
+
+
 def test_levels_known_reports_one_result_per_indicator(results):
     level1, level2 = results["level-unknown"]
     assert (level1.row_ordinal, level2.row_ordinal) == (4, 5)

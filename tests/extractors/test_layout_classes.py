@@ -306,3 +306,51 @@ def test_a_title_after_its_table_number_and_wrapped_over_two_lines(tmp_path: Pat
         2027,
         "form",
     )
+
+
+def test_header_wordings_of_other_templates(tmp_path: Path):
+    """A year or 本年度 before 指标值, 完成值 and 完成情况 for the actual, 满分 for the weight and
+    自评分 for the score; 评分标准 is kept as an extra column, not taken for the score."""
+    rows = [
+        ["某县2025年度项目支出绩效自评表", "<", "<", "<", "<", "<", "<", "<"],
+        ["项目名称", "农村饮水安全巩固", "<", "<", "主管部门", "某县水利局", "<", "<"],
+        ["一级指标", "二级指标", "三级指标", "2025年度指标值", "年度完成值", "满分"]
+        + ["自评分", "评分标准"],
+        ["产出指标", "数量指标", "维修水厂数量", "≥6座", "7座", "60", "60", "完成得满分"],
+        ["满意度指标", "服务对象满意度指标", "受益群众满意度", "≥90%", "96%", "30", "28"]
+        + ["每低1%扣1分"],
+    ]
+    [form] = parse_forms(read_document(write_sheet(tmp_path / "wordings.xlsx", rows)))
+    assert [
+        (i.level3, i.target_text, i.actual_text, i.weight, i.score, i.extra)
+        for i in form.indicators
+    ] == [
+        ("维修水厂数量", "≥6座", "7座", 60, 60, {"评分标准": "完成得满分"}),
+        ("受益群众满意度", "≥90%", "96%", 30, 28, {"评分标准": "每低1%扣1分"}),
+    ]
+
+
+def test_funds_columns_in_other_words(tmp_path: Path):
+    rows = [
+        ["某县2025年度项目支出绩效自评表", "<", "<", "<", "<", "<", "<"],
+        ["项目名称", "农村饮水安全巩固", "<", "<", "主管部门", "某县水利局", "<"],
+        [
+            "项目资金（万元）",
+            "年初预算数",
+            "调整预算数",
+            "实际支出数",
+            "资金执行率",
+            "分值",
+            "得分",
+        ],
+        ["年度资金总额", "80", "100", "95", "95%", "10", "9.5"],
+        ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分"],
+        ["产出指标", "数量指标", "维修水厂数量", "≥6座", "7座", "90", "90"],
+    ]
+    [form] = parse_forms(read_document(write_sheet(tmp_path / "funds.xlsx", rows)))
+    assert (form.budget_initial, form.budget_full_year, form.budget_executed) == (
+        Decimal("800000.00"),
+        Decimal("1000000.00"),
+        Decimal("950000.00"),
+    )
+    assert (form.execution_rate, form.budget_weight, form.budget_score) == (0.95, 10, 9.5)

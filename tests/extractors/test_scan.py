@@ -306,6 +306,21 @@ def test_png_and_multipage_tiff(tmp_path):
     assert all(isinstance(g, Grid) and (g.n_rows, g.n_cols) == (5, 4) for g in tiff.grids)
 
 
+@pytest.mark.parametrize("suffix", [".heic", ".webp"])
+def test_phone_photo_formats_read_like_the_jpeg(scans, jpeg_read, tmp_path, suffix):
+    """HEIC (an iPhone's camera) and WEBP (saved from a chat app or a browser) are images too."""
+    path = tmp_path / f"page{suffix}"
+    Image.open(scans["jpeg"]).save(path, quality=90)
+    document = read_document(path)
+    (upright_table,) = [g for g in jpeg_read[0].grids if g.is_table]
+    (table,) = [g for g in document.grids if g.is_table]
+    assert (table.n_rows, table.n_cols) == (upright_table.n_rows, upright_table.n_cols)
+    same = sum(a.text == b.text for a, b in zip(upright_table.cells, table.cells))
+    assert same >= 0.95 * len(table.cells)
+    (form,) = parse_forms(document)
+    assert (form.total_weight, form.total_score) == (100, 93.2)
+
+
 def test_noise_only_image_gives_no_grids(tmp_path):
     rng = np.random.default_rng(3)
     noise = np.clip(255 - np.abs(rng.normal(0, 12, (1600, 1200))), 0, 255).astype(np.uint8)

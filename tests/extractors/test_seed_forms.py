@@ -4,6 +4,7 @@ Expected values are written out by hand from the seeds (tests/data/seeds, copied
 Shanghai forms). Seed 000 form 2 is the case a fill-down reading gets wrong (DOMAIN.md §0).
 """
 
+import csv
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -282,3 +283,25 @@ def test_seed004_indicators(seed004):
     assert (fans.target_op, fans.target_value, fans.target_unit) == (">=", 160000, "人次")
     count = seed004[0].indicators[2]
     assert (count.target_op, count.target_value, count.target_unit) == ("=", 125, "家")
+
+
+@pytest.mark.parametrize("seed", ["000_47efb21861c60971.txt", "004_52c260094030f1a0.txt"])
+def test_the_seed_saved_as_csv_by_a_chinese_excel_reads_the_same(seed, tmp_path):
+    """A sheet saved as CSV: comma-separated, cells with commas or line breaks quoted, GBK."""
+    text = (SEEDS / seed).read_text(encoding="utf-8")
+    path = tmp_path / "forms.csv"
+    with path.open("w", encoding="gb18030", newline="") as out:
+        csv.writer(out).writerows(line.split("\t") for line in text.splitlines())
+    assert "," in path.read_text(encoding="gb18030")
+    from_tsv = parse_forms(read_document(SEEDS / seed))
+    from_csv = parse_forms(read_document(path))
+    assert len(from_csv) == len(from_tsv) > 0
+    for a, b in zip(from_csv, from_tsv, strict=True):
+        assert (a.name, a.department, a.fiscal_year, a.budget_full_year, a.goal_planned) == (
+            b.name,
+            b.department,
+            b.fiscal_year,
+            b.budget_full_year,
+            b.goal_planned,
+        )
+        assert rows(a) == rows(b)

@@ -61,6 +61,12 @@ def test_the_sichuan_provincial_self_evaluation_template():
         ("效益指标", "社会效益指标", "足额保障率(参保率)", "100", "=", 100, "%", None, 30, None),
     ]
     assert form.total_weight == 100
+    # the conclusions printed after the table (here the template's instructions, left unfilled)
+    assert form.extra_fields == {
+        "评价结论": "结合自评情况,说明项目自评总分,说明项目实施取得的成效或成果。(200字以内)",
+        "存在问题": "结合自评情况,分析存在的问题及原因。(200字以内)",
+        "改进措施": "针对项目自评中发现的问题,提出下一步改进完善的意见及有关政策性建议。(200字以内)",
+    }
 
 
 def test_the_national_template_with_its_placeholder_rows_left_in():

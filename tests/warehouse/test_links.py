@@ -379,6 +379,7 @@ def test_a_quarantined_forms_facts_are_in_the_quarantine_views_until_released(wa
     src = source(tmp_path, "a.txt")
     landed, held = form(src.sha256, 1), form(src.sha256, 2, name="另一个项目")
     held.indicators[0].extra = {"评（扣）分标准": "完成得满分", "备注": "—"}
+    held.extra_fields = {"评价结论": "全面完成年度目标", "项目负责人": "张三"}
     load(
         warehouse,
         src,
@@ -414,6 +415,10 @@ def test_a_quarantined_forms_facts_are_in_the_quarantine_views_until_released(wa
         {"评（扣）分标准": "完成得满分", "备注": "—"},
     )
     assert rows(warehouse, "SELECT count(*) FROM indicators WHERE extra IS NOT NULL") == [(1,)]
+    assert rows(
+        warehouse,
+        "SELECT form_id, extra_fields->>'评价结论' FROM forms WHERE extra_fields IS NOT NULL",
+    ) == [(held.form_id, "全面完成年度目标")]
 
 
 def test_a_version_3_file_gets_the_new_columns_and_its_duplicates_found(tmp_path):
@@ -436,6 +441,7 @@ def test_a_version_3_file_gets_the_new_columns_and_its_duplicates_found(tmp_path
         for table, column in (
             ("form", "year_source"),
             ("form", "fingerprint"),
+            ("form", "extra_fields"),
             ("indicator", "extra"),
         ):
             con.execute(f"ALTER TABLE store.{table} DROP COLUMN {column}")
@@ -443,8 +449,8 @@ def test_a_version_3_file_gets_the_new_columns_and_its_duplicates_found(tmp_path
         con.execute("INSERT INTO store.schema_version (version) VALUES (3)")
 
     with Warehouse.open(path) as opened:
-        assert opened.schema_version() == SCHEMA_VERSION == 4
-        assert rows(opened, "SELECT year_source FROM forms") == [(None,), (None,)]
+        assert opened.schema_version() == SCHEMA_VERSION == 5
+        assert rows(opened, "SELECT year_source, extra_fields FROM forms") == [(None, None)] * 2
         assert duplicates(opened) == {
             form_id_for(first_src.sha256, 1): None,
             form_id_for(copy_src.sha256, 1): form_id_for(first_src.sha256, 1),

@@ -96,6 +96,7 @@ EXPECTED_VIEWS = {
         ("released", "BOOLEAN"),
         ("year_source", "VARCHAR"),
         ("duplicate_of", "VARCHAR"),
+        ("extra_fields", "JSON"),
     ],
     "fund_lines": FUND_LINE_COLUMNS,
     "indicators": INDICATOR_COLUMNS,

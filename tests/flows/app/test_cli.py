@@ -110,7 +110,7 @@ def test_ingest_end_to_end(tmp_path):
     for seed in SEEDS:
         shutil.copyfile(seed, inbox / seed.name)
     (inbox / "corrupt.pdf").write_bytes(random.Random(3).randbytes(2048))
-    (inbox / "notes.csv").write_text("a,b\n")
+    (inbox / "notes.md").write_text("# notes\n")
 
     recorded_before = completed_ingests_recorded()
 
@@ -123,13 +123,13 @@ def test_ingest_end_to_end(tmp_path):
         "3 files seen: 3 new, 0 skipped, 1 failed (1 more skipped: not a supported file type);"
         in first.stdout
     )
-    assert "\n  skipped: inbox/notes.csv: not a supported file type (.doc" in first.stdout
+    assert "\n  skipped: inbox/notes.md: not a supported file type (.bmp .csv .doc" in first.stdout
     # each failure once on each stream: the progress line (stderr), the summary (stdout)
     for stream in (first.stdout, first.stderr):
         assert len([line for line in stream.splitlines() if "corrupt.pdf" in line]) == 1
     assert "\n  failed: inbox/corrupt.pdf: corrupt.pdf is" in first.stdout
     assert "[3/3] inbox/corrupt.pdf: failed" in first.stderr
-    assert "notes.csv" not in first.stderr
+    assert "notes.md" not in first.stderr
     assert "Traceback" not in first.stderr
 
     second = jixiao("ingest", "inbox", "--db", "tmp/x.duckdb", cwd=tmp_path)

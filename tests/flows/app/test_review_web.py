@@ -17,13 +17,14 @@ playwright = pytest.importorskip("playwright.sync_api", reason="pip install -e '
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs chromium (scripts/setup)")
 THREE_FORMS = PROJECT / "samples" / "pdf" / "self_eval_three_forms.pdf"
+SICHUAN = PROJECT / "tests" / "data" / "real" / "web" / "sichuan_qingshen_2023_self_evaluation.html"
 OVER_BUDGET = "预算管理一体化运维（执行数超预算）"
 
 
 @pytest.fixture(scope="module")
 def warehouse_file(tmp_path_factory) -> Path:
     db = tmp_path_factory.mktemp("review") / "w.duckdb"
-    ingest_directly(db, FAULTS, THREE_FORMS, SEED)
+    ingest_directly(db, FAULTS, THREE_FORMS, SEED, SICHUAN)
     return db
 
 
@@ -139,7 +140,7 @@ def test_landed_forms_are_browsed_the_same_way(site, browser):
     page = browser
     page.goto(f"{site}/forms?state=landed")
     rows = page.locator("#forms tr:has(td)")
-    assert rows.count() == 6  # the three forms of the clean sample, and of the text seed
+    assert rows.count() == 7  # the three forms of the clean sample and of the text seed, Sichuan's
     page.click(f"#forms tr:has-text('{THREE_FORMS.name}') a >> nth=0")
     assert image_shown(page)
     assert page.locator("#indicators tr:has(td)").count() > 0
@@ -151,6 +152,11 @@ def test_landed_forms_are_browsed_the_same_way(site, browser):
     assert "has no pages to draw" in page.locator("#no-picture").inner_text()
     assert page.locator(".source img").count() == 0
     assert page.locator("#indicators tr:has(td)").count() > 0
+
+    page.goto(f"{site}/forms?state=landed")
+    page.click(f"#forms tr:has-text('{SICHUAN.name}') a >> nth=0")
+    conclusion = page.locator("#header tr:has(th:text-is('评价结论')) td").inner_text()
+    assert conclusion.startswith("结合自评情况")  # a label no column holds, shown as printed
 
 
 def test_other_sites_can_neither_read_the_pages_nor_decide(site, db):
