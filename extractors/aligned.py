@@ -135,6 +135,38 @@ def holds_columns(chars: list[Char]) -> bool:
     return len(lines) >= 2 and bool(_columns(lines))
 
 
+def parted_at(chars: list[Char], xs: list[float], top: float, bottom: float) -> list[bool]:
+    """For each of ``xs`` (a column line of the lattice), whether the lines between ``top`` and
+    ``bottom`` hold texts on both sides of it, apart by more than a word space, and none across
+    it: two cells whose ruling between them was left out."""
+    lines = [line for line in _lines(chars) if top <= (line.top + line.bottom) / 2 <= bottom]
+    segments = [(s.x0, s.x1) for line in lines for s in line.segments]
+    return [
+        any(x1 <= x for _, x1 in segments)
+        and any(x <= x0 for x0, _ in segments)
+        and not any(x0 < x < x1 for x0, x1 in segments)
+        for x in xs
+    ]
+
+
+def rows_apart(chars: list[Char], ys: list[float]) -> bool:
+    """Whether the characters of a merged lattice cell over the rows between ``ys`` are the
+    cells of those rows, the rules between them left out (a block's rows in a spreadsheet):
+    its lines stand in two rows or more, and lines in two rows stand further apart than the
+    lines of a wrapped cell (half an em)."""
+    lines = _lines(chars)
+    if len(lines) < 2:
+        return False
+    rows = [sum(y < (line.top + line.bottom) / 2 for y in ys[1:-1]) for line in lines]
+    if len(set(rows)) < 2:
+        return False
+    return all(
+        below.top - above.bottom > 0.5 * min(above.em, below.em)
+        for above, below, r0, r1 in zip(lines, lines[1:], rows, rows[1:])
+        if r0 != r1
+    )
+
+
 def _gap_within(before: str, after: str, gap: float) -> float:
     """The widest gap (ems) between two glyphs of one segment: ``gap``, or at least the space a
     word processor puts between CJK and Latin or digits (``AUTOSPACE``)."""

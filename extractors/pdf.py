@@ -34,7 +34,14 @@ from typing import TYPE_CHECKING
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from extractors.aligned import Columns, aligned_tables, column_rulings, holds_columns
+from extractors.aligned import (
+    Columns,
+    aligned_tables,
+    column_rulings,
+    holds_columns,
+    parted_at,
+    rows_apart,
+)
 from extractors.errors import UnreadableFile
 from extractors.lattice import cells_from_rulings, drop_empty_virtual_rows, lattice_from_rulings
 from extractors.stitching import PageTable, TableStitcher, near_page_bottom, page_table
@@ -594,6 +601,30 @@ def _table_from_edges(
         [_covered(v_at, c, ys[r], ys[r + 1]) for c in range(n_cols + 1)] for r in range(n_rows)
     ]
     cells = cells_from_rulings(xs, ys, h_rule, v_rule)
+    stacked = [
+        c
+        for c in cells
+        if c.rowspan > 1
+        and rows_apart(page_text.chars_in(_shrink(c.bbox)), ys[c.row : c.row + c.rowspan + 1])
+    ]
+    for c in stacked:  # rows the page did not rule apart in this block: ruled as their lines are
+        for r in range(c.row + 1, c.row + c.rowspan):
+            for col in range(c.col, c.col + c.colspan):
+                h_rule[r][col] = True
+    if stacked:
+        cells = cells_from_rulings(xs, ys, h_rule, v_rule)
+    columned = False
+    for c in cells:  # a block whose inner verticals were left out: the lattice's go on
+        if c.colspan == 1:
+            continue
+        chars = page_text.chars_in(_shrink(c.bbox))
+        for r in range(c.row, c.row + c.rowspan):
+            inner = xs[c.col + 1 : c.col + c.colspan]
+            for k, apart in enumerate(parted_at(chars, inner, ys[r], ys[r + 1])):
+                columned = columned or apart
+                v_rule[r][c.col + 1 + k] = v_rule[r][c.col + 1 + k] or apart
+    if columned:
+        cells = cells_from_rulings(xs, ys, h_rule, v_rule)
     if any(holds_columns(page_text.chars_in(_shrink(c.bbox))) for c in cells):
         return None  # its columns are not ruled: read by where its text lines up
     text = {id(c): page_text.inside(_shrink(c.bbox)) for c in cells}
