@@ -1,23 +1,25 @@
 """Tables a page does not fully rule: columns from how the text lines up, rows from the rules drawn.
 
-A producer may draw a table with horizontal rules only, with a frame only, or with no rules at all;
-the lattice reader (``extractors.lattice``) needs both directions and finds nothing there. This
-reader works on the characters the lattice tables left over:
+A producer may draw a table with horizontal rules only, with a frame only, or with no rules at all,
+or leave some rulings of a block out; the lattice reader (``extractors.lattice``) needs both
+directions. This module works on the characters the lattice tables left over:
 
 1. ``_lines``: characters in lines (vertical overlap), each line cut into segments where the gap
    between two glyphs is wider than a word space.
-2. ``_regions``: where a table stands: between the outermost of a set of horizontal rules one
-   under the other (a frame's top and bottom are two of them), or, without rules, a run of lines
-   several of which hold three or more segments.
+2. ``_rule_sets``: the horizontal rules one under the other that make one table.
 3. ``_columns``: a column boundary lies where more lines have a gap between two segments than have
    a segment running across (the middle of the best stretch).
-4. Rows: the bands between the rules when every row is ruled; else text lines, joined where their
-   gap is much narrower than the usual gap between rows (a wrapped cell).
+4. ``column_rulings``: a table whose every row is ruled gets vertical rulings where its text lines
+   up, down each row no glyph crosses; ``extractors.pdf`` reads it as a lattice, its merged cells
+   where the rules stop at them.
+5. ``aligned_tables``: a table ruled less (a frame, no rules) becomes a flat grid
+   (``spans_known=False``): rows are the blocks of wrapped lines that overlap down the page, and
+   the form parser infers the merged cells as for a text export.
 
-The result is a flat grid (``spans_known=False``): the page does not draw the merged cells, so the
-form parser infers them as for a text export. Written here rather than taken from pdfplumber's or
-camelot's text strategies: it reuses the characters PDFium already read, costs no second parse of
-the page, and keeps a wrapped cell in one row.
+``holds_columns``, ``rows_apart`` and ``parted_at`` tell ``extractors.pdf`` where a lattice cell
+is really several: rulings of a block left out. Written here rather than taken from pdfplumber's
+or camelot's text strategies: it reuses the characters PDFium already read, costs no second parse
+of the page, and keeps a wrapped cell in one row.
 """
 
 from __future__ import annotations
@@ -458,24 +460,39 @@ def _peaks(score: list[int], start: int, end: int) -> list[tuple[int, int]]:
     return peaks
 
 
-def _rows(lines: list[_Line], bands: list[float] | None) -> list[list[_Line]]:
-    """The lines of each row: between the rules when every row is ruled, else text lines joined
-    where their gap is much narrower than the usual one (a cell wrapped over two lines)."""
-    if bands is not None:
-        rows: list[list[_Line]] = [[] for _ in bands[1:]]
-        for line in lines:
-            middle = (line.top + line.bottom) / 2
-            k = next((k for k, b in enumerate(bands[1:]) if middle <= b), len(rows) - 1)
-            rows[k].append(line)
-        return [row for row in rows if row]
-    gaps = [b.top - a.bottom for a, b in zip(lines, lines[1:])]
-    usual = median(gaps) if gaps else 0.0
-    rows = [[lines[0]]] if lines else []
-    for gap, line in zip(gaps, lines[1:]):
-        if usual > 0 and gap < ROW_JOIN * usual:
-            rows[-1].append(line)
+def _rows(lines: list[_Line], bands: list[float]) -> list[list[_Line]]:
+    """The lines of each row of a table whose every row is ruled: those between two rules."""
+    rows: list[list[_Line]] = [[] for _ in bands[1:]]
+    for line in lines:
+        middle = (line.top + line.bottom) / 2
+        k = next((k for k, b in enumerate(bands[1:]) if middle <= b), len(rows) - 1)
+        rows[k].append(line)
+    return [row for row in rows if row]
+
+
+def _block_rows(lines: list[_Line], column: Callable[[_Segment], int]) -> list[list[_Segment]]:
+    """The segments of each row of a table no rule parts: in each column, segments closer than
+    half an em one under the other are one cell's wrapped lines (a block); blocks that overlap
+    one another down the page are one row (a cell centred beside a wrapped one)."""
+    blocks: list[list[_Segment]] = []
+    last: dict[int, list[_Segment]] = {}
+    for line in lines:  # top to bottom
+        for s in line.segments:
+            block = last.get(column(s))
+            if block is not None and s.top - block[-1].bottom < 0.5 * line.em:
+                block.append(s)
+                continue
+            last[column(s)] = [s]
+            blocks.append(last[column(s)])
+    rows: list[list[_Segment]] = []
+    bottom = float("-inf")
+    for block in sorted(blocks, key=lambda b: b[0].top):
+        if rows and block[0].top < bottom - 1:
+            rows[-1] += block
+            bottom = max(bottom, block[-1].bottom)
         else:
-            rows.append([line])
+            rows.append(list(block))
+            bottom = block[-1].bottom
     return rows
 
 
@@ -485,17 +502,22 @@ def _grid(
     """The flat grid of one table's lines: each segment in the column its left edge falls in, the
     segments of one row and column joined top to bottom; None unless two rows and columns."""
     bounds = _columns(lines)
-    rows = _rows(lines, bands)
+
+    def column(s: _Segment) -> int:
+        return sum(1 for b in bounds if b < s.x0 + 1)
+
+    if bands is not None:
+        rows = [[s for line in row for s in line.segments] for row in _rows(lines, bands)]
+    else:
+        rows = _block_rows(lines, column)
     n_cols = len(bounds) + 1
     if n_cols < 2 or len(rows) < 2:
         return None
     cells: list[Cell] = []
     for r, row in enumerate(rows):
         texts: dict[int, list[_Segment]] = {}
-        for line in row:
-            for s in line.segments:
-                col = sum(1 for b in bounds if b < s.x0 + 1)
-                texts.setdefault(col, []).append(s)
+        for s in row:
+            texts.setdefault(column(s), []).append(s)
         for col, segments in sorted(texts.items()):
             text = ""
             for s in sorted(segments, key=lambda s: (s.top, s.x0)):
