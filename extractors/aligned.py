@@ -110,13 +110,15 @@ def _lines(chars: list[Char], gap: float = SEGMENT_GAP) -> list[_Line]:
         line = _Line(top, bottom, em=em)
         for char in sorted(group, key=lambda c: c[2]):
             last = line.segments[-1] if line.segments else None
-            if last is None or char[2] - last.x1 > _gap_within(last.text[-1], char[4], gap) * em:
+            space = char[2] - last.x1 if last is not None else 0.0
+            within = gap if space <= gap * em else _gap_within(last.text[-1], char[4], gap)
+            if last is None or space > within * em:
                 segment = _Segment(char[2], char[3], char[0], char[1], char[4])
                 segment.runs.append((char[2], char[3]))
                 line.segments.append(segment)
                 continue
-            if char[2] - last.x1 > min(WORD_GAP, _gap_within(last.text[-1], char[4], gap)) * em:
-                last.text += " " if char[2] - last.x1 > WORD_GAP * em else ""
+            if space > min(WORD_GAP, within) * em:
+                last.text += " " if space > WORD_GAP * em else ""
                 last.runs.append((char[2], char[3]))
             else:
                 last.runs[-1] = (last.runs[-1][0], max(last.runs[-1][1], char[3]))
@@ -133,6 +135,11 @@ def holds_columns(chars: list[Char]) -> bool:
     side by side, apart where they line up."""
     if len(chars) < 4:
         return False
+    height = chars[0][1] - chars[0][0]
+    rows = (max(c[1] for c in chars) - min(c[0] for c in chars)) / max(height, 1.0)
+    extent = max(c[3] for c in chars) - min(c[2] for c in chars)
+    if rows < 1.5 or sum(c[3] - c[2] for c in chars) > 0.6 * extent * round(rows):
+        return False  # one line, or lines the text fills (a wrapped cell): cheap to tell
     lines = [line for line in _lines(chars) if len(line.segments) >= 2]
     return len(lines) >= 2 and bool(_columns(lines))
 
