@@ -13,8 +13,10 @@ directions. This module works on the characters the lattice tables left over:
    up, down each row no glyph crosses; ``extractors.pdf`` reads it as a lattice, its merged cells
    where the rules stop at them.
 5. ``aligned_tables``: a table ruled less (a frame, no rules) becomes a flat grid
-   (``spans_known=False``): rows are the blocks of wrapped lines that overlap down the page, and
-   the form parser infers the merged cells as for a text export.
+   (``spans_known=False``): rows are text lines, joined where their gap is much narrower than
+   the usual one (a wrapped cell), and the form parser infers the merged cells as for a text
+   export. Without rules, a table runs on through a line of one piece (a wrapped cell's) until
+   two such lines come in a row.
 
 ``holds_columns``, ``rows_apart`` and ``parted_at`` tell ``extractors.pdf`` where a lattice cell
 is really several: rulings of a block left out. Written here rather than taken from pdfplumber's
@@ -211,6 +213,8 @@ def column_rulings(
             own = [r for r in chain if part[0] - SAME_EXTENT <= r[0] <= part[-1] + SAME_EXTENT]
             table = [line for line in inside if part[0] <= (line.top + line.bottom) / 2 <= part[-1]]
             left, right = min(r[1] for r in own), max(r[2] for r in own)
+            if not _spans(own, table):
+                continue
             given = next(
                 (
                     bounds
@@ -277,6 +281,17 @@ def _verticals(
     return verticals, sorted(usual)
 
 
+def _spans(rules: list[Rule], lines: list[_Line]) -> bool:
+    """Whether ``rules`` run across the text between them, as a table's do (not rules under
+    some cells only, as Writer draws under merged cells of a table without borders)."""
+    left, right = min(r[1] for r in rules), max(r[2] for r in rules)
+    return all(
+        left - SAME_EXTENT <= s.x0 and s.x1 <= right + SAME_EXTENT
+        for line in lines
+        for s in line.segments
+    )
+
+
 def _runs(lines: list[_Line]) -> list[tuple[float, float, float]]:
     """(x0, x1, middle height) of each run of glyphs closer than a word space: text a column
     boundary cannot pass through."""
@@ -321,32 +336,27 @@ def _regions(
 ) -> list[tuple[float, float, list[float] | None]]:
     """(top, bottom, row boundaries or None) of each table candidate, top to bottom."""
     regions: list[tuple[float, float, list[float] | None]] = []
-    for ys, _ in _rule_sets(rules, lines):
+    for ys, own in _rule_sets(rules, lines):
         top, bottom = ys[0], ys[-1]
         inside = [line for line in lines if top <= (line.top + line.bottom) / 2 <= bottom]
-        regions.append((top, bottom, ys if _rows_ruled(ys, inside) else None))
+        ruled = _spans(own, inside) and _rows_ruled(ys, inside)
+        regions.append((top, bottom, ys if ruled else None))
     taken = [(top, bottom) for top, bottom, _ in regions]
     free = [
         line for line in lines if not any(t <= (line.top + line.bottom) / 2 <= b for t, b in taken)
     ]
     run: list[_Line] = []
     for line in [*free, None]:
-        if line is not None and (len(line.segments) >= 2 or _wraps_on(run, line)):
-            run.append(line)
+        lone = len(run) >= 2 and len(run[-1].segments) < 2 and len(run[-2].segments) < 2
+        if line is not None and not lone and (len(line.segments) >= 2 or run):
+            run.append(line)  # a line of one piece: a wrapped cell's, unless two in a row
             continue
         while run and len(run[-1].segments) < 2:
             run.pop()
         if sum(len(r.segments) >= 3 for r in run) >= MIN_TABULAR_LINES:
             regions.append((run[0].top, run[-1].bottom, None))
-        run = []
+        run = [line] if line is not None and len(line.segments) >= 2 else []
     return sorted(regions)
-
-
-def _wraps_on(run: list[_Line], line: _Line) -> bool:
-    """Whether ``line`` goes on with the last line of ``run`` (a wrapped cell): it follows after
-    a gap much narrower than the usual one between the run's lines."""
-    gaps = [b.top - a.bottom for a, b in zip(run, run[1:])]
-    return bool(gaps) and line.top - run[-1].bottom < ROW_JOIN * median(gaps)
 
 
 def _rule_sets(rules: list[Rule], lines: list[_Line]) -> list[tuple[list[float], list[Rule]]]:
@@ -467,39 +477,24 @@ def _peaks(score: list[int], start: int, end: int) -> list[tuple[int, int]]:
     return peaks
 
 
-def _rows(lines: list[_Line], bands: list[float]) -> list[list[_Line]]:
-    """The lines of each row of a table whose every row is ruled: those between two rules."""
-    rows: list[list[_Line]] = [[] for _ in bands[1:]]
-    for line in lines:
-        middle = (line.top + line.bottom) / 2
-        k = next((k for k, b in enumerate(bands[1:]) if middle <= b), len(rows) - 1)
-        rows[k].append(line)
-    return [row for row in rows if row]
-
-
-def _block_rows(lines: list[_Line], column: Callable[[_Segment], int]) -> list[list[_Segment]]:
-    """The segments of each row of a table no rule parts: in each column, segments closer than
-    half an em one under the other are one cell's wrapped lines (a block); blocks that overlap
-    one another down the page are one row (a cell centred beside a wrapped one)."""
-    blocks: list[list[_Segment]] = []
-    last: dict[int, list[_Segment]] = {}
-    for line in lines:  # top to bottom
-        for s in line.segments:
-            block = last.get(column(s))
-            if block is not None and s.top - block[-1].bottom < 0.5 * line.em:
-                block.append(s)
-                continue
-            last[column(s)] = [s]
-            blocks.append(last[column(s)])
-    rows: list[list[_Segment]] = []
-    bottom = float("-inf")
-    for block in sorted(blocks, key=lambda b: b[0].top):
-        if rows and block[0].top < bottom - 1:
-            rows[-1] += block
-            bottom = max(bottom, block[-1].bottom)
+def _rows(lines: list[_Line], bands: list[float] | None) -> list[list[_Line]]:
+    """The lines of each row: between the rules when every row is ruled, else text lines joined
+    where their gap is much narrower than the usual one (a cell wrapped over two lines)."""
+    if bands is not None:
+        rows: list[list[_Line]] = [[] for _ in bands[1:]]
+        for line in lines:
+            middle = (line.top + line.bottom) / 2
+            k = next((k for k, b in enumerate(bands[1:]) if middle <= b), len(rows) - 1)
+            rows[k].append(line)
+        return [row for row in rows if row]
+    gaps = [b.top - a.bottom for a, b in zip(lines, lines[1:])]
+    usual = median(gaps) if gaps else 0.0
+    rows = [[lines[0]]] if lines else []
+    for gap, line in zip(gaps, lines[1:]):
+        if usual > 0 and gap < ROW_JOIN * usual:
+            rows[-1].append(line)
         else:
-            rows.append(list(block))
-            bottom = block[-1].bottom
+            rows.append([line])
     return rows
 
 
@@ -513,10 +508,7 @@ def _grid(
     def column(s: _Segment) -> int:
         return sum(1 for b in bounds if b < s.x0 + 1)
 
-    if bands is not None:
-        rows = [[s for line in row for s in line.segments] for row in _rows(lines, bands)]
-    else:
-        rows = _block_rows(lines, column)
+    rows = [[s for line in row for s in line.segments] for row in _rows(lines, bands)]
     n_cols = len(bounds) + 1
     if n_cols < 2 or len(rows) < 2:
         return None
