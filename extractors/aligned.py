@@ -321,14 +321,16 @@ def _cluster(values: list[float]) -> list[float]:
 
 def _rows_ruled(ys: list[float], lines: list[_Line]) -> bool:
     """Whether rules part a table's rows: three heights or more, and few of the bands between
-    them (a quarter) hold more lines than a wrapped cell does."""
+    them that hold text (a quarter) hold more lines than a wrapped cell does. An empty band is
+    the space between two tables (two frames one above the other are no ruled rows)."""
     if len(ys) < 3:
         return False
-    crowded = sum(
-        sum(1 for line in lines if a <= (line.top + line.bottom) / 2 <= b) > 3
+    counts = [
+        sum(1 for line in lines if a <= (line.top + line.bottom) / 2 <= b)
         for a, b in zip(ys, ys[1:])
-    )
-    return crowded <= (len(ys) - 1) / 4
+    ]
+    filled = [n for n in counts if n]
+    return len(filled) >= 2 and sum(n > 3 for n in filled) <= len(filled) / 4
 
 
 def _regions(
@@ -362,9 +364,9 @@ def _regions(
 def _rule_sets(rules: list[Rule], lines: list[_Line]) -> list[tuple[list[float], list[Rule]]]:
     """The distinct heights of each table's horizontal rules, top to bottom, and its rules:
     rules that overlap along the page one under the other, two heights or more (a frame's top
-    and bottom are two). A rule may stop short where it would cross a merged cell; a gap far
-    wider than the others between two rules parts two tables, unless a line in it holds cells
-    side by side (a tall row of the table)."""
+    and bottom are two). A rule may stop short where it would cross a merged cell; a gap with no
+    text between two rules parts two tables (two frames one above the other), and so does one
+    far wider than the others, unless a line in it holds cells side by side (a tall row)."""
     chains: list[list[Rule]] = []
     extents: list[list[float]] = []
     for rule in sorted(r for r in rules if r[2] - r[1] >= MIN_RULE):
@@ -389,14 +391,9 @@ def _rule_sets(rules: list[Rule], lines: list[_Line]) -> list[tuple[list[float],
         usual = median(gaps)
         parts = [[ys[0]]]
         for gap, y in zip(gaps, ys[1:]):
-            if (
-                gap > TABLE_GAP * usual
-                and gap > MIN_TABLE_GAP
-                and not any(
-                    len(line.segments) >= 2 and y - gap < line.top and line.bottom < y
-                    for line in lines
-                )
-            ):
+            between = [line for line in lines if y - gap < line.top and line.bottom < y]
+            wide = gap > TABLE_GAP * usual and gap > MIN_TABLE_GAP
+            if not between or (wide and not any(len(line.segments) >= 2 for line in between)):
                 parts.append([])
             parts[-1].append(y)
         for part in parts:
