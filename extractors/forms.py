@@ -345,8 +345,8 @@ def parse_forms(doc: Document) -> list[Form]:
             if note not in builder.form.notes:
                 builder.form.notes.append(note)
         _read_money_unit(builder, joined)
-        if layout is None and not header and _read_form_extra(builder, row):
-            continue
+        if layout is None and _read_form_extra(builder, row) and not header:
+            continue  # a row of labels the form's columns do not hold, and their texts
         if header:
             _apply_header(builder, header, row)
             if header.keys() & {"name", "unit_name", "department", "implementing_unit"}:

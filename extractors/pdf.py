@@ -24,6 +24,7 @@ The algorithm follows the data, one page at a time:
 from __future__ import annotations
 
 import ctypes
+import math
 import os
 import re
 from bisect import bisect_left, bisect_right
@@ -49,6 +50,7 @@ from schemas.grid import Cell, Document, Grid, text_block
 
 if TYPE_CHECKING:
     import numpy as np
+    from PIL.Image import Image as PILImage
 
     from extractors.scan import ScannedPages
 
@@ -61,8 +63,9 @@ THIN = 3.0  # points: a filled rectangle this thin is a ruling line
 MIN_EDGE = 2.0  # points: shorter edges are dots, not rulings
 VIRTUAL = 4.0  # points: rulings overshooting the outermost cross ruling by more open a row/column
 MAX_EDGES = 4000  # rulings on one page beyond which it is a drawing, not tables (forms have < 100)
-# An opaque image over at least this share of the page is a scan over its own text layer (which
-# reads as the page does), not a picture painted over text the page no longer shows.
+# An opaque image over at least this share of the page is a scan, not a picture painted over text
+# the page no longer shows; text under it or drawn invisibly is its OCR layer, and the page is read
+# from the image (``_page_to_ocr``).
 SCAN_SHARE = 0.5
 
 _PAGE_NUMBER = re.compile(
@@ -88,6 +91,7 @@ def read_pdf(path: Path, password: str | None = None) -> Document:
     stitcher = TableStitcher(join=_join)
     columns: list[Columns] = []  # the columns of the page before's tables ruled by rows only
     scanned: list[int] = []
+    undecodable: list[int] = []  # pages whose text cannot be decoded, read by OCR
     scan_run: ScannedPages | None = None  # consecutive scanned pages, read by OCR
     turned: list[str] = []  # scanned pages read upright after a quarter or half turn
     try:
@@ -105,9 +109,9 @@ def read_pdf(path: Path, password: str | None = None) -> Document:
                 ) from exc
             try:
                 blocks, _, has_image, columns = _read_page(page, page_no, columns)
-                scan = _scanned_page_image(page) if has_image else None
+                scan = _page_to_ocr(page, has_image)
                 if scan is not None:  # rendered while the page is open
-                    scanned.append(page_no)
+                    (undecodable if scan[2] == "undecodable" else scanned).append(page_no)
                     scan_run = scan_run or _scanned_pages()
                     scan_run.add(scan[0], page_no, scan[1], _finer_render(page, scan[1]))
             finally:
@@ -131,13 +135,18 @@ def read_pdf(path: Path, password: str | None = None) -> Document:
             f"{len(scanned)} page(s) have no text layer (scanned?), read by OCR: "
             + ", ".join(map(str, scanned))
         )
+    if undecodable:
+        notes.append(
+            f"{len(undecodable)} page(s) print text in fonts without a Unicode map (it cannot be "
+            "decoded), read by OCR: " + ", ".join(map(str, undecodable))
+        )
     notes += turned
     return Document(
         grids=grids,
         pages=n_pages,
         extractor="pdf",
         n_tables=sum(g.is_table for g in grids),
-        scanned_pages=scanned,
+        scanned_pages=sorted(scanned + undecodable),
         notes=notes,
     )
 
@@ -151,7 +160,11 @@ def page_rulings(
     try:
         page = pdf[page_no - 1]
         try:
-            frame = _Frame(page)
+            textpage = page.get_textpage()
+            try:
+                frame = _Frame(page, textpage)
+            finally:
+                textpage.close()
             hs, vs, _ = _page_edges(page, frame)
         finally:
             page.close()
@@ -168,21 +181,88 @@ def page_rulings(
 SCAN_DPI = 200
 FINE_SCAN_DPI = 400  # the finest a scanned page's image is rendered at for small print
 SCAN_MIN_CHARS = 10  # a page with an image and fewer text characters than this is a scan
+UNDECODABLE_SAMPLE = 400  # characters of a page looked at to tell whether its text decodes
+TURN_SAMPLE = 200  # characters of a page looked at to tell which way up its text is drawn
+TURN_SHARE = 0.6  # the share of them drawn at one angle that turns the page to read it
 
 
-def _scanned_page_image(page: pdfium.PdfPage) -> tuple[np.ndarray, int] | None:
-    """A page without a real text layer, rendered (RGB) for OCR, with its dpi; else None."""
+def _page_to_ocr(page: pdfium.PdfPage, has_image: bool) -> tuple[np.ndarray, int, str] | None:
+    """A page whose text cannot be read from its text layer, rendered (RGB) for OCR, with its dpi
+    and why ('scanned', 'undecodable'); else None.
+
+    A scan shows no text of its own. One with a text layer (a searchable PDF: the scanner's OCR
+    text drawn invisibly, or under the page's image) is read from its image too: that layer's
+    quality is unknown, and the table's rulings are only in the image. Text in fonts without a
+    Unicode map decodes to control codes or private-use characters: the page is read as it shows.
+    """
     textpage = page.get_textpage()
     try:
-        if textpage.count_chars() >= SCAN_MIN_CHARS:
-            return None
+        if textpage.count_chars() < SCAN_MIN_CHARS:
+            why = "scanned" if has_image else None
+        elif has_image and _shown_chars(page, textpage) < SCAN_MIN_CHARS:
+            why = "scanned"
+        else:
+            why = "undecodable" if _undecodable(textpage) else None
     finally:
         textpage.close()
+    if why is None:
+        return None
     from extractors.scan import MAX_PIXELS
 
     width, height = page.get_size()
     dpi = min(SCAN_DPI, int((MAX_PIXELS / max(width * height, 1)) ** 0.5 * 72))
-    return page.render(scale=dpi / 72, rev_byteorder=True).to_numpy(), dpi  # RGB
+    return page.render(scale=dpi / 72, rev_byteorder=True).to_numpy(), dpi, why  # RGB
+
+
+def _undecodable(textpage: pdfium.PdfTextPage) -> bool:
+    """Whether most of the page's characters (a sample of them) decode to control codes, U+FFFD
+    or private-use code points: glyph codes of a font without a Unicode map."""
+    raw = textpage.raw
+    count = pdfium_c.FPDFText_CountChars(raw)
+    step = max(1, count // UNDECODABLE_SAMPLE)
+    bad = total = 0
+    for i in range(0, count, step):
+        code = pdfium_c.FPDFText_GetUnicode(raw, i)
+        if code in (0x09, 0x0A, 0x0D, 0x20) or pdfium_c.FPDFText_IsGenerated(raw, i) == 1:
+            continue
+        total += 1
+        bad += code < 0x20 or code == 0xFFFD or 0xE000 <= code <= 0xF8FF
+    return total >= SCAN_MIN_CHARS and bad > total / 2
+
+
+def _shown_chars(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage) -> int:
+    """How many characters the page shows, where an opaque image covers at least ``SCAN_SHARE``
+    of it (a scan): text not drawn invisibly (render mode 3) nor under such an image drawn after
+    it. A page without such an image shows all its text."""
+    width, height = page.get_size()
+
+    def scan_image(obj: pdfium.PdfObject) -> bool:
+        x0, y0, x1, y1 = obj.get_bounds()
+        covered = (min(x1, width) - max(x0, 0)) * (min(y1, height) - max(y0, 0))
+        return covered >= SCAN_SHARE * width * height and not (
+            pdfium_c.FPDFPageObj_HasTransparency(obj.raw)
+        )
+
+    images = page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2)
+    if not any(scan_image(obj) for obj in images):
+        return textpage.count_chars()
+    shown: list[tuple[tuple[float, float, float, float], int]] = []  # box, characters
+    for obj in page.get_objects(
+        filter=[pdfium_c.FPDF_PAGEOBJ_TEXT, pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2
+    ):
+        box = obj.get_bounds()
+        if obj.type == pdfium_c.FPDF_PAGEOBJ_TEXT:
+            mode = pdfium_c.FPDFTextObj_GetTextRenderMode(obj.raw)
+            if mode != pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE:
+                length = pdfium_c.FPDFTextObj_GetText(obj.raw, textpage.raw, None, 0)
+                shown.append((box, max(length // 2 - 1, 0)))  # UTF-16 bytes with a terminator
+        elif scan_image(obj):
+            shown = [
+                (b, n)
+                for b, n in shown
+                if not (box[0] <= b[0] and b[2] <= box[2] and box[1] <= b[1] and b[3] <= box[3])
+            ]
+    return sum(n for _, n in shown)
 
 
 def _finer_render(page: pdfium.PdfPage, dpi: int) -> Callable[[], tuple[np.ndarray, int]] | None:
@@ -258,12 +338,45 @@ def _open(path: Path, password: str | None) -> pdfium.PdfDocument:
 # --- one page ---------------------------------------------------------------------------------
 
 
-class _Frame:
-    """Converts between PDF user space and display space (top-down, rotation applied)."""
+def text_rotation(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage) -> int:
+    """The clockwise rotation (0, 90, 180 or 270 degrees) at which the page's text reads upright,
+    from the angle most of a sample of its characters are drawn at; the page's own rotation when
+    no angle prevails. A producer may draw a landscape table turned on a portrait page."""
+    raw = textpage.raw
+    count = pdfium_c.FPDFText_CountChars(raw)
+    turns: dict[int, int] = {}
+    for i in range(0, count, max(1, count // TURN_SAMPLE)):
+        if pdfium_c.FPDFText_GetUnicode(raw, i) in (0x09, 0x0A, 0x0D, 0x20):
+            continue
+        angle = pdfium_c.FPDFText_GetCharAngle(raw, i)  # clockwise in user space; -1: unknown
+        if angle >= 0:
+            turn = (360 - round(math.degrees(angle) / 90) * 90) % 360
+            turns[turn] = turns.get(turn, 0) + 1
+    if turns:
+        turn, n = max(turns.items(), key=lambda item: item[1])
+        if n >= TURN_SHARE * sum(turns.values()):
+            return turn
+    return page.get_rotation() % 360
 
-    def __init__(self, page: pdfium.PdfPage) -> None:
+
+def render_upright(page: pdfium.PdfPage, scale: float) -> PILImage:
+    """The page as an RGB image at ``scale`` (pixels a point), turned as the reader reads it
+    (:func:`text_rotation`), so the reader's cell boxes fall on it."""
+    textpage = page.get_textpage()
+    try:
+        turn = (text_rotation(page, textpage) - page.get_rotation()) % 360
+    finally:
+        textpage.close()
+    return page.render(scale=scale, rotation=turn).to_pil().convert("RGB")
+
+
+class _Frame:
+    """Converts between PDF user space and display space (top-down, turned so the text reads
+    upright: :func:`text_rotation`)."""
+
+    def __init__(self, page: pdfium.PdfPage, textpage: pdfium.PdfTextPage) -> None:
         self.x0, self.y0, self.x1, self.y1 = page.get_mediabox()
-        self.rotation = page.get_rotation() % 360
+        self.rotation = text_rotation(page, textpage)
         w, h = self.x1 - self.x0, self.y1 - self.y0
         self.height = w if self.rotation in (90, 270) else h
 
@@ -309,10 +422,10 @@ def _read_page(
 ) -> tuple[list[Grid | PageTable], bool, bool, list[Columns]]:
     """Tables and text-line runs of one page in reading order, whether it has text, images, and
     the columns of its tables ruled by rows only (``columns_before``: the page before's)."""
-    frame = _Frame(page)
-    h_raw, v_raw, has_image = _page_edges(page, frame)
     textpage = page.get_textpage()
     try:
+        frame = _Frame(page, textpage)
+        h_raw, v_raw, has_image = _page_edges(page, frame)
         has_text = textpage.count_chars() > 0
         if not has_text:
             return [], False, has_image, []

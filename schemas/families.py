@@ -77,13 +77,39 @@ class Family:
     weights: WeightRule
     self_evaluation: bool  # reports what was done (actuals, scores), not what is planned
     department_wide: bool = False  # a department's whole spending, not one project
+    monitoring: bool = False  # progress during the year (绩效运行监控): neither plan nor result
 
+
+# Monitoring forms report the year's progress (1-7月执行数, 全年预计完成情况): the checks of what
+# every form prints; the progress columns are kept in indicators.extra.
+MONITORING_CHECKS = COMMON_CHECKS
 
 FAMILIES: tuple[Family, ...] = (
     Family(
+        form_type="department_monitoring",
+        name="部门整体支出绩效运行监控表",
+        titles=(re.compile(r"(?<!资金)整体(支出)?绩效(运行)?监控(情况)?表"),),
+        marks=(),
+        checks=MONITORING_CHECKS,
+        weights=TARGET_DECLARATION_WEIGHTS,
+        self_evaluation=False,
+        department_wide=True,
+        monitoring=True,
+    ),
+    Family(
+        form_type="project_monitoring",
+        name="项目支出绩效运行监控表",
+        titles=(re.compile(r"绩效(运行)?监控(情况)?表"),),
+        marks=("全年预计完成情况", "全年预计执行数"),
+        checks=MONITORING_CHECKS,
+        weights=TARGET_DECLARATION_WEIGHTS,
+        self_evaluation=False,
+        monitoring=True,
+    ),
+    Family(
         form_type="department_self_evaluation",
         name="部门整体支出绩效自评表",
-        titles=(re.compile(r"(?<!资金)整体(支出)?绩效(自评|自评价|评价)表"),),
+        titles=(re.compile(r"(?<!资金)整体(支出)?绩效(自评|自评价|评价|评价自评)表"),),
         marks=(),
         checks=SELF_EVALUATION_CHECKS,
         weights=SELF_EVALUATION_WEIGHTS,
@@ -121,7 +147,7 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         form_type="project_self_evaluation",
         name="项目支出绩效自评表",
-        titles=(re.compile(r"绩效(自评|自评价|评价)表"),),
+        titles=(re.compile(r"绩效(自评|自评价|评价|评价自评)表"),),
         marks=("实际完成值", "全年执行数"),
         checks=SELF_EVALUATION_CHECKS,
         weights=SELF_EVALUATION_WEIGHTS,

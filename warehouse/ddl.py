@@ -221,8 +221,10 @@ def without_code(expr: str) -> str:
 
 def department_key(expr: str) -> str:
     """SQL: a department as compared across files: its :func:`label_key` without a leading code
-    ('266_烟台市交通运输局' = '烟台市交通运输局')."""
-    return label_key(without_code(expr))
+    and without the 本级 / 部门 a budget system appends ('266_烟台市交通运输局', '烟台市交通运输局本级',
+    '福州市民政局（本级）' and '烟台市交通运输局部门' = '烟台市交通运输局')."""
+    key = label_key(without_code(expr))
+    return f"coalesce(nullif(regexp_replace({key}, '(本级|部门)+$', ''), ''), {key})"
 
 
 def project_name_key(expr: str) -> str:
@@ -244,8 +246,12 @@ def _by_family(expr: str, value_of: Callable[[Family], str]) -> str:
 
 
 def _role(expr: str) -> str:
-    """SQL: 'evaluated' for a self-evaluation's form_type, else 'declared'."""
-    return _by_family(expr, lambda f: "evaluated" if f.self_evaluation else "declared")
+    """SQL: 'evaluated' for a self-evaluation's form_type, 'monitored' for a monitoring form's,
+    else 'declared'."""
+    return _by_family(
+        expr,
+        lambda f: "evaluated" if f.self_evaluation else "monitored" if f.monitoring else "declared",
+    )
 
 
 def _scope(expr: str) -> str:

@@ -209,8 +209,12 @@ def _form_roles(
                         place = (number, cell.col, role)
                         first_rows[place] = min(first_rows.get(place, cell.row), cell.row)
     out = {}
-    for key, counter in votes.items():
-        role = counter.most_common(1)[0][0]
+    taken: set[tuple[int, str]] = set()  # (table, role): a role heads one column of a table
+    for key, counter in sorted(votes.items()):
+        ranked = counter.most_common()
+        tied = [role for role, n in ranked if n == ranked[0][1]]  # 得分 = 分值 on every row
+        role = next((r for r in tied if (key[0], r) not in taken), tied[0])
+        taken.add((key[0], role))
         out[key] = (role, first_rows[(*key, role)])
     return out
 
@@ -287,13 +291,13 @@ def _render(view: PageView) -> PILImage:
     if view.extractor == "pdf":
         import pypdfium2 as pdfium
 
-        from extractors.pdf import PASSWORD_ENV
+        from extractors.pdf import PASSWORD_ENV, render_upright
 
         pdf = pdfium.PdfDocument(view.path, password=os.environ.get(PASSWORD_ENV) or None)
         try:
             page = pdf[view.page - 1]
             try:
-                return page.render(scale=DPI / 72).to_pil().convert("RGB")
+                return render_upright(page, DPI / 72)
             finally:
                 page.close()
         finally:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from extractors.pdf import render_upright
 from warehouse import Warehouse
 
 if TYPE_CHECKING:
@@ -304,7 +305,7 @@ def _draw_page(
     page = pdf[page_no - 1]
     try:
         scale = dpi / 72
-        image = page.render(scale=scale).to_pil().convert("RGB")
+        image = render_upright(page, scale)
     finally:
         page.close()
     draw = ImageDraw.Draw(image)

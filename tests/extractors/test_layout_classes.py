@@ -344,13 +344,68 @@ def test_funds_columns_in_other_words(tmp_path: Path):
             "得分",
         ],
         ["年度资金总额", "80", "100", "95", "95%", "10", "9.5"],
+        ["其中：财政拨款资金", "60", "80", "75", "", "", ""],
+        ["上年结转结余", "0", "0", "0", "", "", ""],
+        ["自筹资金", "20", "20", "20", "", "", ""],
         ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分"],
         ["产出指标", "数量指标", "维修水厂数量", "≥6座", "7座", "90", "90"],
     ]
     [form] = parse_forms(read_document(write_sheet(tmp_path / "funds.xlsx", rows)))
+    assert [(line.line, line.budget_full_year) for line in form.fund_lines] == [
+        ("年度资金总额", Decimal("1000000.00")),
+        ("当年财政拨款", Decimal("800000.00")),
+        ("上年结转资金", Decimal("0.00")),
+        ("其他资金", Decimal("200000.00")),
+    ]
     assert (form.budget_initial, form.budget_full_year, form.budget_executed) == (
         Decimal("800000.00"),
         Decimal("1000000.00"),
         Decimal("950000.00"),
     )
     assert (form.execution_rate, form.budget_weight, form.budget_score) == (0.95, 10, 9.5)
+
+
+def test_header_labels_in_other_words(tmp_path: Path):
+    rows = [
+        ["某县2025年度项目支出绩效目标表", "<", "<", "<"],
+        ["项目名称", "农村饮水安全巩固", "项目主管部门", "某县水利局"],
+        ["项目承担单位", "某县农村供水管理站", "项目负责人", "李四"],
+        ["一级指标", "二级指标", "三级指标", "指标值"],
+        ["产出指标", "数量指标", "维修水厂数量", "≥6座"],
+    ]
+    [form] = parse_forms(read_document(write_sheet(tmp_path / "labels.xlsx", rows)))
+    assert (form.name, form.department, form.implementing_unit) == (
+        "农村饮水安全巩固",
+        "某县水利局",
+        "某县农村供水管理站",
+    )
+    assert form.extra_fields == {"项目负责人": "李四"}
+
+
+def test_a_monitoring_form_is_its_own_family(tmp_path: Path):
+    """绩效运行监控表: the year's progress. Its executed-to-date is the funds' 执行数; the progress
+    columns are kept as printed."""
+    rows = [
+        ["2025年项目支出绩效运行监控表", "<", "<", "<", "<", "<", "<"],
+        ["项目名称", "乡村道路养护", "<", "主管部门", "某县交通运输局", "<", "<"],
+        ["项目资金（万元）", "年初预算数", "全年预算数", "1-7月执行数", "执行率"]
+        + ["全年预计执行数", "偏差原因"],
+        ["年度资金总额", "100", "100", "60", "60%", "100", ""],
+        ["一级指标", "二级指标", "三级指标", "年度指标值", "1-7月执行情况"]
+        + ["全年预计完成情况", "偏差原因分析"],
+        ["产出指标", "数量指标", "养护里程", "≥120公里", "70公里", "120公里", ""],
+    ]
+    [form] = parse_forms(read_document(write_sheet(tmp_path / "monitoring.xlsx", rows)))
+    assert (form.form_type, form.fiscal_year, form.year_source) == (
+        "project_monitoring",
+        2025,
+        "form",
+    )
+    assert (form.budget_full_year, form.budget_executed, form.execution_rate) == (
+        Decimal("1000000.00"),
+        Decimal("600000.00"),
+        0.6,
+    )
+    [row] = form.indicators
+    assert (row.level3, row.target_text, row.actual_text) == ("养护里程", "≥120公里", None)
+    assert row.extra == {"1-7月执行情况": "70公里", "全年预计完成情况": "120公里"}

@@ -245,6 +245,57 @@ def _table_pdf(path: Path, **kwargs: object) -> None:
     c.save()
 
 
+TURNED_ROWS = [
+    ["项目名称", "乡村道路养护", "", "", "", ""],
+    ["一级指标", "二级指标", "三级指标", "年度指标值", "分值", "得分"],
+    ["产出指标", "数量指标", "养护里程", "≥120公里", "50", "50"],
+    ["效益指标", "社会效益指标", "群众出行便利度", "提高", "40", "40"],
+    ["满意度指标", "服务对象满意度指标", "群众满意度", "≥90%", "10", "10"],
+]
+
+
+def _landscape_form(path: Path, turn: int) -> None:
+    """A landscape form drawn on a portrait page turned by ``turn`` degrees anticlockwise (0: on a
+    landscape page), as some producers print a landscape section."""
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    width, height = A4
+    c = canvas.Canvas(str(path), pagesize=(height, width) if turn == 0 else A4, invariant=1)
+    if turn == 90:
+        c.translate(width, 0)
+    elif turn == -90:
+        c.translate(0, height)
+    c.rotate(turn)
+    c.setFont("STSong-Light", 14)
+    c.drawCentredString(height / 2, width - 60, "项目支出绩效自评表（2025年度）")
+    xs = [80, 180, 300, 440, 560, 620, 700]
+    for r, row in enumerate(TURNED_ROWS):
+        top = width - 90 - 24 * r
+        for k, text in enumerate(row):
+            c.rect(xs[k], top - 24, xs[k + 1] - xs[k], 24)
+            c.setFont("STSong-Light", 9)
+            c.drawString(xs[k] + 3, top - 15, text)
+    c.save()
+
+
+@pytest.mark.parametrize("turn", [90, -90])
+def test_a_landscape_table_turned_on_a_portrait_page_reads_like_the_upright_one(tmp_path, turn):
+    upright, turned = tmp_path / "upright.pdf", tmp_path / "turned.pdf"
+    _landscape_form(upright, 0)
+    _landscape_form(turned, turn)
+    want, got = read_pdf(upright), read_pdf(turned)
+
+    def cells(doc: Document) -> list[list[tuple[int, int, int, int, str]]]:
+        return [
+            [(c.row, c.col, c.rowspan, c.colspan, c.text) for c in g.cells] for g in tables(doc)
+        ]
+
+    assert cells(got) == cells(want) and texts(got) == texts(want)
+    (table,) = tables(got)
+    assert [c.text for c in table.cells if c.row == 2] == TURNED_ROWS[2]
+    x0, top, x1, bottom = cell(table, "养护里程").bbox  # in points of the page read upright
+    assert (x0, top) == pytest.approx(cell(tables(want)[0], "养护里程").bbox[:2], abs=0.5)
+
+
 def test_cell_lines_are_joined_by_script(tmp_path):
     pdf = tmp_path / "t.pdf"
     _table_pdf(pdf)
@@ -320,8 +371,8 @@ def test_pages_without_text_layer_are_counted(tmp_path):
 
 def test_text_an_opaque_picture_paints_over_is_not_read(tmp_path):
     """The page shows what is drawn last: a title's first copy and its year line under a white
-    picture are not read; the title drawn over the picture is; a scan over its own text layer
-    (a picture covering the page) hides nothing."""
+    picture are not read; the title drawn over the picture is. A picture covering the page over
+    its text is a scan over its OCR layer: the page is read from the picture (here blank)."""
     from PIL import Image
 
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
@@ -339,10 +390,9 @@ def test_text_an_opaque_picture_paints_over_is_not_read(tmp_path):
     c.drawString(72, 760, "扫描页的文字层由识别软件写在图下")
     c.drawImage(white, 0, 0, 595, 842)
     c.save()
-    assert texts(read_pdf(pdf)) == [
-        ["（二）部门预算", "项目绩效目标表"],
-        ["扫描页的文字层由识别软件写在图下"],
-    ]
+    doc = read_pdf(pdf)
+    assert texts(doc) == [["（二）部门预算", "项目绩效目标表"]]
+    assert doc.scanned_pages == [2]
 
 
 # --- real PDFs --------------------------------------------------------------------------------

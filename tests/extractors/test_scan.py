@@ -306,6 +306,94 @@ def test_png_and_multipage_tiff(tmp_path):
     assert all(isinstance(g, Grid) and (g.n_rows, g.n_cols) == (5, 4) for g in tiff.grids)
 
 
+@pytest.mark.parametrize("layer", ["invisible", "under the image"])
+def test_a_searchable_scan_is_read_from_its_image_not_its_text_layer(scans, tmp_path, layer):
+    """A scanner's OCR writes its text invisibly (render mode 3) or under the page's image; that
+    layer may be poor (here it is) and the table's rulings are only in the image."""
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(TTFont("Layer", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"))
+    path = tmp_path / "searchable.pdf"
+    width, height = pdfium.PdfDocument(THREE)[0].get_size()
+    page = canvas.Canvas(str(path), pagesize=(width, height))
+
+    def poor_layer() -> None:
+        for n in range(30):
+            text = page.beginText(40, height - 40 - 20 * n)
+            text.setFont("Layer", 9)
+            text.setTextRenderMode(3 if layer == "invisible" else 0)
+            text.textOut("项目名称 口口口 一级指标 口口 得分 口口口口")
+            page.drawText(text)
+
+    if layer == "invisible":
+        page.drawImage(ImageReader(str(scans["jpeg"])), 0, 0, width=width, height=height)
+        poor_layer()
+    else:
+        poor_layer()
+        page.drawImage(ImageReader(str(scans["jpeg"])), 0, 0, width=width, height=height)
+    page.showPage()
+    page.save()
+
+    document = read_document(path)
+    assert document.scanned_pages == [1]
+    (form,) = parse_forms(document)
+    want = load_expected(THREE)[0]
+    assert (form.name, form.total_weight, form.total_score) == (want["name"], 100, 93.2)
+    hierarchy, numbers = _indicator_scores(want, form)
+    assert hierarchy >= 0.98 and numbers >= 0.98
+
+
+def test_text_in_fonts_without_a_unicode_map_is_read_by_ocr(tmp_path):
+    """A font embedded without its ToUnicode map decodes to glyph codes (here control codes):
+    the page is read from what it shows."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(TTFont("Subset", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"))
+    rows = [
+        ["项目名称", "乡村道路养护", "", "", "", ""],
+        ["一级指标", "二级指标", "三级指标", "年度指标值", "分值", "得分"],
+        ["产出指标", "数量指标", "养护里程", "≥120公里", "50", "50"],
+        ["效益指标", "社会效益指标", "群众出行便利度", "提高", "40", "40"],
+        ["满意度指标", "服务对象满意度指标", "群众满意度", "≥90%", "10", "10"],
+    ]
+    mapped = tmp_path / "mapped.pdf"
+    page = canvas.Canvas(str(mapped), pageCompression=0)
+    page.setFont("Subset", 14)
+    page.drawCentredString(297, 780, "项目支出绩效自评表（2025年度）")
+    xs = [50, 130, 230, 340, 430, 480, 540]
+    for r, row in enumerate(rows):
+        top = 750 - 24 * r
+        for k, text in enumerate(row):
+            page.rect(xs[k], top - 24, xs[k + 1] - xs[k], 24)
+            page.setFont("Subset", 9)
+            page.drawString(xs[k] + 3, top - 15, text)
+    page.save()
+    unmapped = tmp_path / "unmapped.pdf"  # the same bytes with the map blanked out
+    unmapped.write_bytes(
+        re.sub(rb"/ToUnicode \d+ 0 R", lambda m: b" " * len(m.group(0)), mapped.read_bytes())
+    )
+    assert pdfium.PdfDocument(unmapped)[0].get_textpage().get_text_range()[0] < " "
+
+    document = read_document(unmapped)
+    assert document.scanned_pages == [1]
+    assert "fonts without a Unicode map" in document.notes[0]
+    (form,) = parse_forms(document)
+    assert (form.name, form.fiscal_year) == ("乡村道路养护", 2025)
+    assert [
+        (i.level1, i.level2, i.level3, i.target_text, i.weight, i.score) for i in form.indicators
+    ] == [
+        ("产出指标", "数量指标", "养护里程", "≥120公里", 50, 50),
+        ("效益指标", "社会效益指标", "群众出行便利度", "提高", 40, 40),
+        ("满意度指标", "服务对象满意度指标", "群众满意度", "≥90%", 10, 10),
+    ]
+    assert read_document(mapped).scanned_pages == []
+
+
 @pytest.mark.parametrize("suffix", [".heic", ".webp"])
 def test_phone_photo_formats_read_like_the_jpeg(scans, jpeg_read, tmp_path, suffix):
     """HEIC (an iPhone's camera) and WEBP (saved from a chat app or a browser) are images too."""

@@ -32,6 +32,12 @@ from extractors.values import (
         ("125家", Value("=", 125, "家")),
         ("95%以上", Value(">=", 95, "%")),
         ("10000人及以上", Value(">=", 10000, "人")),
+        ("达到95%", Value(">=", 95, "%")),  # operators in words
+        ("至少3次", Value(">=", 3, "次")),
+        ("不大于5天", Value("<=", 5, "天")),
+        ("控制在100万元以内", Value("<=", 1000000, "元")),
+        ("保持在95%以上", Value(">=", 95, "%")),
+        ("达到预期", Value(None, None, None)),
         ("13,303,150.1", Value("=", 13303150.1, None)),
         ("及时", Value(None, None, None)),
         ("较有提高", Value(None, None, None)),

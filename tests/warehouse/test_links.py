@@ -228,13 +228,15 @@ def test_a_project_keeps_its_id_across_the_naming_differences_of_its_years(wareh
     ]
 
 
-def test_a_project_keeps_its_id_whether_or_not_codes_are_printed_before_the_names(
+def test_a_project_keeps_its_id_whatever_codes_and_endings_its_department_is_printed_with(
     warehouse, tmp_path
 ):
     printed = [
         (2025, "266_烟台市交通运输局", "51000021R000000019951-工资性支出"),
         (2026, "烟台市交通运输局", "工资性支出"),
         (2027, "[266]烟台市交通运输局", "工资性支出"),
+        (2028, "烟台市交通运输局（本级）", "工资性支出"),  # what budget systems append
+        (2029, "烟台市交通运输局部门", "工资性支出"),
     ]
     for year, department, name in printed:
         src = source(tmp_path, f"{year}.txt")
@@ -247,7 +249,7 @@ def test_a_project_keeps_its_id_whether_or_not_codes_are_printed_before_the_name
         "GROUP BY ALL ORDER BY project_id",
     ) == [
         ("上海市人力资源和社会保障局/12345热线运行", [2026]),  # a number that is the name stays
-        ("烟台市交通运输局/工资性支出", [2025, 2026, 2027]),
+        ("烟台市交通运输局/工资性支出", [2025, 2026, 2027, 2028, 2029]),
     ]
 
 
