@@ -321,16 +321,18 @@ def _cluster(values: list[float]) -> list[float]:
 
 def _rows_ruled(ys: list[float], lines: list[_Line]) -> bool:
     """Whether rules part a table's rows: three heights or more, and few of the bands between
-    them that hold text (a quarter) hold more lines than a wrapped cell does. An empty band is
-    the space between two tables (two frames one above the other are no ruled rows)."""
+    them that hold text (a quarter) hold several rows' lines: more lines of cells side by side
+    than the wrapped cells of one row make. An empty band is the space between two tables (two
+    frames one above the other are no ruled rows)."""
     if len(ys) < 3:
         return False
     counts = [
-        sum(1 for line in lines if a <= (line.top + line.bottom) / 2 <= b)
+        [line for line in lines if a <= (line.top + line.bottom) / 2 <= b]
         for a, b in zip(ys, ys[1:])
     ]
-    filled = [n for n in counts if n]
-    return len(filled) >= 2 and sum(n > 3 for n in filled) <= len(filled) / 4
+    filled = [band for band in counts if band]
+    crowded = sum(sum(len(line.segments) >= 2 for line in band) > 3 for band in filled)
+    return len(filled) >= 2 and crowded <= len(filled) / 4
 
 
 def _regions(
