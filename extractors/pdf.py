@@ -738,9 +738,10 @@ def _table_from_edges(
                 v_rule[r][c.col + 1 + k] = v_rule[r][c.col + 1 + k] or apart
     if columned:
         cells = cells_from_rulings(xs, ys, h_rule, v_rule)
-    if any(holds_columns(page_text.chars_in(_shrink(c.bbox))) for c in cells):
+    chars = {id(c): page_text.chars_in(_shrink(c.bbox)) for c in cells}
+    if any(holds_columns(chars[id(c)]) for c in cells):
         return None  # its columns are not ruled: read by where its text lines up
-    text = {id(c): page_text.inside(_shrink(c.bbox)) for c in cells}
+    text = {id(c): page_text.text_of(chars[id(c)]) for c in cells}
     cells = drop_empty_virtual_rows(cells, lattice, lambda c: not text[id(c)])
     if len(cells) < 2:
         return None  # a frame or a box around text, not a table
@@ -862,7 +863,10 @@ class _PageText:
 
     def inside(self, bbox: tuple[float, float, float, float]) -> str:
         """The text whose characters' centres lie in ``bbox``, line by line, left to right."""
-        picked = self.chars_in(bbox)
+        return self.text_of(self.chars_in(bbox))
+
+    def text_of(self, picked: list[tuple[float, float, float, float, str]]) -> str:
+        """The text of ``picked`` characters, line by line, left to right."""
         lines: list[list[tuple[float, float, float, float, str]]] = []
         for char in sorted(picked, key=lambda c: c[0]):
             line = lines[-1] if lines else None
