@@ -393,7 +393,7 @@ def _rule_sets(rules: list[Rule], lines: list[_Line]) -> list[tuple[list[float],
         usual = median(gaps)
         parts = [[ys[0]]]
         for gap, y in zip(gaps, ys[1:]):
-            between = [line for line in lines if y - gap < line.top and line.bottom < y]
+            between = [line for line in lines if y - gap < (line.top + line.bottom) / 2 < y]
             wide = gap > TABLE_GAP * usual and gap > MIN_TABLE_GAP
             if not between or (wide and not any(len(line.segments) >= 2 for line in between)):
                 parts.append([])
