@@ -4,8 +4,9 @@ A budget package speaks of 绩效目标 in its prose and lists projects with a g
 each; a performance form prints its indicator table: header cells such as 一级指标 / 三级指标 /
 指标值 and level cells such as 产出指标 / 满意度指标, each a cell of its own. So the evidence is a
 table on a page with two of those words as whole cells, or one header word as a whole cell and
-indicators packed into another cell of the table (``1.1－产出指标，11－数量指标，…``). A page of
-prose, or a list whose only performance column is 绩效目标, gives none.
+indicators packed into another cell of the table (``1.1－产出指标，11－数量指标，…``), or a line
+of text outside any table with two of them as words between spaces (a table whose rulings were
+not found). A page of prose, or a list whose only performance column is 绩效目标, gives none.
 """
 
 from __future__ import annotations
@@ -30,12 +31,12 @@ def form_word_pages(document: Document) -> list[int | None]:
     indicator words, in order."""
     pages: dict[int | None, tuple[set[str], bool]] = {}
     for grid in document.grids:
-        if not grid.is_table:
-            continue
         for cell in grid.cells:
             page = cell.page if cell.page is not None else grid.page_of_row(cell.row)
-            # a table of one column is a page's text dumped line by line: its cells are the
-            # words between spaces ('一级指标 二级指标 三级指标 年度指标值')
+            # a table of one column is a page's text dumped line by line, and a line outside
+            # any table is a table whose rulings were not found (a scan of a table ruled by
+            # rows only, or not at all): its cells are the words between spaces ('一级指标
+            # 二级指标 三级指标 年度指标值')
             for piece in cell.text.split() if grid.n_cols == 1 else [cell.text]:
                 text = compact(normalize_text(piece)).rstrip(":：")
                 if not text:
@@ -43,7 +44,7 @@ def form_word_pages(document: Document) -> list[int | None]:
                 whole, packed = pages.setdefault(page, (set(), False))
                 if text in HEADER_WORDS or text in LEVEL1:
                     whole.add(text)
-                elif any(word in text for word in LEVEL1_WORDS):
+                elif grid.is_table and any(word in text for word in LEVEL1_WORDS):
                     pages[page] = (whole, True)
     found = [
         page

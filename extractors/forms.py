@@ -94,6 +94,7 @@ class Row:
     cells: list[Cell | None]
     in_table: bool = True  # False for free text lines outside any table
     spans_inferred: bool = False  # the grid's spans were rebuilt from text, not seen
+    row_spans_seen: bool = True  # False: rules cross every row, a merged cell's rows unseen
 
     def items(self) -> list[tuple[int, str]]:
         """(column, text) of each distinct non-empty cell that starts on this row."""
@@ -132,6 +133,7 @@ def document_rows(doc: Document) -> list[Row]:
                     cells=line,
                     in_table=grid.is_table,
                     spans_inferred=grid.spans_inferred,
+                    row_spans_seen=grid.row_spans_seen,
                 )
             )
     return rows
@@ -193,6 +195,7 @@ class FormBuilder:
     titled: bool = False  # the family is a title's: its own or the one over the forms before it
     money_multiplier: int = 1
     fund_columns: dict[str, int] | None = None
+    fund_spans: dict[str, list[int]] = field(default_factory=dict)  # role → its header's columns
     goal_columns: dict[str, int] | None = None
     annual_col: int | None = None
     layout: Layout | None = None
@@ -619,6 +622,7 @@ def _read_row(builder: FormBuilder, row: Row, joined: str, layout: Layout | None
     fund_columns = _fund_header(row)
     if fund_columns:
         builder.fund_columns = fund_columns
+        builder.fund_spans = {role: _header_columns(row, col) for role, col in fund_columns.items()}
         return
     if _read_fund_row(builder, row):
         return
@@ -744,7 +748,7 @@ def _read_fund_row(builder: FormBuilder, row: Row) -> bool:
         matched = True
         if builder.fund_columns is not None and "subproject" not in builder.fund_columns:
             line = _column_fund_line(builder, name, _fund_line_label(text))
-            _read_fund_columns(builder, row, line)
+            _read_fund_columns(builder, row, line, row.cells[col])
             return True
         # target declarations: 'label | amount' pairs, the year's block right of 年度资金申请总额
         if builder.annual_col is not None and col < builder.annual_col:
@@ -756,14 +760,25 @@ def _read_fund_row(builder: FormBuilder, row: Row) -> bool:
     return matched
 
 
-def _read_fund_columns(builder: FormBuilder, row: Row, name: str) -> None:
+def _read_fund_columns(
+    builder: FormBuilder, row: Row, name: str, label: Cell | None = None
+) -> None:
+    """A funds line's values, each from the cell under its header: the one starting in the
+    header's column, or in another column the header spans (a value printed off its header's
+    centre where the page rules no columns), never the line's own label."""
     columns = builder.fund_columns or {}
 
     def cell(role: str) -> str:
         col = columns.get(role)
-        if col is None or col >= len(row.texts) or not row.starts[col]:
+        if col is None or col >= len(row.texts):
             return ""
-        return row.texts[col]
+        if row.starts[col] and row.cells[col] is not label:
+            return row.texts[col]
+        for other in builder.fund_spans.get(role, []):
+            if other < len(row.texts) and row.starts[other] and row.lefts[other]:
+                if row.texts[other] and row.cells[other] is not label:
+                    return row.texts[other]
+        return ""
 
     line = _fund_line(builder.form, name)
     line.page, line.bbox = row.page, row.bbox()
@@ -811,8 +826,10 @@ def _read_goal_row(builder: FormBuilder, row: Row) -> None:
     if builder.goal_columns and texts:
         bounds = sorted(builder.goal_columns.items(), key=lambda kv: kv[1])
         for col, text in texts:
-            role = None
-            for name, start in bounds:
+            cell = row.cells[col]
+            span = cell.colspan if cell is not None and row.spans_known else 1
+            role = next((name for name, start in bounds if col <= start < col + span), None)
+            for name, start in bounds if role is None else []:
                 if col >= start:
                     role = name
             if role is None:
@@ -1063,7 +1080,7 @@ def _row_by_geometry(row: Row, layout: Layout) -> RawIndicator | None:
         },
         page=row.page,
         block=row.block,
-        spans_known=True,
+        spans_known=row.row_spans_seen,  # else the levels' spans are inferred
         bbox=row.bbox(),
         uncertain=[
             (role, cell)

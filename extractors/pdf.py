@@ -12,9 +12,10 @@ The algorithm follows the data, one page at a time:
    some producers write a cell's glyphs out of order (LibreOffice puts “ ” in a later text run).
    Text an opaque picture drawn after it covers (``_painted_over_text``) is left out here and in
    the steps below: the page is read as it shows.
-5. ``extractors.aligned``: the characters and horizontal rules outside those tables, where they
-   line up as a table the page does not fully rule (horizontal rules only, a frame, no rules), as
-   a flat grid.
+5. ``extractors.aligned``: the characters and horizontal rules outside those tables. A table
+   whose every row is ruled but no column (horizontal rules only) gets vertical rulings where its
+   text lines up and is read as in step 4, merged cells and all; text lining up as a table the
+   page rules less (a frame, no rules) becomes a flat grid.
 6. ``_text_lines``: text outside the tables, as lines in reading order.
 7. ``extractors.stitching``: tables continued on the next page join the previous page's table
    (repeated header dropped, a row or a merged cell cut by the page break continued).
@@ -34,7 +35,14 @@ from typing import TYPE_CHECKING
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from extractors.aligned import aligned_tables
+from extractors.aligned import (
+    Columns,
+    aligned_tables,
+    column_rulings,
+    holds_columns,
+    parted_at,
+    rows_apart,
+)
 from extractors.errors import UnreadableFile
 from extractors.lattice import cells_from_rulings, drop_empty_virtual_rows, lattice_from_rulings
 from extractors.stitching import PageTable, TableStitcher, near_page_bottom, page_table
@@ -81,6 +89,7 @@ def read_pdf(path: Path, password: str | None = None) -> Document:
         password = os.environ.get(PASSWORD_ENV) or None
     pdf = _open(path, password)
     stitcher = TableStitcher(join=_join)
+    columns: list[Columns] = []  # the columns of the page before's tables ruled by rows only
     scanned: list[int] = []
     undecodable: list[int] = []  # pages whose text cannot be decoded, read by OCR
     scan_run: ScannedPages | None = None  # consecutive scanned pages, read by OCR
@@ -99,7 +108,7 @@ def read_pdf(path: Path, password: str | None = None) -> Document:
                     "download it again or re-export it"
                 ) from exc
             try:
-                blocks, _, has_image = _read_page(page, page_no)
+                blocks, _, has_image, columns = _read_page(page, page_no, columns)
                 scan = _page_to_ocr(page, has_image)
                 if scan is not None:  # rendered while the page is open
                     (undecodable if scan[2] == "undecodable" else scanned).append(page_no)
@@ -408,15 +417,18 @@ class _Frame:
         return min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)
 
 
-def _read_page(page: pdfium.PdfPage, page_no: int) -> tuple[list[Grid | PageTable], bool, bool]:
-    """Tables and text-line runs of one page in reading order, whether it has text, images."""
+def _read_page(
+    page: pdfium.PdfPage, page_no: int, columns_before: list[Columns]
+) -> tuple[list[Grid | PageTable], bool, bool, list[Columns]]:
+    """Tables and text-line runs of one page in reading order, whether it has text, images, and
+    the columns of its tables ruled by rows only (``columns_before``: the page before's)."""
     textpage = page.get_textpage()
     try:
         frame = _Frame(page, textpage)
         h_raw, v_raw, has_image = _page_edges(page, frame)
         has_text = textpage.count_chars() > 0
         if not has_text:
-            return [], False, has_image
+            return [], False, has_image, []
         hs = _merge_edges(h_raw)
         vs = _merge_edges(v_raw)
         if len(hs) + len(vs) > MAX_EDGES:  # pairing them all would take minutes
@@ -426,6 +438,17 @@ def _read_page(page: pdfium.PdfPage, page_no: int) -> tuple[list[Grid | PageTabl
         page_text = _PageText(textpage, frame, set(hidden))
         for group_h, group_v in _edge_groups(hs, vs):
             table = _table_from_edges(group_h, group_v, page_text, page_no)
+            if table is not None:
+                tables.append(table)
+        boxes = [bbox for _, bbox in tables]
+        columns = []
+        for group_h, group_v, table_columns, seen in column_rulings(
+            [c for c in page_text.chars if not _in_any(c[2], c[0], c[3], c[1], boxes)],
+            [h for h in hs if not _in_any(h[1], h[0], h[2], h[0], boxes)],
+            columns_before,
+        ):
+            columns.append(table_columns)
+            table = _table_from_edges(group_h, group_v, page_text, page_no, seen)
             if table is not None:
                 tables.append(table)
         boxes = [bbox for _, bbox in tables]
@@ -456,7 +479,7 @@ def _read_page(page: pdfium.PdfPage, page_no: int) -> tuple[list[Grid | PageTabl
     out: list[Grid | PageTable] = [
         text_block(b, page=page_no, source="pdf") if isinstance(b, list) else b for b in blocks
     ]
-    return out, True, has_image
+    return out, True, has_image, columns
 
 
 # --- ruling lines -----------------------------------------------------------------------------
@@ -666,6 +689,7 @@ def _table_from_edges(
     vs: list[tuple[float, float, float]],
     page_text: _PageText,
     page_no: int,
+    row_spans_seen: bool = True,
 ) -> tuple[PageTable, tuple[float, float, float, float]] | None:
     """One table candidate as a page table (cells from ``extractors.lattice``), with its bbox."""
     lattice = lattice_from_rulings(hs, vs, SNAP * 2, VIRTUAL)
@@ -690,7 +714,34 @@ def _table_from_edges(
         [_covered(v_at, c, ys[r], ys[r + 1]) for c in range(n_cols + 1)] for r in range(n_rows)
     ]
     cells = cells_from_rulings(xs, ys, h_rule, v_rule)
-    text = {id(c): page_text.inside(_shrink(c.bbox)) for c in cells}
+    stacked = [
+        c
+        for c in cells
+        if c.rowspan > 1
+        and rows_apart(page_text.chars_in(_shrink(c.bbox)), ys[c.row : c.row + c.rowspan + 1])
+    ]
+    for c in stacked:  # rows the page did not rule apart in this block: ruled as their lines are
+        for r in range(c.row + 1, c.row + c.rowspan):
+            for col in range(c.col, c.col + c.colspan):
+                h_rule[r][col] = True
+    if stacked:
+        cells = cells_from_rulings(xs, ys, h_rule, v_rule)
+    columned = False
+    for c in cells:  # a block whose inner verticals were left out: the lattice's go on
+        if c.colspan == 1:
+            continue
+        chars = page_text.chars_in(_shrink(c.bbox))
+        for r in range(c.row, c.row + c.rowspan):
+            inner = xs[c.col + 1 : c.col + c.colspan]
+            for k, apart in enumerate(parted_at(chars, inner, ys[r], ys[r + 1])):
+                columned = columned or apart
+                v_rule[r][c.col + 1 + k] = v_rule[r][c.col + 1 + k] or apart
+    if columned:
+        cells = cells_from_rulings(xs, ys, h_rule, v_rule)
+    chars = {id(c): page_text.chars_in(_shrink(c.bbox)) for c in cells}
+    if any(holds_columns(chars[id(c)]) for c in cells):
+        return None  # its columns are not ruled: read by where its text lines up
+    text = {id(c): page_text.text_of(chars[id(c)]) for c in cells}
     cells = drop_empty_virtual_rows(cells, lattice, lambda c: not text[id(c)])
     if len(cells) < 2:
         return None  # a frame or a box around text, not a table
@@ -716,7 +767,7 @@ def _table_from_edges(
         for c in cells
     ]
     reaches_bottom = near_page_bottom(bbox[3], page_text.frame.height)
-    return page_table(parts, xs, page_no, "pdf", reaches_bottom), bbox
+    return page_table(parts, xs, page_no, "pdf", reaches_bottom, row_spans_seen), bbox
 
 
 def _in_any(
@@ -802,11 +853,20 @@ class _PageText:
         self.chars = chars
         self.middles = [(c[0] + c[1]) / 2 for c in chars]
 
-    def inside(self, bbox: tuple[float, float, float, float]) -> str:
-        """The text whose characters' centres lie in ``bbox``, line by line, left to right."""
+    def chars_in(
+        self, bbox: tuple[float, float, float, float]
+    ) -> list[tuple[float, float, float, float, str]]:
+        """The characters whose centres lie in ``bbox``."""
         x0, top, x1, bottom = bbox
         lo, hi = bisect_left(self.middles, top), bisect_right(self.middles, bottom)
-        picked = [c for c in self.chars[lo:hi] if x0 <= (c[2] + c[3]) / 2 <= x1]
+        return [c for c in self.chars[lo:hi] if x0 <= (c[2] + c[3]) / 2 <= x1]
+
+    def inside(self, bbox: tuple[float, float, float, float]) -> str:
+        """The text whose characters' centres lie in ``bbox``, line by line, left to right."""
+        return self.text_of(self.chars_in(bbox))
+
+    def text_of(self, picked: list[tuple[float, float, float, float, str]]) -> str:
+        """The text of ``picked`` characters, line by line, left to right."""
         lines: list[list[tuple[float, float, float, float, str]]] = []
         for char in sorted(picked, key=lambda c: c[0]):
             line = lines[-1] if lines else None

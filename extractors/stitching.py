@@ -38,8 +38,10 @@ def page_table(
     page: int,
     source: str,
     reaches_bottom: bool,
+    row_spans_seen: bool = True,
 ) -> PageTable:
-    """The table of one page from its lattice cells and the grid cells read from them."""
+    """The table of one page from its lattice cells and the grid cells read from them
+    (``row_spans_seen`` False: its rules cross every row, so a merged cell's rows are unseen)."""
     n_rows = max(c.row + c.rowspan for c, _ in parts)
     grid = Grid(
         cells=[cell for _, cell in parts],
@@ -49,6 +51,7 @@ def page_table(
         is_table=True,
         source=source,
         row_pages=[page] * n_rows,
+        row_spans_seen=row_spans_seen,
     )
     return PageTable(
         grid=grid,

@@ -42,6 +42,7 @@ class Grid:
     source: str = ""  # reader name, for messages only
     row_pages: list[int | None] = field(default_factory=list)  # page of each row, if known
     spans_inferred: bool = False  # the spans were rebuilt from where text prints, not seen
+    row_spans_seen: bool = True  # False: rules cross every row, merged cells or not (rows only)
     notes: list[str] = field(default_factory=list)  # what the reader could not place in the block
 
     def slots(self) -> list[list[Cell | None]]:

@@ -20,10 +20,10 @@ table for the README.
 noise, JPEG; tests/data/scans/rasterize.py), reads them whole (OCR, grid, forms) after the models
 are loaded, and compares each table's text with the born-digital page's (character error rate).
 
-    .venv/bin/python scripts/benchmark.py --fuzz N [--seed S] [--degraded M]
+    .venv/bin/python scripts/benchmark.py --fuzz N [--seed S] [--degraded M] [--rulings CLASS]
 
 ``--fuzz`` generates N random forms (scripts/fuzz_forms.py: every family, varied columns, labels,
-units, level layouts and page breaks), prints each through ReportLab, LibreOffice Writer (DOCX),
+units, level layouts, page breaks and rulings; ``--rulings`` forces a class), prints each through ReportLab, LibreOffice Writer (DOCX),
 LibreOffice Calc (XLSX) and headless Chromium (HTML), reads the PDFs as they are and (the first M)
 as scans and as phone photos, and prints the share of cells and of 一级/二级 levels read right per
 producer and degradation, then one line per form not read exactly, with its seed to reproduce it.
@@ -614,9 +614,12 @@ def scans_table() -> None:
     )
 
 
-def fuzz_table(n: int, first: int, degradations: list[str], degraded: int) -> None:
+def fuzz_table(
+    n: int, first: int, degradations: list[str], degraded: int, rulings: list[str | None]
+) -> None:
     """Round trip of ``n`` random forms through each producer: the share of cells and of
-    indicator levels read right, per producer and degradation; a reproduction of each miss."""
+    indicator levels read right, per producer, rulings class (None: as each seed draws) and
+    degradation; a reproduction of each miss."""
     sys.path.insert(0, str(ROOT / "scripts"))
     import fuzz_forms as fz
 
@@ -624,40 +627,47 @@ def fuzz_table(n: int, first: int, degradations: list[str], degraded: int) -> No
     rows: list[str] = []
     misses: list[str] = []
     for producer in fz.PRODUCERS:
-        for degradation in degradations:
-            picked = seeds if degradation == "none" else seeds[:degraded]
-            total, perfect, seconds = fz.Score(), 0, 0.0
-            for seed in picked:
-                with tempfile.TemporaryDirectory() as tmp:
-                    start = time.perf_counter()
-                    try:
-                        case, score, what = fz.run_case(seed, producer, degradation, Path(tmp))
-                    except Exception as error:  # a producer or reader crash is a miss too
-                        misses.append(f"{seed} {producer} {degradation}: {error!r}")
-                        continue
-                    seconds += time.perf_counter() - start
-                total.add(score)
-                perfect += score.perfect
-                if not score.perfect:
-                    first_miss = score.differences[0] if score.differences else ""
-                    misses.append(
-                        f"{seed} {producer} {degradation}: {case.family}, {what}; "
-                        f"{len(score.differences)} difference(s), e.g. {first_miss[:160]}"
-                    )
-            cells = total.cells / max(total.cells_total, 1)
-            levels = total.hierarchy / max(total.hierarchy_total, 1)
-            rows.append(
-                f"| {producer} | {degradation} | {len(picked)} | {perfect} | "
-                f"{cells:.2%} ({total.cells}/{total.cells_total}) | "
-                f"{levels:.2%} ({total.hierarchy}/{total.hierarchy_total}) | "
-                f"{seconds / max(len(picked), 1):.1f} |"
-            )
-            print(rows[-1], file=sys.stderr)
-    print("| producer | degradation | forms | read exactly | cells | hierarchy | s/form |")
-    print("|---|---|---|---|---|---|---|")
+        for ruling in rulings:
+            for degradation in degradations:
+                picked = seeds if degradation == "none" else seeds[:degraded]
+                total, perfect, seconds = fz.Score(), 0, 0.0
+                forced = f" --rulings {ruling}" if ruling else ""
+                for seed in picked:
+                    with tempfile.TemporaryDirectory() as tmp:
+                        start = time.perf_counter()
+                        try:
+                            case, score, what = fz.run_case(
+                                seed, producer, degradation, Path(tmp), ruling
+                            )
+                        except Exception as error:  # a producer or reader crash is a miss too
+                            misses.append(f"{seed} {producer} {degradation}{forced}: {error!r}")
+                            continue
+                        seconds += time.perf_counter() - start
+                    total.add(score)
+                    perfect += score.perfect
+                    if not score.perfect:
+                        first_miss = score.differences[0] if score.differences else ""
+                        misses.append(
+                            f"{seed} {producer} {degradation}{forced}: {case.family}, {what}; "
+                            f"{len(score.differences)} difference(s), e.g. {first_miss[:160]}"
+                        )
+                cells = total.cells / max(total.cells_total, 1)
+                levels = total.hierarchy / max(total.hierarchy_total, 1)
+                rows.append(
+                    f"| {producer} | {ruling or 'drawn'} | {degradation} | {len(picked)} | "
+                    f"{perfect} | {cells:.2%} ({total.cells}/{total.cells_total}) | "
+                    f"{levels:.2%} ({total.hierarchy}/{total.hierarchy_total}) | "
+                    f"{seconds / max(len(picked), 1):.1f} |"
+                )
+                print(rows[-1], file=sys.stderr)
+    print(
+        "| producer | rulings | degradation | forms | read exactly | cells | hierarchy | s/form |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
     print(
-        "\nmisses (seed producer degradation; reproduce: scripts/fuzz_forms.py SEED PRODUCER DEG):"
+        "\nmisses (seed producer degradation; reproduce: "
+        "scripts/fuzz_forms.py SEED PRODUCER DEG [--rulings CLASS]):"
     )
     print("\n".join(misses) or "none")
 
@@ -923,6 +933,12 @@ def main() -> None:
         help="with --fuzz: only this degradation (repeatable; default all three)",
     )
     parser.add_argument(
+        "--rulings",
+        action="append",
+        choices=("full", "horizontal", "frame", "none", "partial"),
+        help="with --fuzz: rule every form's tables so (repeatable; default as each seed draws)",
+    )
+    parser.add_argument(
         "--fixed-cost",
         action="store_true",
         help="seconds of a one-file `jixiao ingest`, cold and warm (best of --repeat)",
@@ -938,7 +954,7 @@ def main() -> None:
     if args.fuzz:
         degradations = args.degradation or ["none", "scan", "photo"]
         degraded = args.fuzz if args.degraded is None else args.degraded
-        fuzz_table(args.fuzz, args.seed, degradations, degraded)
+        fuzz_table(args.fuzz, args.seed, degradations, degraded, args.rulings or [None])
         return
     if args.child_backfill:
         backfill_scaling(args.child_backfill, args.copies, args.repeat)

@@ -1,6 +1,6 @@
 """Random performance forms, printed by every producer this machine has, read back and scored.
 
-    .venv/bin/python scripts/fuzz_forms.py SEED PRODUCER [DEGRADATION]   # one case, what differs
+    .venv/bin/python scripts/fuzz_forms.py SEED PRODUCER [DEGRADATION] [--rulings CLASS]
 
 A seed gives one form of any family (project self-evaluation, project or policy target
 declaration, department-wide self-evaluation or target table) with the records it was made from:
@@ -15,7 +15,10 @@ numbering left in (`指标1：`, empty `指标2：` and `……` rows, a 二级 
 `指标1：/`); 一级 cells printing their weight or only the weight; codes before the project name;
 实施单位（盖章）, 报表编号 above the title, 合计 for 总分, and 评价结论 … 财务负责人 rows under
 the table.
-The form is drawn as a flow of scripts/generate_samples.py (titles, ruled tables, merged cells)
+Its tables are fully ruled (half the seeds) or ruled otherwise (``RULINGS`` of generate_samples:
+horizontal rules only, the outer frame only, no rules, or some borders of a spreadsheet's merged
+blocks missing), each producer drawing the same borders; ``--rulings`` forces one class.
+The form is drawn as a flow of scripts/generate_samples.py (titles, tables, merged cells)
 and printed by a producer:
 
 - ``reportlab``: generate_samples' renderer (repeated header rows, rows split at the page bottom);
@@ -54,6 +57,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import sample_forms as sf  # noqa: E402
 from generate_samples import (  # noqa: E402
     FONTS,
+    RULINGS,
     WQY,
     C,
     Renderer,
@@ -160,6 +164,7 @@ class Case:
     sheet_font: float = 11  # a spreadsheet's font size (pt) and its widest column (in characters)
     sheet_widest: float = 14
     sheet_landscape: bool | None = None  # None: landscape when the table is wider than portrait
+    rulings: str = "full"  # how every producer rules the tables (generate_samples.RULINGS)
 
     @property
     def landscape(self) -> bool:
@@ -847,8 +852,16 @@ def declaration_case(rng: random.Random, seed: int, family: str) -> Case:
     return Case(seed, family, [form], flow, Style(), traits)
 
 
-def random_case(seed: int) -> Case:
-    """The form, flow and page style of ``seed``."""
+def _rulings(seed: int) -> str:
+    """The rulings class of ``seed``: full for half the seeds, each other class an eighth; drawn
+    from a generator of its own, so that every other trait of a seed stays as it was."""
+    draw = random.Random(f"rulings {seed}").random()
+    return "full" if draw < 0.5 else RULINGS[1 + min(int((draw - 0.5) * 8), 3)]
+
+
+def random_case(seed: int, rulings: str | None = None) -> Case:
+    """The form, flow and page style of ``seed``; its tables ruled as ``rulings`` says, or as the
+    seed draws."""
     rng = random.Random(seed)
     family = rng.choice(FAMILIES)
     if family.endswith("self_evaluation"):
@@ -861,6 +874,9 @@ def random_case(seed: int) -> Case:
     if rng.random() < 0.2:  # wide columns fitted to a portrait page: small print (6-7 pt)
         case.sheet_widest, case.sheet_landscape = 20, False
         case.traits.append("sheet in small print")
+    case.rulings = case.style.rulings = rulings or _rulings(seed)
+    if case.rulings != "full":
+        case.traits.append(f"rulings: {case.rulings}")
     for k, form in enumerate(case.forms, 1):
         form.form_ordinal = k
     return case
@@ -918,15 +934,17 @@ def produce(case: Case, producer: str, out: Path) -> Path:
         Renderer(pdf, case.style).render(case.flow)
     elif producer == "writer":
         docx = out / f"fuzz_{case.seed}.docx"
-        write_docx(case.flow, docx, case.landscape)
+        write_docx(case.flow, docx, case.landscape, case.rulings)
         _soffice(docx, pdf)
     elif producer == "calc":
         xlsx = out / f"fuzz_{case.seed}.xlsx"
-        write_xlsx(case.flow, xlsx, case.sheet_font, case.sheet_widest, case.sheet_landscape)
+        write_xlsx(
+            case.flow, xlsx, case.sheet_font, case.sheet_widest, case.sheet_landscape, case.rulings
+        )
         _soffice(xlsx, pdf)
     elif producer == "chromium":
         html = out / f"fuzz_{case.seed}.html"
-        write_html(case.flow, html, "utf-8")
+        write_html(case.flow, html, "utf-8", case.rulings)
         _chromium(html, pdf, case.landscape)
     else:
         raise ValueError(f"unknown producer {producer!r} (one of {', '.join(PRODUCERS)})")
@@ -1195,19 +1213,28 @@ def read_forms(path: Path) -> list[Form]:
     return parse_forms(read_document(path))
 
 
-def run_case(seed: int, producer: str, degradation: str, out: Path) -> tuple[Case, Score, str]:
-    """Generate, print, degrade, read and score one case."""
-    case = random_case(seed)
+def run_case(
+    seed: int, producer: str, degradation: str, out: Path, rulings: str | None = None
+) -> tuple[Case, Score, str]:
+    """Generate, print, degrade, read and score one case (its rulings forced by ``rulings``)."""
+    case = random_case(seed, rulings)
     pdf = produce(case, producer, out)
     source, what = degrade_pdf(pdf, degradation, seed, out)
     return case, score_forms(case.forms, read_forms(source)), what
 
 
 def main() -> None:
-    seed, producer = int(sys.argv[1]), sys.argv[2]
-    degradation = sys.argv[3] if len(sys.argv) > 3 else "none"
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Print one random form and read it back.")
+    parser.add_argument("seed", type=int)
+    parser.add_argument("producer", choices=PRODUCERS)
+    parser.add_argument("degradation", nargs="?", default="none", choices=DEGRADATIONS)
+    parser.add_argument("--rulings", choices=RULINGS, help="rule the tables so (default: drawn)")
+    args = parser.parse_args()
+    seed, producer, degradation = args.seed, args.producer, args.degradation
     out = Path(tempfile.mkdtemp(prefix="fuzz_"))
-    case, score, what = run_case(seed, producer, degradation, out)
+    case, score, what = run_case(seed, producer, degradation, out, args.rulings)
     print(
         f"seed {seed}: {case.family} ({', '.join(case.traits)}), {producer}, {what}; files in {out}"
     )

@@ -106,6 +106,52 @@ class Style:
     close_cut_bottom: bool = True  # draw the ruling where a merged cell is cut by a page break
     split_rows: bool = False  # a row reaching past the page bottom is split there, not moved on
     footer: str = ""  # e.g. "- {page} -"
+    rulings: str = "full"  # which borders the tables draw: one of RULINGS
+
+
+RULINGS = ("full", "horizontal", "frame", "none", "partial")
+"""How a table is ruled: every border; horizontal rules only; the outer frame only; no rules;
+or some borders missing, as in a spreadsheet whose borders were set range by range: in the rows
+a merged label cell spans, the cells right of it lose the rules between their rows (one block in
+two) or the rules between their columns (the other blocks)."""
+
+
+def cell_borders(
+    placed: list[tuple[int, int, C]], n_rows: int, n_cols: int, rulings: str
+) -> list[tuple[bool, bool, bool, bool]]:
+    """Which of its left, right, top and bottom borders each placed cell draws under ``rulings``;
+    two cells sharing an edge agree on it."""
+    if rulings not in RULINGS:
+        raise ValueError(f"unknown rulings {rulings!r} (one of {', '.join(RULINGS)})")
+    out = []
+    blocks = [
+        (k, r, c + cell.colspan, r + cell.rowspan)
+        for k, (r, c, cell) in enumerate(p for p in placed if p[2].label and p[2].rowspan > 1)
+    ]
+    for r, c, cell in placed:
+        last_row, last_col = r + cell.rowspan, c + cell.colspan
+        frame = (c == 0, last_col == n_cols, r == 0, last_row == n_rows)
+        if rulings == "full":
+            out.append((True, True, True, True))
+        elif rulings == "horizontal":
+            out.append((False, False, True, True))
+        elif rulings == "frame":
+            out.append(frame)
+        elif rulings == "none":
+            out.append((False, False, False, False))
+        else:
+            inside = [
+                b for b in blocks if b[2] <= c and b[1] <= r and last_row <= b[3] and not cell.label
+            ]
+            if not inside:
+                out.append((True, True, True, True))
+                continue
+            k, top, right_of, bottom = max(inside, key=lambda b: b[2])
+            if k % 2 == 0:  # the rows of the block are not parted
+                out.append((True, True, r == top, last_row == bottom))
+            else:  # the columns of the block are not parted
+                out.append((c == right_of, last_col == n_cols, True, True))
+    return out
 
 
 def _wrap(text: str, width: float, font: str, size: float) -> list[str]:
@@ -230,6 +276,8 @@ class Renderer:
         self.y += size * 1.8
 
     def _rule(self, x0: float, y0: float, x1: float, y1: float, width: float) -> None:
+        if not width:  # a border the table's rulings leave out
+            return
         c = self.canvas
         if self.style.lines == "fill":
             if y0 == y1:
@@ -316,12 +364,15 @@ class Renderer:
                     self.marks[tag] = next(p.page for p in pieces if p.row == r and not p.repeat)
 
         inner, outer = st.line_width, st.outer_width
-        for r, c, cell in placed:
-            widths = (
-                outer if c == 0 else inner,
-                outer if c + cell.colspan == n_cols else inner,
-                outer if r == 0 else inner,
-                outer if r + cell.rowspan == n_rows else inner,
+        borders = cell_borders(placed, n_rows, n_cols, st.rulings)
+        for (r, c, cell), drawn in zip(placed, borders):
+            widths = tuple(
+                (width if outermost else inner) if draw else 0.0
+                for width, outermost, draw in zip(
+                    (outer,) * 4,
+                    (c == 0, c + cell.colspan == n_cols, r == 0, r + cell.rowspan == n_rows),
+                    drawn,
+                )
             )
             slot = _Placed(r, cell, wrapped[id(cell)], xs[c], xs[c + cell.colspan], widths)
             self._cell(slot, [p for p in pieces if r <= p.row < r + cell.rowspan and not p.repeat])

@@ -30,7 +30,16 @@ from openpyxl.utils import get_column_letter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate_samples import ROOT, C, PageBreak, Space, Table, Text, samples  # noqa: E402
+from generate_samples import (  # noqa: E402
+    ROOT,
+    C,
+    PageBreak,
+    Space,
+    Table,
+    Text,
+    cell_borders,
+    samples,
+)
 
 OUT = ROOT / "tests" / "data" / "rendered"
 
@@ -54,8 +63,22 @@ def place(rows: list[list[C]]) -> tuple[list[tuple[int, int, C]], int]:
     return placed, width
 
 
-def write_docx(flow: list[object], path: Path, landscape: bool) -> None:
-    """Word document: paragraphs, page breaks and 'Table Grid' tables with merged cells."""
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _docx_borders(tc: object, drawn: tuple[bool, bool, bool, bool]) -> None:
+    """Set a table cell's own borders (left, right, top, bottom): a single line or none."""
+    pr = tc.get_or_add_tcPr()  # type: ignore[attr-defined]
+    borders = pr.makeelement(f"{_W}tcBorders", {})
+    for side, draw in zip(("left", "right", "top", "bottom"), drawn):
+        attrs = {f"{_W}val": "single", f"{_W}sz": "4", f"{_W}color": "000000"} if draw else {}
+        borders.append(borders.makeelement(f"{_W}{side}", attrs or {f"{_W}val": "nil"}))
+    pr.append(borders)
+
+
+def write_docx(flow: list[object], path: Path, landscape: bool, rulings: str = "full") -> None:
+    """Word document: paragraphs, page breaks and 'Table Grid' tables with merged cells; tables
+    ruled as ``rulings`` says (generate_samples.RULINGS) through each cell's own borders."""
     doc = WordDocument()
     section = doc.sections[0]
     if landscape:
@@ -77,11 +100,18 @@ def write_docx(flow: list[object], path: Path, landscape: bool) -> None:
             placed, width = place(item.rows)
             table = doc.add_table(rows=len(item.rows), cols=width)
             table.style = "Table Grid"
-            for r, c, cell in placed:
+            borders = cell_borders(placed, len(item.rows), width, rulings)
+            for (r, c, cell), drawn in zip(placed, borders):
                 target = table.cell(r, c)
                 if cell.rowspan > 1 or cell.colspan > 1:
                     target = target.merge(table.cell(r + cell.rowspan - 1, c + cell.colspan - 1))
                 target.text = cell.text
+                if rulings == "full":
+                    continue
+                left, right, top, bottom = drawn
+                for rr in range(r, r + cell.rowspan):  # each row's part of a merged cell
+                    part = (left, right, top and rr == r, bottom and rr == r + cell.rowspan - 1)
+                    _docx_borders(table.cell(rr, c)._tc, part)
             if item.header_rows:
                 for row in table.rows[: item.header_rows]:
                     tr_pr = row._tr.get_or_add_trPr()
@@ -99,11 +129,13 @@ def write_xlsx(
     font_size: float = 11,
     widest: float = 14,
     landscape: bool | None = None,
+    rulings: str = "full",
 ) -> None:
     """One sheet laid out for print as a finance office does: the flow top to bottom, each column
     as wide as its widest single cell up to ``widest`` CJK characters (longer cells wrap), rows as
     tall as their wrapped text, text lines merged across the table; A4, landscape when the table
-    is wider than a portrait page (unless ``landscape`` says), scaled to print one page wide."""
+    is wider than a portrait page (unless ``landscape`` says), scaled to print one page wide;
+    tables ruled as ``rulings`` says (generate_samples.RULINGS) through each cell's borders."""
     book = Workbook()
     sheet = book.active
     sheet.title = "绩效自评"
@@ -151,6 +183,10 @@ def write_xlsx(
             for r in range(len(item.rows)):
                 for c in range(width):
                     sheet.cell(row + r, c + 1).border = box
+            if rulings != "full":
+                _xlsx_borders(
+                    sheet, row, placed, cell_borders(placed, len(item.rows), width, rulings)
+                )
             _fit_row_heights(sheet, row, placed, len(item.rows), columns, font_size)
             row += len(item.rows)
         elif isinstance(item, (Space, PageBreak)):
@@ -169,6 +205,30 @@ def write_xlsx(
     sheet.sheet_properties.pageSetUpPr.fitToPage = True  # print one page wide, as offices do
     sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
     book.save(path)
+
+
+def _xlsx_borders(
+    sheet: object,
+    top: int,
+    placed: list[tuple[int, int, C]],
+    borders: list[tuple[bool, bool, bool, bool]],
+) -> None:
+    """Each sheet cell of a placed cell gets the placed cell's borders on the sides it shares with
+    them (the top-left one all four, as a merged area's borders are read from it)."""
+    thin = Side(style="thin")
+    for (r, c, cell), (left, right, up, down) in zip(placed, borders):
+        for rr in range(r, r + cell.rowspan):
+            for cc in range(c, c + cell.colspan):
+                first = (rr, cc) == (r, c)
+                sides = (
+                    left and cc == c,
+                    right and (cc == c + cell.colspan - 1 or first),
+                    up and rr == r,
+                    down and (rr == r + cell.rowspan - 1 or first),
+                )
+                sheet.cell(top + rr, cc + 1).border = Border(  # type: ignore[attr-defined]
+                    *(thin if side else Side() for side in sides)
+                )
 
 
 A4 = (595.28, 841.89)  # points
@@ -233,9 +293,10 @@ def _number_or_text(text: str) -> object:
     return int(number) if number.is_integer() else number
 
 
-def write_html(flow: list[object], path: Path, encoding: str) -> None:
+def write_html(flow: list[object], path: Path, encoding: str, rulings: str = "full") -> None:
     """A CMS article page: headings and <table border=1> with rowspan/colspan; header rows in
-    <thead>, which browsers repeat on every printed page."""
+    <thead>, which browsers repeat on every printed page. Tables not fully ruled
+    (generate_samples.RULINGS) draw each cell's borders by CSS."""
     charset = "gb2312" if encoding == "gbk" else "utf-8"
     parts = [f'<html><head><meta http-equiv="Content-Type" content="text/html; charset={charset}">']
     parts.append("<title>绩效自评</title></head><body>")
@@ -247,7 +308,12 @@ def write_html(flow: list[object], path: Path, encoding: str) -> None:
         elif isinstance(item, PageBreak):
             parts.append('<div style="break-after:page"></div>')
         elif isinstance(item, Table):
-            parts.append('<table border="1" cellspacing="0">')
+            placed, width = place(item.rows)
+            borders = iter(cell_borders(placed, len(item.rows), width, rulings))
+            ruled = rulings == "full"
+            parts.append(
+                '<table border="1" cellspacing="0">' if ruled else '<table cellspacing="0">'
+            )
             for r, row in enumerate(item.rows):
                 if item.header_rows and r in (0, item.header_rows):  # repeated on each page
                     parts.append("<thead>" if r == 0 else "</thead><tbody>")
@@ -258,6 +324,16 @@ def write_html(flow: list[object], path: Path, encoding: str) -> None:
                         spans += f' rowspan="{cell.rowspan}"'
                     if cell.colspan > 1:
                         spans += f' colspan="{cell.colspan}"'
+                    drawn = next(borders)
+                    if not ruled:
+                        spans += (
+                            ' style="'
+                            + "".join(
+                                f"border-{side}:{'1px solid #000' if draw else 'none'};"
+                                for side, draw in zip(("left", "right", "top", "bottom"), drawn)
+                            )
+                            + '"'
+                        )
                     text = "<br>".join(html.escape(line) for line in cell.text.split("\n"))
                     cells.append(f"<td{spans}>{text}</td>")
                 parts.append("<tr>" + "".join(cells) + "</tr>")

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from extractors import read_document
+from extractors.evidence import unread_forms_message
 from extractors.forms import parse_forms
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,10 +37,14 @@ FONTS = all((fz.WQY / name).exists() for name in fz.FONTS.values())
 needs_fonts = pytest.mark.skipif(
     not FONTS, reason="ReportLab prints with fonts-wqy-zenhei/microhei"
 )
+OFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def assert_round_trip(seed: int, producer: str, degradation: str, out: Path) -> None:
-    case, score, what = fz.run_case(seed, producer, degradation, out)
+def assert_round_trip(
+    seed: int, producer: str, degradation: str, out: Path, rulings: str = "full"
+) -> None:
+    case, score, what = fz.run_case(seed, producer, degradation, out, rulings)
     assert score.perfect, (
         f"seed {seed} ({case.family}: {', '.join(case.traits)}), {producer}, {what}: "
         f"cells {score.cells}/{score.cells_total}, hierarchy {score.hierarchy}/"
@@ -57,6 +62,36 @@ def assert_round_trip(seed: int, producer: str, degradation: str, out: Path) -> 
 @given(seed=st.integers(0, 2**31))
 def test_reportlab_forms_read_back_as_generated(tmp_path, seed):
     assert_round_trip(seed, "reportlab", "none", tmp_path / str(seed))
+
+
+@pytest.mark.parametrize(
+    "producer, seed",
+    [
+        # one table, merged 一级/二级 cells whose rules stop at them: the hierarchy is seen
+        pytest.param("reportlab", 3, marks=needs_fonts),
+        # a header table over an indicator table, continued on the next page with its header
+        pytest.param("reportlab", 5, marks=needs_fonts),
+        # a browser pads cells by two pixels: texts of two cells stand closer than a word space
+        pytest.param("chromium", 0, marks=pytest.mark.skipif(not CHROMIUM, reason="no Chromium")),
+    ],
+)
+def test_tables_ruled_by_rows_only_read_back_as_generated(tmp_path, producer, seed):
+    """Horizontal rules only: columns where the text lines up, merged cells where a rule stops."""
+    assert_round_trip(seed, producer, "none", tmp_path, "horizontal")
+
+
+@needs_fonts
+def test_a_scanned_table_ruled_by_rows_only_fails_loudly(tmp_path):
+    """A scan of a table without column rulings gives no lattice to read: the page's text lines
+    print the indicator header words, so the file fails with the form-words message (it never
+    lands as holding no form)."""
+    pytest.importorskip("noto_cjk_sans_otc", reason="renders the forms' CJK text")
+    case = fz.random_case(6, "horizontal")
+    scan, _ = fz.degrade_pdf(fz.produce(case, "reportlab", tmp_path), "scan", 6, tmp_path)
+    document = read_document(scan)
+    assert parse_forms(document) == []
+    message = unread_forms_message(scan, document)
+    assert message is not None and "on page 1" in message and "jixiao debug" in message
 
 
 def test_the_generator_varies_every_dimension():
@@ -85,10 +120,8 @@ def test_the_generator_varies_every_dimension():
     assert other_templates <= traits
     assert any(t.startswith("实施单位") for t in traits)
     assert any(c.style.split_rows for c in cases) and any(c.landscape for c in cases)
-
-
-OFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert {c.rulings for c in cases} == set(fz.RULINGS)
+    assert sum(c.rulings == "full" for c in cases) > len(cases) / 3
 
 
 @pytest.mark.parametrize(
@@ -167,7 +200,7 @@ def test_cells_of_a_continuation_page_keep_their_column(tmp_path):
     """A photographed continuation page whose column rulings sit a little apart from the header
     page's: its 偏差原因 cells start in a sliver column with no header and are still the reasons."""
     pytest.importorskip("noto_cjk_sans_otc", reason="renders the forms' CJK text")
-    case = fz.random_case(1)
+    case = fz.random_case(1, "full")
     pdf = fz.produce(case, "chromium", tmp_path)
     photo, _ = fz.degrade_pdf(pdf, "photo", 1, tmp_path)
     (got,) = parse_forms(read_document(photo))

@@ -116,7 +116,11 @@ def test_a_self_evaluation_reads_back_however_it_is_ruled(tmp_path, rulings):
     draw(pdf, [DrawnForm(title=[], rows=ff.form_rows(), merges=ff.MERGES, widths=WIDTHS)], rulings)
     document = read_pdf(pdf)
     (grid,) = [g for g in document.grids if g.is_table]
-    assert grid.spans_known == (rulings == "grid")  # only a full lattice draws the merged cells
+    # a full lattice draws the merged cells; so do rules parting every row that stop at merged
+    # cells (Word's), with columns where the text lines up; rules through every cell part the
+    # columns the same way but leave the merged cells' rows unseen (the parser infers them)
+    assert grid.spans_known == (rulings in ("grid", "horizontal", "rows"))
+    assert grid.row_spans_seen == (rulings != "rows")
     assert document.n_tables == 1
     (form,) = parse_forms(document)
     ff.assert_form(form)
