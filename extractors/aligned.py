@@ -45,7 +45,7 @@ MIN_TABULAR_LINES = 3  # lines with three or more segments that make a table
 ROW_JOIN = 0.5  # a gap below this share of the usual gap between lines joins two lines in a row
 MIN_RULE = 20.0  # points: a shorter rule underlines a word, it does not rule a table
 TABLE_GAP = 3.0  # a gap between rules this many times the usual one parts two tables
-ROW_MIDDLE = 0.3  # a line this far (a share of its row's height) from the row's middle is astride
+SAME_HEIGHT_IN_ROW = 0.3  # lines of a block's rows stand this close (share of a row) in their rows
 MIN_TABLE_GAP = 30.0  # points: ... and at least this wide
 
 
@@ -164,19 +164,21 @@ def parted_at(chars: list[Char], xs: list[float], top: float, bottom: float) -> 
 def rows_apart(chars: list[Char], ys: list[float]) -> bool:
     """Whether the characters of a merged lattice cell over the rows between ``ys`` are the
     cells of those rows, the rules between them left out (a block's rows in a spreadsheet):
-    its lines stand in two rows or more, each in the middle of its row (a wrapped label centred
-    over the rows stands astride their border), and lines in two rows stand further apart than
-    the lines of a wrapped cell (half an em)."""
+    its lines stand in two rows or more, each at the same height in its row (a wrapped label
+    centred over the rows stands astride their border: low in one, high in the next), and lines in
+    two rows stand further apart than the lines of a wrapped cell (half an em)."""
     lines = _lines(chars)
     if len(lines) < 2:
         return False
     rows = [sum(y < (line.top + line.bottom) / 2 for y in ys[1:-1]) for line in lines]
     if len(set(rows)) < 2:
         return False
-    for line, r in zip(lines, rows):
-        top, bottom = ys[r], ys[r + 1]
-        if abs((line.top + line.bottom) / 2 - (top + bottom) / 2) > ROW_MIDDLE * (bottom - top):
-            return False
+    heights = [
+        ((line.top + line.bottom) / 2 - ys[r]) / max(ys[r + 1] - ys[r], 1e-6)
+        for line, r in zip(lines, rows)
+    ]
+    if max(heights) - min(heights) > SAME_HEIGHT_IN_ROW:
+        return False
     return all(
         below.top - above.bottom > 0.5 * min(above.em, below.em)
         for above, below, r0, r1 in zip(lines, lines[1:], rows, rows[1:])
