@@ -63,6 +63,7 @@ from schemas.grid import Cell, Document, Grid, text_block
 
 MAX_PIXELS = 80_000_000  # larger images are refused: decoding them would take gigabytes
 WORK_DPI = 200  # pages are processed at this resolution
+LONE_GLYPH = 0.4  # a lone glyph's ink is at least this share of a typical line high and wide
 DEFAULT_DPI = 200  # assumed when an image does not say its resolution
 MAX_SKEW = 5.0  # degrees: a larger estimate is not a skewed scan and is ignored
 MIN_SKEW = 0.05  # degrees: below this the page is not rotated
@@ -1390,10 +1391,17 @@ def _line_crop(
     above, aside = max(3, typical // 3), max(3, typical // 6)
     y0 = max(int(centre - half) - above, cell[1])
     y1 = min(int(centre + half + 0.5) + above, cell[3])
-    # a lone glyph is read with the cell's paper beside it, the crop half as wide again as it
-    # is high: narrower, the model reads a lone '≥' as 'V' or 'N', or as nothing sure
-    aside = max(aside, (3 * (y1 - y0) // 2 - (x1 - x0) + 1) // 2)
-    return surface.crop(y0, y1, max(x0 - aside, cell[0]), min(x1 + aside, cell[2]))
+    left, right = max(x0 - aside, cell[0]), min(x1 + aside, cell[2])
+    # a lone glyph (an operator, a digit) is read with the cell's paper beside it, the crop half
+    # as wide again as it is high: narrower, the model reads a lone '≥' as 'V' or 'N', or as
+    # nothing sure. Not a stroke or a speck (what is left of a ruling), which then reads as 'C'
+    # or 'D'; and the paper only, short of the cell's rulings
+    wide, margin = (3 * (y1 - y0) // 2 - (x1 - x0) + 1) // 2, max(3, typical // 6)
+    glyph = min(bottom - top, x1 - x0) >= LONE_GLYPH * typical
+    if wide > aside and glyph:
+        left = min(left, max(x0 - wide, cell[0] + margin))
+        right = max(right, min(x1 + wide, cell[2] - margin))
+    return surface.crop(y0, y1, left, right)
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
