@@ -65,7 +65,7 @@ VIRTUAL = 4.0  # points: rulings overshooting the outermost cross ruling by more
 MAX_EDGES = 4000  # rulings on one page beyond which it is a drawing, not tables (forms have < 100)
 # An opaque image over at least this share of the page is a scan, not a picture painted over text
 # the page no longer shows; text under it or drawn invisibly is its OCR layer, and the page is read
-# from the image (``_page_to_ocr``).
+# from the image (``_ocr_reason``).
 SCAN_SHARE = 0.5
 
 _PAGE_NUMBER = re.compile(
@@ -108,10 +108,10 @@ def read_pdf(path: Path, password: str | None = None) -> Document:
                     "download it again or re-export it"
                 ) from exc
             try:
-                blocks, _, has_image, columns = _read_page(page, page_no, columns)
-                scan = _page_to_ocr(page, has_image)
+                blocks, ocr_reason, columns = _read_page(page, page_no, columns)
+                scan = _render_for_ocr(page) if ocr_reason else None
                 if scan is not None:  # rendered while the page is open
-                    (undecodable if scan[2] == "undecodable" else scanned).append(page_no)
+                    (undecodable if ocr_reason == "undecodable" else scanned).append(page_no)
                     scan_run = scan_run or _scanned_pages()
                     scan_run.add(scan[0], page_no, scan[1], _finer_render(page, scan[1]))
             finally:
@@ -184,34 +184,31 @@ SCAN_MIN_CHARS = 10  # a page with an image and fewer text characters than this 
 UNDECODABLE_SAMPLE = 400  # characters of a page looked at to tell whether its text decodes
 TURN_SAMPLE = 200  # characters of a page looked at to tell which way up its text is drawn
 TURN_SHARE = 0.6  # the share of them drawn at one angle that turns the page to read it
+_BLANK_CODES = (0x09, 0x0A, 0x0D, 0x20)  # tab, line breaks, space: no glyph to judge by
 
 
-def _page_to_ocr(page: pdfium.PdfPage, has_image: bool) -> tuple[np.ndarray, int, str] | None:
-    """A page whose text cannot be read from its text layer, rendered (RGB) for OCR, with its dpi
-    and why ('scanned', 'undecodable'); else None.
+def _ocr_reason(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, has_image: bool) -> str | None:
+    """Why the page's text cannot be read from its text layer ('scanned', 'undecodable'), or None.
 
     A scan shows no text of its own. One with a text layer (a searchable PDF: the scanner's OCR
     text drawn invisibly, or under the page's image) is read from its image too: that layer's
     quality is unknown, and the table's rulings are only in the image. Text in fonts without a
     Unicode map decodes to control codes or private-use characters: the page is read as it shows.
     """
-    textpage = page.get_textpage()
-    try:
-        if textpage.count_chars() < SCAN_MIN_CHARS:
-            why = "scanned" if has_image else None
-        elif has_image and _shown_chars(page, textpage) < SCAN_MIN_CHARS:
-            why = "scanned"
-        else:
-            why = "undecodable" if _undecodable(textpage) else None
-    finally:
-        textpage.close()
-    if why is None:
-        return None
+    if textpage.count_chars() < SCAN_MIN_CHARS:
+        return "scanned" if has_image else None
+    if has_image and _shown_chars(page, textpage) < SCAN_MIN_CHARS:
+        return "scanned"
+    return "undecodable" if _undecodable(textpage) else None
+
+
+def _render_for_ocr(page: pdfium.PdfPage) -> tuple[np.ndarray, int]:
+    """The page rendered (RGB) for OCR, with its dpi."""
     from extractors.scan import MAX_PIXELS
 
     width, height = page.get_size()
     dpi = min(SCAN_DPI, int((MAX_PIXELS / max(width * height, 1)) ** 0.5 * 72))
-    return page.render(scale=dpi / 72, rev_byteorder=True).to_numpy(), dpi, why  # RGB
+    return page.render(scale=dpi / 72, rev_byteorder=True).to_numpy(), dpi  # RGB
 
 
 def _undecodable(textpage: pdfium.PdfTextPage) -> bool:
@@ -223,7 +220,7 @@ def _undecodable(textpage: pdfium.PdfTextPage) -> bool:
     bad = total = 0
     for i in range(0, count, step):
         code = pdfium_c.FPDFText_GetUnicode(raw, i)
-        if code in (0x09, 0x0A, 0x0D, 0x20) or pdfium_c.FPDFText_IsGenerated(raw, i) == 1:
+        if code in _BLANK_CODES or pdfium_c.FPDFText_IsGenerated(raw, i) == 1:
             continue
         total += 1
         bad += code < 0x20 or code == 0xFFFD or 0xE000 <= code <= 0xF8FF
@@ -237,9 +234,7 @@ def _shown_chars(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage) -> int:
     width, height = page.get_size()
 
     def scan_image(obj: pdfium.PdfObject) -> bool:
-        x0, y0, x1, y1 = obj.get_bounds()
-        covered = (min(x1, width) - max(x0, 0)) * (min(y1, height) - max(y0, 0))
-        return covered >= SCAN_SHARE * width * height and not (
+        return _page_share(obj.get_bounds(), width, height) >= SCAN_SHARE and not (
             pdfium_c.FPDFPageObj_HasTransparency(obj.raw)
         )
 
@@ -263,6 +258,12 @@ def _shown_chars(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage) -> int:
                 if not (box[0] <= b[0] and b[2] <= box[2] and box[1] <= b[1] and b[3] <= box[3])
             ]
     return sum(n for _, n in shown)
+
+
+def _page_share(box: tuple[float, float, float, float], width: float, height: float) -> float:
+    """The share of a ``width`` × ``height`` page a box (left, bottom, right, top) covers."""
+    covered = (min(box[2], width) - max(box[0], 0)) * (min(box[3], height) - max(box[1], 0))
+    return covered / max(width * height, 1e-6)
 
 
 def _finer_render(page: pdfium.PdfPage, dpi: int) -> Callable[[], tuple[np.ndarray, int]] | None:
@@ -346,7 +347,7 @@ def text_rotation(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage) -> int:
     count = pdfium_c.FPDFText_CountChars(raw)
     turns: dict[int, int] = {}
     for i in range(0, count, max(1, count // TURN_SAMPLE)):
-        if pdfium_c.FPDFText_GetUnicode(raw, i) in (0x09, 0x0A, 0x0D, 0x20):
+        if pdfium_c.FPDFText_GetUnicode(raw, i) in _BLANK_CODES:
             continue
         angle = pdfium_c.FPDFText_GetCharAngle(raw, i)  # clockwise in user space; -1: unknown
         if angle >= 0:
@@ -419,16 +420,17 @@ class _Frame:
 
 def _read_page(
     page: pdfium.PdfPage, page_no: int, columns_before: list[Columns]
-) -> tuple[list[Grid | PageTable], bool, bool, list[Columns]]:
-    """Tables and text-line runs of one page in reading order, whether it has text, images, and
-    the columns of its tables ruled by rows only (``columns_before``: the page before's)."""
+) -> tuple[list[Grid | PageTable], str | None, list[Columns]]:
+    """Tables and text-line runs of one page in reading order, why its text is to be read by OCR
+    (:func:`_ocr_reason`; None: from its text layer), and the columns of its tables ruled by rows
+    only (``columns_before``: the page before's)."""
     textpage = page.get_textpage()
     try:
         frame = _Frame(page, textpage)
         h_raw, v_raw, has_image = _page_edges(page, frame)
-        has_text = textpage.count_chars() > 0
-        if not has_text:
-            return [], False, has_image, []
+        ocr_reason = _ocr_reason(page, textpage, has_image)
+        if textpage.count_chars() == 0:
+            return [], ocr_reason, []
         hs = _merge_edges(h_raw)
         vs = _merge_edges(v_raw)
         if len(hs) + len(vs) > MAX_EDGES:  # pairing them all would take minutes
@@ -479,7 +481,7 @@ def _read_page(
     out: list[Grid | PageTable] = [
         text_block(b, page=page_no, source="pdf") if isinstance(b, list) else b for b in blocks
     ]
-    return out, True, has_image, columns
+    return out, ocr_reason, columns
 
 
 # --- ruling lines -----------------------------------------------------------------------------
@@ -813,8 +815,9 @@ def _painted_over_text(page: pdfium.PdfPage) -> dict[int, tuple[float, float, fl
         if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
             texts.append((_address(obj), box))
             continue
-        shown = (min(box[2], width) - max(box[0], 0)) * (min(box[3], height) - max(box[1], 0))
-        if pdfium_c.FPDFPageObj_HasTransparency(obj) or shown >= SCAN_SHARE * width * height:
+        if pdfium_c.FPDFPageObj_HasTransparency(obj) or _page_share(box, width, height) >= (
+            SCAN_SHARE
+        ):
             continue
         hidden |= {
             address: (x0, y0, x1, y1)
